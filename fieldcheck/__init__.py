@@ -1,0 +1,139 @@
+"""fieldcheck: the backend for Ombudsman RI unannounced inspections of public service units."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from fieldcheck.config import ConfigError, load_config
+from fieldcheck.errors import envelope, register_error_handlers
+from fieldcheck.extensions import db, migrate
+
+__all__ = ["ConfigError", "create_app"]
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, catalogue, blueprints, error handlers, CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(config, instance_path=app.instance_path))
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config["DATABASE_URL"])
+    app.json.sort_keys = False  # keep the field order of the dump schemas
+    app.json.ensure_ascii = False
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    register_extensions(app)
+    register_catalogue(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_request_boundary(app)
+    register_commands(app)
+    return app
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the database and migrations; tune SQLite for durability and concurrent access."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir())
+    # Import models so metadata (and Alembic autogenerate) sees every table.
+    from fieldcheck import models  # noqa: F401
+
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        with app.app_context():
+            _tune_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def _migrations_dir() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def _tune_sqlite(engine: Any, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see "begin").
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk before we answer 201, even if the machine loses power.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead
+        # of one failing with "database is locked" when it upgrades a read lock. WAL keeps
+        # readers of other connections unblocked. SQLite is the single-machine default only.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_catalogue(app: Flask) -> None:
+    """Load and validate the methodologies and the legal catalogue (fail fast when broken)."""
+    from fieldcheck.catalogue.registry import init_app as init_catalogue
+
+    init_catalogue(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the HTTP API."""
+    from fieldcheck.catalogue.routes import bp as catalogue_bp
+    from fieldcheck.inspections.routes import bp as inspections_bp
+    from fieldcheck.regions.routes import bp as regions_bp
+    from fieldcheck.system.routes import bp as system_bp
+    from fieldcheck.units.routes import bp as units_bp
+
+    app.register_blueprint(system_bp)
+    for bp in (inspections_bp, units_bp, catalogue_bp, regions_bp):
+        app.register_blueprint(bp, url_prefix="/api/v1")
+
+
+def register_request_boundary(app: Flask) -> None:
+    """One commit per request: services only flush; a successful response commits here.
+
+    The commit happens before the response leaves, so an accepted submission is durable before the
+    phone hears 201. A failed commit turns into the error envelope instead of a half-sent success.
+    """
+
+    @app.after_request
+    def commit_session(response: Response) -> Response:
+        if response.status_code >= 400:
+            db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except IntegrityError as exc:
+            db.session.rollback()
+            log.warning("commit conflict: %s", exc.orig)
+            failed = jsonify(envelope("conflict", "The change conflicts with stored data."))
+            failed.status_code = 409
+            return failed
+        except OperationalError as exc:
+            db.session.rollback()
+            log.error("commit failed: %s", exc.orig)
+            failed = jsonify(envelope("unavailable", "The database is busy; try again."))
+            failed.status_code = 503
+            failed.headers["Retry-After"] = "5"
+            return failed
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    """Add the ``flask --app app ...`` commands."""
+    from fieldcheck.cli import register
+
+    register(app)

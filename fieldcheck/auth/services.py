@@ -1,0 +1,120 @@
+"""Tokens, authentication of a request, roles and region scope."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from flask import current_app, g, request
+from sqlalchemy import select
+
+from fieldcheck.auth.models import ROLES, ApiToken, User
+from fieldcheck.clock import utcnow
+from fieldcheck.errors import ApiError
+from fieldcheck.extensions import db
+
+TOKEN_PREFIX = "fc_"  # noqa: S105 - a public marker that tells tokens apart, not a secret
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest a token is stored and looked up by."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(user: User, expires_in: timedelta | None = None) -> str:
+    """Create a token for ``user``, store its hash, and return the token (shown once)."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires_at = utcnow() + expires_in if expires_in else None
+    db.session.add(
+        ApiToken(user=user, token_hash=hash_token(token), prefix=token[:10], expires_at=expires_at)
+    )
+    db.session.flush()
+    return token
+
+
+def create_user(name: str, role: str, region_code: str | None = None) -> tuple[User, str]:
+    """Create a user with a first token; returns both (the token is not stored in clear)."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    user = User(name=name, role=role, region_code=region_code)
+    db.session.add(user)
+    db.session.flush()
+    return user, issue_token(user)
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authenticate() -> User:
+    """The user behind the request's bearer token, or a 401 ApiError."""
+    token = _bearer_token()
+    if token is None:
+        raise ApiError("unauthorized")
+    row = db.session.execute(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+    ).scalar_one_or_none()
+    now = utcnow()
+    if (
+        row is None
+        or row.revoked_at is not None
+        or (row.expires_at is not None and row.expires_at <= now)
+        or not row.user.is_active
+    ):
+        raise ApiError("unauthorized", "The token is unknown, expired or revoked.")
+    touch = timedelta(seconds=current_app.config["TOKEN_TOUCH_SECONDS"])
+    if row.last_used_at is None or now - row.last_used_at >= touch:
+        # Recorded at most every TOKEN_TOUCH_SECONDS so reads don't all become writes.
+        row.last_used_at = now
+    g.token = row
+    return row.user
+
+
+def current_user() -> User:
+    """The authenticated user of this request (set by ``require_role``)."""
+    return g.user
+
+
+def require_role(*roles: str) -> Callable:
+    """Decorate a view: authenticate (401) and require one of ``roles`` (403)."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any):
+            user = authenticate()
+            if user.role not in roles:
+                raise ApiError("forbidden", f"This needs the role {' or '.join(roles)}.")
+            g.user = user
+            return view(*args, **kwargs)
+
+        wrapped.required_roles = roles  # read by the authorization-matrix test
+        return wrapped
+
+    return decorator
+
+
+def in_scope(user: User, region_code: str | None) -> bool:
+    """True when ``region_code`` lies inside the user's region (prefix match on whole segments)."""
+    if user.region_code is None:
+        return True
+    if region_code is None:
+        return False
+    return region_code == user.region_code or region_code.startswith(user.region_code + ".")
+
+
+def scope_filter(user: User, column: Any) -> Any:
+    """A SQL condition limiting ``column`` (a region code) to the user's scope, or None."""
+    if user.region_code is None:
+        return None
+    return (column == user.region_code) | column.like(user.region_code + ".%")

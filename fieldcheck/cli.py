@@ -1,0 +1,111 @@
+"""``flask --app app ...`` commands: seed-demo, import-units, users, regions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from fieldcheck.extensions import db
+
+users_cli = AppGroup("users", help="Create and list users; tokens are printed once.")
+
+
+def register(app: Flask) -> None:
+    """Attach every command to ``app``."""
+    app.cli.add_command(users_cli)
+    app.cli.add_command(import_units_command)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(regions_sync_command)
+
+
+@users_cli.command("create")
+@click.option("--name", required=True, help="Full name shown in the audit log.")
+@click.option("--role", required=True, type=click.Choice(["surveyor", "supervisor", "admin"]))
+@click.option("--region", default=None, help="Region code the user is limited to (e.g. 35).")
+def users_create(name: str, role: str, region: str | None) -> None:
+    """Create a user and print its token alone on the last line (it is not shown again)."""
+    from fieldcheck.auth.services import create_user
+    from fieldcheck.regions.models import Region
+
+    if region is not None and db.session.get(Region, region) is None:
+        raise click.BadParameter(f"unknown region code {region}", param_hint="--region")
+    user, token = create_user(name.strip(), role, region)
+    db.session.commit()
+    click.echo(f"created {role} #{user.id} {user.name} (region {region or 'national'})", err=True)
+    click.echo(token)
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """List users with role, region and token count."""
+    from fieldcheck.auth.models import User
+
+    for user in db.session.execute(select(User).order_by(User.id)).unique().scalars():
+        active = sum(1 for t in user.tokens if t.revoked_at is None)
+        click.echo(
+            f"#{user.id}\t{user.role}\t{user.region_code or '-'}\t{user.name}\t"
+            f"{active} active token(s)"
+        )
+
+
+@click.command("import-units")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_units_command(file: Path) -> None:
+    """Create or update units from a CSV; a bad row aborts the whole file with its line number."""
+    from fieldcheck.catalogue.registry import get_registry
+    from fieldcheck.units.services import ImportError_, import_units
+
+    try:
+        with file.open(encoding="utf-8", newline="") as fh:
+            report = import_units(fh, set(get_registry().catalogue.services))
+    except ImportError_ as exc:
+        db.session.rollback()
+        for line, problem in exc.problems:
+            click.echo(f"{file}:{line}: {problem}", err=True)
+        click.echo(f"nothing imported: {len(exc.problems)} problem(s)", err=True)
+        sys.exit(1)
+    except UnicodeDecodeError:
+        db.session.rollback()
+        click.echo(f"{file}: not UTF-8 text; nothing imported", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(
+        f"{report.lines} rows: {report.units_added} units added, {report.units_updated} updated, "
+        f"{report.units_unchanged} unchanged; {report.agencies_added} agencies added, "
+        f"{report.agencies_updated} updated"
+    )
+
+
+@click.command("regions-sync")
+@with_appcontext
+def regions_sync_command() -> None:
+    """Bring the regions table in step with the shipped Kemendagri list."""
+    from fieldcheck.regions.services import sync_regions
+
+    added, updated = sync_regions()
+    db.session.commit()
+    click.echo(f"regions: {added} added, {updated} updated")
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option(
+    "--tokens-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the demo tokens (default: instance/demo-tokens.txt).",
+)
+def seed_demo_command(tokens_file: Path | None) -> None:
+    """Load demo agencies, units and users; print fresh demo tokens (old demo tokens revoked)."""
+    from fieldcheck.demo.seed import seed_demo
+
+    tokens = seed_demo(tokens_file)
+    db.session.commit()
+    for user_name, role, region, token in tokens:
+        click.echo(f"{role:<10} {region or 'national':<9} {user_name:<28} {token}")

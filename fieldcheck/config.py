@@ -1,0 +1,194 @@
+"""Configuration: defaults < TOML file (``FIELDCHECK_CONFIG``) < ``FIELDCHECK_*`` env < override.
+
+Every key is declared once in ``SETTINGS`` with its type and a check, so a typo or a bad value fails
+at start with a message that names the key and where it came from, instead of surfacing later.
+TOML keys are lower-case; a table groups keys (``[scheduler] cron`` is ``SCHEDULER_CRON``); the
+environment uses the upper-case name with the ``FIELDCHECK_`` prefix.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(Exception):
+    """A configuration value is missing, unknown or invalid."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key: its type, default, a check, and what it is for."""
+
+    type: type
+    default: Any
+    help: str
+    check: Callable[[Any], str | None] | None = None
+
+
+def _positive(value: Any) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def _non_negative(value: Any) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
+def _timezone(value: Any) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone {value!r}"
+    return None
+
+
+def _db_url(value: Any) -> str | None:
+    if value and not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+        return "must start with sqlite: or postgresql+psycopg:"
+    return None
+
+
+def _one_of(*choices: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}"
+
+    return check
+
+
+SETTINGS: dict[str, Setting] = {
+    "DATABASE_URL": Setting(
+        str, "", "SQLAlchemy URL; empty = SQLite file under instance/", _db_url
+    ),
+    "MAX_CONTENT_LENGTH": Setting(int, 1_048_576, "largest JSON request body, bytes", _positive),
+    "PER_PAGE_DEFAULT": Setting(int, 50, "list page size when none is asked", _positive),
+    "PER_PAGE_MAX": Setting(int, 500, "largest page size a client may ask", _positive),
+    "DISPLAY_TIMEZONE": Setting(str, "Asia/Jakarta", "zone for times people read", _timezone),
+    "LOG_LEVEL": Setting(
+        str, "INFO", "root log level", _one_of("DEBUG", "INFO", "WARNING", "ERROR")
+    ),
+    "TOKEN_TOUCH_SECONDS": Setting(
+        int, 300, "record a token's last use at most this often", _non_negative
+    ),
+    "SQLITE_BUSY_TIMEOUT_MS": Setting(int, 15_000, "SQLite wait for a write lock", _positive),
+    "METHODOLOGY_DIR": Setting(str, "", "folder of methodology TOML files; empty = shipped ones"),
+    "LEGAL_CATALOGUE_FILE": Setting(str, "", "legal catalogue TOML; empty = the shipped one"),
+}
+
+
+#: FIELDCHECK_* variables that belong to tooling (FIELDCHECK_TEST_DATABASE_URL, ...).
+TOOLING_PREFIXES = ("TEST_", "BENCH_", "REQUIRE_")
+
+
+def _coerce(key: str, raw: Any, source: str) -> Any:
+    setting = SETTINGS[key]
+    if setting.type is bool:
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.lower() in {
+            "1",
+            "true",
+            "yes",
+            "on",
+            "0",
+            "false",
+            "no",
+            "off",
+        }:
+            return raw.lower() in {"1", "true", "yes", "on"}
+        raise ConfigError(f"{key} (from {source}): expected true/false, got {raw!r}")
+    if setting.type is int:
+        if isinstance(raw, bool):
+            raise ConfigError(f"{key} (from {source}): expected a whole number, got {raw!r}")
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{key} (from {source}): expected a whole number, got {raw!r}"
+            ) from None
+    if setting.type is float:
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} (from {source}): expected a number, got {raw!r}") from None
+    if not isinstance(raw, str):
+        raise ConfigError(f"{key} (from {source}): expected text, got {raw!r}")
+    return raw
+
+
+def _flatten_toml(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for name, value in data.items():
+        key = f"{prefix}{name}".upper()
+        if isinstance(value, dict):
+            flat.update(_flatten_toml(value, f"{prefix}{name}_"))
+        else:
+            flat[key] = value
+    return flat
+
+
+def load_config(
+    override: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    instance_path: str | None = None,
+) -> dict[str, Any]:
+    """The validated configuration from all layers; ConfigError names any bad key."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {key: s.default for key, s in SETTINGS.items()}
+    sources: dict[str, str] = dict.fromkeys(SETTINGS, "defaults")
+
+    path = environ.get("FIELDCHECK_CONFIG")
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"FIELDCHECK_CONFIG points to {path}, which does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        for key, raw in _flatten_toml(data).items():
+            if key not in SETTINGS:
+                raise ConfigError(f"{path}: unknown setting {key.lower()!r}")
+            values[key] = _coerce(key, raw, path)
+            sources[key] = path
+
+    for env_key, raw in environ.items():
+        if not env_key.startswith("FIELDCHECK_") or env_key in {"FIELDCHECK_CONFIG"}:
+            continue
+        key = env_key.removeprefix("FIELDCHECK_")
+        if key.startswith(TOOLING_PREFIXES):
+            continue  # read by the test suite, CI and benchmarks, not by the app
+        if key not in SETTINGS:
+            raise ConfigError(f"environment variable {env_key}: unknown setting")
+        values[key] = _coerce(key, raw, env_key)
+        sources[key] = env_key
+
+    extra: dict[str, Any] = {}
+    for key, raw in (override or {}).items():
+        if key in SETTINGS:
+            values[key] = _coerce(key, raw, "override")
+            sources[key] = "override"
+        else:
+            extra[key] = raw  # Flask's own keys (TESTING...) pass through untouched
+
+    for key, setting in SETTINGS.items():
+        if setting.check is not None:
+            problem = setting.check(values[key])
+            if problem:
+                raise ConfigError(f"{key} (from {sources[key]}): {problem}")
+
+    if not values["DATABASE_URL"]:
+        base = Path(instance_path or "instance")
+        base.mkdir(parents=True, exist_ok=True)
+        values["DATABASE_URL"] = f"sqlite:///{(base / 'fieldcheck.db').resolve()}"
+    if values["DATABASE_URL"].startswith("postgresql:"):
+        # Use the psycopg 3 driver we ship rather than SQLAlchemy's psycopg2 default.
+        values["DATABASE_URL"] = values["DATABASE_URL"].replace(
+            "postgresql:", "postgresql+psycopg:", 1
+        )
+    values.update(extra)
+    return values

@@ -1,0 +1,282 @@
+"""Plain data the pure core works on: methodologies, the legal catalogue, facts, findings, scores.
+
+Nothing here imports Flask, SQLAlchemy or the clock. Everything is a frozen dataclass so that the
+same objects can be shared between requests and the nightly job without copying.
+Numbers that end up in a score are ``Decimal`` (weights, values, scores) so that rounding half-up to
+two decimals is exact; see ``fieldcheck.core.scoring``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+#: Answer words a ``yes_no`` indicator accepts, in the order phones show them.
+YES_NO_VALUES = ("yes", "partial", "no", "na")
+#: Zones, lowest compliance first.
+ZONES = ("merah", "kuning", "hijau")
+#: The six service-delivery components of UU 25/2009 Pasal 21 that must be published to the
+#: public (PermenPANRB 15/2014); a mystery shopper checks these per service.
+DELIVERY_COMPONENTS = ("persyaratan", "prosedur", "waktu", "biaya", "produk", "pengaduan")
+#: All fourteen Pasal 21 components, huruf a..n, with the codes fieldcheck uses.
+ALL_COMPONENTS = (
+    "dasar_hukum",
+    "persyaratan",
+    "prosedur",
+    "waktu",
+    "biaya",
+    "produk",
+    "sarana",
+    "kompetensi",
+    "pengawasan",
+    "pengaduan",
+    "jumlah_pelaksana",
+    "jaminan_pelayanan",
+    "jaminan_keamanan",
+    "evaluasi",
+)
+
+#: Kinds of maladministration a finding is classified under (domain.md §4); ``Finding.category`` and
+#: ``Obligation.category`` take one of these words.
+MALADMINISTRATION_KINDS = (
+    "penundaan berlarut",
+    "penyimpangan prosedur",
+    "permintaan imbalan",
+    "tidak memberikan pelayanan",
+    "tidak kompeten",
+    "tidak patut",
+    "diskriminasi",
+    "penyalahgunaan wewenang",
+    "konflik kepentingan",
+)
+
+Scope = Literal["unit", "service"]
+Severity = Literal["violation", "warning"]
+AnswerValue = str | int  # "yes" | "partial" | "no" | "na", or an int on an ordinal scale
+
+
+@dataclass(frozen=True)
+class Band:
+    """One score band: ``min <= score <= max`` (both inclusive, two decimals) -> grade, zone."""
+
+    min: Decimal
+    max: Decimal
+    grade: str
+    label: str
+    zone: str
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A group of indicators; ``weight`` is used when the methodology aggregates by dimension."""
+
+    code: str
+    name: str
+    weight: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One checklist item as a phone renders it and the scorer reads it."""
+
+    code: str
+    dimension: str
+    question: str
+    #: ``"yes_no"`` or ``("scale", low, high)`` for an ordinal answer (e.g. 0..3).
+    answer: str | tuple[str, int, int]
+    weight: Decimal
+    scope: Scope = "unit"
+    #: For ``scope == "service"``: the Pasal 21 component (one of DELIVERY_COMPONENTS) it reads.
+    component: str | None = None
+    legal_basis: tuple[str, ...] = ()
+    photo_required: bool = False
+    #: For unit-scope indicators that observe a legal obligation: the obligation id in the legal
+    #: catalogue (e.g. ``"maklumat"``); a "no"/"partial" answer then yields a finding.
+    obligation: str | None = None
+    help: str | None = None
+
+    @property
+    def is_scale(self) -> bool:
+        """True when the indicator takes an integer on an ordinal scale."""
+        return isinstance(self.answer, tuple)
+
+
+@dataclass(frozen=True)
+class Methodology:
+    """A versioned scoring method loaded from a data file; a published one never changes."""
+
+    id: str  # "ombudsman-2019"
+    version: int
+    title: str
+    status: Literal["draft", "published", "retired"]
+    effective_from: date
+    effective_to: date | None
+    #: "flat": score = 100 * sum(w*v) / sum(w) over indicators (domain.md §5, 2019);
+    #: "dimensions": each dimension scored that way, then weighted by dimension weight (2022).
+    aggregation: Literal["flat", "dimensions"]
+    dimensions: tuple[Dimension, ...]
+    indicators: tuple[Indicator, ...]
+    bands: tuple[Band, ...]
+    #: Value of each yes_no answer word; "na" is absent (left out of numerator and denominator).
+    answer_values: Mapping[str, Decimal]
+    rounding_places: int = 2
+    #: Roll-up rules, documented in the file: {"unit": ..., "agency": ..., "region": ...}.
+    roll_up: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+    #: sha256 of the source file, so a stored score names exactly what produced it.
+    content_hash: str = ""
+
+    def indicator(self, code: str) -> Indicator | None:
+        """The indicator with this code, or None."""
+        for ind in self.indicators:
+            if ind.code == code:
+                return ind
+        return None
+
+
+@dataclass(frozen=True)
+class LegalValue:
+    """A value the law fixes for a service, in force ``valid_from``..``valid_to`` (inclusive)."""
+
+    #: "fee_max" (ceiling in rupiah; 0 means must be free), "requirements_only" (closed list of
+    #: requirement codes), "max_days" (completion within N days).
+    kind: Literal["fee_max", "requirements_only", "max_days"]
+    value: int | tuple[str, ...]
+    citation: str
+    valid_from: date
+    valid_to: date | None
+    confidence: Literal["verified", "secondary", "unverified"]
+    note: str = ""
+
+    def in_force(self, on: date) -> bool:
+        """True when this value applies on the given visit date."""
+        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A requirement a service may ask for, with the spellings surveyors type for it."""
+
+    code: str
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Service:
+    """A product of public service (KTP-el, SIM C...) with the legal values that bind it."""
+
+    code: str
+    name: str
+    sector: str
+    legal_values: tuple[LegalValue, ...] = ()
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """A unit-level duty of UU 25/2009 (maklumat, complaint channel...) with its sanction."""
+
+    id: str
+    name: str
+    citation: str
+    category: str
+    #: The Pasal 54 sanction on the head of the provider, where domain.md names one.
+    sanction: str | None = None
+
+
+@dataclass(frozen=True)
+class Component:
+    """A Pasal 21 component with its huruf and citation."""
+
+    code: str
+    letter: str
+    name: str
+    citation: str
+
+
+@dataclass(frozen=True)
+class LegalCatalogue:
+    """The legal service catalogue: services, requirement codes, unit obligations, components."""
+
+    version: str
+    services: Mapping[str, Service]
+    requirements: Mapping[str, Requirement]
+    obligations: Mapping[str, Obligation]
+    components: Mapping[str, Component]
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class PostedStandard:
+    """What a unit displayed for one service, as the surveyor recorded it."""
+
+    service: str
+    components: frozenset[str]
+    fee_idr: int | None = None
+    max_days: int | None = None
+    requirements: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InspectionFacts:
+    """Everything the legal check and the scorer need from one visit, already validated."""
+
+    visit_date: date  # local date of the visit at the unit
+    answers: Mapping[str, AnswerValue]
+    posted_standards: tuple[PostedStandard, ...] = ()
+    #: Obligation id -> answer word, derived from answers via Indicator.obligation.
+    obligations: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A legal finding with the article it rests on; serialised as the api.md finding object."""
+
+    rule: str
+    severity: Severity
+    category: str
+    citation: str
+    message: str
+    expected: object
+    observed: object
+    service: str | None = None
+    component: str | None = None
+    sanction: str | None = None
+
+
+@dataclass(frozen=True)
+class IndicatorScore:
+    """How one indicator contributed: value in 0..1 (None when not applicable) and why."""
+
+    code: str
+    dimension: str
+    weight: Decimal
+    value: Decimal | None
+    answer: AnswerValue | None = None
+    #: For service-scope indicators: service code -> value in 0..1.
+    per_service: Mapping[str, Decimal] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DimensionScore:
+    """A dimension's score (0..100, two decimals) and weight, or None when nothing applied."""
+
+    code: str
+    weight: Decimal | None
+    score: Decimal | None
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Score (0..100, rounded half-up) with band, grade and zone, and the breakdown behind it."""
+
+    score: Decimal | None
+    grade: str | None
+    label: str | None
+    zone: str | None
+    indicators: tuple[IndicatorScore, ...]
+    dimensions: tuple[DimensionScore, ...]

@@ -1,0 +1,191 @@
+"""Score one inspection under a methodology (domain.md §5): derived, never entered.
+
+Rule, as the methodology files state it:
+
+* a ``yes_no`` answer is worth ``methodology.answer_values`` (yes 1, partial 0.5, no 0); ``na`` or
+  no answer leaves the indicator out of numerator and denominator;
+* a scale answer ``v`` on ``low..high`` is worth ``(v - low) / (high - low)``;
+* a service-scope indicator is worth the mean, over the services in ``posted_standards``, of 1 when
+  its component is posted and 0 when not; a *violation* finding for (service, component) sets that
+  service's value to 0 (a warning does not); with no posted service it does not apply;
+* ``flat``: score = 100 * sum(weight * value) / sum(weight) over applicable indicators;
+  ``dimensions``: each dimension scored that way, then the mean of dimension scores weighted by
+  dimension weight, over dimensions that have a score;
+* no applicable indicator: no score and no zone;
+* the score is rounded half-up to ``rounding_places`` and only then banded.
+
+All arithmetic is on ``Fraction`` (exact rationals), so a true 50.995 is 50.995 and rounds to 51.00;
+only the final numbers are turned into ``Decimal``. Breakdown values are shown to six decimals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from fractions import Fraction
+
+from fieldcheck.core.banding import band_for, round_half_up
+from fieldcheck.core.model import (
+    AnswerValue,
+    DimensionScore,
+    Finding,
+    Indicator,
+    IndicatorScore,
+    InspectionFacts,
+    Methodology,
+    PostedStandard,
+    ScoreResult,
+)
+
+#: Places shown for an indicator's 0..1 value in the breakdown (display only; the score uses exact
+#: values).
+VALUE_PLACES = 6
+
+
+def score(
+    facts: InspectionFacts, findings: Iterable[Finding], methodology: Methodology
+) -> ScoreResult:
+    """Score, band and per-indicator/per-dimension breakdown for one inspection."""
+    zeroed = {
+        (f.service, f.component)
+        for f in findings
+        if f.severity == "violation" and f.service is not None and f.component is not None
+    }
+    exact: dict[str, Fraction | None] = {}
+    breakdown: list[IndicatorScore] = []
+    for ind in methodology.indicators:
+        value, item = _indicator(ind, facts, zeroed, methodology)
+        exact[ind.code] = value
+        breakdown.append(item)
+
+    dim_exact: dict[str, Fraction | None] = {}
+    for dim in methodology.dimensions:
+        members = [i for i in methodology.indicators if i.dimension == dim.code]
+        dim_exact[dim.code] = _weighted_mean((Fraction(i.weight), exact[i.code]) for i in members)
+
+    if methodology.aggregation == "flat":
+        total = _weighted_mean((Fraction(i.weight), exact[i.code]) for i in methodology.indicators)
+    else:
+        pairs = []
+        for dim in methodology.dimensions:
+            if dim.weight is None:
+                raise ValueError(
+                    f"dimension {dim.code!r} has no weight but aggregation is by dimension"
+                )
+            pairs.append((Fraction(dim.weight), dim_exact[dim.code]))
+        total = _weighted_mean(pairs)
+
+    places = methodology.rounding_places
+    dimensions = tuple(
+        DimensionScore(
+            code=dim.code,
+            weight=dim.weight,
+            score=None
+            if dim_exact[dim.code] is None
+            else round_half_up(dim_exact[dim.code] * 100, places),
+        )
+        for dim in methodology.dimensions
+    )
+    if total is None:
+        return ScoreResult(None, None, None, None, tuple(breakdown), dimensions)
+    rounded = round_half_up(total * 100, places)  # round first, then band (domain.md §5)
+    band = band_for(rounded, methodology.bands)
+    return ScoreResult(
+        score=rounded,
+        grade=band.grade,
+        label=band.label,
+        zone=band.zone,
+        indicators=tuple(breakdown),
+        dimensions=dimensions,
+    )
+
+
+def answer_value(
+    ind: Indicator, answer: AnswerValue | None, methodology: Methodology
+) -> Fraction | None:
+    """An answer's exact value in 0..1, or None when it does not apply (na or unanswered)."""
+    if answer is None or answer == "na":
+        return None
+    if isinstance(ind.answer, tuple):
+        _, low, high = ind.answer
+        # bool is an int subclass; True is not a scale answer.
+        if isinstance(answer, bool) or not isinstance(answer, int) or not low <= answer <= high:
+            raise ValueError(f"{ind.code}: {answer!r} is not on the scale {low}..{high}")
+        return Fraction(answer - low, high - low)
+    if not isinstance(answer, str) or answer not in methodology.answer_values:
+        raise ValueError(f"{ind.code}: {answer!r} is not a valid answer")
+    return Fraction(methodology.answer_values[answer])
+
+
+def _indicator(
+    ind: Indicator,
+    facts: InspectionFacts,
+    zeroed: set[tuple[str | None, str | None]],
+    methodology: Methodology,
+) -> tuple[Fraction | None, IndicatorScore]:
+    if ind.scope == "service":
+        per_service = _per_service(ind.component, facts.posted_standards, zeroed)
+        value = Fraction(sum(per_service.values()), len(per_service)) if per_service else None
+        note = "" if per_service else "tidak berlaku: tidak ada layanan yang diamati"
+        zeroed_here = sorted(s for s, c in zeroed if c == ind.component and s in per_service)
+        if zeroed_here:
+            note = "nilai 0 karena pelanggaran pada layanan: " + ", ".join(zeroed_here)
+        item = IndicatorScore(
+            code=ind.code,
+            dimension=ind.dimension,
+            weight=ind.weight,
+            value=_shown(value),
+            per_service={s: Decimal(v) for s, v in per_service.items()},
+            note=note,
+        )
+        return value, item
+    answer = facts.answers.get(ind.code)
+    value = answer_value(ind, answer, methodology)
+    note = ""
+    if answer is None:
+        note = "tidak dijawab"
+    elif answer == "na":
+        note = "tidak berlaku (na)"
+    return value, IndicatorScore(
+        code=ind.code,
+        dimension=ind.dimension,
+        weight=ind.weight,
+        value=_shown(value),
+        answer=answer,
+        note=note,
+    )
+
+
+def _per_service(
+    component: str | None,
+    posted: Sequence[PostedStandard],
+    zeroed: set[tuple[str | None, str | None]],
+) -> dict[str, int]:
+    """Service code -> 1 when the component is posted and not voided by a violation, else 0."""
+    values: dict[str, int] = {}
+    for p in posted:
+        v = 1 if component in p.components and (p.service, component) not in zeroed else 0
+        # A service listed twice counts once, at its worse observation.
+        values[p.service] = min(v, values.get(p.service, v))
+    return values
+
+
+def _weighted_mean(pairs: Iterable[tuple[Fraction, Fraction | None]]) -> Fraction | None:
+    """sum(w*v)/sum(w) over pairs whose value exists; None when none does."""
+    num = Fraction(0)
+    den = Fraction(0)
+    for weight, value in pairs:
+        if value is None:
+            continue
+        num += weight * value
+        den += weight
+    return num / den if den else None
+
+
+def _shown(value: Fraction | None) -> Decimal | None:
+    if value is None:
+        return None
+    return round_half_up(value, VALUE_PLACES).normalize()
+
+
+__all__ = ["answer_value", "score"]

@@ -1,0 +1,59 @@
+"""``seed-demo``: demo units (through the same importer as ``import-units``) and demo users."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from fieldcheck.auth.models import User
+from fieldcheck.auth.services import create_user, issue_token
+from fieldcheck.catalogue.registry import get_registry
+from fieldcheck.clock import utcnow
+from fieldcheck.extensions import db
+from fieldcheck.units.services import import_units
+
+DEMO_UNITS = Path(__file__).resolve().parent / "units.csv"
+#: (name, role, region). Names end in "(demo)" so nobody mistakes them for real accounts.
+DEMO_USERS = [
+    ("Surveyor Jawa Timur (demo)", "surveyor", "35"),
+    ("Surveyor Sumatera Barat (demo)", "surveyor", "13"),
+    ("Supervisor Jawa Timur (demo)", "supervisor", "35"),
+    ("Supervisor Sumatera Barat (demo)", "supervisor", "13"),
+    ("Admin Ombudsman RI (demo)", "admin", None),
+]
+
+
+def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | None, str]]:
+    """Import the demo units, ensure the demo users, and give each a fresh token.
+
+    Earlier demo tokens are revoked, and the new ones are written (mode 600) to ``tokens_file``
+    so ``make run`` can show them again; demo tokens belong on a demo machine only.
+    """
+    with DEMO_UNITS.open(encoding="utf-8", newline="") as fh:
+        import_units(fh, set(get_registry().catalogue.services))
+    tokens = []
+    now = utcnow()
+    for name, role, region in DEMO_USERS:
+        user = (
+            db.session.execute(select(User).where(User.name == name, User.role == role))
+            .unique()
+            .scalar_one_or_none()
+        )
+        if user is None:
+            user, token = create_user(name, role, region)
+        else:
+            for old in user.tokens:
+                if old.revoked_at is None:
+                    old.revoked_at = now
+            token = issue_token(user)
+        tokens.append((name, role, region, token))
+    path = tokens_file or Path(current_app.instance_path) / "demo-tokens.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        for name, role, region, token in tokens:
+            fh.write(f"{role}\t{region or 'national'}\t{name}\t{token}\n")
+    return tokens

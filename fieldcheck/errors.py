@@ -1,0 +1,134 @@
+"""The one error envelope and the catalogue of stable error codes.
+
+Every error leaves the service as ``{"error": {"code", "message", "details"}}``. Code raises
+``ApiError`` (or a werkzeug HTTPException); the handlers registered here are the only place that
+turns either into a response, so phones and tools can rely on ``code`` and never see a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+#: code -> (HTTP status, default message). Codes are stable; messages may be improved.
+CATALOGUE: dict[str, tuple[int, str]] = {
+    "malformed_json": (400, "The request body is not valid JSON."),
+    "bad_request": (400, "The request could not be understood."),
+    "unauthorized": (401, "A valid bearer token is required."),
+    "forbidden": (403, "Your role does not allow this."),
+    "out_of_scope": (403, "This object is outside your region."),
+    "not_found": (404, "No such object."),
+    "method_not_allowed": (405, "This method is not allowed here."),
+    "not_acceptable": (406, "The requested representation is not available."),
+    "conflict": (409, "The request conflicts with the stored state."),
+    "submission_conflict": (409, "This submission_id was already used for a different body."),
+    "payload_too_large": (413, "The request body is larger than allowed."),
+    "unsupported_media_type": (415, "The content type is not supported here."),
+    "validation_failed": (422, "The request is well-formed but invalid."),
+    "rate_limited": (429, "Too many requests; slow down."),
+    "internal_error": (500, "Something went wrong on our side; it has been logged."),
+    "unavailable": (503, "The service is temporarily unavailable; try again."),
+}
+
+_HTTP_TO_CODE = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+}
+
+
+class ApiError(Exception):
+    """An error with a catalogue code; the handler renders it in the envelope."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str | None = None,
+        details: dict[str, Any] | None = None,
+        status: int | None = None,
+    ) -> None:
+        default_status, default_message = CATALOGUE[code]
+        super().__init__(message or default_message)
+        self.code = code
+        self.status = status or default_status
+        self.message = message or default_message
+        self.details = details or {}
+
+
+def field_errors(fields: dict[str, list[str]], message: str | None = None) -> ApiError:
+    """A 422 whose ``details.fields`` maps dotted paths to lists of messages."""
+    return ApiError("validation_failed", message, {"fields": fields})
+
+
+def envelope(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The error body as a dict."""
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Route every exception through the one envelope."""
+
+    @app.errorhandler(ApiError)
+    def handle_api_error(exc: ApiError):
+        response = jsonify(envelope(exc.code, exc.message, exc.details))
+        response.status_code = exc.status
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="fieldcheck"'
+        return response
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(exc: HTTPException):
+        status = exc.code or 500
+        code = _HTTP_TO_CODE.get(status, "internal_error" if status >= 500 else "bad_request")
+        message = CATALOGUE[code][1]
+        details: dict[str, Any] = {}
+        if status == 405 and getattr(exc, "valid_methods", None):
+            details["allowed"] = sorted(exc.valid_methods)
+        response = jsonify(envelope(code, message, details))
+        response.status_code = status
+        if status == 405 and getattr(exc, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        return response
+
+    @app.errorhandler(IntegrityError)
+    def handle_integrity_error(exc: IntegrityError):
+        # A constraint caught what the service layer did not: a conflict, never a 500.
+        from fieldcheck.extensions import db
+
+        db.session.rollback()
+        log.warning("integrity error turned into 409: %s", exc.orig)
+        response = jsonify(envelope("conflict", "The change conflicts with stored data."))
+        response.status_code = 409
+        return response
+
+    @app.errorhandler(OperationalError)
+    def handle_operational_error(exc: OperationalError):
+        from fieldcheck.extensions import db
+
+        db.session.rollback()
+        log.error("database unavailable: %s", exc.orig)
+        response = jsonify(envelope("unavailable", CATALOGUE["unavailable"][1]))
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        log.exception("unhandled error")
+        response = jsonify(envelope("internal_error", CATALOGUE["internal_error"][1]))
+        response.status_code = 500
+        return response

@@ -1,0 +1,95 @@
+"""HTTP endpoints for inspections."""
+
+from __future__ import annotations
+
+from flask import Blueprint, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from fieldcheck.auth.models import User
+from fieldcheck.auth.services import current_user, require_role, scope_filter
+from fieldcheck.errors import ApiError
+from fieldcheck.extensions import db
+from fieldcheck.http import json_body, load, load_args, page_body, paginate
+from fieldcheck.inspections.models import Inspection
+from fieldcheck.inspections.services import submit
+from fieldcheck.units.models import Unit
+from schemas.inspections import (
+    InspectionListArgsSchema,
+    InspectionSchema,
+    InspectionSubmissionSchema,
+    InspectionSummarySchema,
+)
+
+bp = Blueprint("inspections", __name__)
+
+ALL_ROLES = ("surveyor", "supervisor", "admin")
+
+
+def visible_inspections(user: User):
+    """A select of the inspections ``user`` may see: own for surveyors, region for others."""
+    query = select(Inspection).join(Inspection.unit)
+    if user.role == "surveyor":
+        query = query.where(Inspection.surveyor_id == user.id)
+    condition = scope_filter(user, Unit.region_code)
+    if condition is not None:
+        query = query.where(condition)
+    return query
+
+
+def get_visible_inspection(inspection_id: int) -> Inspection:
+    """The inspection if the current user may see it, else 404 (existence is not revealed)."""
+    query = (
+        visible_inspections(current_user())
+        .where(Inspection.id == inspection_id)
+        .options(
+            selectinload(Inspection.answers),
+            selectinload(Inspection.posted_standards),
+            selectinload(Inspection.findings),
+        )
+    )
+    inspection = db.session.execute(query).unique().scalar_one_or_none()
+    if inspection is None:
+        raise ApiError("not_found", "No such inspection.")
+    return inspection
+
+
+@bp.post("/inspections")
+@require_role("surveyor", "admin")
+def create_inspection():
+    """Receive a checklist from a phone: 201 when new, 200 for an identical resend, 409 else."""
+    body = json_body()
+    data = load(InspectionSubmissionSchema(), body)
+    outcome = submit(body, data, current_user())
+    status = 201 if outcome.created else 200
+    db.session.flush()
+    headers = {"Location": url_for(".get_inspection", inspection_id=outcome.inspection.id)}
+    return InspectionSchema().dump(outcome.inspection), status, headers
+
+
+@bp.get("/inspections/<int:inspection_id>")
+@require_role(*ALL_ROLES)
+def get_inspection(inspection_id: int):
+    """One inspection with answers, findings, flags and score breakdown."""
+    return InspectionSchema().dump(get_visible_inspection(inspection_id))
+
+
+@bp.get("/inspections")
+@require_role(*ALL_ROLES)
+def list_inspections():
+    """Inspections the caller may see, newest first, filtered by unit, status and time."""
+    args = load_args(InspectionListArgsSchema())
+    query = visible_inspections(current_user()).options(selectinload(Inspection.findings))
+    if "unit" in args:
+        query = query.where(Unit.code == args["unit"])
+    if "status" in args:
+        query = query.where(Inspection.status == args["status"])
+    if "since" in args:
+        query = query.where(Inspection.received_at >= args["since"])
+    if "surveyor" in args:
+        query = query.where(Inspection.surveyor_id == args["surveyor"])
+    query = query.order_by(Inspection.received_at.desc(), Inspection.id.desc())
+    items, total = paginate(query, args["page"], args["per_page"])
+    return page_body(
+        InspectionSummarySchema(many=True).dump(items), args["page"], args["per_page"], total
+    )

@@ -1,0 +1,236 @@
+"""Intake: validate -> dedupe -> check -> score -> store, in the request's one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from fieldcheck.auth.models import User
+from fieldcheck.auth.services import in_scope
+from fieldcheck.catalogue.registry import get_registry
+from fieldcheck.clock import utcnow
+from fieldcheck.core.checks import check
+from fieldcheck.core.facts import derive_facts
+from fieldcheck.core.model import YES_NO_VALUES, Methodology, ScoreResult
+from fieldcheck.core.scoring import score
+from fieldcheck.errors import ApiError, field_errors
+from fieldcheck.extensions import db
+from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
+from fieldcheck.units.models import Unit
+
+
+def canonical_hash(body: Any) -> str:
+    """sha256 of the body's canonical JSON: key order and whitespace do not make a new body."""
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Outcome:
+    """What intake did: the inspection and whether this request created it."""
+
+    inspection: Inspection
+    created: bool
+
+
+def find_by_submission(submission_id: Any) -> Inspection | None:
+    """The inspection stored under ``submission_id`` (a UUID), if any."""
+    return db.session.execute(
+        select(Inspection).where(Inspection.submission_id == submission_id)
+    ).scalar_one_or_none()
+
+
+def _replay(existing: Inspection, payload_hash: str) -> Outcome:
+    if existing.payload_hash != payload_hash:
+        raise ApiError(
+            "submission_conflict",
+            "This submission_id was already used for a different checklist; a corrected "
+            "checklist needs a new submission_id.",
+            {"submission_id": str(existing.submission_id), "inspection_id": existing.id},
+        )
+    return Outcome(existing, created=False)
+
+
+def _validate_answers(
+    answers: dict[str, dict[str, Any]], methodology: Methodology
+) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    for code, answer in answers.items():
+        indicator = methodology.indicator(code)
+        path = f"answers.{code}"
+        if indicator is None:
+            problems[path] = [f"Unknown indicator for methodology {methodology.id}."]
+            continue
+        if indicator.scope == "service":
+            problems[path] = [
+                "This indicator is derived from posted_standards; do not answer it directly."
+            ]
+            continue
+        value = answer["value"]
+        if indicator.is_scale:
+            _, low, high = indicator.answer
+            if value == "na":
+                continue
+            if not isinstance(value, int) or not low <= value <= high:
+                problems[f"{path}.value"] = [f"Must be a whole number from {low} to {high}, or na."]
+        elif value not in YES_NO_VALUES:
+            problems[f"{path}.value"] = [f"Must be one of {', '.join(YES_NO_VALUES)}."]
+    for indicator in methodology.indicators:
+        if indicator.scope == "unit" and indicator.code not in answers:
+            problems[f"answers.{indicator.code}"] = [
+                'Missing answer (send "na" when the item does not apply).'
+            ]
+    return problems
+
+
+def breakdown_json(result: ScoreResult) -> dict[str, Any]:
+    """The score breakdown as JSON-ready data (numbers as numbers, rounded for people)."""
+
+    def num(value: Decimal | None) -> float | None:
+        return None if value is None else float(value)
+
+    return {
+        "indicators": [
+            {
+                "code": i.code,
+                "dimension": i.dimension,
+                "weight": num(i.weight),
+                "answer": i.answer,
+                "value": num(i.value),
+                "per_service": {k: num(v) for k, v in i.per_service.items()},
+                "note": i.note,
+            }
+            for i in result.indicators
+        ],
+        "dimensions": [
+            {"code": d.code, "weight": num(d.weight), "score": num(d.score)}
+            for d in result.dimensions
+        ],
+    }
+
+
+def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
+    """Store a validated submission exactly once; a resend returns the stored inspection.
+
+    ``body`` is the parsed JSON as sent (hashed and kept), ``data`` its loaded form.
+    """
+    payload_hash = canonical_hash(body)
+    existing = find_by_submission(data["submission_id"])
+    if existing is not None:
+        return _replay(existing, payload_hash)
+
+    registry = get_registry()
+    problems: dict[str, list[str]] = {}
+    unit = (
+        db.session.execute(select(Unit).where(Unit.code == data["unit_code"]))
+        .unique()
+        .scalar_one_or_none()
+    )
+    if unit is None:
+        problems["unit_code"] = ["Unknown unit."]
+    methodology = registry.methodology(data["methodology"])
+    if methodology is None:
+        problems["methodology"] = ["Unknown methodology."]
+    elif methodology.status != "published":
+        problems["methodology"] = [f"Methodology is {methodology.status}, not published."]
+    for i, posted in enumerate(data["posted_standards"]):
+        if posted["service"] not in registry.catalogue.services:
+            problems[f"posted_standards.{i}.service"] = ["Unknown service code."]
+    if methodology is not None:
+        problems.update(_validate_answers(data["answers"], methodology))
+    if problems:
+        raise field_errors(problems)
+    assert unit is not None and methodology is not None  # noqa: S101 - narrowed by the checks above
+    if not in_scope(user, unit.region_code):
+        raise ApiError("out_of_scope", "This unit is outside your region.")
+
+    tz = ZoneInfo(unit.region.timezone)
+    visit_date = data["started_at"].astimezone(tz).date()
+    if not (
+        methodology.effective_from <= visit_date
+        and (methodology.effective_to is None or visit_date <= methodology.effective_to)
+    ):
+        raise field_errors(
+            {"methodology": [f"Methodology {methodology.id} was not in effect on {visit_date}."]}
+        )
+    answers = {code: a["value"] for code, a in data["answers"].items()}
+    facts = derive_facts(answers, data["posted_standards"], methodology, visit_date)
+    findings = check(facts, registry.catalogue)
+    result = score(facts, findings, methodology)
+
+    location = data["location"] or {}
+    inspection = Inspection(
+        submission_id=data["submission_id"],
+        payload_hash=payload_hash,
+        payload=body,
+        unit=unit,
+        surveyor_id=user.id,
+        methodology_id=methodology.id,
+        methodology_version=methodology.version,
+        methodology_hash=methodology.content_hash,
+        catalogue_hash=registry.catalogue.content_hash,
+        started_at=data["started_at"],
+        finished_at=data["finished_at"],
+        visit_date=visit_date,
+        received_at=utcnow(),
+        lat=location.get("lat"),
+        lon=location.get("lon"),
+        accuracy_m=location.get("accuracy_m"),
+        status="received",
+        score=result.score,
+        zone=result.zone,
+        grade=result.grade,
+        label=result.label,
+        breakdown=breakdown_json(result),
+        flags=[],
+        notes=data["notes"],
+        answers=[
+            Answer(indicator_code=code, value=str(a["value"]), note=a["note"], photos=a["photos"])
+            for code, a in sorted(data["answers"].items())
+        ],
+        posted_standards=[
+            PostedStandardRow(
+                position=i,
+                service_code=p["service"],
+                components=p["components"],
+                fee_idr=p["fee_idr"],
+                max_days=p["max_days"],
+                requirements=p["requirements"],
+            )
+            for i, p in enumerate(data["posted_standards"])
+        ],
+        findings=[
+            FindingRow(
+                position=i,
+                rule=f.rule,
+                severity=f.severity,
+                category=f.category,
+                citation=f.citation,
+                message=f.message,
+                expected=f.expected,
+                observed=f.observed,
+                service_code=f.service,
+                component=f.component,
+                sanction=f.sanction,
+            )
+            for i, f in enumerate(findings)
+        ],
+    )
+    # A concurrent resend of the same submission may insert first: the savepoint keeps the
+    # request's transaction usable so we can answer as if we had seen it (200 or 409).
+    try:
+        with db.session.begin_nested():
+            db.session.add(inspection)
+    except IntegrityError:
+        existing = find_by_submission(data["submission_id"])
+        if existing is None:
+            raise
+        return _replay(existing, payload_hash)
+    return Outcome(inspection, created=True)

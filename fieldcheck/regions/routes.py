@@ -1,0 +1,41 @@
+"""HTTP endpoints for the Kemendagri region list."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from sqlalchemy import select
+
+from fieldcheck.auth.services import require_role
+from fieldcheck.errors import ApiError
+from fieldcheck.extensions import db
+from fieldcheck.http import load_args, page_body, paginate
+from fieldcheck.regions.models import Region
+from schemas.units import RegionListArgsSchema, RegionSchema
+
+bp = Blueprint("regions", __name__)
+
+
+@bp.get("/regions")
+@require_role("surveyor", "supervisor", "admin")
+def list_regions():
+    """Provinces and regencies, filtered by level, parent province or name."""
+    args = load_args(RegionListArgsSchema())
+    query = select(Region)
+    if "level" in args:
+        query = query.where(Region.level == args["level"])
+    if "parent" in args:
+        query = query.where(Region.parent_code == args["parent"])
+    if "q" in args:
+        query = query.where(Region.name.ilike(f"%{args['q']}%"))
+    items, total = paginate(query.order_by(Region.code), args["page"], args["per_page"])
+    return page_body(RegionSchema(many=True).dump(items), args["page"], args["per_page"], total)
+
+
+@bp.get("/regions/<code>")
+@require_role("surveyor", "supervisor", "admin")
+def get_region(code: str):
+    """One region."""
+    region = db.session.get(Region, code)
+    if region is None:
+        raise ApiError("not_found", "No such region.")
+    return RegionSchema().dump(region)

@@ -1,0 +1,56 @@
+"""HTTP endpoints for units (what phones fetch to choose where they are)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from sqlalchemy import or_, select
+
+from fieldcheck.auth.services import current_user, in_scope, require_role, scope_filter
+from fieldcheck.errors import ApiError
+from fieldcheck.extensions import db
+from fieldcheck.http import load_args, page_body, paginate
+from fieldcheck.units.models import Agency, Unit
+from schemas.units import UnitListArgsSchema, UnitSchema
+
+bp = Blueprint("units", __name__)
+
+
+def get_visible_unit(code: str) -> Unit:
+    """The unit with ``code`` if inside the caller's region, else 404."""
+    unit = db.session.execute(select(Unit).where(Unit.code == code)).unique().scalar_one_or_none()
+    if unit is None or not in_scope(current_user(), unit.region_code):
+        raise ApiError("not_found", "No such unit.")
+    return unit
+
+
+@bp.get("/units")
+@require_role("surveyor", "supervisor", "admin")
+def list_units():
+    """Units in the caller's region, filtered by region prefix, agency, type or a search text."""
+    args = load_args(UnitListArgsSchema())
+    query = select(Unit).join(Unit.agency)
+    condition = scope_filter(current_user(), Unit.region_code)
+    if condition is not None:
+        query = query.where(condition)
+    if "region" in args:
+        region = args["region"]
+        query = query.where(or_(Unit.region_code == region, Unit.region_code.like(region + ".%")))
+    if "agency" in args:
+        query = query.where(Agency.code == args["agency"])
+    if "unit_type" in args:
+        query = query.where(Unit.unit_type == args["unit_type"])
+    if "q" in args:
+        like = f"%{args['q'].lower()}%"
+        query = query.where(
+            or_(Unit.name.ilike(like), Unit.code.ilike(like), Agency.name.ilike(like))
+        )
+    query = query.order_by(Unit.code)
+    items, total = paginate(query, args["page"], args["per_page"])
+    return page_body(UnitSchema(many=True).dump(items), args["page"], args["per_page"], total)
+
+
+@bp.get("/units/<code>")
+@require_role("surveyor", "supervisor", "admin")
+def get_unit(code: str):
+    """One unit with its agency, region, location and services."""
+    return UnitSchema().dump(get_visible_unit(code))

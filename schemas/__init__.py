@@ -1,0 +1,1 @@
+"""marshmallow schemas: the wire format only. Load schemas validate, dump schemas render."""

@@ -1,0 +1,214 @@
+"""Wire format of inspections: the phone's submission (load) and the stored inspection (dump)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from fieldcheck.core.model import ALL_COMPONENTS
+from schemas.common import DisplayDateTime, KeyedDict, PageArgsSchema, StrictSchema
+
+SHA256_HEX = validate.Regexp(r"^[0-9a-f]{64}$", error="Must be a lowercase sha256 hex digest.")
+CODE = validate.Length(min=1, max=64)
+
+
+class AnswerValueField(fields.Field):
+    """``"yes"|"partial"|"no"|"na"`` or a whole number; the indicator (checked later) decides."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ValidationError("Must be one of yes, partial, no, na, or a whole number.")
+        return value
+
+
+class LocationSchema(StrictSchema):
+    """Where the phone was when the checklist was finished."""
+
+    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
+    lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
+    accuracy_m = fields.Float(
+        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(0, 100_000)
+    )
+
+
+class AnswerSchema(StrictSchema):
+    """One answer in ``answers``."""
+
+    value = AnswerValueField(required=True)
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    photos = fields.List(
+        fields.String(validate=SHA256_HEX), load_default=list, validate=validate.Length(max=50)
+    )
+
+
+class PostedStandardSchema(StrictSchema):
+    """What the unit displayed for one service."""
+
+    service = fields.String(required=True, validate=CODE)
+    components = fields.List(
+        fields.String(validate=validate.OneOf(ALL_COMPONENTS)),
+        required=True,
+        validate=validate.Length(max=len(ALL_COMPONENTS)),
+    )
+    fee_idr = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(0, 1_000_000_000_000),
+    )
+    max_days = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(0, 3650)
+    )
+    requirements = fields.List(
+        fields.String(validate=validate.Length(min=1, max=300)),
+        load_default=list,
+        validate=validate.Length(max=100),
+    )
+
+    @validates_schema
+    def _no_repeated_components(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if len(set(data["components"])) != len(data["components"]):
+            raise ValidationError("A component is listed twice.", "components")
+
+
+class InspectionSubmissionSchema(StrictSchema):
+    """The checklist a phone posts to ``POST /api/v1/inspections`` (api.md)."""
+
+    submission_id = fields.UUID(required=True)
+    unit_code = fields.String(required=True, validate=CODE)
+    methodology = fields.String(required=True, validate=CODE)
+    started_at = fields.AwareDateTime(required=True, format="iso")
+    finished_at = fields.AwareDateTime(required=True, format="iso")
+    location = fields.Nested(LocationSchema, load_default=None, allow_none=True)
+    answers = KeyedDict(
+        keys=fields.String(validate=validate.Length(min=1, max=32)),
+        values=fields.Nested(AnswerSchema),
+        required=True,
+    )
+    posted_standards = fields.List(
+        fields.Nested(PostedStandardSchema), load_default=list, validate=validate.Length(max=200)
+    )
+    notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10_000))
+
+    @validates_schema
+    def _finished_after_started(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["finished_at"] < data["started_at"]:
+            raise ValidationError("Must not be before started_at.", "finished_at")
+
+    @validates_schema
+    def _services_once(self, data: dict[str, Any], **kwargs: Any) -> None:
+        seen: set[str] = set()
+        for i, posted in enumerate(data.get("posted_standards") or []):
+            if posted["service"] in seen:
+                raise ValidationError(
+                    {str(i): {"service": ["This service is already listed."]}}, "posted_standards"
+                )
+            seen.add(posted["service"])
+
+
+class InspectionListArgsSchema(PageArgsSchema):
+    """Filters of ``GET /api/v1/inspections``."""
+
+    unit = fields.String(validate=CODE)
+    status = fields.String(
+        validate=validate.OneOf(("received", "approved", "rejected", "returned"))
+    )
+    since = fields.AwareDateTime(format="iso")
+    surveyor = fields.Integer()
+
+
+class FindingSchema(Schema):
+    """A finding as api.md shows it."""
+
+    rule = fields.String()
+    severity = fields.String()
+    category = fields.String()
+    citation = fields.String()
+    message = fields.String()
+    expected = fields.Raw()
+    observed = fields.Raw()
+    service = fields.String(attribute="service_code", allow_none=True)
+    component = fields.String(allow_none=True)
+    sanction = fields.String(allow_none=True)
+
+
+class AnswerDumpSchema(Schema):
+    """A stored answer."""
+
+    value = fields.Method("_value")
+    note = fields.String(allow_none=True)
+    photos = fields.List(fields.String())
+
+    def _value(self, answer: Any) -> Any:
+        return int(answer.value) if answer.value.lstrip("-").isdigit() else answer.value
+
+
+class PostedStandardDumpSchema(Schema):
+    """A stored posted standard."""
+
+    service = fields.String(attribute="service_code")
+    components = fields.List(fields.String())
+    fee_idr = fields.Integer(allow_none=True)
+    max_days = fields.Integer(allow_none=True)
+    requirements = fields.List(fields.String())
+
+
+class InspectionSchema(Schema):
+    """An inspection as stored: what the phone sent and what the core made of it."""
+
+    id = fields.Integer()
+    submission_id = fields.UUID()
+    status = fields.String()
+    unit_code = fields.Function(lambda i: i.unit.code)
+    unit_name = fields.Function(lambda i: i.unit.name)
+    region_code = fields.Function(lambda i: i.unit.region_code)
+    surveyor_id = fields.Integer()
+    methodology = fields.String(attribute="methodology_id")
+    methodology_version = fields.Integer()
+    started_at = DisplayDateTime()
+    finished_at = DisplayDateTime()
+    visit_date = fields.Date()
+    #: The visit in the unit's own time zone (WIB/WITA/WIT), as the surveyor lived it.
+    local_time = fields.Method("_local_time")
+    received_at = DisplayDateTime()
+    location = fields.Method("_location")
+    score = fields.Method("_score")
+    zone = fields.String(allow_none=True)
+    grade = fields.String(allow_none=True)
+    label = fields.String(allow_none=True)
+    findings = fields.List(fields.Nested(FindingSchema))
+    flags = fields.List(fields.Raw())
+    answers = fields.Method("_answers")
+    posted_standards = fields.List(fields.Nested(PostedStandardDumpSchema))
+    breakdown = fields.Raw()
+    notes = fields.String(allow_none=True)
+
+    def _local_time(self, inspection: Any) -> Any:
+        from zoneinfo import ZoneInfo
+
+        tz = ZoneInfo(inspection.unit.region.timezone)
+        return {
+            "timezone": inspection.unit.region.timezone,
+            "started_at": inspection.started_at.astimezone(tz).isoformat(),
+            "finished_at": inspection.finished_at.astimezone(tz).isoformat(),
+        }
+
+    def _location(self, inspection: Any) -> Any:
+        if inspection.lat is None:
+            return None
+        return {"lat": inspection.lat, "lon": inspection.lon, "accuracy_m": inspection.accuracy_m}
+
+    def _score(self, inspection: Any) -> Any:
+        return None if inspection.score is None else float(inspection.score)
+
+    def _answers(self, inspection: Any) -> Any:
+        dump = AnswerDumpSchema()
+        return {a.indicator_code: dump.dump(a) for a in inspection.answers}
+
+
+class InspectionSummarySchema(InspectionSchema):
+    """A list row: everything but the bulky answers and breakdown."""
+
+    class Meta:
+        exclude = ("answers", "breakdown", "posted_standards")

@@ -1,0 +1,41 @@
+"""Print the demo tokens and a ready ``curl`` that posts the sample checklist (``make run``)."""
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKENS = ROOT / "instance" / "demo-tokens.txt"
+SAMPLE = "docs/examples/inspection-dukcapil-sidoarjo.json"
+
+
+def main() -> int:
+    """Read the tokens seed-demo wrote and print them with example commands."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default="http://127.0.0.1:5000")
+    args = parser.parse_args()
+    if not TOKENS.exists():
+        print("no demo tokens found; run `flask --app app seed-demo`", file=sys.stderr)
+        return 1
+    rows = [line.rstrip("\n").split("\t") for line in TOKENS.read_text().splitlines() if line]
+    print("\nfieldcheck demo: tokens (valid until the next `make run`)")
+    for role, region, name, token in rows:
+        print(f"  {role:<10} {region:<9} {name:<34} {token}")
+    surveyor = next(t for r, reg, _, t in rows if r == "surveyor" and reg == "35")
+    supervisor = next(t for r, reg, _, t in rows if r == "supervisor" and reg == "35")
+    print(f"""
+Post the sample checklist (Disdukcapil Sidoarjo) as the Jawa Timur surveyor:
+
+  curl -sS -X POST {args.url}/api/v1/inspections \\
+    -H 'Authorization: Bearer {surveyor}' \\
+    -H 'Content-Type: application/json' --data @{SAMPLE}
+
+Run it twice: 201 the first time, 200 with the same id after. Then, as the supervisor:
+
+  curl -sS {args.url}/api/v1/inspections -H 'Authorization: Bearer {supervisor}'
+""")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

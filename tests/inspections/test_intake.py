@@ -1,0 +1,275 @@
+"""POST /api/v1/inspections end to end: idempotency, validation, findings, scores, durability."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fieldcheck.inspections.models import Answer, FindingRow, Inspection
+from tests.helpers import auth, count_rows, post_json
+
+URL = "/api/v1/inspections"
+
+
+@pytest.fixture
+def surveyor(factory):
+    """Demo units plus a surveyor scoped to Jawa Timur; returns the token."""
+    factory.units()
+    return factory.user("surveyor", "35")[1]
+
+
+def test_sample_checklist_is_scored_with_cited_findings(client, factory, surveyor):
+    body = factory.submission()
+    response = post_json(client, URL, body, surveyor)
+    assert response.status_code == 201, response.get_json()
+    data = response.get_json()
+    assert data["status"] == "received"
+    assert data["submission_id"] == body["submission_id"]
+    assert response.headers["Location"].endswith(f"/api/v1/inspections/{data['id']}")
+    assert 0 <= data["score"] <= 100
+    assert data["zone"] in {"merah", "kuning", "hijau"}
+    fee = [f for f in data["findings"] if f["rule"] == "fee.above_legal"]
+    assert fee == [
+        {
+            "rule": "fee.above_legal",
+            "severity": "violation",
+            "category": "permintaan imbalan",
+            "citation": "UU 24/2013 Pasal 79A",
+            "message": fee[0]["message"],
+            "expected": 0,
+            "observed": 25000,
+            "service": "adminduk.ktp-el",
+            "component": "biaya",
+            "sanction": fee[0]["sanction"],
+        }
+    ]
+    assert "Rp25.000" in fee[0]["message"]
+    extra = [f for f in data["findings"] if f["rule"] == "requirements.extra"]
+    assert extra and extra[0]["citation"] == "Perpres 96/2018 Pasal 15"
+    assert all(f["citation"] for f in data["findings"])
+
+
+def test_identical_resend_returns_200_and_the_same_resource(client, factory, surveyor, app):
+    body = factory.submission()
+    first = post_json(client, URL, body, surveyor)
+    # Same content, other key order and whitespace: still the same submission.
+    reordered = json.dumps(dict(reversed(list(body.items()))), indent=2)
+    second = client.post(
+        URL, data=reordered, headers=auth(surveyor), content_type="application/json"
+    )
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert second.get_json() == first.get_json()
+    assert count_rows(app, Inspection) == 1
+
+
+def test_same_submission_id_with_another_body_is_409_and_changes_nothing(
+    client, factory, surveyor, app
+):
+    body = factory.submission()
+    stored = post_json(client, URL, body, surveyor).get_json()
+    changed = dict(body, notes="diubah")
+    response = post_json(client, URL, changed, surveyor)
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "submission_conflict"
+    assert error["details"]["inspection_id"] == stored["id"]
+    again = client.get(f"{URL}/{stored['id']}", headers=auth(surveyor)).get_json()
+    assert again["notes"] == body["notes"]
+    assert count_rows(app, Inspection) == 1
+
+
+def test_every_item_present_and_lawful_scores_100_hijau(client, factory, surveyor):
+    response = post_json(client, URL, factory.all_yes_submission(), surveyor)
+    data = response.get_json()
+    assert response.status_code == 201, data
+    assert (data["score"], data["zone"], data["findings"]) == (100.0, "hijau", [])
+
+
+def test_all_na_has_no_score(client, factory, surveyor):
+    body = factory.all_yes_submission(posted_standards=[])
+    body["answers"] = {code: {"value": "na"} for code in body["answers"]}
+    data = post_json(client, URL, body, surveyor).get_json()
+    assert (data["score"], data["zone"]) == (None, None)
+
+
+def test_sim_c_above_pp_76_2020_ceiling_on_a_2026_visit(client, factory, surveyor):
+    body = factory.all_yes_submission(
+        unit_code="35.15-SATPAS",
+        posted_standards=[
+            {
+                "service": "polri.sim-c-baru",
+                "components": ["persyaratan", "prosedur", "waktu", "biaya", "produk", "pengaduan"],
+                "fee_idr": 150000,
+                "max_days": 1,
+                "requirements": [],
+            }
+        ],
+    )
+    data = post_json(client, URL, body, surveyor).get_json()
+    (finding,) = [f for f in data["findings"] if f["rule"] == "fee.above_legal"]
+    assert finding["citation"].startswith("PP 76/2020")
+    assert (finding["expected"], finding["observed"]) == (100000, 150000)
+    assert finding["category"] == "permintaan imbalan"
+    assert data["score"] < 100
+
+
+def _mutate(body, path, value):
+    target = body
+    *parents, last = path
+    for key in parents:
+        target = target[key]
+    if value is KeyError:
+        del target[last]
+    else:
+        target[last] = value
+    return body
+
+
+BAD_BODIES = [
+    # (case id, path to change, new value, expected field path in details.fields)
+    ("missing-submission-id", ["submission_id"], KeyError, "submission_id"),
+    ("submission-id-not-uuid", ["submission_id"], "abc", "submission_id"),
+    ("unknown-unit", ["unit_code"], "99.99-NOPE", "unit_code"),
+    ("unit-code-wrong-type", ["unit_code"], 35, "unit_code"),
+    ("unknown-methodology", ["methodology"], "ombudsman-1999", "methodology"),
+    ("naive-started-at", ["started_at"], "2026-11-20T09:12:00", "started_at"),
+    ("finished-before-started", ["finished_at"], "2026-11-20T08:00:00+07:00", "finished_at"),
+    ("lat-out-of-range", ["location", "lat"], 123.0, "location.lat"),
+    ("accuracy-negative", ["location", "accuracy_m"], -1, "location.accuracy_m"),
+    ("unknown-indicator", ["answers", "XX-99"], {"value": "yes"}, "answers.XX-99"),
+    ("bad-answer-word", ["answers", "SP-01", "value"], "maybe", "answers.SP-01.value"),
+    ("answer-bool", ["answers", "SP-01", "value"], True, "answers.SP-01.value"),
+    ("answer-unknown-field", ["answers", "SP-01", "colour"], "red", "answers.SP-01.colour"),
+    ("missing-answer", ["answers", "SP-01"], KeyError, "answers.SP-01"),
+    ("service-scope-answered", ["answers", "SV-BIAYA"], {"value": "yes"}, "answers.SV-BIAYA"),
+    ("photo-not-sha256", ["answers", "MP-01", "photos"], ["x.jpg"], "answers.MP-01.photos.0"),
+    (
+        "unknown-service",
+        ["posted_standards", 0, "service"],
+        "adminduk.nope",
+        "posted_standards.0.service",
+    ),
+    (
+        "unknown-component",
+        ["posted_standards", 0, "components"],
+        ["harga"],
+        "posted_standards.0.components.0",
+    ),
+    ("negative-fee", ["posted_standards", 0, "fee_idr"], -5, "posted_standards.0.fee_idr"),
+    ("fee-as-string", ["posted_standards", 0, "fee_idr"], "25000", "posted_standards.0.fee_idr"),
+    ("fee-fraction", ["posted_standards", 0, "fee_idr"], 2500.5, "posted_standards.0.fee_idr"),
+    ("unknown-top-level-field", ["colour"], "red", "colour"),
+    ("answers-not-object", ["answers"], [], "answers"),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"), [c[1:] for c in BAD_BODIES], ids=[c[0] for c in BAD_BODIES]
+)
+def test_invalid_submission_is_422_with_field_path_and_stores_nothing(
+    client, factory, surveyor, app, path, value, field
+):
+    body = _mutate(factory.submission(), path, value)
+    response = post_json(client, URL, body, surveyor)
+    assert response.status_code == 422, response.get_json()
+    error = response.get_json()["error"]
+    assert error["code"] == "validation_failed"
+    assert field in error["details"]["fields"], error["details"]["fields"]
+    assert all(isinstance(m, list) and m for m in error["details"]["fields"].values())
+    assert count_rows(app, Inspection) == 0
+    assert count_rows(app, Answer) == 0
+
+
+def test_repeated_service_is_422(client, factory, surveyor):
+    body = factory.submission()
+    body["posted_standards"].append(dict(body["posted_standards"][0]))
+    response = post_json(client, URL, body, surveyor)
+    assert response.status_code == 422
+    assert "posted_standards.2.service" in response.get_json()["error"]["details"]["fields"]
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status", "code"),
+    [
+        ("{not json", "application/json", 400, "malformed_json"),
+        ('{"a": 1, "a": 2}', "application/json", 400, "malformed_json"),
+        ('{"a": NaN}', "application/json", 400, "malformed_json"),
+        (b"\xff\xfe{}", "application/json", 400, "malformed_json"),
+        ("", "application/json", 400, "malformed_json"),
+        ("[1, 2]", "application/json", 422, "validation_failed"),
+        ("submission_id=1", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+        ("{}", "text/plain", 415, "unsupported_media_type"),
+        ("[" * 100_000 + "]" * 100_000, "application/json", 400, "malformed_json"),
+    ],
+    ids=[
+        "broken",
+        "duplicate-key",
+        "nan",
+        "not-utf8",
+        "empty",
+        "array",
+        "form",
+        "text",
+        "deep-nesting",
+    ],
+)
+def test_malformed_bodies_get_the_envelope(client, surveyor, app, data, content_type, status, code):
+    response = client.post(URL, data=data, headers=auth(surveyor), content_type=content_type)
+    assert response.status_code == status
+    assert response.is_json
+    assert response.get_json()["error"]["code"] == code
+    assert count_rows(app, Inspection) == 0
+
+
+def test_body_over_the_limit_is_413(client, factory, surveyor, app):
+    body = factory.submission(notes="x" * 2_000_000)
+    response = post_json(client, URL, body, surveyor)
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "payload_too_large"
+    assert count_rows(app, Inspection) == 0
+
+
+def test_missing_and_bad_tokens_are_401(client, factory, surveyor):
+    body = factory.submission()
+    assert post_json(client, URL, body).status_code == 401
+    response = post_json(client, URL, body, "fc_not-a-token")
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_supervisor_cannot_post(client, factory, surveyor, app):
+    _, supervisor = factory.user("supervisor", "35")
+    response = post_json(client, URL, factory.submission(), supervisor)
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "forbidden"
+    assert count_rows(app, Inspection) == 0
+
+
+def test_surveyor_outside_the_units_region_is_refused(client, factory, app):
+    factory.units()
+    _, padang = factory.user("surveyor", "13")
+    response = post_json(client, URL, factory.submission(), padang)
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "out_of_scope"
+    assert count_rows(app, Inspection) == 0
+
+
+def test_findings_and_answers_are_stored_as_rows(client, factory, surveyor, app):
+    data = post_json(client, URL, factory.submission(), surveyor).get_json()
+    assert count_rows(app, FindingRow) == len(data["findings"]) > 0
+    assert count_rows(app, Answer) == len(data["answers"]) == 11
+
+
+def test_visit_date_is_the_local_date_in_the_units_time_zone(client, factory, app):
+    factory.units()
+    _, token = factory.user("surveyor", "73")
+    # 23:30 WIB on 31 Dec is already 1 Jan 00:30 in Makassar (WITA).
+    body = factory.all_yes_submission(
+        unit_code="73.71-DUKCAPIL",
+        started_at="2025-12-31T23:30:00+07:00",
+        finished_at="2025-12-31T23:55:00+07:00",
+    )
+    data = post_json(client, URL, body, token).get_json()
+    assert data["visit_date"] == "2026-01-01"

@@ -1,0 +1,100 @@
+"""CLI: users create, import-units, seed-demo."""
+
+from __future__ import annotations
+
+from fieldcheck.auth.models import User
+from fieldcheck.units.models import Agency, Unit
+from tests.helpers import auth, count_rows
+
+HEADER = "code,name,agency_code,agency_name,agency_kind,region_code,unit_type,lat,lon,services\n"
+
+
+def test_users_create_prints_the_token_last_and_it_works(runner, client, app):
+    result = runner.invoke(
+        args=["users", "create", "--name", "Siti", "--role", "supervisor", "--region", "35"]
+    )
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip().splitlines()[-1]
+    assert token.startswith("fc_")
+    assert client.get("/api/v1/units", headers=auth(token)).status_code == 200
+    with app.app_context():
+        from fieldcheck.auth.models import ApiToken
+        from fieldcheck.extensions import db
+
+        stored = db.session.query(ApiToken).one()
+        assert token not in (stored.token_hash, stored.prefix)
+
+
+def test_users_create_refuses_unknown_region_and_role(runner, app):
+    assert (
+        runner.invoke(
+            args=["users", "create", "--name", "X", "--role", "surveyor", "--region", "99"]
+        ).exit_code
+        != 0
+    )
+    assert runner.invoke(args=["users", "create", "--name", "X", "--role", "boss"]).exit_code != 0
+    assert count_rows(app, User) == 0
+
+
+def test_import_units_then_reimport_updates_without_duplicates(runner, app, tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_text(
+        HEADER + "35.15-X,Unit X,AG-1,Agency One,pemkab,35.15,puskesmas,-7.4,112.7,"
+        "puskesmas.rawat-jalan\n"
+    )
+    first = runner.invoke(args=["import-units", str(path)])
+    assert first.exit_code == 0, first.output
+    assert "1 units added" in first.output
+    path.write_text(
+        HEADER + "35.15-X,Unit X Baru,AG-1,Agency One,pemkab,35.15,puskesmas,,,"
+        "puskesmas.rawat-jalan;adminduk.kk\n"
+    )
+    second = runner.invoke(args=["import-units", str(path)])
+    assert "1 updated" in second.output
+    assert count_rows(app, Unit) == 1 and count_rows(app, Agency) == 1
+    with app.app_context():
+        from fieldcheck.extensions import db
+
+        unit = db.session.query(Unit).one()
+        assert (unit.name, unit.lat, unit.service_codes) == (
+            "Unit X Baru",
+            None,
+            ["adminduk.kk", "puskesmas.rawat-jalan"],
+        )
+        assert unit.agency.region_code == "35.15"
+
+
+def test_a_bad_row_is_reported_by_line_and_nothing_is_applied(runner, app, tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_text(
+        HEADER
+        + "35.15-A,Unit A,AG-1,Agency,pemkab,35.15,puskesmas,-7.4,112.7,puskesmas.rawat-jalan\n"
+        + "35.15-B,Unit B,AG-1,Agency,pemkab,99.99,puskesmas,-7.4,112.7,puskesmas.rawat-jalan\n"
+        + "35.15-C,Unit C,AG-1,Agency,pemkab,35.15,puskesmas,abc,112.7,nope.service\n"
+    )
+    result = runner.invoke(args=["import-units", str(path)])
+    assert result.exit_code == 1
+    assert ":3: unknown region_code 99.99" in result.output
+    assert ":4: lat and lon must both be decimal numbers" in result.output
+    assert ":4: unknown service code(s): nope.service" in result.output
+    assert count_rows(app, Unit) == 0
+
+
+def test_import_refuses_a_wrong_header(runner, app, tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_text("code,name\nA,B\n")
+    result = runner.invoke(args=["import-units", str(path)])
+    assert result.exit_code == 1 and ":1: header must be" in result.output
+
+
+def test_seed_demo_is_repeatable_and_revokes_old_demo_tokens(runner, client, app, tmp_path):
+    tokens_file = tmp_path / "tokens.txt"
+    first = runner.invoke(args=["seed-demo", "--tokens-file", str(tokens_file)])
+    assert first.exit_code == 0, first.output
+    old = first.output.split()[-1]
+    second = runner.invoke(args=["seed-demo", "--tokens-file", str(tokens_file)])
+    new = second.output.split()[-1]
+    assert count_rows(app, Unit) == 18 and count_rows(app, User) == 5
+    assert client.get("/api/v1/units", headers=auth(old)).status_code == 401
+    assert client.get("/api/v1/units", headers=auth(new)).status_code == 200
+    assert new in tokens_file.read_text()

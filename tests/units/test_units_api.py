@@ -1,0 +1,85 @@
+"""Units, regions, methodologies and services as phones fetch them."""
+
+from __future__ import annotations
+
+from tests.helpers import auth
+
+
+def test_units_are_listed_within_scope_and_searchable(client, factory):
+    factory.units()
+    _, jatim = factory.user("surveyor", "35")
+    _, admin = factory.user("admin")
+    listing = client.get("/api/v1/units", headers=auth(jatim)).get_json()
+    assert listing["total"] == 8
+    assert all(u["region"]["code"].startswith("35.") for u in listing["items"])
+    everything = client.get("/api/v1/units?per_page=500", headers=auth(admin)).get_json()
+    assert everything["total"] == 18
+    sidoarjo = client.get("/api/v1/units?region=35.15", headers=auth(admin)).get_json()
+    assert {u["code"] for u in sidoarjo["items"]} >= {"35.15-DUKCAPIL", "35.15-SATPAS"}
+    found = client.get("/api/v1/units?q=imigrasi", headers=auth(admin)).get_json()
+    assert {u["code"] for u in found["items"]} == {"13.71-KANIM", "21.71-KANIM"}
+
+
+def test_one_unit_has_agency_region_location_and_services(client, factory):
+    factory.units()
+    _, token = factory.user("surveyor", "35")
+    unit = client.get("/api/v1/units/35.15-DUKCAPIL", headers=auth(token)).get_json()
+    assert unit["agency"] == {
+        "code": "PEMKAB-35.15",
+        "name": "Pemerintah Kabupaten Sidoarjo",
+        "kind": "pemkab",
+        "region_code": "35.15",
+    }
+    assert unit["region"] == {"code": "35.15", "name": "Kab. Sidoarjo", "timezone": "Asia/Jakarta"}
+    assert unit["location"] == {"lat": -7.4478, "lon": 112.7183}
+    assert "adminduk.ktp-el" in unit["services"]
+    outside = client.get("/api/v1/units/13.71-DUKCAPIL", headers=auth(token))
+    assert outside.status_code == 404
+
+
+def test_regions_cover_indonesia_with_time_zones(client, factory):
+    _, token = factory.user("admin")
+    provinces = client.get("/api/v1/regions?level=province&per_page=100", headers=auth(token))
+    assert provinces.get_json()["total"] == 38
+    regencies = client.get("/api/v1/regions?level=regency", headers=auth(token)).get_json()
+    assert regencies["total"] == 514
+    papua = client.get("/api/v1/regions/91.71", headers=auth(token)).get_json()
+    assert papua["timezone"] == "Asia/Jayapura"
+    assert client.get("/api/v1/regions/99", headers=auth(token)).status_code == 404
+
+
+def test_methodology_is_cacheable_by_etag(client, factory):
+    _, token = factory.user("surveyor")
+    listing = client.get("/api/v1/methodologies", headers=auth(token)).get_json()
+    assert "ombudsman-2019" in {m["id"] for m in listing["items"]}
+    first = client.get("/api/v1/methodologies/ombudsman-2019", headers=auth(token))
+    body = first.get_json()
+    assert first.headers["ETag"]
+    indicator = next(i for i in body["indicators"] if i["code"] == "SV-BIAYA")
+    assert indicator["scope"] == "service" and indicator["component"] == "biaya"
+    assert {
+        "code",
+        "dimension",
+        "question",
+        "answer",
+        "weight",
+        "legal_basis",
+        "photo_required",
+    } <= set(indicator)
+    assert [b["zone"] for b in body["bands"]].count("hijau") >= 1
+    assert body["rounding"] == {"places": 2, "mode": "half_up"}
+    again = client.get(
+        "/api/v1/methodologies/ombudsman-2019",
+        headers={**auth(token), "If-None-Match": first.headers["ETag"]},
+    )
+    assert again.status_code == 304
+    assert client.get("/api/v1/methodologies/nope", headers=auth(token)).status_code == 404
+
+
+def test_services_carry_legal_values_with_citations(client, factory):
+    _, token = factory.user("surveyor")
+    services = client.get("/api/v1/services", headers=auth(token)).get_json()["items"]
+    ktp = next(s for s in services if s["code"] == "adminduk.ktp-el")
+    fee = next(v for v in ktp["legal_values"] if v["kind"] == "fee_max")
+    assert (fee["value"], fee["citation"]) == (0, "UU 24/2013 Pasal 79A")
+    assert fee["valid_from"] and fee["confidence"] in {"verified", "secondary", "unverified"}
