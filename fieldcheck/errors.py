@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,18 @@ def register_error_handlers(app: Flask) -> None:
         log.warning("integrity error turned into 409: %s", exc.orig)
         response = jsonify(envelope("conflict", "The change conflicts with stored data."))
         response.status_code = 409
+        return response
+
+    @app.errorhandler(DataError)
+    def handle_data_error(exc: DataError):
+        # A value the database cannot store (out of range for its column...). Validation should
+        # have caught it; answering 422 keeps a schema gap from becoming a 500.
+        from fieldcheck.extensions import db
+
+        db.session.rollback()
+        log.warning("data error turned into 422: %s", exc.orig)
+        response = jsonify(envelope("validation_failed", "A value cannot be stored as given."))
+        response.status_code = 422
         return response
 
     @app.errorhandler(OperationalError)

@@ -26,6 +26,29 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _nul_paths(value: Any) -> list[str]:
+    """Dotted paths of strings (keys or values) that contain a NUL character.
+
+    Iterative, so a body nested as deep as json.loads allows cannot exhaust the stack here.
+    """
+    found: list[str] = []
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                found.append(path or "_schema")
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                child_path = f"{path}.{key}" if path else str(key)
+                if "\x00" in key:
+                    found.append(child_path)
+                stack.append((child_path, child))
+        elif isinstance(item, list):
+            stack.extend((f"{path}.{i}" if path else str(i), c) for i, c in enumerate(item))
+    return sorted(found)
+
+
 def json_body() -> Any:
     """The request's JSON body, strictly parsed, or 415/413/400 in the error envelope."""
     mimetype = request.mimetype
@@ -41,7 +64,7 @@ def json_body() -> Any:
     try:
         # Duplicate keys and NaN/Infinity are silently accepted by json.loads; a phone that sends
         # them has a bug we want to hear about rather than store half of.
-        return json.loads(
+        data = json.loads(
             text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant
         )
     except json.JSONDecodeError as exc:
@@ -52,6 +75,12 @@ def json_body() -> Any:
         ) from None
     except (ValueError, RecursionError) as exc:
         raise ApiError("malformed_json", f"The body is not acceptable JSON: {exc}.") from None
+    # "\u0000" is valid JSON but PostgreSQL cannot store it in text or JSONB: refuse it here
+    # with the field's path instead of failing at the database.
+    bad = _nul_paths(data)
+    if bad:
+        raise field_errors(dict.fromkeys(bad, ["NUL characters are not allowed."]))
+    return data
 
 
 def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -222,6 +222,22 @@ def test_malformed_bodies_get_the_envelope(client, surveyor, app, data, content_
     assert count_rows(app, Inspection) == 0
 
 
+def test_nul_characters_are_refused_with_their_path(client, factory, surveyor, app):
+    body = factory.submission(notes="a\u0000b")
+    body["answers"]["SP-01"]["note"] = "\u0000"
+    response = post_json(client, URL, body, surveyor)
+    assert response.status_code == 422
+    assert set(response.get_json()["error"]["details"]["fields"]) == {"notes", "answers.SP-01.note"}
+    assert count_rows(app, Inspection) == 0
+
+
+def test_deep_but_parseable_nesting_is_a_clean_422(client, surveyor, app):
+    body = '{"submission_id": ' + "[" * 900 + "]" * 900 + "}"
+    response = client.post(URL, data=body, headers=auth(surveyor), content_type="application/json")
+    assert response.status_code in (400, 422)
+    assert response.is_json and "error" in response.get_json()
+
+
 def test_body_over_the_limit_is_413(client, factory, surveyor, app):
     body = factory.submission(notes="x" * 2_000_000)
     response = post_json(client, URL, body, surveyor)
