@@ -101,7 +101,8 @@ def spool_upload(stream: IO[bytes], content_type: str | None, max_bytes: int) ->
         raise ApiError(
             "unsupported_media_type", "Send the photo as multipart/form-data, field file."
         )
-    decoder = MultipartDecoder(boundary.encode("latin-1"), max_form_memory_size=64 * 1024)
+    # The decoder's buffer holds at most one chunk plus a boundary look-ahead: memory stays flat.
+    decoder = MultipartDecoder(boundary.encode("latin-1"), max_form_memory_size=2 * CHUNK)
     fd, name = tempfile.mkstemp(dir=upload_tmp_dir(current_app), prefix="upload-")
     spooled = Spooled(Path(name), "", 0)
     digest = hashlib.sha256()
@@ -111,7 +112,7 @@ def spool_upload(stream: IO[bytes], content_type: str | None, max_bytes: int) ->
             while not complete:
                 chunk = stream.read(CHUNK)
                 decoder.receive_data(chunk or None)
-                event = decoder.next_event()
+                event = _next_event(decoder)
                 while not isinstance(event, NeedData):
                     if isinstance(event, File):
                         in_file = event.name == "file" and not seen_file
@@ -131,7 +132,7 @@ def spool_upload(stream: IO[bytes], content_type: str | None, max_bytes: int) ->
                     elif isinstance(event, Epilogue):
                         complete = True
                         break
-                    event = decoder.next_event()
+                    event = _next_event(decoder)
                 if not chunk and not complete:
                     raise ApiError("bad_request", "The upload ended before it was complete.")
         if not seen_file:
@@ -141,6 +142,14 @@ def spool_upload(stream: IO[bytes], content_type: str | None, max_bytes: int) ->
         raise
     spooled.sha256 = digest.hexdigest()
     return spooled
+
+
+def _next_event(decoder: MultipartDecoder) -> Any:
+    try:
+        return decoder.next_event()
+    except ValueError:
+        # The decoder's way of saying the body stopped mid-part or is not multipart at all.
+        raise ApiError("bad_request", "The upload is incomplete or malformed.") from None
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""Evidence: photos, who uploaded them, inspection_photos (expected/received), waivers, flag index
-(issue 5).
+"""Evidence (issue 5): photos, uploads, inspection photos, waivers, flag index.
+
 Revision ID: 0004
 Revises: 0001
 Create Date: 2026-11-22 15:44:22.142930
