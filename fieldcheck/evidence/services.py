@@ -673,3 +673,76 @@ def photo_json(photo: Photo, created: bool) -> dict[str, Any]:
         if photo.exif_lat is None
         else {"lat": photo.exif_lat, "lon": photo.exif_lon},
     }
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+@dataclass
+class PurgeCandidate:
+    """A photo only rejected inspections use, the newest of them rejected before the cutoff."""
+
+    sha256: str
+    size_bytes: int
+    inspection_ids: list[int]
+
+
+def _rejected_at_column() -> Any:
+    # REVIEW HOOK: when review (issue 4) adds ``Inspection.reviewed_at``, purge by the time of
+    # the rejection; until then the receipt time stands in. It is earlier than the rejection, so
+    # the retention period then starts a little early (documented in decisions.md).
+    return getattr(Inspection, "reviewed_at", None) or Inspection.received_at
+
+
+def purge_candidates(older_than_days: int) -> list[PurgeCandidate]:
+    """Photos whose every receiving inspection is rejected, all of them before the cutoff."""
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    decided_at = _rejected_at_column()
+    rows = db.session.execute(
+        select(Photo.sha256, Photo.size_bytes, Inspection.id, Inspection.status, decided_at)
+        .join(InspectionPhoto, InspectionPhoto.sha256 == Photo.sha256)
+        .join(Inspection, Inspection.id == InspectionPhoto.inspection_id)
+        .where(InspectionPhoto.received_at.is_not(None))
+        .order_by(Photo.sha256, Inspection.id)
+    ).all()
+    by_photo: dict[str, list[Any]] = {}
+    for row in rows:
+        by_photo.setdefault(row[0], []).append(row)
+    result = []
+    for sha, uses in by_photo.items():
+        if all(u[3] == "rejected" and u[4] is not None and u[4] < cutoff for u in uses):
+            result.append(PurgeCandidate(sha, uses[0][1], [u[2] for u in uses]))
+    return result
+
+
+def purge_rejected(older_than_days: int, dry_run: bool = False) -> list[PurgeCandidate]:
+    """Delete the blobs and rows of purge candidates (audited); idempotent. Caller commits.
+
+    Blobs go first: if the commit then fails the rows point at nothing and a rerun finishes the
+    job; the reverse order could leave blobs no row knows about. Links from inspections to the
+    SHA-256 stay, as the record that a photo existed.
+    """
+    candidates = purge_candidates(older_than_days)
+    if dry_run:
+        return candidates
+    storage = get_storage()
+    for candidate in candidates:
+        photo = db.session.get(Photo, candidate.sha256)
+        if photo is None:
+            continue
+        storage.delete(photo.storage_key)
+        storage.delete(photo.preview_key)
+        db.session.execute(delete(PhotoUpload).where(PhotoUpload.sha256 == photo.sha256))
+        db.session.delete(photo)
+        audit_event(
+            None,
+            "photos.purge",
+            f"photo:{candidate.sha256}",
+            {
+                "inspections": candidate.inspection_ids,
+                "size_bytes": candidate.size_bytes,
+                "older_than_days": older_than_days,
+            },
+        )
+    db.session.flush()
+    return candidates
