@@ -28,6 +28,10 @@ def _receive():
     limit = current_app.config["PHOTO_MAX_BYTES"]
     # The app-wide cap is sized for JSON; photos get their own, plus room for multipart framing.
     request.max_content_length = limit + services.MULTIPART_OVERHEAD
+    # A phone on poor signal may take minutes to send a photo. Do not hold a transaction open
+    # meanwhile (on SQLite, BEGIN IMMEDIATE would block every other writer): nothing has been
+    # written yet but a token's last-use touch, which the next request redoes.
+    db.session.rollback()
     spooled = services.spool_upload(request.stream, request.content_type, limit)
     return services.store_photo(spooled, current_user())
 
