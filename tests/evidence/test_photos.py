@@ -191,3 +191,15 @@ def test_only_the_inspections_surveyor_or_admin_uploads_to_it(client, world, ins
     assert upload(client, url, data, world.other_surveyor).status_code == 404
     assert upload(client, url, data, world.supervisor).status_code == 403
     assert upload(client, url, data, world.admin).status_code == 201
+
+
+def test_photo_just_over_the_limit_is_stopped_while_streaming(client, app, world):
+    data = images.jpeg(seed=11)
+    # The request fits the framing allowance, so only the byte count while streaming catches it.
+    app.config["PHOTO_MAX_BYTES"] = len(data) - 1
+    response = upload(client, "/api/v1/photos", data, world.surveyor)
+    assert response.status_code == 413
+    assert response.json["error"]["details"]["max_bytes"] == len(data) - 1
+    assert stored_files(app) == []
+    app.config["PHOTO_MAX_BYTES"] = len(data)
+    assert upload(client, "/api/v1/photos", data, world.surveyor).status_code == 201
