@@ -13,11 +13,13 @@ from sqlalchemy import select
 from fieldcheck.extensions import db
 
 users_cli = AppGroup("users", help="Create and list users; tokens are printed once.")
+photos_cli = AppGroup("photos", help="Photo evidence maintenance (retention).")
 
 
 def register(app: Flask) -> None:
     """Attach every command to ``app``."""
     app.cli.add_command(users_cli)
+    app.cli.add_command(photos_cli)
     app.cli.add_command(import_units_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(regions_sync_command)
@@ -109,3 +111,35 @@ def seed_demo_command(tokens_file: Path | None) -> None:
     db.session.commit()
     for user_name, role, region, token in tokens:
         click.echo(f"{role:<10} {region or 'national':<9} {user_name:<28} {token}")
+
+
+@photos_cli.command("purge-rejected")
+@click.option(
+    "--older-than-days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Default: PHOTO_RETENTION_DAYS_REJECTED.",
+)
+@click.option("--dry-run", is_flag=True, help="List what would be deleted; change nothing.")
+def photos_purge_rejected(older_than_days: int | None, dry_run: bool) -> None:
+    """Delete photos used only by inspections rejected longer ago than the retention period."""
+    from flask import current_app
+
+    from fieldcheck.evidence.services import purge_rejected
+
+    days = (
+        current_app.config["PHOTO_RETENTION_DAYS_REJECTED"]
+        if older_than_days is None
+        else older_than_days
+    )
+    purged = purge_rejected(days, dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    verb = "would delete" if dry_run else "deleted"
+    for candidate in purged:
+        ids = ", ".join(f"#{i}" for i in candidate.inspection_ids)
+        click.echo(f"{verb} {candidate.sha256} ({candidate.size_bytes} bytes; inspections {ids})")
+    total = sum(c.size_bytes for c in purged)
+    click.echo(f"{verb} {len(purged)} photo(s), {total} bytes (rejected > {days} days ago)")

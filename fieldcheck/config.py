@@ -77,6 +77,40 @@ SETTINGS: dict[str, Setting] = {
     "SQLITE_BUSY_TIMEOUT_MS": Setting(int, 15_000, "SQLite wait for a write lock", _positive),
     "METHODOLOGY_DIR": Setting(str, "", "folder of methodology TOML files; empty = shipped ones"),
     "LEGAL_CATALOGUE_FILE": Setting(str, "", "legal catalogue TOML; empty = the shipped one"),
+    # Evidence: photos and their storage.
+    "PHOTO_MAX_BYTES": Setting(int, 15 * 1_048_576, "largest photo upload, bytes", _positive),
+    "PHOTO_MAX_PIXELS": Setting(
+        int, 50_000_000, "largest photo in pixels (decompression bombs)", _positive
+    ),
+    "PHOTO_PREVIEW_PX": Setting(int, 640, "longest side of a dashboard preview", _positive),
+    "PHOTO_STORAGE": Setting(str, "local", "where photos live", _one_of("local", "s3")),
+    "PHOTO_DIR": Setting(str, "", "local photo folder; empty = instance/photos"),
+    "PHOTO_RETENTION_DAYS_REJECTED": Setting(
+        int, 365, "keep photos of rejected inspections this long", _non_negative
+    ),
+    "S3_ENDPOINT_URL": Setting(str, "", "S3-compatible endpoint; empty = AWS"),
+    "S3_BUCKET": Setting(str, "", "bucket for photos when PHOTO_STORAGE = s3"),
+    "S3_REGION": Setting(str, "us-east-1", "S3 region"),
+    "S3_PREFIX": Setting(str, "photos/", "key prefix inside the bucket"),
+    # Integrity flags (thresholds; flags inform reviewers and never drop data).
+    "INTEGRITY_MAX_DISTANCE_M": Setting(
+        float, 300.0, "farthest a visit's GPS may be from the unit", _positive
+    ),
+    "INTEGRITY_MIN_MINUTES_ON_SITE": Setting(
+        float, 10.0, "shortest plausible visit, minutes", _non_negative
+    ),
+    "INTEGRITY_MAX_CLOCK_SKEW_MINUTES": Setting(
+        float, 10.0, "how far finished_at may be ahead of receipt", _non_negative
+    ),
+    "INTEGRITY_MAX_RECEIPT_DELAY_DAYS": Setting(
+        float, 7.0, "longest plausible delay between a visit and its receipt", _positive
+    ),
+    "INTEGRITY_MAX_SPEED_KMH": Setting(
+        float, 120.0, "fastest plausible travel between two visits", _positive
+    ),
+    "INTEGRITY_EXIF_MARGIN_MINUTES": Setting(
+        float, 30.0, "EXIF capture time allowed outside the visit window", _non_negative
+    ),
 }
 
 

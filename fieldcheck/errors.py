@@ -31,6 +31,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "payload_too_large": (413, "The request body is larger than allowed."),
     "unsupported_media_type": (415, "The content type is not supported here."),
     "validation_failed": (422, "The request is well-formed but invalid."),
+    "invalid_image": (422, "The file is not a complete, acceptable image."),
     "rate_limited": (429, "Too many requests; slow down."),
     "internal_error": (500, "Something went wrong on our side; it has been logged."),
     "unavailable": (503, "The service is temporarily unavailable; try again."),

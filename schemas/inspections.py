@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from fieldcheck.core.integrity import ALL_CODES as ALL_FLAG_CODES
 from fieldcheck.core.model import ALL_COMPONENTS
 from schemas.common import DisplayDateTime, KeyedDict, PageArgsSchema, StrictSchema
 
@@ -116,6 +117,8 @@ class InspectionListArgsSchema(PageArgsSchema):
     )
     since = fields.AwareDateTime(format="iso")
     surveyor = fields.Integer()
+    #: An integrity flag code (fieldcheck.core.integrity.ALL_CODES), e.g. gps_far.
+    flag = fields.String(validate=validate.OneOf(sorted(ALL_FLAG_CODES)))
 
 
 class FindingSchema(Schema):

@@ -64,14 +64,23 @@ def create_inspection():
     status = 201 if outcome.created else 200
     db.session.flush()
     headers = {"Location": url_for(".get_inspection", inspection_id=outcome.inspection.id)}
-    return InspectionSchema().dump(outcome.inspection), status, headers
+    return _with_photos(outcome.inspection), status, headers
+
+
+def _with_photos(inspection: Inspection) -> dict:
+    """The inspection's JSON plus its expected/received/missing photos (evidence)."""
+    from fieldcheck.evidence.services import photo_summary
+
+    body = InspectionSchema().dump(inspection)
+    body["photos"] = photo_summary(inspection)
+    return body
 
 
 @bp.get("/inspections/<int:inspection_id>")
 @require_role(*ALL_ROLES)
 def get_inspection(inspection_id: int):
     """One inspection with answers, findings, flags and score breakdown."""
-    return InspectionSchema().dump(get_visible_inspection(inspection_id))
+    return _with_photos(get_visible_inspection(inspection_id))
 
 
 @bp.get("/inspections")
@@ -88,6 +97,12 @@ def list_inspections():
         query = query.where(Inspection.received_at >= args["since"])
     if "surveyor" in args:
         query = query.where(Inspection.surveyor_id == args["surveyor"])
+    if "flag" in args:
+        # An indexed (inspection, code) table: JSON containment differs between SQLite and PG.
+        from fieldcheck.evidence.models import InspectionFlag
+
+        flagged = select(InspectionFlag.inspection_id).where(InspectionFlag.code == args["flag"])
+        query = query.where(Inspection.id.in_(flagged))
     query = query.order_by(Inspection.received_at.desc(), Inspection.id.desc())
     items, total = paginate(query, args["page"], args["per_page"])
     return page_body(

@@ -233,4 +233,8 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
         if existing is None:
             raise
         return _replay(existing, payload_hash)
+    # Photos sent earlier are linked, and integrity flags computed, in the same transaction.
+    from fieldcheck.evidence.services import on_intake
+
+    on_intake(inspection)
     return Outcome(inspection, created=True)

@@ -1,0 +1,1 @@
+"""Evidence: photos (content-addressed, streamed to storage), waivers, integrity flags."""

@@ -1,0 +1,136 @@
+"""HTTP endpoints for photos and evidence waivers."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, request, send_file
+from sqlalchemy import select
+
+from fieldcheck.auth.services import current_user, require_role
+from fieldcheck.errors import ApiError
+from fieldcheck.evidence import services
+from fieldcheck.evidence.models import InspectionPhoto, Photo, PhotoUpload
+from fieldcheck.evidence.storage import get_storage
+from fieldcheck.extensions import db
+from fieldcheck.http import json_body, load
+from fieldcheck.inspections.models import Inspection
+from fieldcheck.inspections.routes import get_visible_inspection, visible_inspections
+from schemas.evidence import WaiverSchema
+
+bp = Blueprint("evidence", __name__)
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _receive():
+    """Spool and store the request's photo (413/415/422 on refusal)."""
+    limit = current_app.config["PHOTO_MAX_BYTES"]
+    # The app-wide cap is sized for JSON; photos get their own, plus room for multipart framing.
+    request.max_content_length = limit + services.MULTIPART_OVERHEAD
+    # A phone on poor signal may take minutes to send a photo. Do not hold a transaction open
+    # meanwhile (on SQLite, BEGIN IMMEDIATE would block every other writer): nothing has been
+    # written yet but a token's last-use touch, which the next request redoes.
+    db.session.rollback()
+    spooled = services.spool_upload(request.stream, request.content_type, limit)
+    return services.store_photo(spooled, current_user())
+
+
+@bp.post("/inspections/<int:inspection_id>/photos")
+@require_role("surveyor", "admin")
+def upload_inspection_photo(inspection_id: int):
+    """Add a photo to an inspection: 201 when first stored, 200 when the bytes were known."""
+    inspection = get_visible_inspection(inspection_id)
+    user = current_user()
+    if user.role == "surveyor" and inspection.surveyor_id != user.id:
+        raise ApiError("not_found", "No such inspection.")
+    stored = _receive()
+    services.attach(inspection, stored.photo.sha256)
+    body = services.photo_json(stored.photo, stored.created)
+    body["inspection"] = {
+        "id": inspection.id,
+        "photos": services.photo_summary(inspection),
+        "flags": inspection.flags,
+    }
+    return body, 201 if stored.created else 200
+
+
+@bp.post("/photos")
+@require_role("surveyor", "admin")
+def upload_photo():
+    """Upload a photo before (or apart from) its checklist; answers reference it by sha256."""
+    stored = _receive()
+    completed = services.deliver(stored.photo.sha256, current_user())
+    body = services.photo_json(stored.photo, stored.created)
+    body["completed_inspections"] = completed
+    return body, 201 if stored.created else 200
+
+
+def _visible_photo(sha256: str) -> Photo:
+    """The photo if the caller uploaded it or may see an inspection that received it, else 404."""
+    if not SHA256_RE.match(sha256):
+        raise ApiError("not_found", "No such photo.")
+    user = current_user()
+    photo = db.session.get(Photo, sha256)
+    if photo is None:
+        raise ApiError("not_found", "No such photo.")
+    own = db.session.execute(
+        select(PhotoUpload.id).where(PhotoUpload.sha256 == sha256, PhotoUpload.user_id == user.id)
+    ).first()
+    if own is None:
+        visible = visible_inspections(user).with_only_columns(InspectionPhoto.id)
+        visible = visible.join(InspectionPhoto, InspectionPhoto.inspection_id == Inspection.id)
+        seen = db.session.execute(
+            visible.where(
+                InspectionPhoto.sha256 == sha256, InspectionPhoto.received_at.is_not(None)
+            ).limit(1)
+        ).first()
+        if seen is None:
+            raise ApiError("not_found", "No such photo.")
+    return photo
+
+
+def _send(key: str, mimetype: str, etag: str):
+    try:
+        fh = get_storage().open(key)
+    except FileNotFoundError:
+        raise ApiError("not_found", "The photo's file is no longer stored.") from None
+    response = send_file(fh, mimetype=mimetype, etag=etag, conditional=True, max_age=3600)
+    # Content-addressed, so never stale; but only for this user (authorization applies).
+    response.cache_control.private = True
+    response.cache_control.public = False
+    return response
+
+
+@bp.get("/photos/<sha256>")
+@require_role("surveyor", "supervisor", "admin")
+def get_photo(sha256: str):
+    """The original photo bytes, streamed."""
+    photo = _visible_photo(sha256)
+    return _send(photo.storage_key, photo.mime, photo.sha256)
+
+
+@bp.get("/photos/<sha256>/preview")
+@require_role("surveyor", "supervisor", "admin")
+def get_photo_preview(sha256: str):
+    """The JPEG preview (longest side PHOTO_PREVIEW_PX, EXIF orientation applied)."""
+    photo = _visible_photo(sha256)
+    return _send(photo.preview_key, "image/jpeg", f"{photo.sha256}-preview")
+
+
+@bp.post("/inspections/<int:inspection_id>/evidence-waivers")
+@require_role("supervisor", "admin")
+def create_waiver(inspection_id: int):
+    """Waive a missing photo for one indicator, with a reason; audited."""
+    data = load(WaiverSchema(), json_body())
+    inspection = get_visible_inspection(inspection_id)
+    waiver = services.waive(inspection, data["indicator"], data["reason"].strip(), current_user())
+    return {
+        "inspection_id": inspection.id,
+        "indicator": waiver.indicator_code,
+        "reason": waiver.reason,
+        "waived_by": waiver.waived_by,
+        "photos": services.photo_summary(inspection),
+        "blockers": services.approval_blockers(inspection),
+        "flags": inspection.flags,
+    }, 201

@@ -1,0 +1,53 @@
+"""`flask --app app photos purge-rejected`: only photos of long-rejected inspections go."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fieldcheck.evidence.models import Photo
+from fieldcheck.extensions import db
+from fieldcheck.inspections.models import Inspection
+from tests.helpers import count_rows
+
+from . import images
+from .conftest import NOW, fetch, sha, stored_files, submit, upload
+
+
+def _set_status(app, inspection_id, status):
+    with app.app_context():
+        db.session.get(Inspection, inspection_id).status = status
+        db.session.commit()
+
+
+def test_purge_rejected_is_selective_dry_runnable_and_idempotent(
+    app, client, factory, runner, world
+):
+    rejected = submit(client, factory, world.surveyor).json["id"]
+    kept = submit(client, factory, world.surveyor).json["id"]
+    only_rejected, shared = images.jpeg(seed=20), images.png(seed=21)
+    upload(client, f"/api/v1/inspections/{rejected}/photos", only_rejected, world.surveyor)
+    upload(client, f"/api/v1/inspections/{rejected}/photos", shared, world.surveyor)
+    upload(client, f"/api/v1/inspections/{kept}/photos", shared, world.surveyor)
+    _set_status(app, rejected, "rejected")
+    assert len(stored_files(app)) == 4
+
+    # Not old enough yet.
+    result = runner.invoke(args=["photos", "purge-rejected", "--older-than-days", "30"])
+    assert result.exit_code == 0 and "deleted 0 photo(s)" in result.output
+
+    app.config["CLOCK"] = lambda: NOW + timedelta(days=31)
+    dry = runner.invoke(args=["photos", "purge-rejected", "--older-than-days", "30", "--dry-run"])
+    assert f"would delete {sha(only_rejected)}" in dry.output
+    assert len(stored_files(app)) == 4 and count_rows(app, Photo) == 2
+
+    result = runner.invoke(args=["photos", "purge-rejected", "--older-than-days", "30"])
+    assert result.exit_code == 0, result.output
+    assert f"deleted {sha(only_rejected)}" in result.output
+    assert sha(shared) not in result.output  # still evidence of a live inspection
+    assert count_rows(app, Photo) == 1
+    assert all(sha(only_rejected) not in path for path in stored_files(app))
+    assert len(stored_files(app)) == 2
+    assert fetch(client, f"/api/v1/photos/{sha(only_rejected)}", world.admin)[0] == 404
+
+    again = runner.invoke(args=["photos", "purge-rejected", "--older-than-days", "30"])
+    assert "deleted 0 photo(s)" in again.output
