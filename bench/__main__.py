@@ -18,7 +18,8 @@ def main() -> int:
     args = parser.parse_args()
     here = Path(__file__).resolve().parent
     available = sorted(
-        m.name.removeprefix("bench_") for m in pkgutil.iter_modules([str(here)])
+        m.name.removeprefix("bench_")
+        for m in pkgutil.iter_modules([str(here)])
         if m.name.startswith("bench_")
     )
     unknown = set(args.names) - set(available)
