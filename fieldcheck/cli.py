@@ -21,6 +21,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(import_units_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(regions_sync_command)
+    from fieldcheck.audit.cli import audit_cli
+
+    app.cli.add_command(audit_cli)
 
 
 @users_cli.command("create")
