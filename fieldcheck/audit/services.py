@@ -144,15 +144,19 @@ class Problem:
     reason: str
 
 
-def _rows() -> Iterator[AuditEntry]:
-    query = select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000)
-    yield from db.session.execute(query).scalars()
-
-
 def verify() -> tuple[int, Problem | None]:
     """Walk the chain from the first row: (rows checked, first problem or None)."""
+    query = select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000)
+    result = db.session.execute(query)
+    try:
+        return _walk(result.scalars())
+    finally:
+        result.close()  # a server-side cursor on PostgreSQL when we stop at a bad row
+
+
+def _walk(rows: Iterator[AuditEntry]) -> tuple[int, Problem | None]:
     expected_id, prev_hash, count = 1, GENESIS, 0
-    for row in _rows():
+    for row in rows:
         if row.id != expected_id:
             return count, Problem(expected_id, f"row {expected_id} is missing (next is {row.id})")
         if row.prev_hash != prev_hash:

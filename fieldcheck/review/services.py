@@ -14,13 +14,12 @@ Hook points for other work (extend these, keep the names):
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, cast, exists, insert, select, text, update
+from sqlalchemy import and_, bindparam, exists, insert, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import aliased
 
@@ -182,7 +181,7 @@ class ItemResult:
 def _flag_condition(flag: str) -> Any:
     """Inspections whose ``flags`` list holds an entry with this ``code``."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return Inspection.flags.op("@>")(cast(json.dumps([{"code": flag}]), JSONB))
+        return Inspection.flags.op("@>")(bindparam("flag_json", [{"code": flag}], type_=JSONB))
     return text(
         "EXISTS (SELECT 1 FROM json_each(inspections.flags) "
         "WHERE json_extract(json_each.value, '$.code') = :flag_code)"
