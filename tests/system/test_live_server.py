@@ -57,7 +57,7 @@ class Server:
             try:
                 if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # worker still booting
                 time.sleep(0.1)
         self.kill()
         raise RuntimeError("server did not start: " + self.proc.stderr.read().decode()[-2000:])
