@@ -114,7 +114,8 @@ def record_many(changes: Iterable[Change], *, actor: User | None = None) -> int:
         entry["prev_hash"] = prev_hash
         entry["hash"] = prev_hash = chain_hash(prev_hash, row_content(entry))
         rows.append(entry)
-    db.session.execute(insert(AuditEntry), rows)
+    # Core executemany: the ORM bulk path adds nothing here and costs a third of the time.
+    db.session.execute(insert(AuditEntry.__table__), rows)
     return len(rows)
 
 

@@ -276,7 +276,7 @@ def bulk_review(
             .execution_options(synchronize_session=False)
         )
         db.session.execute(
-            insert(Review),
+            insert(Review.__table__),
             [
                 {
                     "inspection_id": r.id,
@@ -309,8 +309,9 @@ def bulk_review(
     # Objects already in the session would show their old status for the rest of the request.
     db.session.expire_all()
     _on_bulk_decision({r.unit_id for r in eligible})
-    order = [r.id for r in rows] + [i for i in results if i not in {r.id for r in rows}]
-    return [results[i] for i in order]
+    matched = [r.id for r in rows]
+    seen = set(matched)
+    return [results[i] for i in matched + [i for i in results if i not in seen]]
 
 
 # --- comments ---------------------------------------------------------------------------------
