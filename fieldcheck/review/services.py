@@ -1,7 +1,7 @@
 """Review decisions, bulk review, comments, corrected resubmissions and objections.
 
-State machine (docs/decisions.md, "Review, audit and access"): ``received -> approved | rejected | returned``; an ``approved``
-inspection may later be ``returned`` or ``rejected`` (with a reason) when a supervisor finds a
+State machine (docs/decisions.md, "Review, audit and access"):
+``received -> approved | rejected | returned``; an ``approved`` inspection may later be ``returned`` or ``rejected`` (with a reason) when a supervisor finds a
 problem after approval; ``rejected`` and ``returned`` are final for that version: a returned
 checklist is corrected by a new submission that ``supersedes`` it.
 
