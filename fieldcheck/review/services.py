@@ -1,9 +1,10 @@
 """Review decisions, bulk review, comments, corrected resubmissions and objections.
 
 State machine (docs/decisions.md, "Review, audit and access"):
-``received -> approved | rejected | returned``; an ``approved`` inspection may later be ``returned`` or ``rejected`` (with a reason) when a supervisor finds a
-problem after approval; ``rejected`` and ``returned`` are final for that version: a returned
-checklist is corrected by a new submission that ``supersedes`` it.
+``received -> approved | rejected | returned``; an ``approved`` inspection may later be
+``returned`` or ``rejected`` (with a reason) when a supervisor finds a problem after approval;
+``rejected`` and ``returned`` are final for that version: a returned checklist is corrected by a
+new submission that ``supersedes`` it.
 
 Hook points for other work (extend these, keep the names):
 - ``review_blockers_for_ids(ids)``: reasons an approval must wait (issue 5: missing evidence).
