@@ -91,15 +91,20 @@ def register_catalogue(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the HTTP API."""
+    from fieldcheck.audit.routes import bp as audit_bp
+    from fieldcheck.auth.routes import bp as auth_bp
     from fieldcheck.catalogue.routes import bp as catalogue_bp
     from fieldcheck.evidence.routes import bp as evidence_bp
     from fieldcheck.inspections.routes import bp as inspections_bp
     from fieldcheck.regions.routes import bp as regions_bp
+    from fieldcheck.review.routes import bp as review_bp
     from fieldcheck.system.routes import bp as system_bp
     from fieldcheck.units.routes import bp as units_bp
 
     app.register_blueprint(system_bp)
     for bp in (inspections_bp, units_bp, catalogue_bp, regions_bp, evidence_bp):
+        app.register_blueprint(bp, url_prefix="/api/v1")
+    for bp in (review_bp, auth_bp, audit_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")
 
 

@@ -20,9 +20,13 @@ def register(app: Flask) -> None:
     """Attach every command to ``app``."""
     app.cli.add_command(users_cli)
     app.cli.add_command(photos_cli)
+    app.cli.add_command(tokens_cli)
     app.cli.add_command(import_units_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(regions_sync_command)
+    from fieldcheck.audit.cli import audit_cli
+
+    app.cli.add_command(audit_cli)
 
 
 @users_cli.command("create")
@@ -55,6 +59,39 @@ def users_list() -> None:
         )
 
 
+@users_cli.command("deactivate")
+@click.argument("user_id", type=int)
+def users_deactivate(user_id: int) -> None:
+    """Deactivate a user (audited as the system); their tokens stop working at once."""
+    from fieldcheck.auth.models import User
+    from fieldcheck.auth.services import deactivate_user
+
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise click.BadParameter(f"no user #{user_id}", param_hint="USER_ID")
+    changed = deactivate_user(user)
+    db.session.commit()
+    click.echo(f"user #{user.id} {user.name}: {'deactivated' if changed else 'already inactive'}")
+
+
+tokens_cli = AppGroup("tokens", help="Revoke API tokens.")
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id: int) -> None:
+    """Revoke a token by id (audited as the system)."""
+    from fieldcheck.auth.models import ApiToken
+    from fieldcheck.auth.services import revoke_token
+
+    row = db.session.get(ApiToken, token_id)
+    if row is None:
+        raise click.BadParameter(f"no token #{token_id}", param_hint="TOKEN_ID")
+    changed = revoke_token(row)
+    db.session.commit()
+    click.echo(f"token #{row.id} ({row.prefix}...): {'revoked' if changed else 'already revoked'}")
+
+
 @click.command("import-units")
 @with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -76,6 +113,22 @@ def import_units_command(file: Path) -> None:
         db.session.rollback()
         click.echo(f"{file}: not UTF-8 text; nothing imported", err=True)
         sys.exit(1)
+    from fieldcheck.audit.services import record
+
+    record(
+        "units.import",
+        "import",
+        file.name,
+        after={
+            "file": str(file),
+            "lines": report.lines,
+            "units_added": report.units_added,
+            "units_updated": report.units_updated,
+            "units_unchanged": report.units_unchanged,
+            "agencies_added": report.agencies_added,
+            "agencies_updated": report.agencies_updated,
+        },
+    )
     db.session.commit()
     click.echo(
         f"{report.lines} rows: {report.units_added} units added, {report.units_updated} updated, "

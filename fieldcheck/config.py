@@ -75,6 +75,9 @@ SETTINGS: dict[str, Setting] = {
         int, 300, "record a token's last use at most this often", _non_negative
     ),
     "SQLITE_BUSY_TIMEOUT_MS": Setting(int, 15_000, "SQLite wait for a write lock", _positive),
+    "BULK_REVIEW_MAX": Setting(
+        int, 10_000, "most inspections one bulk review may decide on", _positive
+    ),
     "METHODOLOGY_DIR": Setting(str, "", "folder of methodology TOML files; empty = shipped ones"),
     "LEGAL_CATALOGUE_FILE": Setting(str, "", "legal catalogue TOML; empty = the shipped one"),
     # Evidence: photos and their storage.

@@ -1,5 +1,6 @@
 """Every model, imported in one place so metadata and migrations see all tables."""
 
+from fieldcheck.audit.models import AuditEntry
 from fieldcheck.auth.models import ApiToken, User
 from fieldcheck.evidence.models import (
     EvidenceWaiver,
@@ -10,21 +11,26 @@ from fieldcheck.evidence.models import (
 )
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
 from fieldcheck.regions.models import Region
+from fieldcheck.review.models import Comment, Objection, Review
 from fieldcheck.units.models import Agency, Unit, UnitService
 
 __all__ = [
     "Agency",
     "Answer",
     "ApiToken",
+    "AuditEntry",
+    "Comment",
     "EvidenceWaiver",
     "FindingRow",
     "Inspection",
     "InspectionFlag",
     "InspectionPhoto",
+    "Objection",
     "Photo",
     "PhotoUpload",
     "PostedStandardRow",
     "Region",
+    "Review",
     "Unit",
     "UnitService",
     "User",

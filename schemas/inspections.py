@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -21,6 +22,20 @@ class AnswerValueField(fields.Field):
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise ValidationError("Must be one of yes, partial, no, na, or a whole number.")
         return value
+
+
+class SupersedesField(fields.Field):
+    """An inspection id (whole number) or a submission_id (UUID text)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        if isinstance(value, str):
+            try:
+                return uuid.UUID(value)
+            except ValueError:
+                pass
+        raise ValidationError("Must be an inspection id or a submission_id (UUID).")
 
 
 class LocationSchema(StrictSchema):
@@ -91,6 +106,8 @@ class InspectionSubmissionSchema(StrictSchema):
         fields.Nested(PostedStandardSchema), load_default=list, validate=validate.Length(max=200)
     )
     notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10_000))
+    #: A corrected resubmission names the returned inspection it replaces (id or submission_id).
+    supersedes = SupersedesField(load_default=None, allow_none=True)
 
     @validates_schema
     def _finished_after_started(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -134,6 +151,10 @@ class FindingSchema(Schema):
     service = fields.String(attribute="service_code", allow_none=True)
     component = fields.String(allow_none=True)
     sanction = fields.String(allow_none=True)
+    id = fields.Integer()
+    #: Withdrawn by an upheld objection (sanggahan); re-scoring leaves it out.
+    is_withdrawn = fields.Boolean()
+    withdrawn_at = DisplayDateTime(allow_none=True)
 
 
 class AnswerDumpSchema(Schema):
@@ -186,6 +207,11 @@ class InspectionSchema(Schema):
     posted_standards = fields.List(fields.Nested(PostedStandardDumpSchema))
     breakdown = fields.Raw()
     notes = fields.String(allow_none=True)
+    reviewed_by_id = fields.Integer(allow_none=True)
+    reviewed_at = DisplayDateTime(allow_none=True)
+    review_reason = fields.String(allow_none=True)
+    supersedes_id = fields.Integer(allow_none=True)
+    superseded_by_id = fields.Integer(allow_none=True)
 
     def _local_time(self, inspection: Any) -> Any:
         from zoneinfo import ZoneInfo

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import os
 import uuid
@@ -60,8 +61,16 @@ def _empty_tables(app: Flask) -> None:
                 names = ", ".join(t.name for t in tables)
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             else:
+                # Append-only tables refuse DELETE by trigger: lift the triggers while emptying.
+                triggers = conn.execute(
+                    text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+                ).all()
+                for name, _sql in triggers:
+                    conn.execute(text(f'DROP TRIGGER "{name}"'))
                 for table in tables:
                     conn.execute(table.delete())
+                for _name, sql in triggers:
+                    conn.execute(text(sql))
         db.engine.dispose()
 
 
@@ -144,6 +153,27 @@ class Factory:
             },
         ]
         body.update(copy.deepcopy(overrides))
+        return body
+
+    _photo_seeds = itertools.count(10_000)
+
+    def with_evidence(self, body: dict[str, Any], token: str) -> dict[str, Any]:
+        """Upload one new photo as ``token``'s user and attach it to every photo-required item
+        answered "yes", as a phone does, so the checklist can be approved (issue 5 rule)."""
+        from fieldcheck.catalogue.registry import get_registry
+        from tests.evidence.images import jpeg
+        from tests.helpers import upload
+
+        data = jpeg(size=(64, 48), seed=next(self._photo_seeds))
+        response = upload(self.app.test_client(), "/api/v1/photos", data, token)
+        assert response.status_code in (200, 201), response.get_json()
+        sha = response.get_json()["sha256"]
+        with self.app.app_context():
+            methodology = get_registry().methodology(body["methodology"])
+            required = {i.code for i in methodology.indicators if i.photo_required}
+        for code, answer in body["answers"].items():
+            if code in required and answer["value"] == "yes":
+                answer["photos"] = [sha]
         return body
 
 

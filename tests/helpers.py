@@ -51,3 +51,21 @@ def count_queries(app) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", before)
+
+
+def multipart(data: bytes, filename: str = "foto.jpg", field: str = "file") -> tuple[bytes, str]:
+    """A multipart/form-data body with one file part, and its content type."""
+    boundary = "fieldcheck-test-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"'
+        "\r\nContent-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    return head + data + f"\r\n--{boundary}--\r\n".encode(), (
+        f"multipart/form-data; boundary={boundary}"
+    )
+
+
+def upload(client, url: str, data: bytes, token: str, filename: str = "foto.jpg", field="file"):
+    """POST ``data`` as the multipart field ``file`` (built in memory: no client temp files)."""
+    body, content_type = multipart(data, filename, field)
+    return client.post(url, data=body, headers=auth(token), content_type=content_type)

@@ -25,25 +25,100 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(user: User, expires_in: timedelta | None = None) -> str:
-    """Create a token for ``user``, store its hash, and return the token (shown once)."""
+def new_token(
+    user: User, expires_in: timedelta | None = None, *, actor: User | None = None
+) -> tuple[ApiToken, str]:
+    """Create and audit a token for ``user``; returns the row and the token (shown once)."""
+    from fieldcheck.audit.services import record
+
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = utcnow() + expires_in if expires_in else None
-    db.session.add(
-        ApiToken(user=user, token_hash=hash_token(token), prefix=token[:10], expires_at=expires_at)
+    row = ApiToken(
+        user=user, token_hash=hash_token(token), prefix=token[:10], expires_at=expires_at
     )
+    db.session.add(row)
     db.session.flush()
-    return token
+    record(
+        "token.issue",
+        "token",
+        row.id,
+        after={"user_id": user.id, "prefix": row.prefix, "expires_at": expires_at},
+        actor=actor,
+        region=user.region_code,
+    )
+    return row, token
 
 
-def create_user(name: str, role: str, region_code: str | None = None) -> tuple[User, str]:
-    """Create a user with a first token; returns both (the token is not stored in clear)."""
+def issue_token(
+    user: User, expires_in: timedelta | None = None, *, actor: User | None = None
+) -> str:
+    """Create a token for ``user``, store its hash, and return the token (shown once)."""
+    return new_token(user, expires_in, actor=actor)[1]
+
+
+def revoke_token(row: ApiToken, *, actor: User | None = None) -> bool:
+    """Revoke ``row`` (audited); False when it was already revoked."""
+    from fieldcheck.audit.services import record
+
+    if row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    record(
+        "token.revoke",
+        "token",
+        row.id,
+        before={"revoked_at": None},
+        after={"user_id": row.user_id, "prefix": row.prefix, "revoked_at": row.revoked_at},
+        actor=actor,
+        region=row.user.region_code,
+    )
+    return True
+
+
+def create_user(
+    name: str,
+    role: str,
+    region_code: str | None = None,
+    *,
+    actor: User | None = None,
+    expires_in: timedelta | None = None,
+) -> tuple[User, str]:
+    """Create a user with a first token (both audited); returns both (token not stored in clear)."""
+    from fieldcheck.audit.services import record
+
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     user = User(name=name, role=role, region_code=region_code)
     db.session.add(user)
     db.session.flush()
-    return user, issue_token(user)
+    record(
+        "user.create",
+        "user",
+        user.id,
+        after={"name": name, "role": role, "region_code": region_code},
+        actor=actor,
+        region=region_code,
+    )
+    return user, issue_token(user, expires_in, actor=actor)
+
+
+def deactivate_user(user: User, *, actor: User | None = None) -> bool:
+    """Deactivate ``user`` (their tokens stop working at once); False when already inactive."""
+    from fieldcheck.audit.services import record
+
+    if not user.is_active:
+        return False
+    user.is_active = False
+    record(
+        "user.deactivate",
+        "user",
+        user.id,
+        before={"is_active": True},
+        after={"is_active": False},
+        actor=actor,
+        region=user.region_code,
+    )
+    return True
 
 
 def _bearer_token() -> str | None:

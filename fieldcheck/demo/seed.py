@@ -9,9 +9,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from fieldcheck.auth.models import User
-from fieldcheck.auth.services import create_user, issue_token
+from fieldcheck.auth.services import create_user, issue_token, revoke_token
 from fieldcheck.catalogue.registry import get_registry
-from fieldcheck.clock import utcnow
 from fieldcheck.extensions import db
 from fieldcheck.units.services import import_units
 
@@ -35,7 +34,6 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
     with DEMO_UNITS.open(encoding="utf-8", newline="") as fh:
         import_units(fh, set(get_registry().catalogue.services))
     tokens = []
-    now = utcnow()
     for name, role, region in DEMO_USERS:
         user = (
             db.session.execute(select(User).where(User.name == name, User.role == role))
@@ -46,8 +44,7 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
             user, token = create_user(name, role, region)
         else:
             for old in user.tokens:
-                if old.revoked_at is None:
-                    old.revoked_at = now
+                revoke_token(old)
             token = issue_token(user)
         tokens.append((name, role, region, token))
     path = tokens_file or Path(current_app.instance_path) / "demo-tokens.txt"

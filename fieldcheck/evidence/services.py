@@ -15,7 +15,7 @@ import logging
 import os
 import tempfile
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
@@ -60,15 +60,18 @@ DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
 # --- hooks for work merged later ---------------------------------------------------------------
 
 
-def audit_event(actor: User | None, action: str, object_ref: str, details: dict[str, Any]) -> None:
-    """AUDIT HOOK: the lead wires this to ``fieldcheck.audit.services.record(...)`` at merge.
+def audit_event(
+    actor: User | None,
+    action: str,
+    object_ref: str,
+    details: dict[str, Any],
+    region: str | None = None,
+) -> None:
+    """Record an evidence action in the audit log, in the same transaction as the change."""
+    from fieldcheck.audit.services import record
 
-    Called for evidence waivers (``evidence.waive``) and retention purges (``photos.purge``), in
-    the same transaction as the change it records. Until then it only logs.
-    """
-    log.info(
-        "audit %s by %s on %s: %s", action, actor.id if actor else "system", object_ref, details
-    )
+    object_type, _, object_id = object_ref.partition(":")
+    record(action, object_type, object_id, after=details, actor=actor, region=region)
 
 
 # --- receiving bytes -----------------------------------------------------------------------------
@@ -601,6 +604,28 @@ def _exif_time(photo: Photo) -> datetime | None:
 # --- approval and waivers ---------------------------------------------------------------------
 
 
+def evidence_blockers_for_ids(ids: Sequence[int]) -> dict[int, list[str]]:
+    """For each inspection in ``ids`` with missing photo evidence, the reviewer-facing messages.
+
+    Reads the stored ``evidence_missing`` flags (kept current whenever photos or waivers arrive),
+    in a few queries whatever the number of ids, so bulk review stays set-based.
+    """
+    blockers: dict[int, list[str]] = {}
+    ids = list(ids)
+    for start in range(0, len(ids), 900):  # stay under every backend's bound-parameter limit
+        chunk = ids[start : start + 900]
+        rows = db.session.execute(
+            select(Inspection.id, Inspection.flags)
+            .join(InspectionFlag, InspectionFlag.inspection_id == Inspection.id)
+            .where(InspectionFlag.code == "evidence_missing", Inspection.id.in_(chunk))
+        ).all()
+        for inspection_id, flags in rows:
+            blockers[inspection_id] = [
+                f["message"] for f in flags or [] if f.get("code") == "evidence_missing"
+            ]
+    return blockers
+
+
 def approval_blockers(inspection: Inspection) -> list[str]:
     """Why ``inspection`` cannot be approved yet, e.g. ``["evidence_missing:MP-01"]``.
 
@@ -637,6 +662,7 @@ def waive(inspection: Inspection, indicator: str, reason: str, user: User) -> Ev
         "evidence.waive",
         f"inspection:{inspection.id}",
         {"indicator": indicator, "reason": reason},
+        region=inspection.unit.region_code,
     )
     return waiver
 
@@ -688,10 +714,9 @@ class PurgeCandidate:
 
 
 def _rejected_at_column() -> Any:
-    # REVIEW HOOK: when review (issue 4) adds ``Inspection.reviewed_at``, purge by the time of
-    # the rejection; until then the receipt time stands in. It is earlier than the rejection, so
-    # the retention period then starts a little early (documented in decisions.md).
-    return getattr(Inspection, "reviewed_at", None) or Inspection.received_at
+    # The retention period runs from the rejection (the review's time); the receipt time stands in
+    # only for a row rejected without a recorded review time.
+    return func.coalesce(Inspection.reviewed_at, Inspection.received_at)
 
 
 def purge_candidates(older_than_days: int) -> list[PurgeCandidate]:

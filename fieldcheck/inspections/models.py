@@ -18,8 +18,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, column_property, mapped_column, relationship
 
 from fieldcheck.auth.models import User
 from fieldcheck.clock import utcnow
@@ -78,9 +79,17 @@ class Inspection(db.Model):
     #: Integrity flags (list of {"code", "message", ...}); filled by the evidence checks.
     flags: Mapped[list] = mapped_column(JSONType, default=list)
     notes: Mapped[str | None] = mapped_column(Text)
+    #: Who took the current review decision, when, and why (the history is in ``reviews``).
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    #: The returned inspection this one corrects; unique: a returned version is corrected once.
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inspections.id"), unique=True, index=True
+    )
 
     unit: Mapped[Unit] = relationship(lazy="joined")
-    surveyor: Mapped[User] = relationship(lazy="joined")
+    surveyor: Mapped[User] = relationship(lazy="joined", foreign_keys=[surveyor_id])
     # Loaded with selectinload() by the queries that show them, so lists stay one query each.
     answers: Mapped[list[Answer]] = relationship(
         cascade="all, delete-orphan", order_by="Answer.indicator_code"
@@ -150,3 +159,27 @@ class FindingRow(db.Model):
     service_code: Mapped[str | None] = mapped_column(String(64))
     component: Mapped[str | None] = mapped_column(String(32))
     sanction: Mapped[str | None] = mapped_column(String(200))
+    #: Set when an objection (sanggahan) against this finding was upheld; re-scoring skips it.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The upheld objection. No foreign key: objections already point here, and a cycle of keys
+    #: would make table ordering (and SQLite batch migrations) ambiguous.
+    withdrawn_by_objection_id: Mapped[int | None] = mapped_column(Integer)
+
+    @property
+    def is_withdrawn(self) -> bool:
+        """True when an upheld objection withdrew this finding."""
+        return self.withdrawn_at is not None
+
+
+def _superseded_by_id():
+    later = aliased(Inspection)
+    return (
+        select(later.id)
+        .where(later.supersedes_id == Inspection.id)
+        .correlate_except(later)
+        .scalar_subquery()
+    )
+
+
+#: The correction that supersedes this inspection, if any (one indexed lookup, no N+1).
+Inspection.superseded_by_id = column_property(_superseded_by_id())

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from fieldcheck.audit.services import record
 from fieldcheck.auth.models import User
 from fieldcheck.auth.services import in_scope
 from fieldcheck.catalogue.registry import get_registry
@@ -150,6 +151,11 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
     assert unit is not None and methodology is not None  # noqa: S101 - narrowed by the checks above
     if not in_scope(user, unit.region_code):
         raise ApiError("out_of_scope", "This unit is outside your region.")
+    supersedes = None
+    if data.get("supersedes") is not None:
+        from fieldcheck.review.services import resolve_superseded
+
+        supersedes = resolve_superseded(data["supersedes"], unit, user)
 
     tz = ZoneInfo(unit.region.timezone)
     visit_date = data["started_at"].astimezone(tz).date()
@@ -191,6 +197,7 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
         breakdown=breakdown_json(result),
         flags=[],
         notes=data["notes"],
+        supersedes_id=supersedes.id if supersedes is not None else None,
         answers=[
             Answer(indicator_code=code, value=str(a["value"]), note=a["note"], photos=a["photos"])
             for code, a in sorted(data["answers"].items())
@@ -237,4 +244,20 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
     from fieldcheck.evidence.services import on_intake
 
     on_intake(inspection)
+
+    record(
+        "inspection.submit",
+        "inspection",
+        inspection.id,
+        after={
+            "submission_id": str(inspection.submission_id),
+            "unit_code": unit.code,
+            "score": inspection.score,
+            "zone": inspection.zone,
+            "supersedes_id": inspection.supersedes_id,
+            "payload_hash": inspection.payload_hash,
+        },
+        actor=user,
+        region=unit.region_code,
+    )
     return Outcome(inspection, created=True)

@@ -13,7 +13,7 @@ import fieldcheck.columns  # noqa: F401 - custom column types used by autogenera
 
 # revision identifiers, used by Alembic.
 revision = "0004"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

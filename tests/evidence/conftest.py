@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import auth, post_json
+from tests.helpers import auth, multipart, post_json, upload  # noqa: F401 - re-exported to tests
 
 
 @dataclass
@@ -38,24 +38,6 @@ def world(app, factory) -> World:
     _, outsider = factory.user("supervisor", "13", name="Supervisor Sumbar")
     _, admin = factory.user("admin", None, name="Admin")
     return World(tok, sid, other, sup, outsider, admin)
-
-
-def multipart(data: bytes, filename: str = "foto.jpg", field: str = "file") -> tuple[bytes, str]:
-    """A multipart/form-data body with one file part, and its content type."""
-    boundary = "fieldcheck-test-boundary"
-    head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"'
-        "\r\nContent-Type: application/octet-stream\r\n\r\n"
-    ).encode()
-    return head + data + f"\r\n--{boundary}--\r\n".encode(), (
-        f"multipart/form-data; boundary={boundary}"
-    )
-
-
-def upload(client, url: str, data: bytes, token: str, filename: str = "foto.jpg", field="file"):
-    """POST ``data`` as the multipart field ``file`` (built in memory: no client temp files)."""
-    body, content_type = multipart(data, filename, field)
-    return client.post(url, data=body, headers=auth(token), content_type=content_type)
 
 
 def sha(data: bytes) -> str:

@@ -5,18 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fieldcheck.evidence.models import Photo
-from fieldcheck.extensions import db
-from fieldcheck.inspections.models import Inspection
-from tests.helpers import count_rows
+from tests.helpers import count_rows, post_json
 
 from . import images
 from .conftest import NOW, fetch, sha, stored_files, submit, upload
 
 
-def _set_status(app, inspection_id, status):
-    with app.app_context():
-        db.session.get(Inspection, inspection_id).status = status
-        db.session.commit()
+def _reject(client, inspection_id, token):
+    response = post_json(
+        client,
+        f"/api/v1/inspections/{inspection_id}/review",
+        {"decision": "reject", "reason": "Kunjungan tidak dapat dipercaya"},
+        token,
+    )
+    assert response.status_code == 200, response.get_json()
 
 
 def test_purge_rejected_is_selective_dry_runnable_and_idempotent(
@@ -28,7 +30,7 @@ def test_purge_rejected_is_selective_dry_runnable_and_idempotent(
     upload(client, f"/api/v1/inspections/{rejected}/photos", only_rejected, world.surveyor)
     upload(client, f"/api/v1/inspections/{rejected}/photos", shared, world.surveyor)
     upload(client, f"/api/v1/inspections/{kept}/photos", shared, world.surveyor)
-    _set_status(app, rejected, "rejected")
+    _reject(client, rejected, world.supervisor)
     assert len(stored_files(app)) == 4
 
     # Not old enough yet.

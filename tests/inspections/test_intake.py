@@ -42,6 +42,9 @@ def test_sample_checklist_is_scored_with_cited_findings(client, factory, surveyo
             "service": "adminduk.ktp-el",
             "component": "biaya",
             "sanction": fee[0]["sanction"],
+            "id": fee[0]["id"],
+            "is_withdrawn": False,
+            "withdrawn_at": None,
         }
     ]
     assert "Rp25.000" in fee[0]["message"]

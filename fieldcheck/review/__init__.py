@@ -1,0 +1,1 @@
+"""Review of inspections: decisions, comments, corrected resubmissions and objections."""

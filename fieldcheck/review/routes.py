@@ -1,0 +1,161 @@
+"""HTTP endpoints for review, bulk review, comments and objections."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+from sqlalchemy import select
+
+from fieldcheck.auth.services import current_user, require_role
+from fieldcheck.errors import ApiError
+from fieldcheck.extensions import db
+from fieldcheck.http import json_body, load, load_args, page_body, paginate
+from fieldcheck.inspections.models import FindingRow, Inspection
+from fieldcheck.inspections.routes import get_visible_inspection, visible_inspections
+from fieldcheck.review.models import Comment, Objection, Review
+from fieldcheck.review.services import (
+    add_comment,
+    bulk_review,
+    decide_objection,
+    record_objection,
+    review,
+)
+from schemas.inspections import InspectionSchema
+from schemas.review import (
+    BulkReviewSchema,
+    CommentCreateSchema,
+    CommentSchema,
+    ItemResultSchema,
+    ListArgsSchema,
+    ObjectionCreateSchema,
+    ObjectionDecisionSchema,
+    ObjectionSchema,
+    ReviewDecisionSchema,
+    ReviewSchema,
+)
+
+bp = Blueprint("review", __name__)
+
+ALL_ROLES = ("surveyor", "supervisor", "admin")
+REVIEWERS = ("supervisor", "admin")
+
+
+@bp.post("/inspections/<int:inspection_id>/review")
+@require_role(*REVIEWERS)
+def review_inspection(inspection_id: int):
+    """Approve, reject or return an inspection in the reviewer's region."""
+    data = load(ReviewDecisionSchema(), json_body())
+    inspection = get_visible_inspection(inspection_id)
+    review(inspection, data["decision"], data["reason"], current_user())
+    return InspectionSchema().dump(inspection)
+
+
+@bp.get("/inspections/<int:inspection_id>/reviews")
+@require_role(*ALL_ROLES)
+def list_reviews(inspection_id: int):
+    """The review history of an inspection, oldest first."""
+    get_visible_inspection(inspection_id)
+    rows = db.session.execute(
+        select(Review).where(Review.inspection_id == inspection_id).order_by(Review.id)
+    ).scalars()
+    return {"items": ReviewSchema(many=True).dump(rows)}
+
+
+@bp.post("/inspections/bulk-review")
+@require_role(*REVIEWERS)
+def bulk_review_endpoint():
+    """One decision for every inspection matching a filter (and/or ids) within scope.
+
+    200 with per-item results; items that cannot take the decision are reported, the rest applied.
+    """
+    data = load(BulkReviewSchema(), json_body())
+    results = bulk_review(
+        current_user(),
+        data["filter"],
+        data["ids"],
+        data["decision"],
+        data["reason"],
+        current_app.config["BULK_REVIEW_MAX"],
+    )
+    applied = sum(1 for r in results if r.ok)
+    return {
+        "decision": data["decision"],
+        "matched": len(results),
+        "applied": applied,
+        "failed": len(results) - applied,
+        "items": ItemResultSchema(many=True).dump(results),
+    }
+
+
+@bp.get("/inspections/<int:inspection_id>/comments")
+@require_role(*ALL_ROLES)
+def list_comments(inspection_id: int):
+    """Comments on an inspection, oldest first."""
+    args = load_args(ListArgsSchema())
+    get_visible_inspection(inspection_id)
+    query = select(Comment).where(Comment.inspection_id == inspection_id).order_by(Comment.id)
+    items, total = paginate(query, args["page"], args["per_page"])
+    return page_body(CommentSchema(many=True).dump(items), args["page"], args["per_page"], total)
+
+
+@bp.post("/inspections/<int:inspection_id>/comments")
+@require_role(*ALL_ROLES)
+def create_comment(inspection_id: int):
+    """Comment on an inspection you may see."""
+    data = load(CommentCreateSchema(), json_body())
+    inspection = get_visible_inspection(inspection_id)
+    comment = add_comment(inspection, data["body"].strip(), current_user())
+    return CommentSchema().dump(comment), 201
+
+
+def _visible_finding(finding_id: int) -> tuple[FindingRow, Inspection]:
+    """The finding and its inspection if the current user may see it, else 404."""
+    row = db.session.execute(
+        visible_inspections(current_user())
+        .add_columns(FindingRow)
+        .join(FindingRow, FindingRow.inspection_id == Inspection.id)
+        .where(FindingRow.id == finding_id)
+    ).first()
+    if row is None:
+        raise ApiError("not_found", "No such finding.")
+    return row[1], row[0]
+
+
+@bp.post("/findings/<int:finding_id>/objections")
+@require_role(*REVIEWERS)
+def create_objection(finding_id: int):
+    """Record the assessed agency's objection (sanggahan) to a finding, with counter-evidence."""
+    data = load(ObjectionCreateSchema(), json_body())
+    finding, inspection = _visible_finding(finding_id)
+    objection = record_objection(
+        finding, inspection, data["text"].strip(), data["photos"], current_user()
+    )
+    return ObjectionSchema().dump(objection), 201
+
+
+@bp.post("/objections/<int:objection_id>/decision")
+@require_role(*REVIEWERS)
+def decide_objection_endpoint(objection_id: int):
+    """Uphold (the finding is withdrawn) or dismiss an objection, with a reason."""
+    data = load(ObjectionDecisionSchema(), json_body())
+    objection = db.session.get(Objection, objection_id)
+    if objection is None:
+        raise ApiError("not_found", "No such objection.")
+    try:
+        inspection = get_visible_inspection(objection.inspection_id)
+    except ApiError:
+        raise ApiError("not_found", "No such objection.") from None
+    decide_objection(
+        objection, inspection, data["decision"], data["reason"].strip(), current_user()
+    )
+    return ObjectionSchema().dump(objection)
+
+
+@bp.get("/inspections/<int:inspection_id>/objections")
+@require_role(*ALL_ROLES)
+def list_objections(inspection_id: int):
+    """Objections to an inspection's findings, oldest first."""
+    get_visible_inspection(inspection_id)
+    rows = db.session.execute(
+        select(Objection).where(Objection.inspection_id == inspection_id).order_by(Objection.id)
+    ).scalars()
+    return {"items": ObjectionSchema(many=True).dump(rows)}

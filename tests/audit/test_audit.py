@@ -1,0 +1,157 @@
+"""The audit log: hash chain, append-only triggers, verify CLI, scoped API, full lifecycle."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+
+from fieldcheck.audit.services import GENESIS, record, verify
+from fieldcheck.extensions import db
+from tests.helpers import post_json
+from tests.world import INSPECTIONS, make_world
+
+AUDIT = "/api/v1/audit"
+
+
+@pytest.fixture
+def world(client, factory):
+    return make_world(client, factory)
+
+
+def _tamper(app, statement: str) -> None:
+    """Change the log as an attacker with database access would: lift the trigger first."""
+    with app.app_context(), db.engine.connect() as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+            conn.execute(text(statement))
+            conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
+        else:
+            triggers = conn.execute(
+                text(
+                    "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'audit_log' "
+                    "AND type = 'trigger'"
+                )
+            ).all()
+            for name, _ in triggers:
+                conn.execute(text(f"DROP TRIGGER {name}"))
+            conn.execute(text(statement))
+            for _, sql in triggers:
+                conn.execute(text(sql))
+
+
+def test_full_lifecycle_is_audited_and_verifiable(world, app, runner):
+    original = world.post()
+    assert world.review(original["id"], "return", "Foto papan maklumat buram").status_code == 200
+    body = world.factory.with_evidence(
+        world.factory.all_yes_submission(supersedes=original["id"]), world.token("surveyor")
+    )
+    correction = post_json(world.client, INSPECTIONS, body, world.token("surveyor")).get_json()
+    assert correction["supersedes_id"] == original["id"]
+    assert world.review(correction["id"], "approve").status_code == 200
+
+    def actions(object_id):
+        rows = world.get(f"{AUDIT}?object=inspection:{object_id}", "supervisor").get_json()
+        return [(r["action"], r["actor"]["id"]) for r in reversed(rows["items"])]
+
+    assert actions(original["id"]) == [
+        ("inspection.submit", world.ids["surveyor"]),
+        ("inspection.return", world.ids["supervisor"]),
+    ]
+    assert actions(correction["id"]) == [
+        ("inspection.submit", world.ids["surveyor"]),
+        ("inspection.approve", world.ids["supervisor"]),
+    ]
+    entry = world.get(f"{AUDIT}?action=inspection.return", "admin").get_json()["items"][0]
+    assert entry["before"]["status"] == "received" and entry["after"]["status"] == "returned"
+    assert entry["at"].endswith("Z") and entry["at_wib"].endswith("+07:00")
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("ok, ")
+
+    _tamper(app, f"UPDATE audit_log SET after = NULL WHERE id = {entry['id']}")  # noqa: S608 - a test id
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"row {entry['id']}" in result.output and "altered" in result.output
+
+
+def test_deleting_a_row_is_detected(world, app, runner):
+    world.post()
+    world.post()
+    _tamper(app, "DELETE FROM audit_log WHERE id = 2")
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "row 2 is missing" in result.output
+
+
+def test_relinked_chain_is_detected(world, app, runner):
+    world.post()
+    _tamper(app, f"UPDATE audit_log SET prev_hash = '{'f' * 64}' WHERE id = 3")  # noqa: S608 - constant
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "row 3" in result.output
+
+
+def test_update_and_delete_are_refused_by_the_database(world, app):
+    world.post()
+    for statement in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"):
+        with app.app_context():
+            with pytest.raises(DatabaseError, match="append-only"):
+                db.session.execute(text(statement))
+            db.session.rollback()
+
+
+def test_empty_log_verifies(app, runner):
+    result = runner.invoke(args=["audit", "verify"])
+    assert (result.exit_code, result.output.strip()) == (0, "ok, 0 rows")
+
+
+def test_concurrent_appends_keep_one_chain(app, database_url):
+    """Writers in separate threads and connections: every row chains onto the one before."""
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            with app.app_context():
+                for i in range(5):
+                    record("test.write", "thing", f"{n}-{i}", after={"n": n, "i": i})
+                    db.session.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with app.app_context():
+        count, problem = verify()
+        first = db.session.execute(text("SELECT prev_hash FROM audit_log WHERE id = 1")).scalar()
+    assert (count, problem, first) == (20, None, GENESIS)
+
+
+def test_supervisor_sees_entries_of_their_region_only(world):
+    world.post()
+    world.post(who="admin", unit="13.71-DUKCAPIL")
+
+    def regions(who):
+        items = world.get(f"{AUDIT}?object=inspection:1", who).get_json()["items"]
+        items += world.get(f"{AUDIT}?object=inspection:2", who).get_json()["items"]
+        return sorted({i["region_code"] for i in items})
+
+    assert regions("supervisor") == ["35.15"]
+    assert regions("supervisor_out") == ["13.71"]
+    assert regions("admin") == ["13.71", "35.15"]
+    assert world.get(AUDIT, "surveyor").status_code == 403
+    # National user changes (region NULL) are for national readers only.
+    national = world.get(f"{AUDIT}?action=user.create", "admin").get_json()["total"]
+    regional = world.get(f"{AUDIT}?action=user.create", "supervisor").get_json()["total"]
+    assert national == 6 and regional == 3
+
+
+@pytest.mark.parametrize(
+    "query", ["object=inspection", "object=:1", "since=yesterday", "actor=x", "colour=red"]
+)
+def test_bad_audit_arguments_are_422(world, query):
+    assert world.get(f"{AUDIT}?{query}", "admin").status_code == 422

@@ -1,0 +1,258 @@
+"""Every endpoint x every role x in/out of scope gives exactly the status in one table.
+
+Columns: no token; ``surveyor`` (owns the subject inspection, region 35); ``surveyor_other``
+(region 35, not the owner); ``supervisor`` (35, in scope); ``supervisor_out`` (13, out of scope);
+``admin`` (national); ``admin_out`` (admin limited to 13, out of scope). The subject objects live in
+35.15. A new endpoint without a row here fails ``test_matrix_covers_every_endpoint``: add its row.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from fieldcheck.auth.models import User
+from fieldcheck.auth.services import create_user, issue_token
+from fieldcheck.extensions import db
+from tests.helpers import auth, multipart, post_json
+from tests.world import make_world
+
+
+class Raw(bytes):
+    """A request body sent as is, with its own content type (multipart uploads)."""
+
+    def __new__(cls, data: bytes, content_type: str) -> Raw:
+        obj = super().__new__(cls, data)
+        obj.content_type = content_type
+        return obj
+
+
+COLUMNS = (
+    "none",
+    "surveyor",
+    "surveyor_other",
+    "supervisor",
+    "supervisor_out",
+    "admin",
+    "admin_out",
+)
+
+
+# --- targets: build (path parameters, body) afresh for every call, so state changes by one role
+# never change what the next role sees --------------------------------------------------------
+
+
+def _nothing(world) -> tuple[dict[str, Any], Any]:
+    return {}, None
+
+
+def _inspection(world):
+    return {"inspection_id": world.subject["id"]}, None
+
+
+def _comment(world):
+    return {"inspection_id": world.subject["id"]}, {"body": "Catatan"}
+
+
+def _fresh_review(world):
+    return {"inspection_id": world.post()["id"]}, {"decision": "approve"}
+
+
+def _bulk(world):
+    return {}, {"ids": [world.post()["id"]], "decision": "approve"}
+
+
+def _submission(world):
+    return {}, world.factory.all_yes_submission("35.15-DUKCAPIL")
+
+
+def _finding(world):
+    finding_id = world.post_with_findings()["findings"][0]["id"]
+    return {"finding_id": finding_id}, {"text": "Sudah diperbaiki"}
+
+
+def _objection(world):
+    finding_id = world.post_with_findings()["findings"][0]["id"]
+    objection = post_json(
+        world.client,
+        f"/api/v1/findings/{finding_id}/objections",
+        {"text": "Keberatan"},
+        world.token("admin"),
+    ).get_json()
+    return {"objection_id": objection["id"]}, {"decision": "dismissed", "reason": "Tidak cukup"}
+
+
+def _methodology(world):
+    return {"methodology_id": "ombudsman-2019"}, None
+
+
+def _region(world):
+    return {"code": "35.15"}, None
+
+
+def _unit(world):
+    return {"code": "35.15-DUKCAPIL"}, None
+
+
+def _static(world):
+    return {"filename": "nothing.txt"}, None
+
+
+def _surveyor_user(world):
+    return {"user_id": world.ids["surveyor"]}, None
+
+
+def _surveyor_token_request(world):
+    return {"user_id": world.ids["surveyor"]}, {"expires_in_days": 30}
+
+
+def _new_user_body(world):
+    return {}, {"name": "Petugas Baru", "role": "surveyor", "region_code": "35.15"}
+
+
+def _fresh_user(world):
+    with world.factory.app.app_context():
+        user, _ = create_user("Akan dinonaktifkan", "surveyor", "35.15")
+        db.session.commit()
+        return {"user_id": user.id}, None
+
+
+def _fresh_token_of_surveyor(world):
+    with world.factory.app.app_context():
+        issue_token(db.session.get(User, world.ids["surveyor"]))
+        db.session.commit()
+        from sqlalchemy import func, select
+
+        from fieldcheck.auth.models import ApiToken
+
+        token_id = db.session.execute(select(func.max(ApiToken.id))).scalar_one()
+        return {"token_id": token_id}, None
+
+
+_photo_seeds = iter(range(50_000, 60_000))
+
+
+def _new_photo(world):
+    from tests.evidence.images import jpeg
+
+    body, content_type = multipart(jpeg(size=(32, 24), seed=next(_photo_seeds)))
+    return {}, Raw(body, content_type)
+
+
+def _new_photo_for_subject(world):
+    return {"inspection_id": world.subject["id"]}, _new_photo(world)[1]
+
+
+def _subject_photo(world):
+    return {"sha256": world.subject["photos"]["received"][0]}, None
+
+
+def _waiver(world):
+    body = world.factory.all_yes_submission("35.15-DUKCAPIL")  # "yes" without its photos
+    inspection = post_json(world.client, "/api/v1/inspections", body, world.token("surveyor"))
+    return {"inspection_id": inspection.get_json()["id"]}, {
+        "indicator": "MP-01",
+        "reason": "Papan maklumat difoto tetapi file rusak",
+    }
+
+
+T = Callable[[Any], tuple[dict[str, Any], Any]]
+
+# fmt: off
+#: (method, rule): (target, none, surveyor, surveyor_other, supervisor, supervisor_out, admin,
+#: admin_out)
+MATRIX: dict[tuple[str, str], tuple[T, int, int, int, int, int, int, int]] = {
+    ("GET", "/healthz"):                                   (_nothing, 200, 200, 200, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/static/<path:filename>"):                    (_static, 404, 404, 404, 404, 404, 404, 404),  # noqa: E501
+    ("GET", "/api/v1/methodologies"):                      (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/methodologies/<methodology_id>"):     (_methodology, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/services"):                           (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/regions"):                            (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/regions/<code>"):                     (_region, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/units"):                              (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/units/<code>"):                       (_unit, 401, 200, 200, 200, 404, 200, 404),  # noqa: E501
+    ("POST", "/api/v1/inspections"):                       (_submission, 401, 201, 201, 403, 403, 201, 403),  # noqa: E501
+    ("GET", "/api/v1/inspections"):                        (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/inspections/<int:inspection_id>"):    (_inspection, 401, 200, 404, 200, 404, 200, 404),  # noqa: E501
+    ("POST", "/api/v1/inspections/<int:inspection_id>/review"): (_fresh_review, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
+    ("GET", "/api/v1/inspections/<int:inspection_id>/reviews"): (_inspection, 401, 200, 404, 200, 404, 200, 404),  # noqa: E501
+    # Out-of-scope ids in a bulk review are per-item "not_found" inside a 200.
+    ("POST", "/api/v1/inspections/bulk-review"):           (_bulk, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/inspections/<int:inspection_id>/comments"): (_inspection, 401, 200, 404, 200, 404, 200, 404),  # noqa: E501
+    ("POST", "/api/v1/inspections/<int:inspection_id>/comments"): (_comment, 401, 201, 404, 201, 404, 201, 404),  # noqa: E501
+    ("GET", "/api/v1/inspections/<int:inspection_id>/objections"): (_inspection, 401, 200, 404, 200, 404, 200, 404),  # noqa: E501
+    ("POST", "/api/v1/findings/<int:finding_id>/objections"): (_finding, 401, 403, 403, 201, 404, 201, 404),  # noqa: E501
+    ("POST", "/api/v1/objections/<int:objection_id>/decision"): (_objection, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
+    ("GET", "/api/v1/audit"):                              (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/users"):                              (_nothing, 401, 403, 403, 403, 403, 200, 200),  # noqa: E501
+    ("POST", "/api/v1/users"):                             (_new_user_body, 401, 403, 403, 403, 403, 201, 403),  # noqa: E501
+    ("GET", "/api/v1/users/<int:user_id>"):                (_surveyor_user, 401, 403, 403, 403, 403, 200, 404),  # noqa: E501
+    ("POST", "/api/v1/users/<int:user_id>/deactivate"):    (_fresh_user, 401, 403, 403, 403, 403, 200, 404),  # noqa: E501
+    ("POST", "/api/v1/users/<int:user_id>/tokens"):        (_surveyor_token_request, 401, 403, 403, 403, 403, 201, 404),  # noqa: E501
+    ("GET", "/api/v1/tokens"):                             (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
+    # Your own token, or (admin) any token of a user in your region.
+    ("POST", "/api/v1/tokens/<int:token_id>/revoke"):      (_fresh_token_of_surveyor, 401, 200, 404, 404, 404, 200, 404),  # noqa: E501
+    # Evidence (issue 5). Uploads: surveyors and admins; a photo is readable by its uploader and
+    # by whoever may see an inspection that received it.
+    ("POST", "/api/v1/photos"):                            (_new_photo, 401, 201, 201, 403, 403, 201, 201),  # noqa: E501
+    ("POST", "/api/v1/inspections/<int:inspection_id>/photos"): (_new_photo_for_subject, 401, 201, 404, 403, 403, 201, 404),  # noqa: E501
+    ("GET", "/api/v1/photos/<sha256>"):                    (_subject_photo, 401, 200, 404, 200, 404, 200, 404),  # noqa: E501
+    ("GET", "/api/v1/photos/<sha256>/preview"):            (_subject_photo, 401, 200, 404, 200, 404, 200, 404),  # noqa: E501
+    ("POST", "/api/v1/inspections/<int:inspection_id>/evidence-waivers"): (_waiver, 401, 403, 403, 201, 404, 201, 404),  # noqa: E501
+}
+# fmt: on
+
+
+def _endpoints(app) -> set[tuple[str, str]]:
+    found = set()
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            found.add((method, rule.rule))
+    return found
+
+
+def test_matrix_covers_every_endpoint(app):
+    endpoints = _endpoints(app)
+    missing = sorted(endpoints - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - endpoints)
+    assert not missing, f"endpoints without a row in MATRIX: {missing}"
+    assert not stale, f"rows in MATRIX for endpoints that no longer exist: {stale}"
+
+
+def _url(rule: str, params: dict[str, Any]) -> str:
+    def fill(match: re.Match) -> str:
+        return str(params[match.group(1)])
+
+    return re.sub(r"<(?:[a-z]+:)?([a-z_0-9]+)>", fill, rule)
+
+
+@pytest.fixture
+def world(client, factory):
+    world = make_world(client, factory)
+    world.subject = world.post()
+    return world
+
+
+def test_every_endpoint_role_and_scope_gives_the_expected_status(world):
+    mismatches = []
+    for (method, rule), (target, *expected) in MATRIX.items():
+        for column, status in zip(COLUMNS, expected, strict=True):
+            params, body = target(world)
+            headers = {} if column == "none" else auth(world.token(column))
+            kwargs: dict[str, Any] = {"headers": headers}
+            if isinstance(body, Raw):
+                kwargs.update(data=bytes(body), content_type=body.content_type)
+            elif method == "POST":
+                kwargs.update(data=json.dumps(body or {}), content_type="application/json")
+            response = world.client.open(_url(rule, params), method=method, **kwargs)
+            response.close()  # photo downloads stream from an open file
+            if response.status_code != status:
+                mismatches.append(
+                    f"{method} {rule} as {column}: {response.status_code}, expected {status} "
+                    f"{(response.get_json(silent=True) or {}).get('error', '')}"
+                )
+    assert not mismatches, "\n".join(mismatches)
