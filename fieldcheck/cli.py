@@ -21,6 +21,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(import_units_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(regions_sync_command)
+    from fieldcheck.zoning.cli import rescore_command, scheduler_command
+
+    app.cli.add_command(rescore_command)
+    app.cli.add_command(scheduler_command)
 
 
 @users_cli.command("create")

@@ -4,6 +4,14 @@ from fieldcheck.auth.models import ApiToken, User
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
 from fieldcheck.regions.models import Region
 from fieldcheck.units.models import Agency, Unit, UnitService
+from fieldcheck.zoning.models import (
+    DirtyUnit,
+    Lease,
+    OutboxEvent,
+    ZoningChange,
+    ZoningResult,
+    ZoningRun,
+)
 
 __all__ = [
     "Agency",
@@ -16,4 +24,10 @@ __all__ = [
     "Unit",
     "UnitService",
     "User",
+    "DirtyUnit",
+    "Lease",
+    "OutboxEvent",
+    "ZoningChange",
+    "ZoningResult",
+    "ZoningRun",
 ]
