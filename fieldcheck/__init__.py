@@ -101,9 +101,10 @@ def register_blueprints(app: Flask) -> None:
     from fieldcheck.regions.routes import bp as regions_bp
     from fieldcheck.system.routes import bp as system_bp
     from fieldcheck.units.routes import bp as units_bp
+    from fieldcheck.zoning.routes import bp as zoning_bp
 
     app.register_blueprint(system_bp)
-    for bp in (inspections_bp, units_bp, catalogue_bp, regions_bp):
+    for bp in (inspections_bp, units_bp, catalogue_bp, regions_bp, zoning_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")
 
 

@@ -240,3 +240,45 @@ def latest_official_run(methodology_id: str, period: int | None = None) -> Zonin
     return db.session.execute(
         query.order_by(ZoningRun.period.desc(), ZoningRun.id.desc()).limit(1)
     ).scalar_one_or_none()
+
+
+def status_summary() -> dict[str, Any]:
+    """Scheduler heartbeat, the zoning lease and the last finished run, for health endpoints."""
+    from fieldcheck.zoning.models import Lease
+
+    now = utcnow()
+    beat = db.session.get(Lease, "scheduler.heartbeat")
+    held = db.session.get(Lease, "zoning")
+    last = db.session.execute(
+        select(ZoningRun)
+        .where(ZoningRun.state.in_(("succeeded", "failed")))
+        .order_by(ZoningRun.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    queued = db.session.execute(
+        select(db.func.count()).select_from(ZoningRun).where(ZoningRun.state == "queued")
+    ).scalar_one()
+    return {
+        "scheduler": {
+            "heartbeat_at": None if beat is None else beat.heartbeat_at.isoformat(),
+            "is_alive": beat is not None and beat.expires_at is not None and beat.expires_at > now,
+        },
+        "zoning_lease": {
+            "is_held": held is not None and held.holder is not None and held.expires_at > now,
+            "run_id": None if held is None else held.run_id,
+            "expires_at": None
+            if held is None or held.expires_at is None
+            else held.expires_at.isoformat(),
+        },
+        "last_run": None
+        if last is None
+        else {
+            "id": last.id,
+            "state": last.state,
+            "mode": last.mode,
+            "finished_at": None if last.finished_at is None else last.finished_at.isoformat(),
+            "duration_seconds": last.duration_seconds,
+            "error": last.error,
+        },
+        "queued_runs": queued,
+    }
