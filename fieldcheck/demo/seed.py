@@ -35,6 +35,7 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
     with DEMO_UNITS.open(encoding="utf-8", newline="") as fh:
         import_units(fh, set(get_registry().catalogue.services))
     tokens = []
+    users = []
     now = utcnow()
     for name, role, region in DEMO_USERS:
         user = (
@@ -50,6 +51,11 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
                     old.revoked_at = now
             token = issue_token(user)
         tokens.append((name, role, region, token))
+        users.append(user)
+    admin = next(u for u in users if u.role == "admin")
+    from fieldcheck.demo.inspections import seed_demo_inspections
+
+    seed_demo_inspections(admin)
     path = tokens_file or Path(current_app.instance_path) / "demo-tokens.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
