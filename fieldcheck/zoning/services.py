@@ -276,6 +276,7 @@ def status_summary() -> dict[str, Any]:
             "id": last.id,
             "state": last.state,
             "mode": last.mode,
+            "dry_run": last.is_dry_run,
             "finished_at": None if last.finished_at is None else last.finished_at.isoformat(),
             "duration_seconds": last.duration_seconds,
             "error": last.error,
