@@ -497,7 +497,7 @@ def _store(run: ZoningRun, holder: str, computed: _Computed, levels: dict, base:
                 }
             )
     if rows:
-        db.session.execute(insert(ZoningResult), rows)
+        db.session.execute(insert(ZoningResult.__table__), rows)
 
     compared = official_run(run.methodology_id, run.period, run.scope)
     changes = []
@@ -522,7 +522,7 @@ def _store(run: ZoningRun, holder: str, computed: _Computed, levels: dict, base:
         changes = diff(old, new, ["unit", "agency"])
         if changes:
             db.session.execute(
-                insert(ZoningChange),
+                insert(ZoningChange.__table__),
                 [
                     {
                         "run_id": run.id,

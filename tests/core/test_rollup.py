@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fieldcheck.core.banding import mean
 from fieldcheck.core.rollup import (
     AgencyInput,
     ResultRow,
     UnitInput,
     diff,
+    fast_mean,
     rank,
     roll_up,
     unit_score,
@@ -118,3 +123,17 @@ def test_diff_reports_moves_deltas_and_new_rows() -> None:
         ("C", None, "hijau", None),
     ]
     assert all(c.zone_changed for c in changes)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.decimals(min_value=0, max_value=100, places=2, allow_nan=False),
+            st.decimals(min_value=0, max_value=100, places=4, allow_nan=False),
+        ),
+        max_size=12,
+    )
+)
+def test_fast_mean_equals_the_exact_mean(scores) -> None:
+    assert fast_mean(scores) == mean(scores)
