@@ -262,32 +262,31 @@ def _compute(
                 Inspection.id,
                 Inspection.unit_id,
                 Inspection.score,
-                Inspection.methodology_hash,
-                Inspection.catalogue_hash,
+                # Computed in SQL so 64-character hashes are not shipped and compared per row.
+                (
+                    (Inspection.methodology_hash == run.methodology_hash)
+                    & (Inspection.catalogue_hash == run.catalogue_hash)
+                ).label("is_fresh"),
                 Inspection.visit_date,
             )
             .where(
                 Inspection.unit_id.in_(list(by_id)),
-                Inspection.status.in_(COUNTED_STATUSES),
+                # status || '': without statistics SQLite would otherwise scan the status index
+                # (every approved row, once per chunk) instead of the unit_id index.
+                Inspection.status.concat("").in_(COUNTED_STATUSES),
                 Inspection.visit_date >= period_from,
                 Inspection.visit_date <= period_to,
             )
             .order_by(Inspection.unit_id, Inspection.id)
         ).all()
-        stale = [
-            r.id
-            for r in rows
-            if from_answers
-            or r.methodology_hash != run.methodology_hash
-            or r.catalogue_hash != run.catalogue_hash
-        ]
+        stale = [r[0] for r in rows if from_answers or not r[3]]
         rescored = _rescore(conn, stale, rows, methodology, catalogue) if stale else {}
         per_unit: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
-        for r in rows:
-            value = rescored.get(r.id, r.score)
-            out.inspections += 1
+        out.inspections += len(rows)
+        for inspection_id, unit_id, stored, *_ in rows:
+            value = rescored.get(inspection_id, stored) if rescored else stored
             if value is not None:
-                per_unit[r.unit_id].append((r.id, Decimal(value)))
+                per_unit[unit_id].append((inspection_id, value))
         out.rescored += len(rescored)
         for unit in chunk:
             scored = per_unit.get(unit.id)
