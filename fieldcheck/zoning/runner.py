@@ -501,21 +501,29 @@ def _store(run: ZoningRun, holder: str, computed: _Computed, levels: dict, base:
     compared = official_run(run.methodology_id, run.period, run.scope)
     changes = []
     if compared is not None:
+        # Plain columns, not ORM objects: 20k+ rows of a national run (memory and time).
         old = [
             {
-                "level": r.level,
-                "code": r.code,
-                "name": r.name,
-                "region_code": r.region_code,
-                "score": r.score,
-                "zone": r.zone,
+                "level": level,
+                "code": code,
+                "name": name,
+                "region_code": region_code,
+                "score": score_,
+                "zone": zone,
             }
-            for r in db.session.execute(
-                select(ZoningResult).where(
+            for level, code, name, region_code, score_, zone in db.session.execute(
+                select(
+                    ZoningResult.level,
+                    ZoningResult.code,
+                    ZoningResult.name,
+                    ZoningResult.region_code,
+                    ZoningResult.score,
+                    ZoningResult.zone,
+                ).where(
                     ZoningResult.run_id == compared.id,
                     ZoningResult.level.in_(("unit", "agency")),
                 )
-            ).scalars()
+            )
         ]
         new = [r for level in ("unit", "agency") for r in levels[level]]
         changes = diff(old, new, ["unit", "agency"])
