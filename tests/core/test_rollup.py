@@ -14,6 +14,7 @@ from fieldcheck.core.rollup import (
     UnitInput,
     diff,
     fast_mean,
+    mean_scaled,
     rank,
     roll_up,
     unit_score,
@@ -137,3 +138,8 @@ def test_diff_reports_moves_deltas_and_new_rows() -> None:
 )
 def test_fast_mean_equals_the_exact_mean(scores) -> None:
     assert fast_mean(scores) == mean(scores)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=12))
+def test_mean_scaled_equals_the_exact_mean_in_hundredths(values) -> None:
+    assert mean_scaled(values) == mean([D(v).scaleb(-2) for v in values]).scaleb(2)
