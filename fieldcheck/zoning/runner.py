@@ -18,6 +18,7 @@ Shape of a run (the CLI, the scheduler and the API queue all come here):
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import defaultdict
@@ -59,8 +60,6 @@ LEASE_NAME = "zoning"
 UNIT_CHUNK = 500
 #: Above this many dirty units an incremental run is not worth it: it runs full.
 MAX_DIRTY_FOR_INCREMENTAL = 5000
-#: Rows per multi-row INSERT (x 13 columns stays under SQLite's bound-parameter limit).
-INSERT_CHUNK = 1000
 
 Progress = Callable[[int, int, int], None]
 
@@ -469,6 +468,28 @@ def _run(run: ZoningRun, holder: str, progress: Progress | None, from_answers: b
     return Outcome(run_id, "succeeded")
 
 
+def _bulk_insert(table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in the session's transaction: COPY on PostgreSQL, executemany on SQLite.
+
+    psycopg's executemany sends one INSERT per row (20k statements for a national run); COPY
+    streams them in one command. All rows have the same keys in the same order.
+    """
+    if not rows:
+        return
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"  # our own identifiers
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(
+                [json.dumps(v) if isinstance(v, list | dict) else v for v in row.values()]
+            )
+
+
 def _store(run: ZoningRun, holder: str, computed: _Computed, levels: dict, base: Any) -> None:
     """Write the run's rows and flip it to succeeded in one transaction (re-checking the lease)."""
     config = current_app.config
@@ -506,11 +527,7 @@ def _store(run: ZoningRun, holder: str, computed: _Computed, levels: dict, base:
                     else None,
                 }
             )
-    # Multi-row INSERT ... VALUES statements: with psycopg a plain executemany sends one
-    # statement per row (20k round trips in a pipeline), several times slower.
-    table = ZoningResult.__table__
-    for start in range(0, len(rows), INSERT_CHUNK):
-        db.session.execute(insert(table).values(rows[start : start + INSERT_CHUNK]))
+    _bulk_insert(ZoningResult.__table__, rows)
 
     compared = official_run(run.methodology_id, run.period, run.scope)
     changes = []
@@ -542,8 +559,8 @@ def _store(run: ZoningRun, holder: str, computed: _Computed, levels: dict, base:
         new = [r for level in ("unit", "agency") for r in levels[level]]
         changes = diff(old, new, ["unit", "agency"])
         if changes:
-            db.session.execute(
-                insert(ZoningChange.__table__),
+            _bulk_insert(
+                ZoningChange.__table__,
                 [
                     {
                         "run_id": run.id,
