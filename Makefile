@@ -32,7 +32,7 @@ setup: venv
 
 run: setup
 	@$(BIN)/python scripts/demo_banner.py --url http://$(HOST):$(PORT)
-	$(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) \
+	$(BIN)/python scripts/run_all.py --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) \
 		--access-logfile - --graceful-timeout 20 'app:create_app()'
 
 scheduler: setup

@@ -79,7 +79,12 @@ def _tune_sqlite(engine: Any, busy_timeout_ms: int) -> None:
         # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead
         # of one failing with "database is locked" when it upgrades a read lock. WAL keeps
         # readers of other connections unblocked. SQLite is the single-machine default only.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A long read-only snapshot (a zoning run streaming inspections) asks for a deferred
+        # BEGIN instead, so it does not hold the write lock for minutes.
+        if conn.get_execution_options().get("fieldcheck_read_snapshot"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def register_catalogue(app: Flask) -> None:
@@ -100,9 +105,10 @@ def register_blueprints(app: Flask) -> None:
     from fieldcheck.review.routes import bp as review_bp
     from fieldcheck.system.routes import bp as system_bp
     from fieldcheck.units.routes import bp as units_bp
+    from fieldcheck.zoning.routes import bp as zoning_bp
 
     app.register_blueprint(system_bp)
-    for bp in (inspections_bp, units_bp, catalogue_bp, regions_bp, evidence_bp):
+    for bp in (inspections_bp, units_bp, catalogue_bp, regions_bp, evidence_bp, zoning_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")
     for bp in (review_bp, auth_bp, audit_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")

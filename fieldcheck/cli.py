@@ -28,6 +28,11 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(audit_cli)
 
+    from fieldcheck.zoning.cli import rescore_command, scheduler_command
+
+    app.cli.add_command(rescore_command)
+    app.cli.add_command(scheduler_command)
+
 
 @users_cli.command("create")
 @click.option("--name", required=True, help="Full name shown in the audit log.")

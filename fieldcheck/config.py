@@ -47,6 +47,16 @@ def _timezone(value: Any) -> str | None:
     return None
 
 
+def _cron(value: Any) -> str | None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        return f"not a crontab expression ({exc})"
+    return None
+
+
 def _db_url(value: Any) -> str | None:
     if value and not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
         return "must start with sqlite: or postgresql+psycopg:"
@@ -113,6 +123,22 @@ SETTINGS: dict[str, Setting] = {
     ),
     "INTEGRITY_EXIF_MARGIN_MINUTES": Setting(
         float, 30.0, "EXIF capture time allowed outside the visit window", _non_negative
+    ),
+    "SCHEDULER_CRON": Setting(
+        str, "0 2 * * *", "nightly zoning run (crontab: m h dom mon dow)", _cron
+    ),
+    "SCHEDULER_TIMEZONE": Setting(str, "Asia/Jakarta", "zone of SCHEDULER_CRON", _timezone),
+    "SCHEDULER_MISFIRE_GRACE_SECONDS": Setting(
+        int, 3600, "a nightly run late by up to this much still runs", _positive
+    ),
+    "SCHEDULER_QUEUE_POLL_SECONDS": Setting(
+        int, 10, "how often the scheduler starts runs queued via the API", _positive
+    ),
+    "ZONING_LEASE_SECONDS": Setting(
+        int, 300, "a run's lease lasts this long without a heartbeat", _positive
+    ),
+    "ZONING_HEARTBEAT_SECONDS": Setting(
+        int, 15, "a running run renews its lease at most this often", _non_negative
     ),
 }
 

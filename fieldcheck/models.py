@@ -13,6 +13,14 @@ from fieldcheck.inspections.models import Answer, FindingRow, Inspection, Posted
 from fieldcheck.regions.models import Region
 from fieldcheck.review.models import Comment, Objection, Review
 from fieldcheck.units.models import Agency, Unit, UnitService
+from fieldcheck.zoning.models import (
+    DirtyUnit,
+    Lease,
+    OutboxEvent,
+    ZoningChange,
+    ZoningResult,
+    ZoningRun,
+)
 
 __all__ = [
     "Agency",
@@ -34,4 +42,10 @@ __all__ = [
     "Unit",
     "UnitService",
     "User",
+    "DirtyUnit",
+    "Lease",
+    "OutboxEvent",
+    "ZoningChange",
+    "ZoningResult",
+    "ZoningRun",
 ]

@@ -34,6 +34,7 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
     with DEMO_UNITS.open(encoding="utf-8", newline="") as fh:
         import_units(fh, set(get_registry().catalogue.services))
     tokens = []
+    users = []
     for name, role, region in DEMO_USERS:
         user = (
             db.session.execute(select(User).where(User.name == name, User.role == role))
@@ -47,6 +48,11 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
                 revoke_token(old)
             token = issue_token(user)
         tokens.append((name, role, region, token))
+        users.append(user)
+    admin = next(u for u in users if u.role == "admin")
+    from fieldcheck.demo.inspections import seed_demo_inspections
+
+    seed_demo_inspections(admin)
     path = tokens_file or Path(current_app.instance_path) / "demo-tokens.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

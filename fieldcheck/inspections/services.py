@@ -25,6 +25,7 @@ from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
 from fieldcheck.units.models import Unit
+from fieldcheck.zoning.services import mark_unit_dirty
 
 
 def canonical_hash(body: Any) -> str:
@@ -235,6 +236,8 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
     try:
         with db.session.begin_nested():
             db.session.add(inspection)
+            # Same transaction: the next incremental zoning run sees the unit as changed.
+            mark_unit_dirty(unit.id, "inspection")
     except IntegrityError:
         existing = find_by_submission(data["submission_id"])
         if existing is None:

@@ -84,9 +84,12 @@ def review_blockers(inspection: Inspection) -> list[str]:
     return review_blockers_for_ids([inspection.id]).get(inspection.id, [])
 
 
-def _mark_units_dirty(unit_ids: Iterable[int]) -> None:
-    """Zoning must re-score these units; the lead wires zoning's ``mark_unit_dirty`` in here."""
-    return None
+def _mark_units_dirty(unit_ids: Iterable[int], reason: str = "review") -> None:
+    """Zoning must recompute these units: markers go in the same transaction as the decision."""
+    from fieldcheck.zoning.services import mark_unit_dirty
+
+    for unit_id in sorted(set(unit_ids)):
+        mark_unit_dirty(unit_id, reason)
 
 
 def _on_decision(inspection: Inspection) -> None:

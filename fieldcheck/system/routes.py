@@ -6,6 +6,7 @@ from flask import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from fieldcheck.auth.services import require_role
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.clock import utcnow
 from fieldcheck.extensions import db
@@ -23,6 +24,14 @@ def healthz():
         db.session.rollback()
         database = "unreachable"
     registry = get_registry()
+    zoning = None
+    if database == "ok":
+        from fieldcheck.zoning.services import status_summary
+
+        try:
+            zoning = status_summary()
+        except SQLAlchemyError:
+            db.session.rollback()
     body = {
         "status": "ok" if database == "ok" else "degraded",
         "database": database,
@@ -30,4 +39,16 @@ def healthz():
         "methodologies": sorted(registry.methodologies),
         "legal_catalogue": registry.catalogue.version,
     }
+    if zoning is not None:
+        body["scheduler"] = zoning["scheduler"]
+        body["last_zoning_run"] = zoning["last_run"]
     return body, 200 if database == "ok" else 503
+
+
+@bp.get("/api/v1/status")
+@require_role("surveyor", "supervisor", "admin")
+def status():
+    """Scheduler heartbeat, the zoning lease, the last run and the queue (any signed-in user)."""
+    from fieldcheck.zoning.services import status_summary
+
+    return {"time": utcnow().isoformat(), **status_summary()}

@@ -195,6 +195,9 @@ def import_units(stream: IO[str], service_codes: set[str]) -> ImportReport:
             changed = True
         if changed:
             report.units_updated += 1
+            from fieldcheck.zoning.services import mark_unit_dirty
+
+            mark_unit_dirty(unit.id, "unit")
         else:
             report.units_unchanged += 1
     db.session.flush()

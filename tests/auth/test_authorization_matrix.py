@@ -160,6 +160,19 @@ def _waiver(world):
     }
 
 
+def _zoning_run_request(world):
+    return {}, {"methodology": "ombudsman-2019", "region": "35.15", "dry_run": True}
+
+
+def _zoning_run(world):
+    """A queued what-if run scoped to Sidoarjo (35.15), requested by the national admin."""
+    response = post_json(
+        world.client, "/api/v1/zoning-runs", _zoning_run_request(world)[1], world.token("admin")
+    )
+    assert response.status_code == 202, response.get_json()
+    return {"run_id": response.get_json()["id"]}, None
+
+
 T = Callable[[Any], tuple[dict[str, Any], Any]]
 
 # fmt: off
@@ -203,6 +216,14 @@ MATRIX: dict[tuple[str, str], tuple[T, int, int, int, int, int, int, int]] = {
     ("GET", "/api/v1/photos/<sha256>"):                    (_subject_photo, 401, 200, 404, 200, 404, 200, 404),  # noqa: E501
     ("GET", "/api/v1/photos/<sha256>/preview"):            (_subject_photo, 401, 200, 404, 200, 404, 200, 404),  # noqa: E501
     ("POST", "/api/v1/inspections/<int:inspection_id>/evidence-waivers"): (_waiver, 401, 403, 403, 201, 404, 201, 404),  # noqa: E501
+    # Zoning (issue 3): supervisors and admins; runs and rows are limited to their region.
+    ("POST", "/api/v1/zoning-runs"):                       (_zoning_run_request, 401, 403, 403, 202, 403, 202, 403),  # noqa: E501
+    ("GET", "/api/v1/zoning-runs"):                        (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/zoning-runs/<int:run_id>"):           (_zoning_run, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
+    ("GET", "/api/v1/zoning-runs/<int:run_id>/changes"):   (_zoning_run, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
+    ("GET", "/api/v1/results"):                            (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/units/<code>/result"):                (_unit, 401, 403, 403, 404, 404, 404, 404),  # noqa: E501
+    ("GET", "/api/v1/status"):                             (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
 }
 # fmt: on
 

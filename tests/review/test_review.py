@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from fieldcheck.review import services
 from tests.helpers import auth, post_json
 from tests.world import INSPECTIONS, make_world
 
@@ -80,24 +79,44 @@ def test_scope_and_roles(world):
     assert world.review(inspection["id"], "approve", who="admin").status_code == 200
 
 
-def test_blockers_stop_approval(world, monkeypatch):
-    # The hook issue 5 fills; replaced here with a real function, not a mock of a running part.
-    inspection = world.post()
-    monkeypatch.setattr(
-        services, "review_blockers_for_ids", lambda ids: {i: ["bukti foto kurang"] for i in ids}
-    )
+def test_missing_photo_evidence_blocks_approval_until_waived(world):
+    # "yes" to photo-required items with no photo: the real issue 5 rule blocks approval.
+    body = world.factory.all_yes_submission("35.15-DUKCAPIL")
+    inspection = post_json(world.client, INSPECTIONS, body, world.token("surveyor")).get_json()
     response = world.review(inspection["id"], "approve")
     assert response.status_code == 409
-    assert response.get_json()["error"]["details"]["blockers"] == ["bukti foto kurang"]
-    assert world.review(inspection["id"], "return", "lengkapi foto").status_code == 200
+    blockers = response.get_json()["error"]["details"]["blockers"]
+    assert blockers and all(isinstance(b, str) and b for b in blockers)
+    for code in ("SP-01", "MP-01", "PG-01", "PG-02", "SR-01", "VM-01", "SK-01"):
+        waived = post_json(
+            world.client,
+            f"{INSPECTIONS}/{inspection['id']}/evidence-waivers",
+            {"indicator": code, "reason": "Foto terhapus dari ponsel; disaksikan dua surveyor"},
+            world.token("supervisor"),
+        )
+        assert waived.status_code == 201, waived.get_json()
+    assert world.review(inspection["id"], "approve").status_code == 200
 
 
-def test_decision_calls_the_mark_dirty_hook(world, monkeypatch):
-    marked: list[set[int]] = []
-    monkeypatch.setattr(services, "_mark_units_dirty", lambda ids: marked.append(set(ids)))
+def test_decisions_mark_the_unit_for_the_next_zoning_run(world, app):
+    from sqlalchemy import select
+
+    from fieldcheck.extensions import db
+    from fieldcheck.units.models import Unit
+    from fieldcheck.zoning.models import DirtyUnit
+
     inspection = world.post()
+    with app.app_context():
+        before = db.session.execute(select(DirtyUnit.reason)).scalars().all()
     world.review(inspection["id"], "approve")
-    assert len(marked) == 1 and len(marked[0]) == 1
+    with app.app_context():
+        unit_id = db.session.execute(
+            select(Unit.id).where(Unit.code == inspection["unit_code"])
+        ).scalar_one()
+        after = db.session.execute(
+            select(DirtyUnit.unit_id, DirtyUnit.reason).order_by(DirtyUnit.id)
+        ).all()
+    assert after[len(before) :] == [(unit_id, "review")]
 
 
 def test_comments_are_visible_to_whoever_sees_the_inspection(world):

@@ -57,7 +57,9 @@ class Server:
             try:
                 if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return
-            except requests.RequestException:  # not listening yet, or still booting
+            # Gunicorn accepts connections before a worker has booted; under load the first
+            # answer can take longer than the 1 s read timeout. Both mean "not up yet".
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         self.kill()
         raise RuntimeError("server did not start: " + self.proc.stderr.read().decode()[-2000:])

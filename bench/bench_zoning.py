@@ -1,0 +1,454 @@
+"""Zoning benchmark: full and incremental runs on a realistic national dataset.
+
+Dataset (full size): 20,000 units in 500 agencies across the real regencies, 100,000 approved
+inspections of 60 answers and 5 posted services each. The shipped methodology has 11 unit-scope
+indicators; the other 49 answer rows per inspection are extra checklist items it does not score,
+there to give the tables their real volume. Inspection scores are the core's own scores for the
+answer pattern each inspection got, so "stored score" and "re-scored from answers" agree.
+
+Prints: generation time; the baseline (one hand-written SQL aggregate computing the unit scores
+from the same tables); full-run time, inspections/s and the ratio to the baseline; peak Python
+memory of a full run (tracemalloc) at N and 2N inspections on the same units; incremental-run
+time with 1% of units dirty and its ratio to the full run; and the re-scoring-from-answers rate.
+
+SQLite by default (a temporary file); PostgreSQL when FIELDCHECK_BENCH_DATABASE_URL is set (its
+public schema is DROPPED and recreated: point it at a scratch database).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+import time
+import tracemalloc
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+PERIOD = 2026
+EXTRA_ANSWERS = 49
+SERVICES_PER_INSPECTION = 5
+PATTERNS = 256
+
+
+def _url() -> tuple[str, Path | None]:
+    url = os.environ.get("FIELDCHECK_BENCH_DATABASE_URL")
+    if url:
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        return url, None
+    folder = Path(tempfile.mkdtemp(prefix="fieldcheck-bench-"))
+    return f"sqlite:///{folder / 'bench.db'}", folder
+
+
+class Loader:
+    """Fast bulk inserts: executemany on SQLite, COPY on PostgreSQL."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.is_pg = db.engine.dialect.name == "postgresql"
+
+    def rows(self, table: str, columns: list[str], rows: list[tuple]) -> None:
+        """Insert ``rows`` (tuples in ``columns`` order) into ``table``."""
+        raw = self.db.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            if self.is_pg:
+                with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" for _ in columns)
+                cur.execute("BEGIN")
+                cur.executemany(
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
+                    rows,
+                )
+            raw.commit()
+        finally:
+            raw.close()
+
+    def ts(self, value: datetime) -> Any:
+        """A UTC timestamp as the column type stores it."""
+        return value if self.is_pg else value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def js(self, value: Any) -> str:
+        """JSON text (jsonb on PostgreSQL parses it)."""
+        return json.dumps(value)
+
+    def uid(self, value: uuid.UUID) -> Any:
+        """A UUID as the Uuid column stores it (hex text on SQLite)."""
+        return value if self.is_pg else value.hex
+
+
+def _patterns(rng: random.Random, methodology: Any, catalogue: Any, services: list[str]) -> list:
+    from fieldcheck.zoning.runner import score_inspection
+
+    unit_codes = [i.code for i in methodology.indicators if i.scope == "unit"]
+    components = ["persyaratan", "prosedur", "waktu", "biaya", "produk", "pengaduan"]
+    out = []
+    for _ in range(PATTERNS):
+        q = rng.random()
+        answers = {
+            c: rng.choices(["yes", "partial", "no", "na"], [q, (1 - q) / 2, (1 - q) / 2, 0.05])[0]
+            for c in unit_codes
+        }
+        posted = [
+            {
+                "service": s,
+                "components": [c for c in components if rng.random() < q + 0.2],
+                "fee_idr": None,
+                "max_days": None,
+                "requirements": [],
+            }
+            for s in rng.sample(services, SERVICES_PER_INSPECTION)
+        ]
+        result, _ = score_inspection(methodology, catalogue, answers, posted, date(PERIOD, 6, 1))
+        out.append((answers, posted, result))
+    return out
+
+
+def generate(app: Any, units: int, agencies: int, per_unit: int, rng: random.Random) -> None:
+    """Agencies, units and approved inspections with answers and posted standards."""
+    from fieldcheck.auth.services import create_user
+    from fieldcheck.catalogue.registry import get_registry
+    from fieldcheck.extensions import db
+
+    with app.app_context():
+        loader = Loader(db)
+        user, _ = create_user("bench surveyor", "surveyor", None)
+        db.session.flush()
+        user_id = user.id
+        db.session.commit()
+        regencies = [
+            r[0]
+            for r in db.session.execute(text("SELECT code FROM regions WHERE level = 'regency'"))
+        ]
+        db.session.rollback()  # SQLite: the session must not hold the write lock during loads
+        now = datetime.now(UTC)
+        agency_rows, agency_regions = [], []
+        for a in range(1, agencies + 1):
+            region = rng.choice(regencies) if a % 25 else None  # 1 in 25 spans provinces
+            agency_regions.append(region)
+            kind = "pemkab" if region else "kementerian"
+            agency_rows.append(
+                (a, f"AG-{a:04d}", f"Instansi {a}", kind, region, loader.ts(now), loader.ts(now))
+            )
+        loader.rows(
+            "agencies",
+            ["id", "code", "name", "kind", "region_code", "created_at", "updated_at"],
+            agency_rows,
+        )
+        unit_rows = []
+        for u in range(1, units + 1):
+            a = rng.randrange(agencies)
+            region = agency_regions[a] or rng.choice(regencies)
+            unit_rows.append(
+                (
+                    u,
+                    f"U-{u:05d}",
+                    f"Unit layanan {u}",
+                    a + 1,
+                    region,
+                    "bench",
+                    loader.ts(now),
+                    loader.ts(now),
+                )
+            )
+        loader.rows(
+            "units",
+            [
+                "id",
+                "code",
+                "name",
+                "agency_id",
+                "region_code",
+                "unit_type",
+                "created_at",
+                "updated_at",
+            ],
+            unit_rows,
+        )
+        registry = get_registry()
+        methodology = registry.methodology("ombudsman-2019")
+        services = sorted(registry.catalogue.services)
+        patterns = _patterns(rng, methodology, registry.catalogue, services)
+        add_inspections(app, loader, user_id, range(1, units + 1), per_unit, patterns, rng, 1)
+
+
+def add_inspections(
+    app: Any,
+    loader: Loader,
+    surveyor_id: int,
+    unit_ids: Any,
+    per_unit: int,
+    patterns: list,
+    rng: random.Random,
+    first_id: int,
+) -> int:
+    """Insert ``per_unit`` approved inspections for each unit; returns the next free id."""
+    from fieldcheck.catalogue.registry import get_registry
+
+    registry = get_registry()
+    methodology = registry.methodology("ombudsman-2019")
+    next_id, answer_id, posted_id = first_id, first_id * 100, first_id * 10
+    batch_i, batch_a, batch_p = [], [], []
+    extra = [f"X-{n:02d}" for n in range(EXTRA_ANSWERS)]
+
+    def flush() -> None:
+        loader.rows("inspections", INSPECTION_COLUMNS, batch_i)
+        loader.rows(
+            "answers", ["id", "inspection_id", "indicator_code", "value", "photos"], batch_a
+        )
+        loader.rows("posted_standards", POSTED_COLUMNS, batch_p)
+        batch_i.clear()
+        batch_a.clear()
+        batch_p.clear()
+
+    for unit_id in unit_ids:
+        for _ in range(per_unit):
+            answers, posted, result = patterns[rng.randrange(len(patterns))]
+            day = date(PERIOD, 1, 1) + timedelta(days=rng.randrange(300))
+            started = datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)
+            batch_i.append(
+                (
+                    next_id,
+                    loader.uid(uuid.uuid4()),
+                    "0" * 64,
+                    "{}",
+                    unit_id,
+                    surveyor_id,
+                    methodology.id,
+                    methodology.version,
+                    methodology.content_hash,
+                    registry.catalogue.content_hash,
+                    loader.ts(started),
+                    loader.ts(started + timedelta(minutes=30)),
+                    day if loader.is_pg else day.isoformat(),
+                    loader.ts(started),
+                    "approved",
+                    None if result.score is None else str(result.score),
+                    result.zone,
+                    result.grade,
+                    result.label,
+                    "{}",
+                    "[]",
+                )
+            )
+            for code, value in answers.items():
+                batch_a.append((answer_id, next_id, code, value, "[]"))
+                answer_id += 1
+            for code in extra:
+                batch_a.append((answer_id, next_id, code, "yes", "[]"))
+                answer_id += 1
+            for position, p in enumerate(posted):
+                batch_p.append(
+                    (
+                        posted_id,
+                        next_id,
+                        position,
+                        p["service"],
+                        loader.js(p["components"]),
+                        None,
+                        None,
+                        "[]",
+                    )
+                )
+                posted_id += 1
+            next_id += 1
+            if len(batch_i) >= 5000:
+                flush()
+    if batch_i:
+        flush()
+    return next_id
+
+
+INSPECTION_COLUMNS = [
+    "id",
+    "submission_id",
+    "payload_hash",
+    "payload",
+    "unit_id",
+    "surveyor_id",
+    "methodology_id",
+    "methodology_version",
+    "methodology_hash",
+    "catalogue_hash",
+    "started_at",
+    "finished_at",
+    "visit_date",
+    "received_at",
+    "status",
+    "score",
+    "zone",
+    "grade",
+    "label",
+    "breakdown",
+    "flags",
+]
+POSTED_COLUMNS = [
+    "id",
+    "inspection_id",
+    "position",
+    "service_code",
+    "components",
+    "fee_idr",
+    "max_days",
+    "requirements",
+]
+
+
+def baseline(app: Any) -> float:
+    """Seconds for one hand-written SQL aggregate of the same unit scores, fetched to Python."""
+    from fieldcheck.extensions import db
+
+    with app.app_context():
+        started = time.perf_counter()
+        rows = db.session.execute(
+            text(
+                "SELECT unit_id, ROUND(AVG(score), 2), COUNT(*) FROM inspections "
+                "WHERE status = 'approved' AND score IS NOT NULL "
+                "AND visit_date BETWEEN :a AND :b GROUP BY unit_id"
+            ),
+            {"a": date(PERIOD, 1, 1), "b": date(PERIOD, 12, 31)},
+        ).all()
+        elapsed = time.perf_counter() - started
+        db.session.rollback()
+        assert rows
+        return elapsed
+
+
+def zoning_run(app: Any, memory: bool = False, **kwargs: Any) -> tuple[float, Any, int]:
+    """Create and execute a run; returns (seconds, run, tracemalloc peak bytes or 0)."""
+    from fieldcheck.extensions import db
+    from fieldcheck.zoning.models import ZoningRun
+    from fieldcheck.zoning.runner import execute
+    from fieldcheck.zoning.services import create_run
+
+    from_answers = kwargs.pop("from_answers", False)
+    with app.app_context():
+        run = create_run(period=PERIOD, **kwargs)
+        db.session.commit()
+        run_id = run.id
+        if memory:
+            tracemalloc.start()
+        started = time.perf_counter()
+        outcome = execute(run_id, from_answers=from_answers)
+        elapsed = time.perf_counter() - started
+        peak = 0
+        if memory:
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        assert outcome.state == "succeeded", outcome
+        run = db.session.get(ZoningRun, run_id)
+        db.session.expunge(run)
+        db.session.remove()
+        return elapsed, run, peak
+
+
+def main(quick: bool = False) -> None:
+    """Generate the dataset, then measure and print (see the module docstring)."""
+    from fieldcheck import create_app
+    from fieldcheck.catalogue.registry import get_registry
+    from fieldcheck.extensions import db
+    from fieldcheck.zoning.services import publish_run
+
+    units, agencies, per_unit = (2_000, 50, 5) if quick else (20_000, 500, 5)
+    url, folder = _url()
+    app = create_app({"DATABASE_URL": url, "LOG_LEVEL": "WARNING"})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    rng = random.Random(2026)
+    started = time.perf_counter()
+    generate(app, units, agencies, per_unit, rng)
+    inspections = units * per_unit
+    print(
+        f"{backend}: generated {units} units, {agencies} agencies, {inspections} inspections "
+        f"({inspections * (11 + EXTRA_ANSWERS)} answers) in {time.perf_counter() - started:.1f}s"
+    )
+
+    base = min(baseline(app) for _ in range(3))
+    full, run, _ = zoning_run(app, full=True)
+    full = min(full, zoning_run(app, full=True)[0])
+    print(f"baseline (one SQL aggregate of unit scores): {base:.3f}s")
+    print(
+        f"full run: {full:.2f}s, {inspections / full:,.0f} inspections/s, "
+        f"{full / base:.2f}x the baseline (target <= 3x)"
+    )
+    _, run, peak_n = zoning_run(app, memory=True, full=True)
+    with app.app_context():
+        from fieldcheck.zoning.models import ZoningRun
+
+        publish_run(db.session.get(ZoningRun, run.id))
+        db.session.commit()
+
+    # 1% of units dirty: one new approved inspection each, marked like review will mark them.
+    with app.app_context():
+        loader = Loader(db)
+        registry = get_registry()
+        registry_patterns = _patterns(
+            rng,
+            registry.methodology("ombudsman-2019"),
+            registry.catalogue,
+            sorted(registry.catalogue.services),
+        )
+        dirty = rng.sample(range(1, units + 1), units // 100)
+        next_id = add_inspections(app, loader, 1, dirty, 1, registry_patterns, rng, inspections + 1)
+        now = datetime.now(UTC)
+        loader.rows(
+            "zoning_dirty_units",
+            ["unit_id", "changed_at", "reason"],
+            [(u, loader.ts(now), "bench") for u in dirty],
+        )
+    incremental, inc_run, _ = zoning_run(app)
+    assert inc_run.mode == "incremental", inc_run.mode
+    full_after, _, _ = zoning_run(app, full=True)
+    print(
+        f"incremental run, {len(dirty)} dirty units (1%): {incremental:.3f}s = "
+        f"{100 * incremental / full_after:.1f}% of a full run ({full_after:.2f}s) (target < 5%)"
+    )
+
+    # Peak memory flat in inspections: double the inspections on the same units.
+    with app.app_context():
+        add_inspections(
+            app, Loader(db), 1, range(1, units + 1), per_unit, registry_patterns, rng, next_id
+        )
+    _, _, peak_2n = zoning_run(app, memory=True, full=True)
+    print(
+        f"peak Python memory of a full run: {peak_n / 2**20:.1f} MiB at {inspections} "
+        f"inspections, {peak_2n / 2**20:.1f} MiB at {2 * inspections} on the same units "
+        f"({peak_2n / peak_n:.2f}x for 2x the inspections)"
+    )
+
+    # Re-scoring from answers (a methodology change): the pure core over every answer row of a
+    # slice of the country (the dirty-unit-sized national run would be all of it).
+    with app.app_context():
+        province = db.session.execute(
+            text(
+                "SELECT substr(region_code, 1, 2) p, COUNT(*) FROM units "
+                "GROUP BY p ORDER BY COUNT(*) LIMIT 1"
+            )
+        ).first()[0]
+        db.session.remove()
+    seconds, scoped, _ = zoning_run(app, full=True, region=province, from_answers=True)
+    rescored = scoped.counts["inspections_rescored"]
+    print(
+        f"re-scoring from answers (province {province}): {rescored} inspections in "
+        f"{seconds:.2f}s = {rescored / seconds:,.0f} inspections/s"
+    )
+    if folder is not None:
+        for path in folder.iterdir():
+            path.unlink()
+        folder.rmdir()

@@ -1,0 +1,170 @@
+"""``flask --app app rescore`` and ``flask --app app scheduler``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from fieldcheck.errors import ApiError
+from fieldcheck.extensions import db
+
+
+@click.command("rescore")
+@with_appcontext
+@click.option("--methodology", default=None, help="Methodology id (default: newest published).")
+@click.option("--region", default=None, help="Limit the run to a region code (e.g. 35).")
+@click.option("--period", type=int, default=None, help="Assessment year (default: this year).")
+@click.option("--full", is_flag=True, help="Recompute every unit, not only the changed ones.")
+@click.option("--dry-run", is_flag=True, help="What-if: store nothing official, print the diff.")
+@click.option(
+    "--weights",
+    "weights_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="With --dry-run: JSON file {indicator_code: weight} of draft weights.",
+)
+@click.option("--publish", is_flag=True, help="Admin: make the run the official result.")
+@click.option(
+    "--from-answers",
+    is_flag=True,
+    help="Re-score every inspection from its answers even when its stored score is current.",
+)
+@click.option("--no-progress", is_flag=True, help="No progress bar (logs, cron).")
+def rescore_command(
+    methodology: str | None,
+    region: str | None,
+    period: int | None,
+    full: bool,
+    dry_run: bool,
+    weights_file: Path | None,
+    publish: bool,
+    from_answers: bool,
+    no_progress: bool,
+) -> None:
+    """Run zoning now; exits 0 and says so when another run holds the lease."""
+    from tqdm import tqdm
+
+    from fieldcheck.zoning.models import ZoningRun
+    from fieldcheck.zoning.runner import execute
+    from fieldcheck.zoning.services import create_run, publish_run
+
+    if publish and dry_run:
+        raise click.UsageError("a dry run can never be published")
+    if weights_file is not None and not dry_run:
+        raise click.UsageError("--weights needs --dry-run")
+    weights = None
+    if weights_file is not None:
+        try:
+            weights = json.loads(weights_file.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise click.BadParameter(f"not JSON: {exc}", param_hint="--weights") from None
+    try:
+        run = create_run(
+            methodology_id=methodology,
+            period=period,
+            region=region,
+            dry_run=dry_run,
+            weights=weights,
+            full=full,
+            trigger="cli",
+        )
+    except ApiError as exc:
+        db.session.rollback()
+        fields = exc.details.get("fields", {}) if exc.details else {}
+        for path, messages in fields.items():
+            click.echo(f"{path}: {'; '.join(messages)}", err=True)
+        click.echo(f"nothing run: {exc.message}", err=True)
+        sys.exit(2)
+    db.session.commit()
+    run_id = run.id
+
+    bar: Any = None
+
+    def progress(done: int, total: int, inspections: int) -> None:
+        nonlocal bar
+        if no_progress:
+            return
+        if bar is None:
+            bar = tqdm(total=total, unit="unit", desc=f"run #{run_id}", file=sys.stderr)
+        bar.total = total
+        bar.n = done
+        bar.set_postfix(inspections=inspections, refresh=False)
+        bar.refresh()
+
+    outcome = execute(run_id, progress=progress, from_answers=from_answers)
+    if bar is not None:
+        bar.close()
+    if outcome.state == "skipped":
+        click.echo(f"run #{run_id} {outcome.message}")
+        return
+    run = db.session.get(ZoningRun, run_id)
+    if outcome.state != "succeeded":
+        click.echo(f"run #{run_id} failed: {run.error}", err=True)
+        sys.exit(1)
+    _summary(run)
+    if publish:
+        publish_run(run)
+        db.session.commit()
+        click.echo(f"run #{run_id} published as the official result")
+
+
+def _summary(run: Any) -> None:
+    counts = run.counts
+    zones = counts.get("zones", {})
+    click.echo(
+        f"run #{run.id} succeeded: {run.methodology_id} v{run.methodology_version}, period "
+        f"{run.period}, scope {run.scope or 'national'}, {run.mode}"
+        f"{' (dry run)' if run.is_dry_run else ''} in {run.duration_seconds:.2f}s"
+    )
+    click.echo(
+        f"  {counts['inspections']} inspections ({counts['inspections_rescored']} re-scored from "
+        f"answers), {counts['units_recomputed']} units recomputed"
+    )
+    for level in ("unit", "agency", "regency", "province"):
+        z = zones.get(level, {})
+        click.echo(
+            f"  {level:<8} {sum(z.values()):>6}: merah {z.get('merah', 0)}, "
+            f"kuning {z.get('kuning', 0)}, hijau {z.get('hijau', 0)}"
+        )
+    if run.compared_run_id is not None:
+        click.echo(
+            f"  against official run #{run.compared_run_id}: {counts['changes']} changed, "
+            f"{counts['zone_moves']} zone move(s)"
+        )
+    else:
+        click.echo("  no official run to compare with yet")
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the nightly zoning job and the API run queue in the foreground (Ctrl-C stops)."""
+    from fieldcheck.zoning.scheduler import JOB_NIGHTLY, build_scheduler
+
+    app = current_app._get_current_object()  # the jobs need the app, not the proxy
+    logging.getLogger("apscheduler").setLevel(app.config["LOG_LEVEL"])
+    scheduler = build_scheduler(app)
+
+    def stop(_signum: int, _frame: Any) -> None:
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    for job in scheduler.get_jobs():
+        click.echo(f"job {job.id}: {job.trigger}", err=True)
+    click.echo(
+        f"scheduler started; nightly run {app.config['SCHEDULER_CRON']} "
+        f"({app.config['SCHEDULER_TIMEZONE']}), job id {JOB_NIGHTLY}",
+        err=True,
+    )
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()
+    click.echo("scheduler stopped", err=True)

@@ -1,0 +1,114 @@
+"""A named, expiring lock in the database, safe on SQLite and PostgreSQL.
+
+Taking it is one conditional UPDATE (``holder IS NULL OR expires_at < now``), so of two processes
+that try at once exactly one changes the row; PostgreSQL re-checks the condition after waiting for
+the other's row lock, SQLite serialises writers. Every call runs in its own short transaction on
+its own connection, so a lease is visible to others at once, whatever the caller's session holds.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from fieldcheck.clock import utcnow
+from fieldcheck.extensions import db
+from fieldcheck.zoning.models import Lease
+
+LEASES = Lease.__table__
+
+
+class LeaseLost(RuntimeError):
+    """The lease expired and someone else took it: the work must stop without writing."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Outcome of an attempt to take a lease."""
+
+    acquired: bool
+    #: The holder and run before us: the live holder when refused, the dead one when we stole it.
+    other_holder: str | None
+    other_run_id: int | None
+    other_expires_at: datetime | None
+
+    @property
+    def stole_stale(self) -> bool:
+        """True when we took over a lease whose holder stopped heartbeating."""
+        return self.acquired and self.other_holder is not None
+
+
+def new_holder() -> str:
+    """A holder id naming this process (host:pid) and this attempt."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def acquire(name: str, holder: str, seconds: int, run_id: int | None = None) -> Grant:
+    """Take the lease ``name`` for ``seconds`` when it is free or expired."""
+    now = utcnow()
+    with db.engine.begin() as conn:
+        row = conn.execute(select(LEASES).where(LEASES.c.name == name)).first()
+        if row is None:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(LEASES).values(name=name, holder=None))
+            except IntegrityError:
+                pass  # another process created the row first; the UPDATE below decides
+        result = conn.execute(
+            update(LEASES)
+            .where(
+                LEASES.c.name == name,
+                or_(LEASES.c.holder.is_(None), LEASES.c.expires_at < now),
+            )
+            .values(
+                holder=holder,
+                run_id=run_id,
+                acquired_at=now,
+                expires_at=now + timedelta(seconds=seconds),
+                heartbeat_at=now,
+            )
+        )
+        acquired = result.rowcount == 1
+        if not acquired:
+            row = conn.execute(select(LEASES).where(LEASES.c.name == name)).first()
+    other = row if row is not None and row.holder is not None else None
+    return Grant(
+        acquired=acquired,
+        other_holder=None if other is None else other.holder,
+        other_run_id=None if other is None else other.run_id,
+        other_expires_at=None if other is None else other.expires_at,
+    )
+
+
+def renew(name: str, holder: str, seconds: int) -> None:
+    """Extend the lease we hold (the heartbeat); LeaseLost when it is no longer ours."""
+    now = utcnow()
+    with db.engine.begin() as conn:
+        result = conn.execute(
+            update(LEASES)
+            .where(LEASES.c.name == name, LEASES.c.holder == holder)
+            .values(heartbeat_at=now, expires_at=now + timedelta(seconds=seconds))
+        )
+    if result.rowcount != 1:
+        raise LeaseLost(f"lease {name!r} is no longer held by {holder}")
+
+
+def release(name: str, holder: str) -> None:
+    """Give the lease back if we still hold it."""
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(LEASES)
+            .where(LEASES.c.name == name, LEASES.c.holder == holder)
+            .values(holder=None, run_id=None, expires_at=None)
+        )
+
+
+def current(name: str) -> Lease | None:
+    """The lease row (free or held), read through the session."""
+    return db.session.get(Lease, name)

@@ -1,0 +1,340 @@
+"""HTTP endpoints for zoning runs and results."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from fractions import Fraction
+from typing import Any
+
+from flask import Blueprint, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from fieldcheck.auth.models import User
+from fieldcheck.auth.services import current_user, in_scope, require_role, scope_filter
+from fieldcheck.catalogue.registry import get_registry
+from fieldcheck.core.banding import mean, round_half_up
+from fieldcheck.errors import ApiError
+from fieldcheck.extensions import db
+from fieldcheck.http import json_body, load, load_args, page_body, paginate
+from fieldcheck.inspections.models import Inspection
+from fieldcheck.units.models import Unit
+from fieldcheck.zoning.models import ZoningChange, ZoningResult, ZoningRun
+from fieldcheck.zoning.runner import score_inspection
+from fieldcheck.zoning.services import (
+    apply_weights,
+    create_run,
+    default_methodology_id,
+    latest_official_run,
+    latest_succeeded_run,
+)
+from schemas.zoning import (
+    ChangeArgsSchema,
+    ChangeSchema,
+    ResultArgsSchema,
+    ResultSchema,
+    RunListArgsSchema,
+    UnitResultArgsSchema,
+    ZoningRunCreateSchema,
+    ZoningRunSchema,
+)
+
+bp = Blueprint("zoning", __name__)
+
+#: Surveyors do not see rankings: results are for supervisors and admins.
+READERS = ("supervisor", "admin")
+
+
+def _run_visible(user: User, run: ZoningRun) -> bool:
+    # A national run is readable by everyone with the role (rows are filtered by scope); a run
+    # limited to a region only by users whose scope covers it.
+    return run.scope == "" or in_scope(user, run.scope)
+
+
+def get_visible_run(run_id: int) -> ZoningRun:
+    """The run if the current user may see it, else 404."""
+    run = db.session.get(ZoningRun, run_id)
+    if run is None or not _run_visible(current_user(), run):
+        raise ApiError("not_found", "No such zoning run.")
+    return run
+
+
+def resolve_run(args: dict[str, Any]) -> ZoningRun | None:
+    """The run a results query reads: explicit id, ``latest`` succeeded, or the published one.
+
+    Default: the published national run of the methodology (newest period, or ``period``), falling
+    back to the latest succeeded national run when none is published yet.
+    """
+    ref = args.get("run")
+    if isinstance(ref, int):
+        return get_visible_run(ref)
+    methodology_id = args.get("methodology") or default_methodology_id()
+    if get_registry().methodology(methodology_id) is None:
+        raise ApiError(
+            "validation_failed",
+            "Unknown methodology.",
+            {"fields": {"methodology": ["Unknown methodology."]}},
+        )
+    period = args.get("period")
+    if ref is None:
+        run = latest_official_run(methodology_id, period)
+        if run is not None:
+            return run
+    return latest_succeeded_run(methodology_id, period, scope="")
+
+
+def _run_header(run: ZoningRun | None) -> dict[str, Any]:
+    if run is None:
+        return {"run_id": None, "is_published": False, "methodology": None, "period": None}
+    return {
+        "run_id": run.id,
+        "is_published": run.is_official,
+        "dry_run": run.is_dry_run,
+        "methodology": run.methodology_id,
+        "methodology_version": run.methodology_version,
+        "period": run.period,
+        "region": run.scope or None,
+    }
+
+
+@bp.post("/zoning-runs")
+@require_role(*READERS)
+def create_zoning_run():
+    """Queue a zoning run (202); the scheduler process starts it within a poll interval."""
+    data = load(ZoningRunCreateSchema(), json_body())
+    run = create_run(
+        methodology_id=data["methodology"],
+        period=data["period"],
+        region=data["region"],
+        dry_run=data["dry_run"],
+        weights=data["weights"],
+        full=data["full"],
+        trigger="api",
+        user=current_user(),
+    )
+    headers = {"Location": url_for(".get_zoning_run", run_id=run.id)}
+    return ZoningRunSchema().dump(run), 202, headers
+
+
+@bp.get("/zoning-runs")
+@require_role(*READERS)
+def list_zoning_runs():
+    """Runs the caller may see, newest first."""
+    args = load_args(RunListArgsSchema())
+    user = current_user()
+    query = select(ZoningRun).order_by(ZoningRun.id.desc())
+    condition = scope_filter(user, ZoningRun.scope)
+    if condition is not None:
+        query = query.where(condition | (ZoningRun.scope == ""))
+    if "state" in args:
+        query = query.where(ZoningRun.state == args["state"])
+    items, total = paginate(query, args["page"], args["per_page"])
+    return page_body(ZoningRunSchema(many=True).dump(items), args["page"], args["per_page"], total)
+
+
+@bp.get("/zoning-runs/<int:run_id>")
+@require_role(*READERS)
+def get_zoning_run(run_id: int):
+    """One run: state, progress, counts, duration."""
+    return ZoningRunSchema().dump(get_visible_run(run_id))
+
+
+@bp.get("/zoning-runs/<int:run_id>/changes")
+@require_role(*READERS)
+def list_run_changes(run_id: int):
+    """Unit and agency zone moves and score deltas against the run it was compared with."""
+    run = get_visible_run(run_id)
+    args = load_args(ChangeArgsSchema())
+    query = select(ZoningChange).where(ZoningChange.run_id == run.id)
+    condition = scope_filter(current_user(), ZoningChange.region_code)
+    if condition is not None:
+        query = query.where(condition)
+    if "level" in args:
+        query = query.where(ZoningChange.level == args["level"])
+    if args["zone_moves_only"]:
+        query = query.where(ZoningChange.is_zone_move.is_(True))
+    query = query.order_by(ZoningChange.level.desc(), ZoningChange.code)
+    items, total = paginate(query, args["page"], args["per_page"])
+    body = page_body(ChangeSchema(many=True).dump(items), args["page"], args["per_page"], total)
+    body["compared_run_id"] = run.compared_run_id
+    body.update({k: v for k, v in _run_header(run).items() if k != "run_id"})
+    body["run_id"] = run.id
+    return body
+
+
+@bp.get("/results")
+@require_role(*READERS)
+def list_results():
+    """Ranked results at one level, filtered by region and zone, from the chosen run."""
+    args = load_args(ResultArgsSchema())
+    run = resolve_run(args)
+    if run is None:
+        body = page_body([], args["page"], args["per_page"], 0)
+        body.update(_run_header(None))
+        return body
+    query = select(ZoningResult).where(
+        ZoningResult.run_id == run.id, ZoningResult.level == args["level"]
+    )
+    condition = scope_filter(current_user(), ZoningResult.region_code)
+    if condition is not None:
+        query = query.where(condition)
+    if "region" in args:
+        region = args["region"]
+        query = query.where(
+            (ZoningResult.region_code == region) | ZoningResult.region_code.like(region + ".%")
+        )
+    if "zone" in args:
+        query = query.where(ZoningResult.zone == args["zone"])
+    query = query.order_by(ZoningResult.rank, ZoningResult.code)
+    items, total = paginate(query, args["page"], args["per_page"])
+    body = page_body(ResultSchema(many=True).dump(items), args["page"], args["per_page"], total)
+    body.update(_run_header(run))
+    return body
+
+
+def _mean_shown(values: list[Any], places: int) -> float | None:
+    present = [Fraction(v) for v in values if v is not None]
+    if not present:
+        return None
+    return float(round_half_up(sum(present, Fraction(0)) / len(present), places))
+
+
+@bp.get("/units/<code>/result")
+@require_role(*READERS)
+def get_unit_result(code: str):
+    """A unit's result: score, breakdown per dimension and indicator, findings, inspections used.
+
+    The breakdown is re-derived now from the inspections the run used, with the run's
+    methodology (and draft weights), by the same pure core; each dimension and indicator shows the
+    mean over those inspections.
+    """
+    args = load_args(UnitResultArgsSchema())
+    user = current_user()
+    unit = db.session.execute(select(Unit).where(Unit.code == code)).unique().scalar_one_or_none()
+    if unit is None or not in_scope(user, unit.region_code):
+        raise ApiError("not_found", "No such unit.")
+    run = resolve_run(args)
+    row = None
+    if run is not None:
+        row = db.session.execute(
+            select(ZoningResult).where(
+                ZoningResult.run_id == run.id,
+                ZoningResult.level == "unit",
+                ZoningResult.code == unit.code,
+            )
+        ).scalar_one_or_none()
+    if row is None:
+        raise ApiError(
+            "not_found",
+            "This unit has no result in the run (no approved, scored inspection in the period).",
+            {"run_id": None if run is None else run.id},
+        )
+    registry = get_registry()
+    methodology = registry.methodology(run.methodology_id)
+    if methodology is None:
+        raise ApiError("not_found", "The run's methodology is no longer loaded.")
+    methodology = apply_weights(methodology, run.weights)
+    inspections = (
+        db.session.execute(
+            select(Inspection)
+            .where(Inspection.id.in_(row.inspection_ids or []))
+            .options(selectinload(Inspection.answers), selectinload(Inspection.posted_standards))
+            .order_by(Inspection.visit_date, Inspection.id)
+        )
+        .unique()
+        .scalars()
+        .all()
+    )
+    indicator_values: dict[str, list[Any]] = defaultdict(list)
+    dimension_scores: dict[str, list[Any]] = defaultdict(list)
+    used, findings, scores = [], [], []
+    for inspection in inspections:
+        answers = {a.indicator_code: a.value for a in inspection.answers}
+        posted = [
+            {
+                "service": p.service_code,
+                "components": p.components,
+                "fee_idr": p.fee_idr,
+                "max_days": p.max_days,
+                "requirements": p.requirements,
+            }
+            for p in inspection.posted_standards
+        ]
+        result, found = score_inspection(
+            methodology, registry.catalogue, answers, posted, inspection.visit_date
+        )
+        scores.append(result.score)
+        for item in result.indicators:
+            indicator_values[item.code].append(item.value)
+        for dim in result.dimensions:
+            dimension_scores[dim.code].append(dim.score)
+        used.append(
+            {
+                "id": inspection.id,
+                "visit_date": inspection.visit_date.isoformat(),
+                "status": inspection.status,
+                "score": None if result.score is None else float(result.score),
+                "zone": result.zone,
+                "intake_score": None if inspection.score is None else float(inspection.score),
+                "methodology": inspection.methodology_id,
+                "methodology_version": inspection.methodology_version,
+            }
+        )
+        findings.extend(
+            {
+                "inspection_id": inspection.id,
+                "rule": f.rule,
+                "severity": f.severity,
+                "category": f.category,
+                "citation": f.citation,
+                "message": f.message,
+                "expected": f.expected,
+                "observed": f.observed,
+                "service": f.service,
+            }
+            for f in found
+        )
+    places = methodology.rounding_places
+    rederived = mean(scores, places)
+    return {
+        "unit": {
+            "code": unit.code,
+            "name": unit.name,
+            "agency": {"code": unit.agency.code, "name": unit.agency.name},
+            "region_code": unit.region_code,
+        },
+        **_run_header(run),
+        "methodology_hash": run.methodology_hash,
+        "level": "unit",
+        "code": row.code,
+        "name": row.name,
+        "score": float(row.score),
+        "zone": row.zone,
+        "grade": row.grade,
+        "label": row.label,
+        "rank": row.rank,
+        "roll_up_rule": methodology.roll_up.get("unit"),
+        # False only if data the run read has since been changed in place (it never should be).
+        "is_reproducible": rederived == row.score,
+        "dimensions": [
+            {
+                "code": d.code,
+                "name": d.name,
+                "weight": None if d.weight is None else float(d.weight),
+                "score": _mean_shown(dimension_scores[d.code], places),
+            }
+            for d in methodology.dimensions
+        ],
+        "indicators": [
+            {
+                "code": i.code,
+                "dimension": i.dimension,
+                "weight": float(i.weight),
+                "value": _mean_shown(indicator_values[i.code], 6),
+                "legal_basis": list(i.legal_basis),
+            }
+            for i in methodology.indicators
+        ],
+        "findings": findings,
+        "inspections": used,
+    }

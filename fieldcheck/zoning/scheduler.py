@@ -1,0 +1,127 @@
+"""The scheduler process: the nightly zoning run and the poll that starts runs queued via the API.
+
+APScheduler 3.x, in its own process (``flask --app app scheduler``), never inside web workers.
+Jobs have explicit ids and ``replace_existing=True`` (building twice never duplicates them),
+``coalesce=True`` (missed firings collapse into one), ``max_instances=1`` and a misfire grace.
+Two schedulers may still run at once: the zoning lease makes sure only one run executes, the
+other records a skipped run. Jobs live in memory: the schedule is configuration, rebuilt at start.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
+
+from fieldcheck.clock import utcnow
+from fieldcheck.extensions import db
+from fieldcheck.zoning import lease
+from fieldcheck.zoning.runner import execute, run_queued
+from fieldcheck.zoning.services import create_run
+
+log = logging.getLogger(__name__)
+
+JOB_NIGHTLY = "zoning.nightly"
+JOB_QUEUE = "zoning.queue"
+#: Row of the leases table used as the scheduler's heartbeat (not a lock: any scheduler writes it).
+HEARTBEAT_NAME = "scheduler.heartbeat"
+
+
+def build_scheduler(
+    app: Flask,
+    scheduler_cls: type[BaseScheduler] = BlockingScheduler,
+    nightly_trigger: BaseTrigger | None = None,
+) -> BaseScheduler:
+    """A scheduler with the zoning jobs registered (the CLI uses Blocking, tests Background)."""
+    config = app.config
+    tz = ZoneInfo(config["SCHEDULER_TIMEZONE"])
+    scheduler = scheduler_cls(
+        timezone=tz,
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": config["SCHEDULER_MISFIRE_GRACE_SECONDS"],
+        },
+    )
+    register_jobs(scheduler, app, nightly_trigger)
+    return scheduler
+
+
+def register_jobs(
+    scheduler: BaseScheduler, app: Flask, nightly_trigger: BaseTrigger | None = None
+) -> None:
+    """Add (or replace) the nightly run and the queue poll, by their fixed ids."""
+    config = app.config
+    tz = ZoneInfo(config["SCHEDULER_TIMEZONE"])
+    trigger = nightly_trigger or CronTrigger.from_crontab(config["SCHEDULER_CRON"], timezone=tz)
+    scheduler.add_job(
+        nightly_job,
+        trigger,
+        args=[app],
+        id=JOB_NIGHTLY,
+        name="nightly zoning run (incremental)",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        queue_job,
+        IntervalTrigger(seconds=config["SCHEDULER_QUEUE_POLL_SECONDS"], timezone=tz),
+        args=[app],
+        id=JOB_QUEUE,
+        name="start zoning runs queued via the API; scheduler heartbeat",
+        replace_existing=True,
+    )
+
+
+def beat(app: Flask, holder: str) -> None:
+    """Record that the scheduler is alive (shown by /healthz and /api/v1/status)."""
+    now = utcnow()
+    expires = now + timedelta(seconds=3 * app.config["SCHEDULER_QUEUE_POLL_SECONDS"] + 30)
+    values: dict[str, Any] = {"holder": holder, "heartbeat_at": now, "expires_at": expires}
+    with db.engine.begin() as conn:
+        table = lease.LEASES
+        done = conn.execute(update(table).where(table.c.name == HEARTBEAT_NAME).values(**values))
+        if done.rowcount == 0:
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        insert(table).values(name=HEARTBEAT_NAME, acquired_at=now, **values)
+                    )
+            except IntegrityError:
+                pass  # another scheduler wrote it first: it is alive too
+
+
+_HOLDER = lease.new_holder()
+
+
+def nightly_job(app: Flask) -> None:
+    """The nightly run: incremental over the national scope of the default methodology."""
+    with app.app_context():
+        try:
+            beat(app, _HOLDER)
+            run = create_run(trigger="schedule")
+            db.session.commit()
+            outcome = execute(run.id)
+            log.info("nightly zoning run #%s: %s %s", run.id, outcome.state, outcome.message)
+        finally:
+            db.session.remove()
+
+
+def queue_job(app: Flask) -> None:
+    """Start the runs queued through the API; also the scheduler's heartbeat."""
+    with app.app_context():
+        try:
+            beat(app, _HOLDER)
+            for outcome in run_queued():
+                log.info("queued zoning run #%s: %s", outcome.run_id, outcome.state)
+        finally:
+            db.session.remove()

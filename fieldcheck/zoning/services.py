@@ -1,0 +1,288 @@
+"""Zoning services: what counts, dirty markers, creating and publishing runs, reading results.
+
+Functions here only ``flush()``; the request boundary, a CLI command or a job commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select, update
+
+from fieldcheck.auth.models import User
+from fieldcheck.auth.services import in_scope
+from fieldcheck.catalogue.registry import get_registry
+from fieldcheck.clock import utcnow
+from fieldcheck.core.model import Methodology
+from fieldcheck.errors import ApiError, field_errors
+from fieldcheck.extensions import db
+from fieldcheck.regions.models import Region
+from fieldcheck.zoning.models import DirtyUnit, OutboxEvent, ZoningRun
+
+#: The one rule for which inspections count in zoning (api.md: "Only approved inspections count").
+#: Only approved inspections count. A corrected resubmission can only supersede a *returned*
+#: inspection (fieldcheck.review), so "approved" already excludes superseded versions; see
+#: fieldcheck.review.services.counted_inspections_condition for the same rule as SQL.
+COUNTED_STATUSES = ("approved",)
+
+
+def mark_unit_dirty(unit_id: int, reason: str = "") -> None:
+    """Record that a unit's zoning inputs changed; call it in the transaction making the change.
+
+    The next incremental run recomputes the unit (intake, review decisions, unit imports call it).
+    """
+    db.session.add(DirtyUnit(unit_id=unit_id, changed_at=utcnow(), reason=reason[:32]))
+
+
+def current_period() -> int:
+    """The default assessment period: the current calendar year (in WIB)."""
+    from zoneinfo import ZoneInfo
+
+    return utcnow().astimezone(ZoneInfo("Asia/Jakarta")).year
+
+
+def weights_hash(methodology: Methodology, weights: dict[str, Any] | None) -> str:
+    """The methodology's content hash, or a hash of it plus the draft weights of a what-if."""
+    if not weights:
+        return methodology.content_hash
+    text = json.dumps(
+        {"base": methodology.content_hash, "weights": weights}, sort_keys=True, default=str
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def apply_weights(methodology: Methodology, weights: dict[str, Any] | None) -> Methodology:
+    """The methodology with some indicator weights replaced (a what-if's draft weights)."""
+    if not weights:
+        return methodology
+    indicators = tuple(
+        replace(i, weight=Decimal(str(weights[i.code]))) if i.code in weights else i
+        for i in methodology.indicators
+    )
+    return replace(methodology, indicators=indicators)
+
+
+def _check_weights(methodology: Methodology, weights: Any) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    if not isinstance(weights, dict):
+        return {"weights": ["Must be an object {indicator_code: weight}."]}
+    for code, weight in weights.items():
+        path = f"weights.{code}"
+        if methodology.indicator(code) is None:
+            problems[path] = [f"Unknown indicator for methodology {methodology.id}."]
+            continue
+        try:
+            ok = not isinstance(weight, bool) and Decimal(str(weight)) >= 0
+        except InvalidOperation:
+            ok = False
+        if not ok or not isinstance(weight, int | float):
+            problems[path] = ["Must be a number of 0 or more."]
+    if not problems and all(
+        Decimal(str(weights.get(i.code, i.weight))) == 0 for i in methodology.indicators
+    ):
+        problems["weights"] = ["At least one indicator needs a weight above 0."]
+    return problems
+
+
+def default_methodology_id() -> str:
+    """The published methodology used when none is named (the newest effective one)."""
+    published = [m for m in get_registry().methodologies.values() if m.status == "published"]
+    if not published:
+        raise ApiError("validation_failed", "No published methodology is loaded.")
+    return max(published, key=lambda m: (m.effective_from, m.id)).id
+
+
+def create_run(
+    *,
+    methodology_id: str | None = None,
+    period: int | None = None,
+    region: str | None = None,
+    dry_run: bool = False,
+    weights: dict[str, Any] | None = None,
+    full: bool = False,
+    trigger: str = "cli",
+    user: User | None = None,
+) -> ZoningRun:
+    """Validate a run request and store it as queued (422 for bad input, 403 out of scope)."""
+    registry = get_registry()
+    methodology_id = methodology_id or default_methodology_id()
+    problems: dict[str, list[str]] = {}
+    methodology = registry.methodology(methodology_id)
+    if methodology is None:
+        problems["methodology"] = ["Unknown methodology."]
+    elif methodology.status != "published" and not dry_run:
+        problems["methodology"] = [
+            f"Methodology is {methodology.status}; only a dry run may use it."
+        ]
+    if weights is not None and not dry_run:
+        problems["weights"] = ["Draft weights are only allowed in a dry run (what-if)."]
+    elif weights is not None and methodology is not None:
+        problems.update(_check_weights(methodology, weights))
+    if region and db.session.get(Region, region) is None:
+        problems["region"] = ["Unknown region code."]
+    if period is not None and not 2000 <= period <= 2100:
+        problems["period"] = ["Must be a year between 2000 and 2100."]
+    if problems:
+        raise field_errors(problems)
+    assert methodology is not None  # noqa: S101 - narrowed above
+    if user is not None:
+        if region is None and user.region_code is not None:
+            region = user.region_code  # a scoped supervisor's run covers their region
+        if not in_scope(user, region):
+            raise ApiError("out_of_scope", "This region is outside your scope.")
+    run = ZoningRun(
+        methodology_id=methodology.id,
+        methodology_version=methodology.version,
+        methodology_hash=weights_hash(methodology, weights),
+        catalogue_hash=registry.catalogue.content_hash,
+        period=period or current_period(),
+        scope=region or "",
+        requested_mode="full" if full else "incremental",
+        mode="full",
+        is_dry_run=dry_run,
+        weights=weights or None,
+        state="queued",
+        trigger=trigger,
+        requested_by=None if user is None else user.id,
+        created_at=utcnow(),
+        counts={},
+        progress_done=0,
+        progress_total=0,
+        is_official=False,
+    )
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def publish_run(run: ZoningRun, user: User | None = None) -> ZoningRun:
+    """Make ``run`` the official result for its methodology, period and scope (flush only).
+
+    The previously official run stays stored (and keeps its ``published_at``) but is no longer
+    official. Raises ApiError(conflict) for a run that is not a succeeded, non-dry run.
+    """
+    if run.is_dry_run:
+        raise ApiError("conflict", "A dry run (what-if) can never be published.")
+    if run.state != "succeeded":
+        raise ApiError(
+            "conflict", f"Only a succeeded run can be published (this one is {run.state})."
+        )
+    if run.is_official:
+        return run
+    # Unset the old one first and flush, so the partial unique index never sees two official rows.
+    db.session.execute(
+        update(ZoningRun)
+        .where(
+            ZoningRun.methodology_id == run.methodology_id,
+            ZoningRun.period == run.period,
+            ZoningRun.scope == run.scope,
+            ZoningRun.is_official.is_(True),
+        )
+        .values(is_official=False)
+    )
+    db.session.flush()
+    run.is_official = True
+    run.published_at = utcnow()
+    run.published_by = None if user is None else user.id
+    db.session.add(
+        OutboxEvent(
+            topic="zoning_run.published",
+            payload={
+                "run_id": run.id,
+                "methodology": run.methodology_id,
+                "period": run.period,
+                "scope": run.scope,
+                "published_by": run.published_by,
+            },
+            created_at=utcnow(),
+        )
+    )
+    db.session.flush()
+    return run
+
+
+def official_run(methodology_id: str, period: int, scope: str = "") -> ZoningRun | None:
+    """The published run for a methodology, period and scope, if any."""
+    return db.session.execute(
+        select(ZoningRun).where(
+            ZoningRun.methodology_id == methodology_id,
+            ZoningRun.period == period,
+            ZoningRun.scope == scope,
+            ZoningRun.is_official.is_(True),
+        )
+    ).scalar_one_or_none()
+
+
+def latest_succeeded_run(
+    methodology_id: str | None = None, period: int | None = None, scope: str | None = None
+) -> ZoningRun | None:
+    """The newest succeeded, non-dry run matching the filters given."""
+    query = select(ZoningRun).where(ZoningRun.state == "succeeded", ZoningRun.is_dry_run.is_(False))
+    if methodology_id is not None:
+        query = query.where(ZoningRun.methodology_id == methodology_id)
+    if period is not None:
+        query = query.where(ZoningRun.period == period)
+    if scope is not None:
+        query = query.where(ZoningRun.scope == scope)
+    return db.session.execute(query.order_by(ZoningRun.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def latest_official_run(methodology_id: str, period: int | None = None) -> ZoningRun | None:
+    """The official national run of the newest period (or of ``period``), if any."""
+    query = select(ZoningRun).where(
+        ZoningRun.methodology_id == methodology_id,
+        ZoningRun.is_official.is_(True),
+        ZoningRun.scope == "",
+    )
+    if period is not None:
+        query = query.where(ZoningRun.period == period)
+    return db.session.execute(
+        query.order_by(ZoningRun.period.desc(), ZoningRun.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def status_summary() -> dict[str, Any]:
+    """Scheduler heartbeat, the zoning lease and the last finished run, for health endpoints."""
+    from fieldcheck.zoning.models import Lease
+
+    now = utcnow()
+    beat = db.session.get(Lease, "scheduler.heartbeat")
+    held = db.session.get(Lease, "zoning")
+    last = db.session.execute(
+        select(ZoningRun)
+        .where(ZoningRun.state.in_(("succeeded", "failed")))
+        .order_by(ZoningRun.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    queued = db.session.execute(
+        select(db.func.count()).select_from(ZoningRun).where(ZoningRun.state == "queued")
+    ).scalar_one()
+    return {
+        "scheduler": {
+            "heartbeat_at": None if beat is None else beat.heartbeat_at.isoformat(),
+            "is_alive": beat is not None and beat.expires_at is not None and beat.expires_at > now,
+        },
+        "zoning_lease": {
+            "is_held": held is not None and held.holder is not None and held.expires_at > now,
+            "run_id": None if held is None else held.run_id,
+            "expires_at": None
+            if held is None or held.expires_at is None
+            else held.expires_at.isoformat(),
+        },
+        "last_run": None
+        if last is None
+        else {
+            "id": last.id,
+            "state": last.state,
+            "mode": last.mode,
+            "dry_run": last.is_dry_run,
+            "finished_at": None if last.finished_at is None else last.finished_at.isoformat(),
+            "duration_seconds": last.duration_seconds,
+            "error": last.error,
+        },
+        "queued_runs": queued,
+    }

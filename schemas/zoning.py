@@ -1,0 +1,158 @@
+"""Wire format of zoning runs, results and changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from schemas.common import DisplayDateTime, PageArgsSchema, StrictSchema
+
+REGION = validate.Regexp(r"^\d{2}(\.\d{2})?$", error="Must be a region code like 35 or 35.15.")
+METHODOLOGY = validate.Length(min=1, max=64)
+LEVELS = ("unit", "agency", "regency", "province")
+ZONES = ("merah", "kuning", "hijau")
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+class ZoningRunCreateSchema(StrictSchema):
+    """Body of ``POST /api/v1/zoning-runs``."""
+
+    methodology = fields.String(load_default=None, validate=METHODOLOGY)
+    region = fields.String(load_default=None, allow_none=True, validate=REGION)
+    period = fields.Integer(load_default=None, validate=validate.Range(2000, 2100))
+    dry_run = fields.Boolean(load_default=False)
+    full = fields.Boolean(load_default=False)
+    #: What-if draft weights {indicator_code: weight}; checked against the methodology later.
+    weights = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=32)),
+        values=fields.Raw(),
+        load_default=None,
+        allow_none=True,
+    )
+
+
+class RunRefField(fields.Field):
+    """``run``: ``latest`` or a run id."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if value == "latest":
+            return value
+        if isinstance(value, str) and value.isdigit() and len(value) < 12:
+            return int(value)
+        raise ValidationError('Must be "latest" or a run id.')
+
+
+class ResultArgsSchema(PageArgsSchema):
+    """Query of ``GET /api/v1/results``."""
+
+    level = fields.String(load_default="unit", validate=validate.OneOf(LEVELS))
+    region = fields.String(validate=REGION)
+    zone = fields.String(validate=validate.OneOf(ZONES))
+    run = RunRefField()
+    methodology = fields.String(validate=METHODOLOGY)
+    period = fields.Integer(validate=validate.Range(2000, 2100))
+
+
+class UnitResultArgsSchema(StrictSchema):
+    """Query of ``GET /api/v1/units/{code}/result``."""
+
+    run = RunRefField()
+    methodology = fields.String(validate=METHODOLOGY)
+    period = fields.Integer(validate=validate.Range(2000, 2100))
+
+
+class ChangeArgsSchema(PageArgsSchema):
+    """Query of ``GET /api/v1/zoning-runs/{id}/changes``."""
+
+    level = fields.String(validate=validate.OneOf(("unit", "agency")))
+    zone_moves_only = fields.Boolean(load_default=False)
+
+
+class RunListArgsSchema(PageArgsSchema):
+    """Query of ``GET /api/v1/zoning-runs``."""
+
+    state = fields.String(
+        validate=validate.OneOf(("queued", "running", "succeeded", "failed", "skipped"))
+    )
+
+
+class ZoningRunSchema(Schema):
+    """A zoning run with its state, progress, counts and duration."""
+
+    id = fields.Integer()
+    state = fields.String()
+    methodology = fields.String(attribute="methodology_id")
+    methodology_version = fields.Integer()
+    methodology_hash = fields.String()
+    period = fields.Integer()
+    region = fields.Function(lambda r: r.scope or None)
+    mode = fields.String()
+    requested_mode = fields.String()
+    dry_run = fields.Boolean(attribute="is_dry_run")
+    weights = fields.Raw(allow_none=True)
+    trigger = fields.String()
+    requested_by = fields.Integer(allow_none=True)
+    created_at = DisplayDateTime()
+    started_at = DisplayDateTime(allow_none=True)
+    finished_at = DisplayDateTime(allow_none=True)
+    heartbeat_at = DisplayDateTime(allow_none=True)
+    duration_seconds = fields.Float(allow_none=True)
+    progress = fields.Function(
+        lambda r: {
+            "done": r.progress_done,
+            "total": r.progress_total,
+            "percent": (
+                100.0
+                if r.state == "succeeded"
+                else round(100 * r.progress_done / r.progress_total, 1)
+                if r.progress_total
+                else 0.0
+            ),
+        }
+    )
+    counts = fields.Raw()
+    error = fields.String(allow_none=True)
+    is_published = fields.Boolean(attribute="is_official")
+    published_at = DisplayDateTime(allow_none=True)
+    base_run_id = fields.Integer(allow_none=True)
+    compared_run_id = fields.Integer(allow_none=True)
+
+
+class ResultSchema(Schema):
+    """One result row: a unit, agency, regency or province."""
+
+    code = fields.String()
+    name = fields.String()
+    level = fields.String()
+    score = fields.Function(lambda r: _number(r.score))
+    zone = fields.String()
+    grade = fields.String()
+    label = fields.String()
+    rank = fields.Integer()
+    run_id = fields.Integer()
+    region_code = fields.String(allow_none=True)
+    agency_code = fields.String(allow_none=True)
+    members = fields.Integer()
+
+
+class ChangeSchema(Schema):
+    """A unit or agency that moved against the compared (published) run."""
+
+    level = fields.String()
+    code = fields.String()
+    name = fields.String()
+    region_code = fields.String(allow_none=True)
+    old_score = fields.Function(lambda c: _number(c.old_score))
+    new_score = fields.Function(lambda c: _number(c.new_score))
+    delta = fields.Function(
+        lambda c: (
+            None if c.old_score is None or c.new_score is None else float(c.new_score - c.old_score)
+        )
+    )
+    old_zone = fields.String(allow_none=True)
+    new_zone = fields.String(allow_none=True)
+    zone_moved = fields.Boolean(attribute="is_zone_move")

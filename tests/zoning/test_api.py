@@ -1,0 +1,157 @@
+"""Zoning HTTP API: roles, scope, validation errors, pagination, N+1 guard, unit results."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import auth, count_queries
+
+
+@pytest.fixture
+def published(zoning):
+    """Inspections in Jawa Timur, Sumatera Barat and Jawa Barat, and a published run."""
+    for code, noes in [
+        ("35.15-DUKCAPIL", 2),
+        ("35.15-DUKCAPIL", 4),
+        ("35.15-SATPAS", 9),
+        ("35.78-DUKCAPIL", 0),
+        ("13.71-KANIM", 6),
+        ("32.73-DPMPTSP", 11),
+    ]:
+        zoning.inspect(code, noes)
+    assert zoning.rescore("--publish").exit_code == 0
+    return zoning
+
+
+def test_results_are_for_supervisors_and_admins_within_scope(published, client, factory) -> None:
+    _, surveyor = factory.user("surveyor", "35")
+    _, jatim = factory.user("supervisor", "35")
+    assert client.get("/api/v1/results").status_code == 401
+    assert client.get("/api/v1/results", headers=auth(surveyor)).status_code == 403
+
+    national = client.get("/api/v1/results?level=province", headers=auth(published.admin))
+    assert {r["code"] for r in national.get_json()["items"]} == {"35", "13", "32"}
+    scoped = client.get("/api/v1/results?level=unit", headers=auth(jatim)).get_json()
+    assert {r["code"][:2] for r in scoped["items"]} == {"35"}
+    assert scoped["total"] == 3
+    item = scoped["items"][0]
+    assert set(item) >= {"code", "name", "level", "score", "zone", "grade", "rank", "run_id"}
+
+
+def test_results_filters_and_pagination(published, client) -> None:
+    admin = published.admin
+    everything = client.get("/api/v1/results?level=unit", headers=auth(admin)).get_json()
+    merah = client.get("/api/v1/results?level=unit&zone=merah", headers=auth(admin)).get_json()
+    assert merah["total"] == sum(1 for r in everything["items"] if r["zone"] == "merah") >= 1
+    region = client.get("/api/v1/results?level=unit&region=35.15", headers=auth(admin)).get_json()
+    assert {r["code"] for r in region["items"]} == {"35.15-DUKCAPIL", "35.15-SATPAS"}
+    page = client.get("/api/v1/results?level=unit&per_page=2&page=2", headers=auth(admin))
+    body = page.get_json()
+    assert (body["page"], body["per_page"], body["total"], len(body["items"])) == (2, 2, 5, 2)
+    assert body["items"] == everything["items"][2:4]
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("level=city", "level"),
+        ("zone=ungu", "zone"),
+        ("run=abc", "run"),
+        ("region=35x", "region"),
+        ("methodology=nope", "methodology"),
+        ("colour=red", "colour"),
+    ],
+)
+def test_bad_result_queries_are_422(published, client, query, field) -> None:
+    response = client.get(f"/api/v1/results?{query}", headers=auth(published.admin))
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["details"]["fields"]
+
+
+def test_results_list_runs_a_fixed_number_of_queries(published, client, app) -> None:
+    for code, noes in [("13.71-SATPAS", 1), ("32.09-DUKCAPIL", 3), ("73.71-DUKCAPIL", 5)]:
+        published.inspect(code, noes)
+    assert published.rescore("--publish").exit_code == 0
+    counts = []
+    for per_page in (2, 8):
+        with count_queries(app) as statements:
+            response = client.get(
+                f"/api/v1/results?level=unit&per_page={per_page}", headers=auth(published.admin)
+            )
+        assert response.status_code == 200 and len(response.get_json()["items"]) == per_page
+        counts.append(len(statements))
+    assert counts[0] == counts[1] <= 6
+
+
+def test_unknown_runs_and_units_are_404(published, client, factory) -> None:
+    admin = published.admin
+    assert client.get("/api/v1/zoning-runs/999", headers=auth(admin)).status_code == 404
+    assert client.get("/api/v1/zoning-runs/999/changes", headers=auth(admin)).status_code == 404
+    assert client.get("/api/v1/results?run=999", headers=auth(admin)).status_code == 404
+    assert client.get("/api/v1/units/NOPE/result", headers=auth(admin)).status_code == 404
+    no_result = client.get("/api/v1/units/21.71-KANIM/result", headers=auth(admin))
+    assert no_result.status_code == 404
+    _, sumbar = factory.user("supervisor", "13")
+    hidden = client.get("/api/v1/units/35.15-DUKCAPIL/result", headers=auth(sumbar))
+    assert hidden.status_code == 404
+
+
+def test_unit_result_explains_the_score(published, client) -> None:
+    response = client.get("/api/v1/units/35.15-DUKCAPIL/result", headers=auth(published.admin))
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["is_published"] is True and body["is_reproducible"] is True
+    assert len(body["inspections"]) == 2
+    scores = [i["score"] for i in body["inspections"]]
+    assert body["score"] == round((scores[0] + scores[1]) / 2 + 1e-9, 2)
+    assert {d["code"] for d in body["dimensions"]} >= {"standar_pelayanan", "pengaduan"}
+    assert all("citation" in f and f["citation"] for f in body["findings"])
+    assert any(i["code"] == "SP-01" and i["value"] is not None for i in body["indicators"])
+    assert body["methodology"] == "ombudsman-2019"
+
+
+def test_post_zoning_run_validation_and_roles(published, client, factory) -> None:
+    admin = published.admin
+    _, surveyor = factory.user("surveyor", "35")
+    _, jatim = factory.user("supervisor", "35")
+    url = "/api/v1/zoning-runs"
+    assert client.post(url, json={}, headers=auth(surveyor)).status_code == 403
+    cases = [
+        ({"methodology": "nope"}, "methodology"),
+        ({"weights": {"SP-01": 2}}, "weights"),
+        ({"dry_run": True, "weights": {"XX-99": 2}}, "weights.XX-99"),
+        ({"dry_run": True, "weights": {"SP-01": -1}}, "weights.SP-01"),
+        ({"region": "99"}, "region"),
+        ({"period": 1900}, "period"),
+        ({"colour": "red"}, "colour"),
+    ]
+    for body, field in cases:
+        response = client.post(url, json=body, headers=auth(admin))
+        assert response.status_code == 422, body
+        assert field in response.get_json()["error"]["details"]["fields"], body
+    assert client.post(url, json={"region": "13"}, headers=auth(jatim)).status_code == 403
+    mine = client.post(url, json={}, headers=auth(jatim))
+    assert mine.status_code == 202
+    assert mine.get_json()["region"] == "35" and mine.headers["Location"].endswith(
+        f"/api/v1/zoning-runs/{mine.get_json()['id']}"
+    )
+    _, sumbar = factory.user("supervisor", "13")
+    run_id = mine.get_json()["id"]
+    assert client.get(f"/api/v1/zoning-runs/{run_id}", headers=auth(sumbar)).status_code == 404
+    listed = client.get("/api/v1/zoning-runs", headers=auth(sumbar)).get_json()
+    assert run_id not in {r["id"] for r in listed["items"]}
+
+
+def test_changes_list_zone_moves_against_the_published_run(published, client) -> None:
+    published.inspect("35.15-SATPAS", 0)
+    published.inspect("35.15-SATPAS", 0)
+    published.inspect("35.15-SATPAS", 0)
+    assert published.rescore().exit_code == 0
+    run_id = published.last_run_id()
+    body = client.get(
+        f"/api/v1/zoning-runs/{run_id}/changes?level=unit", headers=auth(published.admin)
+    ).get_json()
+    (change,) = body["items"]
+    assert change["code"] == "35.15-SATPAS" and change["old_zone"] != change["new_zone"]
+    assert change["zone_moved"] is True and change["delta"] > 0
+    assert body["compared_run_id"] == published.last_run_id() - 1
