@@ -386,7 +386,7 @@ def _refresh_users_of(sha: str, also: Inspection | None = None) -> None:
 
 
 def on_intake(inspection: Inspection) -> None:
-    """INTAKE HOOK (called by inspections.services.submit): link photos, compute all flags.
+    """Called by intake (inspections.services.submit): link photos, compute all flags.
 
     Photos the surveyor already uploaded count as received at once; the others are awaited.
     """
@@ -629,7 +629,8 @@ def evidence_blockers_for_ids(ids: Sequence[int]) -> dict[int, list[str]]:
 def approval_blockers(inspection: Inspection) -> list[str]:
     """Why ``inspection`` cannot be approved yet, e.g. ``["evidence_missing:MP-01"]``.
 
-    REVIEW HOOK: the review issue's approve refuses (409/422) while this is non-empty.
+    Approval (fieldcheck.review) is refused while this is non-empty; bulk review reads the same
+    rule set-based through ``evidence_blockers_for_ids``.
     """
     state = evidence_state(inspection)
     return [
