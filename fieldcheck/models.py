@@ -10,6 +10,7 @@ from fieldcheck.evidence.models import (
     PhotoUpload,
 )
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
+from fieldcheck.publication.models import UnitOverride
 from fieldcheck.regions.models import Region
 from fieldcheck.review.models import Comment, Objection, Review
 from fieldcheck.units.models import Agency, Unit, UnitService
@@ -40,6 +41,7 @@ __all__ = [
     "Region",
     "Review",
     "Unit",
+    "UnitOverride",
     "UnitService",
     "User",
     "DirtyUnit",

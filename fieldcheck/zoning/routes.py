@@ -20,7 +20,7 @@ from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.units.models import Unit
 from fieldcheck.zoning.models import ZoningChange, ZoningResult, ZoningRun
-from fieldcheck.zoning.runner import score_inspection
+from fieldcheck.zoning.runner import score_inspection, withdrawn_findings
 from fieldcheck.zoning.services import (
     apply_weights,
     create_run,
@@ -187,7 +187,13 @@ def list_results():
         query = query.where(ZoningResult.zone == args["zone"])
     query = query.order_by(ZoningResult.rank, ZoningResult.code)
     items, total = paginate(query, args["page"], args["per_page"])
-    body = page_body(ResultSchema(many=True).dump(items), args["page"], args["per_page"], total)
+    dumped = ResultSchema(many=True).dump(items)
+    if args["level"] == "unit":
+        # Issue 4: a supervisor's override is shown beside the computed zone (one query per page).
+        from fieldcheck.publication.services import with_overrides
+
+        dumped = with_overrides(dumped)
+    body = page_body(dumped, args["page"], args["per_page"], total)
     body.update(_run_header(run))
     return body
 
@@ -245,6 +251,7 @@ def get_unit_result(code: str):
         .scalars()
         .all()
     )
+    withdrawn = withdrawn_findings([i.id for i in inspections])
     indicator_values: dict[str, list[Any]] = defaultdict(list)
     dimension_scores: dict[str, list[Any]] = defaultdict(list)
     used, findings, scores = [], [], []
@@ -261,7 +268,12 @@ def get_unit_result(code: str):
             for p in inspection.posted_standards
         ]
         result, found = score_inspection(
-            methodology, registry.catalogue, answers, posted, inspection.visit_date
+            methodology,
+            registry.catalogue,
+            answers,
+            posted,
+            inspection.visit_date,
+            withdrawn=withdrawn.get(inspection.id, ()),
         )
         scores.append(result.score)
         for item in result.indicators:
@@ -337,4 +349,13 @@ def get_unit_result(code: str):
         ],
         "findings": findings,
         "inspections": used,
+        # Issue 4: the override in force (the unit's, not the run's) beside the computed zone.
+        **_override_fields(unit.code, row.zone),
     }
+
+
+def _override_fields(code: str, zone: str) -> dict[str, Any]:
+    from fieldcheck.publication.services import with_overrides
+
+    shown = with_overrides([{"code": code, "zone": zone}])[0]
+    return {"override": shown["override"], "final_zone": shown["final_zone"]}

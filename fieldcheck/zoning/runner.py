@@ -22,7 +22,7 @@ import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -40,7 +40,7 @@ from fieldcheck.core.model import Finding, LegalCatalogue, Methodology, ScoreRes
 from fieldcheck.core.rollup import AgencyInput, UnitInput, diff, mean_scaled, roll_up
 from fieldcheck.core.scoring import score
 from fieldcheck.extensions import db
-from fieldcheck.inspections.models import Answer, Inspection, PostedStandardRow
+from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
 from fieldcheck.regions.models import Region
 from fieldcheck.units.models import Agency, Unit
 from fieldcheck.zoning import lease
@@ -111,11 +111,13 @@ def score_inspection(
     answers: dict[str, str],
     posted: list[dict[str, Any]],
     visit_date: date,
+    withdrawn: Collection[tuple[str, str | None, str | None]] = (),
 ) -> tuple[ScoreResult, list[Finding]]:
     """Re-score one stored inspection with the pure core (the same path as intake).
 
     Answers to indicators this methodology does not have are ignored (an inspection made under
-    another methodology is scored on what it observed in common).
+    another methodology is scored on what it observed in common). ``withdrawn``: (rule, service,
+    component) of findings withdrawn by an upheld objection; they are dropped before scoring.
     """
     known = {
         code: parse_answer(methodology, code, value)
@@ -124,6 +126,9 @@ def score_inspection(
     }
     facts = derive_facts(known, posted, methodology, visit_date)
     findings = check(facts, catalogue)
+    if withdrawn:
+        # Issue 4: an upheld objection removed these findings; re-deriving must not resurrect them.
+        findings = [f for f in findings if (f.rule, f.service, f.component) not in withdrawn]
     return score(facts, findings, methodology), findings
 
 
@@ -354,10 +359,36 @@ def _rescore(
                 "requirements": row.requirements,
             }
         )
+    # Issue 4: findings withdrawn by an upheld objection stay withdrawn when re-scoring from
+    # answers (methodology change, --from-answers); otherwise a full re-score resurrects them.
+    withdrawn = withdrawn_findings(ids, conn)
     return {
-        i: score_inspection(methodology, catalogue, answers[i], posted[i], visit[i])[0].score
+        i: score_inspection(
+            methodology, catalogue, answers[i], posted[i], visit[i], withdrawn.get(i, ())
+        )[0].score
         for i in ids
     }
+
+
+def withdrawn_findings(ids: list[int], conn: Any = None) -> dict[int, set[tuple]]:
+    """(rule, service, component) of each inspection's withdrawn findings (on ``conn`` or the
+    session)."""
+    executor = conn if conn is not None else db.session
+    out: dict[int, set[tuple]] = defaultdict(set)
+    for start in range(0, len(ids), 1000):
+        for inspection_id, rule, service, component in executor.execute(
+            select(
+                FindingRow.inspection_id,
+                FindingRow.rule,
+                FindingRow.service_code,
+                FindingRow.component,
+            ).where(
+                FindingRow.inspection_id.in_(ids[start : start + 1000]),
+                FindingRow.withdrawn_at.is_not(None),
+            )
+        ):
+            out[inspection_id].add((rule, service, component))
+    return out
 
 
 def _mark_failed(run_id: int, message: str) -> None:

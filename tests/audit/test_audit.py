@@ -45,9 +45,11 @@ def _tamper(app, statement: str) -> None:
 def test_full_lifecycle_is_audited_and_verifiable(world, app, runner):
     original = world.post()
     assert world.review(original["id"], "return", "Foto papan maklumat buram").status_code == 200
-    body = world.factory.with_evidence(
-        world.factory.all_yes_submission(supersedes=original["id"]), world.token("surveyor")
-    )
+    body = world.factory.all_yes_submission(supersedes=original["id"])
+    # An unlawful fee for KTP-el: a violation that zeroes the fee component (score 92, not 100),
+    # which the agency will object to below.
+    body["posted_standards"][0]["fee_idr"] = 25000
+    body = world.factory.with_evidence(body, world.token("surveyor"))
     correction = post_json(world.client, INSPECTIONS, body, world.token("surveyor")).get_json()
     assert correction["supersedes_id"] == original["id"]
     assert world.review(correction["id"], "approve").status_code == 200
@@ -67,6 +69,7 @@ def test_full_lifecycle_is_audited_and_verifiable(world, app, runner):
     entry = world.get(f"{AUDIT}?action=inspection.return", "admin").get_json()["items"][0]
     assert entry["before"]["status"] == "received" and entry["after"]["status"] == "returned"
     assert entry["at"].endswith("Z") and entry["at_wib"].endswith("+07:00")
+    _run_publish_override_object_and_rerun(world, runner, correction["id"])
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("ok, ")
@@ -75,6 +78,77 @@ def test_full_lifecycle_is_audited_and_verifiable(world, app, runner):
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert f"row {entry['id']}" in result.output and "altered" in result.output
+
+
+def _zoning_run(world, runner) -> int:
+    """Run zoning synchronously through the CLI's runner (``flask rescore``); the new run's id."""
+    result = runner.invoke(args=["rescore", "--period", "2026", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    return world.get("/api/v1/zoning-runs", "admin").get_json()["items"][0]["id"]
+
+
+def _run_publish_override_object_and_rerun(world, runner, inspection_id: int) -> None:
+    """run -> publish -> override -> objection upheld -> next run, each step audited."""
+    unit = "35.15-DUKCAPIL"
+    first = _zoning_run(world, runner)
+    computed = world.get(f"/api/v1/units/{unit}/result?run={first}", "supervisor").get_json()
+    assert (computed["score"], computed["zone"], computed["override"]) == (92.0, "hijau", None)
+
+    # A national run is published by a national admin; a regional supervisor may not.
+    publish = f"/api/v1/zoning-runs/{first}/publish"
+    assert post_json(world.client, publish, {}, world.token("supervisor")).status_code == 403
+    published = post_json(world.client, publish, {}, world.token("admin"))
+    assert published.status_code == 200 and published.get_json()["is_published"] is True
+
+    override = post_json(
+        world.client,
+        f"/api/v1/units/{unit}/override",
+        {"zone": "merah", "reason": "Pungutan liar dilaporkan warga"},
+        world.token("supervisor"),
+    )
+    assert override.status_code == 201, override.get_json()
+
+    finding = world.get(f"{INSPECTIONS}/{inspection_id}", "supervisor").get_json()["findings"][0]
+    assert finding["rule"] == "fee.above_legal"
+    objection = post_json(
+        world.client,
+        f"/api/v1/findings/{finding['id']}/objections",
+        {"text": "Tarif Rp25.000 adalah untuk layanan lain, bukan KTP-el"},
+        world.token("supervisor"),
+    ).get_json()
+    decided = post_json(
+        world.client,
+        f"/api/v1/objections/{objection['id']}/decision",
+        {"decision": "upheld", "reason": "Papan tarif keliru dibaca"},
+        world.token("supervisor"),
+    )
+    assert decided.status_code == 200, decided.get_json()
+    inspection = world.get(f"{INSPECTIONS}/{inspection_id}", "supervisor").get_json()
+    assert inspection["score"] == 100.0  # re-scored at once without the withdrawn finding
+
+    second = _zoning_run(world, runner)
+    assert second != first
+    shown = world.get(f"/api/v1/units/{unit}/result?run={second}", "supervisor").get_json()
+    assert (shown["score"], shown["zone"], shown["is_reproducible"]) == (100.0, "hijau", True)
+    assert shown["findings"] == []  # the withdrawn finding stays out of the re-derivation
+    assert shown["override"]["zone"] == "merah" and shown["final_zone"] == "merah"
+    assert shown["override"]["by"]["id"] == world.ids["supervisor"]
+    rows = world.get(f"/api/v1/results?run={second}", "supervisor").get_json()["items"]
+    assert [(r["code"], r["zone"], r["final_zone"]) for r in rows] == [(unit, "hijau", "merah")]
+
+    def audited(query: str) -> list[str]:
+        items = world.get(f"{AUDIT}?{query}", "admin").get_json()["items"]
+        return [i["action"] for i in reversed(items)]
+
+    assert audited(f"object=zoning_run:{first}") == ["zoning_run.publish"]
+    assert audited(f"object=unit:{unit}") == ["unit.override"]
+    assert audited(f"object=objection:{objection['id']}") == [
+        "objection.create",
+        "objection.decide",
+    ]
+    assert audited(f"object=inspection:{inspection_id}")[-1] == "inspection.rescore"
+    rescore = world.get(f"{AUDIT}?action=inspection.rescore", "supervisor").get_json()["items"][0]
+    assert (rescore["before"]["score"], rescore["after"]["score"]) == ("92.00", "100.00")
 
 
 def test_deleting_a_row_is_detected(world, app, runner):

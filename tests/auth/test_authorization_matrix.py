@@ -21,6 +21,9 @@ from fieldcheck.extensions import db
 from tests.helpers import auth, multipart, post_json
 from tests.world import make_world
 
+#: The assessment year of the subject inspection (the sample checklist's visit date).
+PERIOD = 2026
+
 
 class Raw(bytes):
     """A request body sent as is, with its own content type (multipart uploads)."""
@@ -173,6 +176,84 @@ def _zoning_run(world):
     return {"run_id": response.get_json()["id"]}, None
 
 
+def _succeeded_run(world, region: str | None) -> int:
+    """Run zoning now (the runner the CLI uses) for ``region`` (None: national); its id."""
+    from fieldcheck.zoning.runner import execute
+    from fieldcheck.zoning.services import create_run
+
+    with world.factory.app.app_context():
+        run = create_run(region=region, period=PERIOD, full=True)
+        db.session.commit()
+        run_id = run.id
+        assert execute(run_id).state == "succeeded"
+        return run_id
+
+
+def _approved_subject(world) -> None:
+    """Approve the subject inspection once (directly, as review would) and mark its unit dirty."""
+    from sqlalchemy import update
+
+    from fieldcheck.inspections.models import Inspection
+    from fieldcheck.zoning.services import mark_unit_dirty
+
+    with world.factory.app.app_context():
+        subject = db.session.get(Inspection, world.subject["id"])
+        if subject.status != "approved":
+            db.session.execute(
+                update(Inspection).where(Inspection.id == subject.id).values(status="approved")
+            )
+            mark_unit_dirty(subject.unit_id, "review")
+            db.session.commit()
+
+
+def _publishable_run(world):
+    """A fresh succeeded, non-dry run scoped to Sidoarjo (35.15) holding the approved subject."""
+    _approved_subject(world)
+    return {"run_id": _succeeded_run(world, "35.15")}, None
+
+
+def _unit_with_result(world):
+    """The subject's unit, with a succeeded national run containing it (made once)."""
+    if not getattr(world, "national_run_id", None):
+        _approved_subject(world)
+        world.national_run_id = _succeeded_run(world, None)
+    return _unit(world)
+
+
+def _no_active_override(world) -> None:
+    from fieldcheck.publication.models import UnitOverride
+    from fieldcheck.units.models import Unit
+
+    with world.factory.app.app_context():
+        unit = db.session.execute(db.select(Unit).where(Unit.code == "35.15-DUKCAPIL")).scalar_one()
+        for row in db.session.execute(
+            db.select(UnitOverride).where(
+                UnitOverride.unit_id == unit.id, UnitOverride.withdrawn_at.is_(None)
+            )
+        ).scalars():
+            row.withdrawn_at, row.withdrawn_by, row.withdraw_reason = row.created_at, 1, "reset"
+        db.session.commit()
+
+
+def _override(world):
+    """The subject's unit with no override in force, and a body setting one."""
+    _no_active_override(world)
+    return {"code": "35.15-DUKCAPIL"}, {"zone": "merah", "reason": "Temuan lapangan berat"}
+
+
+def _active_override(world):
+    """The subject's unit with a fresh override in force (set by the admin), and a withdrawal."""
+    _no_active_override(world)
+    response = post_json(
+        world.client,
+        "/api/v1/units/35.15-DUKCAPIL/override",
+        {"zone": "kuning", "reason": "Sementara"},
+        world.token("admin"),
+    )
+    assert response.status_code == 201, response.get_json()
+    return {"code": "35.15-DUKCAPIL"}, {"reason": "Keputusan dicabut"}
+
+
 T = Callable[[Any], tuple[dict[str, Any], Any]]
 
 # fmt: off
@@ -222,7 +303,11 @@ MATRIX: dict[tuple[str, str], tuple[T, int, int, int, int, int, int, int]] = {
     ("GET", "/api/v1/zoning-runs/<int:run_id>"):           (_zoning_run, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
     ("GET", "/api/v1/zoning-runs/<int:run_id>/changes"):   (_zoning_run, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
     ("GET", "/api/v1/results"):                            (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
-    ("GET", "/api/v1/units/<code>/result"):                (_unit, 401, 403, 403, 404, 404, 404, 404),  # noqa: E501
+    ("GET", "/api/v1/units/<code>/result"):                (_unit_with_result, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
+    # Publication and overrides (issue 4): a run or unit outside the caller's region is 404.
+    ("POST", "/api/v1/zoning-runs/<int:run_id>/publish"):  (_publishable_run, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
+    ("POST", "/api/v1/units/<code>/override"):             (_override, 401, 403, 403, 201, 404, 201, 404),  # noqa: E501
+    ("POST", "/api/v1/units/<code>/override/withdraw"):    (_active_override, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
     ("GET", "/api/v1/status"):                             (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
 }
 # fmt: on

@@ -1,0 +1,176 @@
+"""Publishing zoning runs and overriding a unit's final zone; every change is audited.
+
+Functions here only ``flush()``; the request boundary commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from fieldcheck.audit.services import record
+from fieldcheck.auth.models import User
+from fieldcheck.auth.services import in_scope
+from fieldcheck.clock import utcnow
+from fieldcheck.errors import ApiError
+from fieldcheck.extensions import db
+from fieldcheck.publication.models import UnitOverride
+from fieldcheck.units.models import Unit
+from fieldcheck.zoning.models import ZoningRun
+from fieldcheck.zoning.services import official_run, publish_run
+
+# --- publication ------------------------------------------------------------------------------
+
+
+def may_publish(user: User, run: ZoningRun) -> bool:
+    """True when ``run``'s scope lies within ``user``'s region (a national run: national users)."""
+    return in_scope(user, run.scope or None)
+
+
+def publish(run: ZoningRun, user: User) -> bool:
+    """Make ``run`` official (already checked visible); audited. False: it already was (no-op).
+
+    403 when the run's scope is wider than the user's region; 409 for a dry or unsucceeded run.
+    """
+    if not may_publish(user, run):
+        raise ApiError("out_of_scope", "This run covers more than your region.")
+    if run.is_official:
+        return False
+    previous = official_run(run.methodology_id, run.period, run.scope)
+    publish_run(run, user)
+    record(
+        "zoning_run.publish",
+        "zoning_run",
+        run.id,
+        before={"official_run_id": None if previous is None else previous.id},
+        after={
+            "official_run_id": run.id,
+            "methodology": run.methodology_id,
+            "period": run.period,
+            "scope": run.scope,
+            "published_at": run.published_at,
+        },
+        actor=user,
+        region=run.scope or None,
+    )
+    return True
+
+
+# --- overrides --------------------------------------------------------------------------------
+
+
+def active_override(unit_id: int) -> UnitOverride | None:
+    """The unit's override in force, if any."""
+    return db.session.execute(
+        select(UnitOverride).where(
+            UnitOverride.unit_id == unit_id, UnitOverride.withdrawn_at.is_(None)
+        )
+    ).scalar_one_or_none()
+
+
+def _state(row: UnitOverride) -> dict[str, Any]:
+    return {
+        "override_id": row.id,
+        "zone": row.zone,
+        "reason": row.reason,
+        "created_by": row.created_by,
+        "withdrawn_at": row.withdrawn_at,
+        "withdrawn_by": row.withdrawn_by,
+        "withdraw_reason": row.withdraw_reason,
+    }
+
+
+def _already_active(existing: UnitOverride) -> ApiError:
+    return ApiError(
+        "conflict",
+        "This unit already has an override in force; withdraw it first.",
+        {"override_id": existing.id, "zone": existing.zone},
+    )
+
+
+def set_override(unit: Unit, zone: str, reason: str, user: User) -> UnitOverride:
+    """Set ``unit``'s final zone by hand (unit already checked in scope); audited.
+
+    409 while another override is in force: replacing one is two decisions, each with its reason.
+    """
+    existing = active_override(unit.id)
+    if existing is not None:
+        raise _already_active(existing)
+    row = UnitOverride(
+        unit_id=unit.id, zone=zone, reason=reason, created_by=user.id, created_at=utcnow()
+    )
+    try:
+        # A savepoint: a concurrent override that won the race trips the partial unique index
+        # here, and the request can still answer 409 instead of 500.
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        winner = active_override(unit.id)
+        if winner is None:
+            raise
+        raise _already_active(winner) from None
+    record(
+        "unit.override",
+        "unit",
+        unit.code,
+        before=None,
+        after=_state(row),
+        actor=user,
+        region=unit.region_code,
+    )
+    return row
+
+
+def withdraw_override(unit: Unit, reason: str, user: User) -> UnitOverride:
+    """Withdraw ``unit``'s override in force (409 when there is none); audited."""
+    row = active_override(unit.id)
+    if row is None:
+        raise ApiError("conflict", "This unit has no override in force.")
+    before = _state(row)
+    row.withdrawn_at = utcnow()
+    row.withdrawn_by = user.id
+    row.withdraw_reason = reason
+    db.session.flush()
+    record(
+        "unit.override_withdraw",
+        "unit",
+        unit.code,
+        before=before,
+        after=_state(row),
+        actor=user,
+        region=unit.region_code,
+    )
+    return row
+
+
+def active_overrides_by_code(codes: Iterable[str]) -> dict[str, UnitOverride]:
+    """Overrides in force for the given unit codes, by code: one query (creator joined)."""
+    codes = list(codes)
+    if not codes:
+        return {}
+    rows = db.session.execute(
+        select(Unit.code, UnitOverride)
+        .join(UnitOverride, UnitOverride.unit_id == Unit.id)
+        .where(Unit.code.in_(codes), UnitOverride.withdrawn_at.is_(None))
+    ).all()
+    return {code: row for code, row in rows}
+
+
+def with_overrides(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``override`` and ``final_zone`` to dumped unit result rows (one query for the page).
+
+    The computed ``zone`` stays as it is; ``final_zone`` is the override's zone when one is in
+    force, else the computed zone.
+    """
+    from schemas.publication import OverrideBriefSchema
+
+    overrides = active_overrides_by_code(item["code"] for item in items)
+    brief = OverrideBriefSchema()
+    for item in items:
+        row = overrides.get(item["code"])
+        item["override"] = None if row is None else brief.dump(row)
+        item["final_zone"] = item["zone"] if row is None else row.zone
+    return items

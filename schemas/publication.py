@@ -1,0 +1,51 @@
+"""Wire format of publication and overrides (issue 4)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from schemas.common import DisplayDateTime, StrictSchema
+
+REASON = validate.Length(min=1, max=4000)
+ZONES = ("merah", "kuning", "hijau")
+
+
+def _nonblank(value: str) -> None:
+    if not value.strip():
+        raise validate.ValidationError("A reason is required.")
+
+
+class OverrideCreateSchema(StrictSchema):
+    """Body of ``POST /api/v1/units/{code}/override``."""
+
+    zone = fields.String(required=True, validate=validate.OneOf(ZONES))
+    reason = fields.String(required=True, validate=[REASON, _nonblank])
+
+
+class OverrideWithdrawSchema(StrictSchema):
+    """Body of ``POST /api/v1/units/{code}/override/withdraw``."""
+
+    reason = fields.String(required=True, validate=[REASON, _nonblank])
+
+
+def _user(user_id: int | None, name: str | None = None) -> dict | None:
+    return None if user_id is None else {"id": user_id, "name": name}
+
+
+class OverrideBriefSchema(Schema):
+    """An override as shown beside a computed result: ``{zone, reason, by, at}``."""
+
+    zone = fields.String()
+    reason = fields.String()
+    by = fields.Function(lambda o: _user(o.created_by, o.creator.name))
+    at = DisplayDateTime(attribute="created_at")
+
+
+class OverrideSchema(OverrideBriefSchema):
+    """An override with its unit and, once withdrawn, who withdrew it and why."""
+
+    id = fields.Integer()
+    is_active = fields.Function(lambda o: o.withdrawn_at is None)
+    withdrawn_at = DisplayDateTime(allow_none=True)
+    withdrawn_by = fields.Function(lambda o: _user(o.withdrawn_by))
+    withdraw_reason = fields.String(allow_none=True)
