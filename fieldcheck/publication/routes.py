@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from sqlalchemy import select
 
-from fieldcheck.auth.services import current_user, in_scope, require_role
-from fieldcheck.errors import ApiError
-from fieldcheck.extensions import db
+from fieldcheck.auth.services import current_user, require_role
 from fieldcheck.http import json_body, load
 from fieldcheck.publication.services import publish, set_override, withdraw_override
 from fieldcheck.units.models import Unit
+from fieldcheck.units.routes import get_visible_unit
 from fieldcheck.zoning.routes import get_visible_run
 from schemas.publication import OverrideCreateSchema, OverrideSchema, OverrideWithdrawSchema
 from schemas.zoning import ZoningRunSchema
@@ -34,13 +32,6 @@ def publish_zoning_run(run_id: int):
     return body
 
 
-def _unit_in_scope(code: str) -> Unit:
-    unit = db.session.execute(select(Unit).where(Unit.code == code)).unique().scalar_one_or_none()
-    if unit is None or not in_scope(current_user(), unit.region_code):
-        raise ApiError("not_found", "No such unit.")
-    return unit
-
-
 def _dump(row, unit: Unit) -> dict:
     body = OverrideSchema().dump(row)
     body["unit"] = unit.code
@@ -52,7 +43,7 @@ def _dump(row, unit: Unit) -> dict:
 def create_override(code: str):
     """Set a unit's final zone with a reason (201); 409 while another override is in force."""
     data = load(OverrideCreateSchema(), json_body())
-    unit = _unit_in_scope(code)
+    unit = get_visible_unit(code)
     row = set_override(unit, data["zone"], data["reason"].strip(), current_user())
     return _dump(row, unit), 201
 
@@ -62,6 +53,6 @@ def create_override(code: str):
 def withdraw_unit_override(code: str):
     """Withdraw a unit's override in force, with a reason (200); 409 when there is none."""
     data = load(OverrideWithdrawSchema(), json_body())
-    unit = _unit_in_scope(code)
+    unit = get_visible_unit(code)
     row = withdraw_override(unit, data["reason"].strip(), current_user())
     return _dump(row, unit)
