@@ -49,8 +49,31 @@ def new_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def holder_is_dead_here(holder: str) -> bool:
+    """True when ``holder`` names a process on this machine that no longer exists.
+
+    A run killed with SIGKILL never releases its lease; on the machine it ran on we can tell at
+    once instead of waiting for the lease to expire. On any doubt (another host, a reused pid,
+    no permission to signal) the answer is False and expiry decides, which is always safe.
+    """
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def acquire(name: str, holder: str, seconds: int, run_id: int | None = None) -> Grant:
-    """Take the lease ``name`` for ``seconds`` when it is free or expired."""
+    """Take the lease ``name`` for ``seconds`` when it is free, expired, or its holder is dead."""
     now = utcnow()
     with db.engine.begin() as conn:
         row = conn.execute(select(LEASES).where(LEASES.c.name == name)).first()
@@ -60,12 +83,13 @@ def acquire(name: str, holder: str, seconds: int, run_id: int | None = None) -> 
                     conn.execute(insert(LEASES).values(name=name, holder=None))
             except IntegrityError:
                 pass  # another process created the row first; the UPDATE below decides
+        takeable = [LEASES.c.holder.is_(None), LEASES.c.expires_at < now]
+        if row is not None and row.holder is not None and holder_is_dead_here(row.holder):
+            # Compare-and-swap on the dead holder: of two processes noticing, one wins.
+            takeable.append(LEASES.c.holder == row.holder)
         result = conn.execute(
             update(LEASES)
-            .where(
-                LEASES.c.name == name,
-                or_(LEASES.c.holder.is_(None), LEASES.c.expires_at < now),
-            )
+            .where(LEASES.c.name == name, or_(*takeable))
             .values(
                 holder=holder,
                 run_id=run_id,
