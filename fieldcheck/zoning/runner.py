@@ -748,13 +748,15 @@ def _agency_totals(run_id: int, places: int) -> dict[str, tuple[int, int]]:
     }
 
 
-def _changes(run_id: int, compared_id: int) -> list[Any]:
-    """Unit and agency changes against the compared run: SQL finds the rows that differ (by
-    level and code, on score or zone, or present on one side only), the pure core describes them.
+def _store_changes(run_id: int, compared_id: int) -> tuple[int, list[Any]]:
+    """Write the unit and agency changes against the compared run; returns (how many, the zone
+    moves). SQL finds the keys that differ (on score or zone, or present on one side only); the
+    pure core describes them, a chunk of keys at a time, so memory stays O(chunk) however many
+    units changed (only the zone moves, the outbox payload, are kept).
     """
     r = ZoningResult.__table__
     n, o = r.alias("n"), r.alias("o")
-    kept = ("unit", "agency")
+    kept = ["unit", "agency"]
     differs = select(n.c.level, n.c.code).where(
         n.c.run_id == run_id,
         n.c.level.in_(kept),
@@ -772,22 +774,93 @@ def _changes(run_id: int, compared_id: int) -> list[Any]:
         ~exists().where(n.c.run_id == run_id, n.c.level == o.c.level, n.c.code == o.c.code),
     )
     keys = union(differs, gone).subquery()
-    old, new = [], []
-    for src, level, code, name, region_code, score_, zone in db.session.execute(
-        select(r.c.run_id, r.c.level, r.c.code, r.c.name, r.c.region_code, r.c.score, r.c.zone)
-        .join(keys, (keys.c.level == r.c.level) & (keys.c.code == r.c.code))
-        .where(r.c.run_id.in_((run_id, compared_id)))
-    ):
-        row = {
-            "level": level,
-            "code": code,
-            "name": name,
-            "region_code": region_code,
-            "score": score_,
-            "zone": zone,
-        }
-        (new if src == run_id else old).append(row)
-    return diff(old, new, list(kept))
+    # "unit" < "agency" is the core's level order; codes ascending within a level.
+    ordered = select(keys.c.level, keys.c.code).order_by(keys.c.level.desc(), keys.c.code)
+    count, moves = 0, []
+    for batch in db.session.execute(ordered).partitions(UNIT_CHUNK):
+        by_level: dict[str, list[str]] = defaultdict(list)
+        for level, code in batch:
+            by_level[level].append(code)
+        old, new = [], []
+        for level, codes in by_level.items():
+            for src, code, name, region_code, score_, zone in db.session.execute(
+                select(r.c.run_id, r.c.code, r.c.name, r.c.region_code, r.c.score, r.c.zone)
+                .where(
+                    r.c.run_id.in_((run_id, compared_id)),
+                    r.c.level == level,
+                    r.c.code.in_(codes),
+                )
+                .order_by(r.c.code)
+            ):
+                row = {
+                    "level": level,
+                    "code": code,
+                    "name": name,
+                    "region_code": region_code,
+                    "score": score_,
+                    "zone": zone,
+                }
+                (new if src == run_id else old).append(row)
+        changes = diff(old, new, kept)
+        _bulk_insert(
+            ZoningChange.__table__,
+            CHANGE_COLUMNS,
+            [
+                (
+                    run_id,
+                    c.level,
+                    c.code,
+                    c.name,
+                    c.region_code,
+                    _sql_value(c.old_score),
+                    _sql_value(c.new_score),
+                    c.old_zone,
+                    c.new_zone,
+                    c.zone_changed,
+                )
+                for c in changes
+            ],
+        )
+        count += len(changes)
+        moves.extend(c for c in changes if c.zone_changed)
+    return count, moves
+
+
+def _write_results(
+    run_id: int,
+    computed: _Computed,
+    agencies: dict[str, AgencyInput],
+    regions: dict[str, str],
+    methodology: Methodology,
+    base: Any,
+) -> None:
+    """Insert the run's result rows at every level (full: all computed here; incremental: the
+    recomputed units, the clean ones copied from the base run in SQL, then the levels above)."""
+    places = methodology.rounding_places
+    units = [
+        UnitInput(
+            c.unit.code,
+            c.unit.name,
+            c.unit.agency_code,
+            Decimal(c.scaled).scaleb(-places),
+            c.unit.region_code,
+        )
+        for c in computed.units
+    ]
+    members = {c.unit.code: c.members for c in computed.units}
+    ids_json = {c.unit.code: c.ids_json for c in computed.units}
+    if base is None:
+        levels = roll_up(units, agencies, regions, methodology.bands, members, places)
+        _insert_results(run_id, [r for rows in levels.values() for r in rows], ids_json)
+    else:
+        # Incremental: write the recomputed units, copy the rest in SQL, re-aggregate upward
+        # from the stored unit scores. Nothing here is proportional to inspections.
+        _insert_results(run_id, unit_rows(units, methodology.bands, members), ids_json)
+        _copy_clean_units(run_id, base.id, computed.dirty_units)
+        upper = roll_up_agencies(
+            _agency_totals(run_id, places), agencies, regions, methodology.bands, places
+        )
+        _insert_results(run_id, [r for rows in upper.values() for r in rows], {})
 
 
 def _store(
@@ -813,55 +886,13 @@ def _store(
     if still_ours.rowcount != 1:
         raise lease.LeaseLost("the lease expired and was taken over before the results were saved")
 
-    places = methodology.rounding_places
-    units = [
-        UnitInput(
-            c.unit.code,
-            c.unit.name,
-            c.unit.agency_code,
-            Decimal(c.scaled).scaleb(-places),
-            c.unit.region_code,
-        )
-        for c in computed.units
-    ]
-    members = {c.unit.code: c.members for c in computed.units}
-    ids_json = {c.unit.code: c.ids_json for c in computed.units}
-    if base is None:
-        levels = roll_up(units, agencies, regions, methodology.bands, members, places)
-        _insert_results(run.id, [r for rows in levels.values() for r in rows], ids_json)
-    else:
-        # Incremental: write the recomputed units, copy the rest in SQL, re-aggregate upward
-        # from the stored unit scores. Nothing here is proportional to inspections.
-        _insert_results(run.id, unit_rows(units, methodology.bands, members), ids_json)
-        _copy_clean_units(run.id, base.id, computed.dirty_units)
-        upper = roll_up_agencies(
-            _agency_totals(run.id, places), agencies, regions, methodology.bands, places
-        )
-        _insert_results(run.id, [r for rows in upper.values() for r in rows], {})
-    del units, members, ids_json
+    _write_results(run.id, computed, agencies, regions, methodology, base)
+    # The run's unit data is no longer needed: free it before the diff, so the peak memory of a
+    # run is the result write above (O(units)), whatever the number of changes.
+    computed.units.clear()
 
     compared = official_run(run.methodology_id, run.period, run.scope)
-    changes = _changes(run.id, compared.id) if compared is not None else []
-    if changes:
-        _bulk_insert(
-            ZoningChange.__table__,
-            CHANGE_COLUMNS,
-            [
-                (
-                    run.id,
-                    c.level,
-                    c.code,
-                    c.name,
-                    c.region_code,
-                    _sql_value(c.old_score),
-                    _sql_value(c.new_score),
-                    c.old_zone,
-                    c.new_zone,
-                    c.zone_changed,
-                )
-                for c in changes
-            ],
-        )
+    changed, moves = (0, []) if compared is None else _store_changes(run.id, compared.id)
 
     for start in range(0, len(computed.dirty_ids), 1000):
         ids = computed.dirty_ids[start : start + 1000]
@@ -882,8 +913,8 @@ def _store(
         "inspections_rescored": computed.rescored,
         "units_recomputed": computed.units_recomputed,
         "dirty_markers_consumed": len(computed.dirty_ids),
-        "changes": len(changes),
-        "zone_moves": sum(1 for c in changes if c.zone_changed),
+        "changes": changed,
+        "zone_moves": len(moves),
         **{
             f"{level}s" if level != "agency" else "agencies": sum(zones[level].values())
             for level in LEVELS
@@ -916,7 +947,6 @@ def _store(
                 created_at=run.finished_at,
             )
         )
-        moves = [c for c in changes if c.zone_changed]
         if moves:
             db.session.add(
                 OutboxEvent(
