@@ -38,13 +38,11 @@ from sqlalchemy import (
     case,
     cast,
     delete,
-    exists,
     func,
     insert,
     literal,
     literal_column,
     select,
-    union,
     update,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -755,25 +753,21 @@ def _store_changes(run_id: int, compared_id: int) -> tuple[int, list[Any]]:
     units changed (only the zone moves, the outbox payload, are kept).
     """
     r = ZoningResult.__table__
-    n, o = r.alias("n"), r.alias("o")
     kept = ["unit", "agency"]
-    differs = select(n.c.level, n.c.code).where(
-        n.c.run_id == run_id,
-        n.c.level.in_(kept),
-        ~exists().where(
-            o.c.run_id == compared_id,
-            o.c.level == n.c.level,
-            o.c.code == n.c.code,
-            o.c.score == n.c.score,
-            o.c.zone == n.c.zone,
-        ),
+    # One scan of both runs' rows grouped by key, no join: a key differs when it is on one side
+    # only or its two rows disagree on score or zone. (Anti-joins were planned as nested loops
+    # over the wrong index on PostgreSQL before the new run's rows had statistics.)
+    keys = (
+        select(r.c.level, r.c.code)
+        .where(r.c.run_id.in_((run_id, compared_id)), r.c.level.in_(kept))
+        .group_by(r.c.level, r.c.code)
+        .having(
+            (func.count() == 1)
+            | (func.min(r.c.score) != func.max(r.c.score))
+            | (func.min(r.c.zone) != func.max(r.c.zone))
+        )
+        .subquery()
     )
-    gone = select(o.c.level, o.c.code).where(
-        o.c.run_id == compared_id,
-        o.c.level.in_(kept),
-        ~exists().where(n.c.run_id == run_id, n.c.level == o.c.level, n.c.code == o.c.code),
-    )
-    keys = union(differs, gone).subquery()
     # "unit" < "agency" is the core's level order; codes ascending within a level.
     ordered = select(keys.c.level, keys.c.code).order_by(keys.c.level.desc(), keys.c.code)
     count, moves = 0, []
