@@ -5,12 +5,14 @@ Shape of a run (the CLI, the scheduler and the API queue all come here):
 1. take the ``zoning`` lease (or record the run as skipped / leave it queued); a lease found
    expired means its holder died: every other ``running`` run is marked failed;
 2. read everything from ONE snapshot (REPEATABLE READ on PostgreSQL, a deferred read transaction
-   on SQLite), units in chunks, so memory does not grow with the number of answers;
+   on SQLite); unit means come from one SQL aggregate (sums of integer hundredths, inspection ids
+   as JSON text), so memory does not grow with the number of inspections;
 3. score units: an inspection scored at intake by the same methodology file and legal catalogue
    keeps its stored score (the pure core is deterministic, so re-deriving it gives the same
    number); any other inspection is re-scored from its stored answers and posted standards with
    the same pure core (derive_facts -> check -> score);
-4. incremental mode recomputes only units with dirty markers and reuses the base run's unit rows;
+4. incremental mode recomputes only units with dirty markers and copies the base run's other
+   unit rows in SQL (ranked there with a window function), then re-aggregates upward;
 5. roll up with the pure core, diff against the official run, and write results, changes, outbox
    events, consumed dirty markers and ``state = succeeded`` in one transaction that also re-checks
    the lease. Nothing of a run that fails or dies is ever visible as a result.
