@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from fieldcheck.core.banding import band_for, mean
 from fieldcheck.core.model import Band
@@ -129,6 +130,13 @@ def mean_scaled(values: Sequence[int]) -> int:
     return (2 * sum(values) + n) // (2 * n)
 
 
+def mean_scaled_total(total: int, count: int) -> int:
+    """``mean_scaled`` from a sum and a count already taken (e.g. by SQL ``SUM``/``COUNT``)."""
+    if count <= 0:
+        raise ValueError("mean of no values")
+    return (2 * total + count) // (2 * count)
+
+
 def unit_score(inspection_scores: Iterable[Decimal | None], places: int = 2) -> Decimal | None:
     """A unit's score for the period: mean of its inspections' scores, None when none has one."""
     return fast_mean(inspection_scores, places)
@@ -136,7 +144,8 @@ def unit_score(inspection_scores: Iterable[Decimal | None], places: int = 2) -> 
 
 def rank(rows: Sequence[ResultRow]) -> list[ResultRow]:
     """Rows ordered by score (highest first) then code, with competition ranks (1, 2, 2, 4)."""
-    ordered = sorted(rows, key=lambda r: (-r.score, r.code))
+    # Two stable sorts (code, then score descending) avoid negating a Decimal per row.
+    ordered = sorted(sorted(rows, key=attrgetter("code")), key=attrgetter("score"), reverse=True)
     ranked: list[ResultRow] = []
     previous: Decimal | None = None
     current = 0
@@ -185,6 +194,106 @@ def _located_in(agency_region: str | None, region: str) -> bool:
     )
 
 
+def unit_rows(
+    units: Iterable[UnitInput],
+    bands: Sequence[Band],
+    unit_members: Mapping[str, int] | None = None,
+    ranked: bool = False,
+) -> list[ResultRow]:
+    """Banded unit rows: rank 0 in input order, or (``ranked``) ranked like ``rank`` does.
+
+    Built in one pass (a national run has ~20k units): bands are looked up once per distinct
+    score, and ranked rows are constructed already ranked instead of copied by ``rank``.
+    """
+    members = unit_members or {}
+    if ranked:
+        units = sorted(sorted(units, key=attrgetter("code")), key=attrgetter("score"), reverse=True)
+    cache: dict[Decimal, Band] = {}
+    rows: list[ResultRow] = []
+    previous: Decimal | None = None
+    current = 0
+    for position, unit in enumerate(units, start=1):
+        band = cache.get(unit.score)
+        if band is None:
+            band = cache[unit.score] = band_for(unit.score, bands)
+        if ranked and unit.score != previous:
+            current, previous = position, unit.score
+        rows.append(
+            ResultRow(
+                "unit",
+                unit.code,
+                unit.name,
+                unit.region_code,
+                unit.score,
+                band.zone,
+                band.grade,
+                band.label,
+                current,
+                members.get(unit.code, 1),
+                unit.agency_code,
+            )
+        )
+    return rows
+
+
+def roll_up_agencies(
+    agency_totals: Mapping[str, tuple[int, int]],
+    agencies: Mapping[str, AgencyInput],
+    region_names: Mapping[str, str],
+    bands: Sequence[Band],
+    places: int = 2,
+) -> dict[str, list[ResultRow]]:
+    """Ranked agency, regency and province rows from each agency's unit scores.
+
+    ``agency_totals`` maps an agency code to (sum of its unit scores in units of 10**-places,
+    number of units with a score): what a SQL ``SUM``/``COUNT`` over stored unit rows gives, so an
+    incremental run need not load every unit score. Same rules as ``roll_up``.
+    """
+    agency_rows: list[ResultRow] = []
+    by_regency: dict[str, list[int]] = defaultdict(list)
+    by_province: dict[str, list[int]] = defaultdict(list)
+    for code, (total, count) in agency_totals.items():
+        agency = agencies[code]
+        scaled = mean_scaled_total(total, count)
+        agency_rows.append(
+            _row(
+                "agency",
+                code,
+                agency.name,
+                agency.region_code,
+                Decimal(scaled).scaleb(-places),
+                bands,
+                count,
+            )
+        )
+        if agency.region_code is None:
+            continue
+        parts = agency.region_code.split(".")
+        by_province[parts[0]].append(scaled)
+        if len(parts) > 1:
+            by_regency[".".join(parts[:2])].append(scaled)
+
+    def regions(level: str, groups: dict[str, list[int]]) -> list[ResultRow]:
+        return [
+            _row(
+                level,
+                code,
+                region_names.get(code, code),
+                code,
+                Decimal(mean_scaled(scores)).scaleb(-places),
+                bands,
+                len(scores),
+            )
+            for code, scores in groups.items()
+        ]
+
+    return {
+        "agency": rank(agency_rows),
+        "regency": rank(regions("regency", by_regency)),
+        "province": rank(regions("province", by_province)),
+    }
+
+
 def roll_up(
     units: Iterable[UnitInput],
     agencies: Mapping[str, AgencyInput],
@@ -196,59 +305,19 @@ def roll_up(
     """Ranked result rows per level from unit scores (see the module docstring for the rules).
 
     ``region_names`` maps region codes (provinces ``35`` and regencies ``35.15``) to names; a
-    region missing from it is still rolled up, named by its code.
+    region missing from it is still rolled up, named by its code. Unit scores must be
+    non-negative with at most ``places`` decimals (what ``unit_score`` gives).
     """
-    unit_rows: list[ResultRow] = []
-    by_agency: dict[str, list[Decimal]] = defaultdict(list)
-    for unit in units:
-        members = (unit_members or {}).get(unit.code, 1)
-        unit_rows.append(
-            _row(
-                "unit",
-                unit.code,
-                unit.name,
-                unit.region_code,
-                unit.score,
-                bands,
-                members,
-                unit.agency_code,
-            )
-        )
-        by_agency[unit.agency_code].append(unit.score)
-
-    agency_rows: list[ResultRow] = []
-    by_regency: dict[str, list[Decimal]] = defaultdict(list)
-    by_province: dict[str, list[Decimal]] = defaultdict(list)
-    for code, scores in by_agency.items():
-        agency = agencies[code]
-        agency_score = fast_mean(scores, places)
-        assert agency_score is not None  # noqa: S101 - every listed unit has a score
-        agency_rows.append(
-            _row("agency", code, agency.name, agency.region_code, agency_score, bands, len(scores))
-        )
-        if agency.region_code is None:
-            continue
-        parts = agency.region_code.split(".")
-        by_province[parts[0]].append(agency_score)
-        if len(parts) > 1:
-            by_regency[".".join(parts[:2])].append(agency_score)
-
-    def regions(level: str, groups: dict[str, list[Decimal]]) -> list[ResultRow]:
-        rows = []
-        for code, scores in groups.items():
-            score = fast_mean(scores, places)
-            assert score is not None  # noqa: S101 - groups are never empty
-            rows.append(
-                _row(level, code, region_names.get(code, code), code, score, bands, len(scores))
-            )
-        return rows
-
-    return {
-        "unit": rank(unit_rows),
-        "agency": rank(agency_rows),
-        "regency": rank(regions("regency", by_regency)),
-        "province": rank(regions("province", by_province)),
-    }
+    rows = unit_rows(units, bands, unit_members, ranked=True)
+    totals: dict[str, tuple[int, int]] = {}
+    for r in rows:
+        scaled = r.score.scaleb(places)
+        whole = int(scaled)
+        if whole != scaled or whole < 0:
+            raise ValueError(f"unit score {r.score} is not a non-negative {places}-place score")
+        total, count = totals.get(r.agency_code, (0, 0))  # type: ignore[arg-type]
+        totals[r.agency_code] = (total + whole, count + 1)  # type: ignore[index]
+    return {"unit": rows, **roll_up_agencies(totals, agencies, region_names, bands, places)}
 
 
 def diff(

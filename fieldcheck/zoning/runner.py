@@ -5,12 +5,14 @@ Shape of a run (the CLI, the scheduler and the API queue all come here):
 1. take the ``zoning`` lease (or record the run as skipped / leave it queued); a lease found
    expired means its holder died: every other ``running`` run is marked failed;
 2. read everything from ONE snapshot (REPEATABLE READ on PostgreSQL, a deferred read transaction
-   on SQLite), units in chunks, so memory does not grow with the number of answers;
+   on SQLite); unit means come from one SQL aggregate (sums of integer hundredths, inspection ids
+   as JSON text), so memory does not grow with the number of inspections;
 3. score units: an inspection scored at intake by the same methodology file and legal catalogue
    keeps its stored score (the pure core is deterministic, so re-deriving it gives the same
    number); any other inspection is re-scored from its stored answers and posted standards with
    the same pure core (derive_facts -> check -> score);
-4. incremental mode recomputes only units with dirty markers and reuses the base run's unit rows;
+4. incremental mode recomputes only units with dirty markers and copies the base run's other
+   unit rows in SQL (ranked there with a window function), then re-aggregates upward;
 5. roll up with the pure core, diff against the official run, and write results, changes, outbox
    events, consumed dirty markers and ``state = succeeded`` in one transaction that also re-checks
    the lease. Nothing of a run that fails or dies is ever visible as a result.
@@ -30,14 +32,39 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Connection, Integer, cast, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Date,
+    Integer,
+    Text,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.clock import utcnow
 from fieldcheck.core.checks import check
 from fieldcheck.core.facts import derive_facts
 from fieldcheck.core.model import Finding, LegalCatalogue, Methodology, ScoreResult
-from fieldcheck.core.rollup import AgencyInput, UnitInput, diff, mean_scaled, roll_up
+from fieldcheck.core.rollup import (
+    LEVELS,
+    AgencyInput,
+    UnitInput,
+    diff,
+    mean_scaled,
+    mean_scaled_total,
+    roll_up,
+    roll_up_agencies,
+    unit_rows,
+)
 from fieldcheck.core.scoring import score
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
@@ -84,14 +111,30 @@ class _UnitRef:
 
 
 @dataclass
+class _UnitScore:
+    """A computed unit: its score in units of 10**-places and the ids of the inspections used."""
+
+    unit: _UnitRef
+    scaled: int
+    members: int
+    #: JSON text of the inspection ids (built by the database): a short string per unit rather
+    #: than a list of int objects, so memory hardly grows with inspections per unit.
+    ids_json: str
+
+
+@dataclass
 class _Computed:
-    units: list[UnitInput] = field(default_factory=list)
-    members: dict[str, int] = field(default_factory=dict)
-    inspection_ids: dict[str, list[int]] = field(default_factory=dict)
+    units: list[_UnitScore] = field(default_factory=list)
     inspections: int = 0
     rescored: int = 0
     units_recomputed: int = 0
     dirty_ids: list[int] = field(default_factory=list)
+    #: Units whose markers this run consumes (an incremental run copies every other unit).
+    dirty_units: set[int] = field(default_factory=set)
+
+
+#: Count keys of a run: {"units", "agencies", "regencies", "provinces"}.
+PLURALS = {"unit": "units", "agency": "agencies", "regency": "regencies", "province": "provinces"}
 
 
 def parse_answer(methodology: Methodology, code: str, value: str) -> Any:
@@ -223,45 +266,156 @@ def _compute(
     if base is not None and len(dirty_units) > MAX_DIRTY_FOR_INCREMENTAL:
         base = None
 
-    unit_query = (
-        select(Unit.id, Unit.code, Unit.name, Agency.code, Unit.region_code)
-        .join(Agency, Unit.agency_id == Agency.id)
-        .order_by(Unit.id)
-    )
-    if run.scope:
-        unit_query = unit_query.where(_scope_condition(Unit.region_code, run.scope))
-    units = [_UnitRef(*row) for row in conn.execute(unit_query)]
+    unit_filter = _scope_condition(Unit.region_code, run.scope) if run.scope else None
+    if base is not None:
+        # Incremental: only dirty units are computed here; _store copies the others.
+        unit_filter = Unit.id.in_(list(dirty_units))
+    out.dirty_units = dirty_units
     agencies = {
         code: AgencyInput(code, name, region)
         for code, name, region in conn.execute(select(Agency.code, Agency.name, Agency.region_code))
     }
     regions = {code: name for code, name in conn.execute(select(Region.code, Region.name))}
 
-    if base is not None:
-        todo = [u for u in units if u.id in dirty_units]
-        reused = {
-            code: (score_, members, ids)
-            for code, score_, members, ids in conn.execute(
-                select(
-                    ZoningResult.code,
-                    ZoningResult.score,
-                    ZoningResult.members,
-                    ZoningResult.inspection_ids,
-                ).where(ZoningResult.run_id == base.id, ZoningResult.level == "unit")
-            )
-        }
-        for unit in units:
-            if unit.id in dirty_units or unit.code not in reused:
-                continue
-            score_, members, ids = reused[unit.code]
-            _add_unit(out, unit, Decimal(score_), members, list(ids or []))
+    counting = select(func.count()).select_from(Unit)
+    if unit_filter is not None:
+        counting = counting.where(unit_filter)
+    total = conn.execute(counting).scalar_one()
+    heartbeat.beat(0, total, 0, force=True)
+    if from_answers:
+        slow = _units(conn, unit_filter)
     else:
-        todo = units
+        places = methodology.rounding_places
+        only = None if base is None else sorted(dirty_units)
+        slow = _aggregate(conn, run, unit_filter, places, out, heartbeat, total, only)
+    if slow:
+        _compute_from_rows(conn, run, methodology, catalogue, slow, from_answers, out)
+    out.units_recomputed = total
+    heartbeat.beat(total, total, out.inspections, force=True)
+    return out, agencies, regions, base
 
+
+def _units(conn: Connection, unit_filter: Any) -> list[_UnitRef]:
+    query = (
+        select(Unit.id, Unit.code, Unit.name, Agency.code, Unit.region_code)
+        .join(Agency, Unit.agency_id == Agency.id)
+        .order_by(Unit.id)
+    )
+    if unit_filter is not None:
+        query = query.where(unit_filter)
+    return [_UnitRef(*row) for row in conn.execute(query)]
+
+
+def _counted(run: ZoningRun, dialect: str) -> list[Any]:
     period_from, period_to = date(run.period, 1, 1), date(run.period, 12, 31)
+    # The same value through an expression no index covers (text || '' on SQLite, date + 0 on
+    # PostgreSQL): without statistics both planners range-scan the date index (every row of the
+    # period) instead of the unit_id index, once per unit on PostgreSQL (seconds for 200 units).
+    if dialect == "sqlite":
+        visit_date = Inspection.visit_date.op("||", return_type=Date)("")
+    else:
+        visit_date = Inspection.visit_date.op("+", return_type=Date)(0)
+    return [
+        # status || '': likewise, not the status index (every approved row, in random order).
+        Inspection.status.concat("").in_(COUNTED_STATUSES),
+        visit_date >= period_from,
+        visit_date <= period_to,
+    ]
+
+
+def _aggregate(
+    conn: Connection,
+    run: ZoningRun,
+    unit_filter: Any,
+    places: int,
+    out: _Computed,
+    heartbeat: _Heartbeat,
+    total_units: int,
+    only_units: list[int] | None,
+) -> list[_UnitRef]:
+    """Unit means from ONE SQL aggregate (sum and count of integer hundredths, and the
+    inspection ids as JSON text) joined to the units; returns the units that need
+    per-inspection work instead.
+
+    A unit needs it when one of its inspections was scored by another methodology file or
+    catalogue (it must be re-scored from its answers). The mean itself is the exact half-up
+    division in Python: SQL ROUND(AVG()) may go through floats or round half-even.
+    """
+    scale = 10**places
+    scored = Inspection.score.isnot(None)
+    fresh = (Inspection.methodology_hash == run.methodology_hash) & (
+        Inspection.catalogue_hash == run.catalogue_hash
+    )
+    if conn.dialect.name == "postgresql":
+        ids = func.string_agg(
+            cast(case((scored, Inspection.id)), Text),
+            aggregate_order_by(literal_column("','"), Inspection.id),
+        )
+    else:
+        ids = func.group_concat(case((scored, Inspection.id)), ",")
+    per_unit = (
+        select(
+            Inspection.unit_id.label("unit_id"),
+            func.sum(cast(func.round(Inspection.score * scale), Integer)).label("total"),
+            func.count(Inspection.score).label("scored"),
+            func.count().label("counted"),
+            func.sum(case((fresh, 0), else_=1)).label("stale"),
+            ids.label("ids"),
+        )
+        .where(*_counted(run, conn.dialect.name))
+        .group_by(Inspection.unit_id)
+    )
+    if only_units is not None:
+        # The ids themselves, not a subquery on units: PostgreSQL without statistics on
+        # inspections planned the subquery form as a probe of the id list per inspection row.
+        per_unit = per_unit.where(Inspection.unit_id.in_(only_units))
+    elif unit_filter is not None:
+        per_unit = per_unit.where(Inspection.unit_id.in_(select(Unit.id).where(unit_filter)))
+    agg = per_unit.subquery()
+    query = select(
+        Unit.id,
+        Unit.code,
+        Unit.name,
+        Agency.code,
+        Unit.region_code,
+        agg.c.total,
+        agg.c.scored,
+        agg.c.counted,
+        agg.c.stale,
+        agg.c.ids,
+    ).select_from(
+        agg.join(Unit, Unit.id == agg.c.unit_id).join(Agency, Agency.id == Unit.agency_id)
+    )
+    slow: list[_UnitRef] = []
+    done = 0
+    for batch in conn.execute(query).partitions(UNIT_CHUNK):
+        for unit_id, code, name, agency, region, total, count, counted, stale, id_list in batch:
+            unit = _UnitRef(unit_id, code, name, agency, region)
+            if stale:
+                slow.append(unit)
+                continue
+            out.inspections += counted
+            if count:
+                out.units.append(
+                    _UnitScore(unit, mean_scaled_total(int(total), count), count, f"[{id_list}]")
+                )
+        done += len(batch)
+        heartbeat.beat(done, total_units, out.inspections)
+    return slow
+
+
+def _compute_from_rows(
+    conn: Connection,
+    run: ZoningRun,
+    methodology: Methodology,
+    catalogue: LegalCatalogue,
+    todo: list[_UnitRef],
+    from_answers: bool,
+    out: _Computed,
+) -> None:
+    """Units scored inspection by inspection, re-scoring stale ones from their answers."""
     places = methodology.rounding_places
     scale = 10**places
-    heartbeat.beat(0, len(todo), 0, force=True)
     for start in range(0, len(todo), UNIT_CHUNK):
         chunk = todo[start : start + UNIT_CHUNK]
         by_id = {u.id: u for u in chunk}
@@ -279,18 +433,13 @@ def _compute(
             )
             .where(
                 Inspection.unit_id.in_(list(by_id)),
-                # status || '': without statistics SQLite would otherwise scan the status index
-                # (every approved row, once per chunk) instead of the unit_id index.
-                Inspection.status.concat("").in_(COUNTED_STATUSES),
-                Inspection.visit_date >= period_from,
-                Inspection.visit_date <= period_to,
+                *_counted(run, conn.dialect.name),
             )
             .order_by(Inspection.unit_id, Inspection.id)
         ).all()
         stale = [r[0] for r in rows if from_answers or not r[3]]
         rescored = _rescore(conn, stale, methodology, catalogue) if stale else {}
         per_unit: dict[int, tuple[list[int], list[int]]] = {}
-        out.inspections += len(rows)
         for inspection_id, unit_id, stored, _fresh in rows:
             if rescored and inspection_id in rescored:
                 exact = rescored[inspection_id]
@@ -300,22 +449,13 @@ def _compute(
                 ids.append(inspection_id)
                 values.append(stored)
         out.rescored += len(rescored)
+        out.inspections += len(rows)
         for unit in chunk:
-            out.units_recomputed += 1
             scored = per_unit.get(unit.id)
             if scored is None:
                 continue
             ids, values = scored
-            total = Decimal(mean_scaled(values)).scaleb(-places)
-            _add_unit(out, unit, total, len(values), ids)
-        heartbeat.beat(start + len(chunk), len(todo), out.inspections)
-    return out, agencies, regions, base
-
-
-def _add_unit(out: _Computed, unit: _UnitRef, total: Decimal, members: int, ids: list[int]) -> None:
-    out.units.append(UnitInput(unit.code, unit.name, unit.agency_code, total, unit.region_code))
-    out.members[unit.code] = members
-    out.inspection_ids[unit.code] = ids
+            out.units.append(_UnitScore(unit, mean_scaled(values), len(values), json.dumps(ids)))
 
 
 def _rescore(
@@ -483,15 +623,7 @@ def _run(run: ZoningRun, holder: str, progress: Progress | None, from_answers: b
             computed, agencies, regions, base = _compute(
                 conn, run, methodology, registry.catalogue, heartbeat, from_answers
             )
-        levels = roll_up(
-            computed.units,
-            agencies,
-            regions,
-            methodology.bands,
-            computed.members,
-            methodology.rounding_places,
-        )
-        _store(run, holder, computed, levels, base)
+        _store(run, holder, computed, agencies, regions, methodology, base)
     except Exception as exc:
         log.exception("zoning run %s failed", run_id)
         _mark_failed(run_id, f"{type(exc).__name__}: {exc}")
@@ -499,29 +631,286 @@ def _run(run: ZoningRun, holder: str, progress: Progress | None, from_answers: b
     return Outcome(run_id, "succeeded")
 
 
-def _bulk_insert(table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows in the session's transaction: COPY on PostgreSQL, executemany on SQLite.
+RESULT_COLUMNS = (
+    "run_id",
+    "level",
+    "code",
+    "name",
+    "region_code",
+    "agency_code",
+    "score",
+    "zone",
+    "grade",
+    "label",
+    "rank",
+    "members",
+    "inspection_ids",
+)
+CHANGE_COLUMNS = (
+    "run_id",
+    "level",
+    "code",
+    "name",
+    "region_code",
+    "old_score",
+    "new_score",
+    "old_zone",
+    "new_zone",
+    "is_zone_move",
+)
+
+
+def _bulk_insert(table: Any, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert many rows (tuples in ``columns`` order; JSON columns as JSON text) in the session's
+    transaction: COPY on PostgreSQL, the driver's executemany on SQLite.
 
     psycopg's executemany sends one INSERT per row (20k statements for a national run); COPY
-    streams them in one command. All rows have the same keys in the same order.
+    streams them in one command. On SQLite, SQLAlchemy's per-row parameter processing cost more
+    than the insert itself, so rows go to the driver as plain tuples.
     """
     if not rows:
         return
     conn = db.session.connection()
-    if conn.dialect.name != "postgresql":
-        conn.execute(insert(table), rows)
-        return
-    columns = list(rows[0])
-    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"  # our own identifiers
     cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(
-                [json.dumps(v) if isinstance(v, list | dict) else v for v in row.values()]
+    names = ", ".join(columns)  # our own identifiers
+    if conn.dialect.name == "postgresql":
+        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns)
+    cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)  # noqa: S608
+
+
+def _sql_value(value: Any) -> Any:
+    # sqlite3 cannot bind Decimal; the NUMERIC column stores the text as a number.
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _insert_results(run_id: int, rows: list[Any], ids_json: dict[str, str]) -> None:
+    _bulk_insert(
+        ZoningResult.__table__,
+        RESULT_COLUMNS,
+        [
+            (
+                run_id,
+                r.level,
+                r.code,
+                r.name,
+                r.region_code,
+                r.agency_code,
+                _sql_value(r.score),
+                r.zone,
+                r.grade,
+                r.label,
+                r.rank,
+                r.members,
+                ids_json.get(r.code) if r.level == "unit" else None,
             )
+            for r in rows
+        ],
+    )
 
 
-def _store(run: ZoningRun, holder: str, computed: _Computed, levels: dict, base: Any) -> None:
+def _copy_clean_units(run_id: int, base_id: int, dirty_units: set[int]) -> None:
+    """Copy the base run's unit rows of clean units into this run, ranking every unit in SQL.
+
+    The run's own (dirty) unit rows are already inserted with rank 0: the window ranks them
+    together with the copied rows, and the copied rows get their final rank as they are
+    inserted; then only the rank-0 rows are updated. Name, agency and region come from the
+    current unit rows (as in a full run); score, band, members and inspection ids from the base.
+    """
+    r = ZoningResult.__table__
+    u, a = Unit.__table__, Agency.__table__
+    ranked = (
+        select(
+            r.c.run_id.label("src"),
+            u.c.code,
+            u.c.name,
+            u.c.region_code,
+            a.c.code.label("agency_code"),
+            r.c.score,
+            r.c.zone,
+            r.c.grade,
+            r.c.label,
+            func.rank().over(order_by=r.c.score.desc()).label("position"),
+            r.c.members,
+            r.c.inspection_ids,
+        )
+        .select_from(r.join(u, u.c.code == r.c.code).join(a, a.c.id == u.c.agency_id))
+        .where(
+            r.c.level == "unit",
+            (r.c.run_id == run_id) | ((r.c.run_id == base_id) & u.c.id.notin_(list(dirty_units))),
+        )
+        .subquery()
+    )
+    db.session.execute(
+        insert(r).from_select(
+            list(RESULT_COLUMNS),
+            select(
+                literal(run_id),
+                literal("unit"),
+                ranked.c.code,
+                ranked.c.name,
+                ranked.c.region_code,
+                ranked.c.agency_code,
+                ranked.c.score,
+                ranked.c.zone,
+                ranked.c.grade,
+                ranked.c.label,
+                ranked.c.position,
+                ranked.c.members,
+                ranked.c.inspection_ids,
+            ).where(ranked.c.src == base_id),
+        )
+    )
+    positions = (
+        select(r.c.id, func.rank().over(order_by=r.c.score.desc()).label("position"))
+        .where(r.c.run_id == run_id, r.c.level == "unit")
+        .subquery()
+    )
+    db.session.execute(
+        update(r).where(r.c.id == positions.c.id, r.c.rank == 0).values(rank=positions.c.position)
+    )
+
+
+def _agency_totals(run_id: int, places: int) -> dict[str, tuple[int, int]]:
+    """Per agency: sum of its stored unit scores in units of 10**-places, and their number."""
+    r = ZoningResult.__table__
+    return {
+        code: (int(total), count)
+        for code, total, count in db.session.execute(
+            select(
+                r.c.agency_code,
+                func.sum(cast(func.round(r.c.score * 10**places), Integer)),
+                func.count(),
+            )
+            .where(r.c.run_id == run_id, r.c.level == "unit")
+            .group_by(r.c.agency_code)
+        )
+    }
+
+
+def _store_changes(run_id: int, compared_id: int) -> tuple[int, list[Any]]:
+    """Write the unit and agency changes against the compared run; returns (how many, the zone
+    moves). SQL finds the keys that differ (on score or zone, or present on one side only); the
+    pure core describes them, a chunk of keys at a time, so memory stays O(chunk) however many
+    units changed (only the zone moves, the outbox payload, are kept).
+    """
+    r = ZoningResult.__table__
+    kept = ["unit", "agency"]
+    # One scan of both runs' rows grouped by key, no join: a key differs when it is on one side
+    # only or its two rows disagree on score or zone. (Anti-joins were planned as nested loops
+    # over the wrong index on PostgreSQL before the new run's rows had statistics.)
+    keys = (
+        select(r.c.level, r.c.code)
+        .where(r.c.run_id.in_((run_id, compared_id)), r.c.level.in_(kept))
+        .group_by(r.c.level, r.c.code)
+        .having(
+            (func.count() == 1)
+            | (func.min(r.c.score) != func.max(r.c.score))
+            | (func.min(r.c.zone) != func.max(r.c.zone))
+        )
+        .subquery()
+    )
+    # "unit" < "agency" is the core's level order; codes ascending within a level.
+    ordered = select(keys.c.level, keys.c.code).order_by(keys.c.level.desc(), keys.c.code)
+    count, moves = 0, []
+    for batch in db.session.execute(ordered).partitions(UNIT_CHUNK):
+        by_level: dict[str, list[str]] = defaultdict(list)
+        for level, code in batch:
+            by_level[level].append(code)
+        old, new = [], []
+        for level, codes in by_level.items():
+            for src, code, name, region_code, score_, zone in db.session.execute(
+                select(r.c.run_id, r.c.code, r.c.name, r.c.region_code, r.c.score, r.c.zone)
+                .where(
+                    r.c.run_id.in_((run_id, compared_id)),
+                    r.c.level == level,
+                    r.c.code.in_(codes),
+                )
+                .order_by(r.c.code)
+            ):
+                row = {
+                    "level": level,
+                    "code": code,
+                    "name": name,
+                    "region_code": region_code,
+                    "score": score_,
+                    "zone": zone,
+                }
+                (new if src == run_id else old).append(row)
+        changes = diff(old, new, kept)
+        _bulk_insert(
+            ZoningChange.__table__,
+            CHANGE_COLUMNS,
+            [
+                (
+                    run_id,
+                    c.level,
+                    c.code,
+                    c.name,
+                    c.region_code,
+                    _sql_value(c.old_score),
+                    _sql_value(c.new_score),
+                    c.old_zone,
+                    c.new_zone,
+                    c.zone_changed,
+                )
+                for c in changes
+            ],
+        )
+        count += len(changes)
+        moves.extend(c for c in changes if c.zone_changed)
+    return count, moves
+
+
+def _write_results(
+    run_id: int,
+    computed: _Computed,
+    agencies: dict[str, AgencyInput],
+    regions: dict[str, str],
+    methodology: Methodology,
+    base: Any,
+) -> None:
+    """Insert the run's result rows at every level (full: all computed here; incremental: the
+    recomputed units, the clean ones copied from the base run in SQL, then the levels above)."""
+    places = methodology.rounding_places
+    units = [
+        UnitInput(
+            c.unit.code,
+            c.unit.name,
+            c.unit.agency_code,
+            Decimal(c.scaled).scaleb(-places),
+            c.unit.region_code,
+        )
+        for c in computed.units
+    ]
+    members = {c.unit.code: c.members for c in computed.units}
+    ids_json = {c.unit.code: c.ids_json for c in computed.units}
+    if base is None:
+        levels = roll_up(units, agencies, regions, methodology.bands, members, places)
+        _insert_results(run_id, [r for rows in levels.values() for r in rows], ids_json)
+    else:
+        # Incremental: write the recomputed units, copy the rest in SQL, re-aggregate upward
+        # from the stored unit scores. Nothing here is proportional to inspections.
+        _insert_results(run_id, unit_rows(units, methodology.bands, members), ids_json)
+        _copy_clean_units(run_id, base.id, computed.dirty_units)
+        upper = roll_up_agencies(
+            _agency_totals(run_id, places), agencies, regions, methodology.bands, places
+        )
+        _insert_results(run_id, [r for rows in upper.values() for r in rows], {})
+
+
+def _store(
+    run: ZoningRun,
+    holder: str,
+    computed: _Computed,
+    agencies: dict[str, AgencyInput],
+    regions: dict[str, str],
+    methodology: Methodology,
+    base: Any,
+) -> None:
     """Write the run's rows and flip it to succeeded in one transaction (re-checking the lease)."""
     config = current_app.config
     now = utcnow()
@@ -536,99 +925,37 @@ def _store(run: ZoningRun, holder: str, computed: _Computed, levels: dict, base:
     if still_ours.rowcount != 1:
         raise lease.LeaseLost("the lease expired and was taken over before the results were saved")
 
-    rows = []
-    for level, items in levels.items():
-        for r in items:
-            rows.append(
-                {
-                    "run_id": run.id,
-                    "level": level,
-                    "code": r.code,
-                    "name": r.name,
-                    "region_code": r.region_code,
-                    "agency_code": r.agency_code,
-                    "score": r.score,
-                    "zone": r.zone,
-                    "grade": r.grade,
-                    "label": r.label,
-                    "rank": r.rank,
-                    "members": r.members,
-                    "inspection_ids": computed.inspection_ids.get(r.code)
-                    if level == "unit"
-                    else None,
-                }
-            )
-    _bulk_insert(ZoningResult.__table__, rows)
+    _write_results(run.id, computed, agencies, regions, methodology, base)
+    # The run's unit data is no longer needed: free it before the diff, so the peak memory of a
+    # run is the result write above (O(units)), whatever the number of changes.
+    computed.units.clear()
 
     compared = official_run(run.methodology_id, run.period, run.scope)
-    changes = []
-    if compared is not None:
-        # Plain columns, not ORM objects: 20k+ rows of a national run (memory and time).
-        old = [
-            {
-                "level": level,
-                "code": code,
-                "name": name,
-                "region_code": region_code,
-                "score": score_,
-                "zone": zone,
-            }
-            for level, code, name, region_code, score_, zone in db.session.execute(
-                select(
-                    ZoningResult.level,
-                    ZoningResult.code,
-                    ZoningResult.name,
-                    ZoningResult.region_code,
-                    ZoningResult.score,
-                    ZoningResult.zone,
-                ).where(
-                    ZoningResult.run_id == compared.id,
-                    ZoningResult.level.in_(("unit", "agency")),
-                )
-            )
-        ]
-        new = [r for level in ("unit", "agency") for r in levels[level]]
-        changes = diff(old, new, ["unit", "agency"])
-        if changes:
-            _bulk_insert(
-                ZoningChange.__table__,
-                [
-                    {
-                        "run_id": run.id,
-                        "level": c.level,
-                        "code": c.code,
-                        "name": c.name,
-                        "region_code": c.region_code,
-                        "old_score": c.old_score,
-                        "new_score": c.new_score,
-                        "old_zone": c.old_zone,
-                        "new_zone": c.new_zone,
-                        "is_zone_move": c.zone_changed,
-                    }
-                    for c in changes
-                ],
-            )
+    changed, moves = (0, []) if compared is None else _store_changes(run.id, compared.id)
 
     for start in range(0, len(computed.dirty_ids), 1000):
         ids = computed.dirty_ids[start : start + 1000]
         db.session.execute(delete(DirtyUnit).where(DirtyUnit.id.in_(ids)))
 
+    r = ZoningResult.__table__
+    zones: dict[str, dict[str, int]] = {
+        level: dict.fromkeys(("merah", "kuning", "hijau"), 0) for level in LEVELS
+    }
+    for level, zone, count in db.session.execute(
+        select(r.c.level, r.c.zone, func.count())
+        .where(r.c.run_id == run.id)
+        .group_by(r.c.level, r.c.zone)
+    ):
+        zones[level][zone] = count
     counts = {
         "inspections": computed.inspections,
         "inspections_rescored": computed.rescored,
         "units_recomputed": computed.units_recomputed,
         "dirty_markers_consumed": len(computed.dirty_ids),
-        "changes": len(changes),
-        "zone_moves": sum(1 for c in changes if c.zone_changed),
-        **{
-            f"{level}s" if level != "agency" else "agencies": len(levels[level]) for level in levels
-        },
+        "changes": changed,
+        "zone_moves": len(moves),
+        **{PLURALS[level]: sum(zones[level].values()) for level in LEVELS},
     }
-    zones: dict[str, dict[str, int]] = {}
-    for level, items in levels.items():
-        zones[level] = {
-            z: sum(1 for r in items if r.zone == z) for z in ("merah", "kuning", "hijau")
-        }
     counts["zones"] = zones
 
     run = db.session.get(ZoningRun, run.id)
@@ -656,7 +983,6 @@ def _store(run: ZoningRun, holder: str, computed: _Computed, levels: dict, base:
                 created_at=run.finished_at,
             )
         )
-        moves = [c for c in changes if c.zone_changed]
         if moves:
             db.session.add(
                 OutboxEvent(

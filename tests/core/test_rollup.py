@@ -15,8 +15,11 @@ from fieldcheck.core.rollup import (
     diff,
     fast_mean,
     mean_scaled,
+    mean_scaled_total,
     rank,
     roll_up,
+    roll_up_agencies,
+    unit_rows,
     unit_score,
 )
 from tests.core.helpers import METHODOLOGY
@@ -143,3 +146,41 @@ def test_fast_mean_equals_the_exact_mean(scores) -> None:
 @given(st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=12))
 def test_mean_scaled_equals_the_exact_mean_in_hundredths(values) -> None:
     assert mean_scaled(values) == mean([D(v).scaleb(-2) for v in values]).scaleb(2)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=12))
+def test_mean_scaled_total_equals_mean_scaled(values) -> None:
+    assert mean_scaled_total(sum(values), len(values)) == mean_scaled(values)
+
+
+unit_inputs = st.lists(
+    st.builds(
+        UnitInput,
+        code=st.sampled_from([f"U{i}" for i in range(30)]),
+        name=st.just("u"),
+        agency_code=st.sampled_from(sorted(AGENCIES)),
+        score=st.decimals(min_value=0, max_value=100, places=2, allow_nan=False),
+        region_code=st.just("35.15"),
+    ),
+    max_size=25,
+    unique_by=lambda u: u.code,
+)
+
+
+@given(unit_inputs)
+def test_ranked_unit_rows_equal_rank_of_unit_rows(units) -> None:
+    bands = METHODOLOGY.bands
+    assert unit_rows(units, bands, ranked=True) == rank(unit_rows(units, bands))
+    assert all(r.rank == 0 for r in unit_rows(units, bands))
+
+
+@given(unit_inputs)
+def test_roll_up_agencies_from_sql_style_totals_equals_roll_up(units) -> None:
+    # What an incremental run does: SUM/COUNT of stored unit scores per agency, then the core.
+    totals: dict[str, tuple[int, int]] = {}
+    for u in units:
+        total, count = totals.get(u.agency_code, (0, 0))
+        totals[u.agency_code] = (total + int(u.score.scaleb(2)), count + 1)
+    full = roll_up(units, AGENCIES, {}, METHODOLOGY.bands)
+    upper = roll_up_agencies(totals, AGENCIES, {}, METHODOLOGY.bands)
+    assert {level: full[level] for level in upper} == upper
