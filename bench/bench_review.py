@@ -53,7 +53,8 @@ def _setup(url: str, n: int):
         db.session.commit()
         admin_id = admin.id
     client = app.test_client()
-    body = Factory.all_yes_submission("35.15-DUKCAPIL")
+    # With its photo evidence uploaded, as a phone would: a missing photo blocks approval.
+    body = factory.with_evidence(Factory.all_yes_submission("35.15-DUKCAPIL"), token)
     response = client.post(
         "/api/v1/inspections",
         data=json.dumps(body),

@@ -44,6 +44,7 @@ from fieldcheck.evidence.models import (
 from fieldcheck.evidence.storage import get_storage, upload_tmp_dir
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Inspection
+from fieldcheck.units.models import Unit
 
 log = logging.getLogger(__name__)
 
@@ -458,21 +459,62 @@ def _visit(inspection: Inspection) -> integrity.Visit:
 LONGEST_TRIP_KM = 5_300
 
 
+#: Neighbouring visits compared per intake: this many just before and just after the visit. A
+#: surveyor makes a handful of visits a day; the cap keeps a flood of same-time checklists from
+#: making intake quadratic, and consecutive visits are the ones impossible travel is about.
+NEIGHBOURS_EACH_SIDE = 25
+
+
 def _neighbours(inspection: Inspection, limits: integrity.Thresholds) -> list[integrity.Visit]:
     window = timedelta(hours=LONGEST_TRIP_KM / limits.max_speed_kmh)
-    rows = (
-        db.session.execute(
-            select(Inspection).where(
-                Inspection.surveyor_id == inspection.surveyor_id,
-                Inspection.id != inspection.id,
-                Inspection.started_at <= inspection.finished_at + window,
-                Inspection.finished_at >= inspection.started_at - window,
-            )
+    # Plain columns, not Inspection objects: this runs on every intake and must not load the
+    # stored payloads and breakdowns of the surveyor's other visits.
+    base = (
+        select(
+            Inspection.id,
+            Unit.code,
+            Unit.lat,
+            Unit.lon,
+            Inspection.started_at,
+            Inspection.finished_at,
+            Inspection.received_at,
+            Inspection.lat,
+            Inspection.lon,
+            Inspection.accuracy_m,
         )
-        .unique()
-        .scalars()
+        .join(Unit, Unit.id == Inspection.unit_id)
+        .where(
+            Inspection.surveyor_id == inspection.surveyor_id,
+            Inspection.id != inspection.id,
+            Inspection.started_at <= inspection.finished_at + window,
+            Inspection.finished_at >= inspection.started_at - window,
+        )
     )
-    return [_visit(row) for row in rows]
+    before = base.where(Inspection.started_at <= inspection.started_at).order_by(
+        Inspection.started_at.desc(), Inspection.id.desc()
+    )
+    after = base.where(Inspection.started_at > inspection.started_at).order_by(
+        Inspection.started_at, Inspection.id
+    )
+    rows = [
+        *db.session.execute(before.limit(NEIGHBOURS_EACH_SIDE)).all(),
+        *db.session.execute(after.limit(NEIGHBOURS_EACH_SIDE)).all(),
+    ]
+    return [
+        integrity.Visit(
+            inspection_id=r[0],
+            unit_code=r[1],
+            unit_lat=r[2],
+            unit_lon=r[3],
+            started_at=r[4],
+            finished_at=r[5],
+            received_at=r[6],
+            lat=r[7],
+            lon=r[8],
+            accuracy_m=r[9],
+        )
+        for r in rows
+    ]
 
 
 def refresh_flags(inspection: Inspection) -> list[dict[str, Any]]:
