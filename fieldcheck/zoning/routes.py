@@ -18,7 +18,7 @@ from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.inspections.models import Inspection
-from fieldcheck.units.models import Unit
+from fieldcheck.units.routes import get_visible_unit
 from fieldcheck.zoning.models import ZoningChange, ZoningResult, ZoningRun
 from fieldcheck.zoning.runner import score_inspection, withdrawn_findings
 from fieldcheck.zoning.services import (
@@ -215,10 +215,7 @@ def get_unit_result(code: str):
     mean over those inspections.
     """
     args = load_args(UnitResultArgsSchema())
-    user = current_user()
-    unit = db.session.execute(select(Unit).where(Unit.code == code)).unique().scalar_one_or_none()
-    if unit is None or not in_scope(user, unit.region_code):
-        raise ApiError("not_found", "No such unit.")
+    unit = get_visible_unit(code)
     run = resolve_run(args)
     row = None
     if run is not None:
