@@ -57,3 +57,23 @@ def test_example_config_file_is_valid(tmp_path):
     example = Path(__file__).resolve().parents[2] / "config.example.toml"
     config = load_config(environ={"FIELDCHECK_CONFIG": str(example)}, instance_path=str(tmp_path))
     assert config["DATABASE_URL"].startswith("sqlite:///")
+
+
+def test_every_setting_is_documented_in_the_example_file():
+    import tomllib
+    from pathlib import Path
+
+    from fieldcheck.config import SETTINGS, _flatten_toml
+
+    example = Path(__file__).resolve().parents[2] / "config.example.toml"
+    documented = set(_flatten_toml(tomllib.loads(example.read_text(encoding="utf-8"))))
+    assert set(SETTINGS) <= documented, sorted(set(SETTINGS) - documented)
+
+
+def test_every_error_code_is_documented():
+    from pathlib import Path
+
+    from fieldcheck.errors import CATALOGUE
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    assert [code for code in CATALOGUE if f"`{code}`" not in docs] == []
