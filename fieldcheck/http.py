@@ -124,14 +124,17 @@ def load_args(schema: Schema) -> Any:
     return load(schema, data)
 
 
-def paginate(query: Select, page: int, per_page: int) -> tuple[list[Any], int]:
-    """One page of ``query``'s scalar results and the total count."""
+def paginate(
+    query: Select, page: int, per_page: int, scalars: bool = True
+) -> tuple[list[Any], int]:
+    """One page of ``query``'s results (scalars, or rows when ``scalars`` is false) and the
+    total count."""
     per_page = min(per_page, current_app.config["PER_PAGE_MAX"])
     total = db.session.execute(
         select(func.count()).select_from(query.order_by(None).subquery())
     ).scalar_one()
     rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
-    items = rows.unique().scalars().all()
+    items = rows.unique().scalars().all() if scalars else rows.all()
     return list(items), total
 
 

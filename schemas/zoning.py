@@ -119,6 +119,8 @@ class ZoningRunSchema(Schema):
     is_published = fields.Boolean(attribute="is_official")
     published_at = DisplayDateTime(allow_none=True)
     base_run_id = fields.Integer(allow_none=True)
+    #: The complete run whose unchanged unit rows this run shares (see docs/decisions.md).
+    anchor_run_id = fields.Integer(allow_none=True)
     compared_run_id = fields.Integer(allow_none=True)
 
 

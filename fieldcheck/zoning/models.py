@@ -73,6 +73,10 @@ class ZoningRun(db.Model):
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: The succeeded run whose clean unit results an incremental run reused.
     base_run_id: Mapped[int | None] = mapped_column(ForeignKey("zoning_runs.id"))
+    #: Set when the run stores only the unit rows that differ from a complete run (its anchor)
+    #: and shares the anchor's other unit rows; NULL when the run stores every unit row itself.
+    #: See fieldcheck.zoning.results.
+    anchor_run_id: Mapped[int | None] = mapped_column(ForeignKey("zoning_runs.id"))
     #: The published run the changes are measured against.
     compared_run_id: Mapped[int | None] = mapped_column(ForeignKey("zoning_runs.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -99,13 +103,18 @@ class ZoningRun(db.Model):
 class ZoningResult(db.Model):
     """One row of a run's result: a unit, agency, regency or province with score, zone and rank.
 
-    Written once, in the transaction that marks the run succeeded; never updated afterwards.
+    Written once, in the transaction that marks the run succeeded; never updated afterwards. A run
+    with an ``anchor_run_id`` stores only the unit rows that differ from its anchor (and a
+    tombstone, ``is_removed``, for an anchor unit it no longer has); its unit ranks are computed
+    when read. Read unit rows through ``fieldcheck.zoning.results``, never straight from here.
     """
 
     __tablename__ = "zoning_results"
     __table_args__ = (
         UniqueConstraint("run_id", "level", "code"),
         CheckConstraint(f"level IN {LEVELS!r}", name="level"),
+        # A tombstone hides an anchor run's unit row in a run that shares the anchor's rows.
+        CheckConstraint("NOT is_removed OR level = 'unit'", name="removed_unit"),
         Index("ix_zoning_results_run_id_level_rank", "run_id", "level", "rank"),
     )
 
@@ -126,6 +135,7 @@ class ZoningResult(db.Model):
     members: Mapped[int] = mapped_column(Integer)
     #: Unit rows: ids of the inspections used, so a unit result can be explained and re-derived.
     inspection_ids: Mapped[list | None] = mapped_column(JSONType, nullable=True)
+    is_removed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class ZoningChange(db.Model):

@@ -19,7 +19,8 @@ from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.units.routes import get_visible_unit
-from fieldcheck.zoning.models import ZoningChange, ZoningResult, ZoningRun
+from fieldcheck.zoning.models import ZoningChange, ZoningRun
+from fieldcheck.zoning.results import level_rows, unit_row
 from fieldcheck.zoning.runner import score_inspection, withdrawn_findings
 from fieldcheck.zoning.services import (
     apply_weights,
@@ -172,21 +173,19 @@ def list_results():
         body = page_body([], args["page"], args["per_page"], 0)
         body.update(_run_header(None))
         return body
-    query = select(ZoningResult).where(
-        ZoningResult.run_id == run.id, ZoningResult.level == args["level"]
-    )
-    condition = scope_filter(current_user(), ZoningResult.region_code)
+    # Resolved through zoning.results: a run may share unit rows with its anchor run.
+    rows = level_rows(run, args["level"]).subquery()
+    query = select(rows)
+    condition = scope_filter(current_user(), rows.c.region_code)
     if condition is not None:
         query = query.where(condition)
     if "region" in args:
         region = args["region"]
-        query = query.where(
-            (ZoningResult.region_code == region) | ZoningResult.region_code.like(region + ".%")
-        )
+        query = query.where((rows.c.region_code == region) | rows.c.region_code.like(region + ".%"))
     if "zone" in args:
-        query = query.where(ZoningResult.zone == args["zone"])
-    query = query.order_by(ZoningResult.rank, ZoningResult.code)
-    items, total = paginate(query, args["page"], args["per_page"])
+        query = query.where(rows.c.zone == args["zone"])
+    query = query.order_by(rows.c.rank, rows.c.code)
+    items, total = paginate(query, args["page"], args["per_page"], scalars=False)
     dumped = ResultSchema(many=True).dump(items)
     if args["level"] == "unit":
         # Issue 4: a supervisor's override is shown beside the computed zone (one query per page).
@@ -217,15 +216,7 @@ def get_unit_result(code: str):
     args = load_args(UnitResultArgsSchema())
     unit = get_visible_unit(code)
     run = resolve_run(args)
-    row = None
-    if run is not None:
-        row = db.session.execute(
-            select(ZoningResult).where(
-                ZoningResult.run_id == run.id,
-                ZoningResult.level == "unit",
-                ZoningResult.code == unit.code,
-            )
-        ).scalar_one_or_none()
+    row = None if run is None else unit_row(db.session, run, unit.code)
     if row is None:
         raise ApiError(
             "not_found",

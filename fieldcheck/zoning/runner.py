@@ -4,24 +4,31 @@ Shape of a run (the CLI, the scheduler and the API queue all come here):
 
 1. take the ``zoning`` lease (or record the run as skipped / leave it queued); a lease found
    expired means its holder died: every other ``running`` run is marked failed;
-2. read everything from ONE snapshot (REPEATABLE READ on PostgreSQL, a deferred read transaction
-   on SQLite); unit means come from one SQL aggregate (sums of integer hundredths, inspection ids
-   as JSON text), so memory does not grow with the number of inspections;
-3. score units: an inspection scored at intake by the same methodology file and legal catalogue
-   keeps its stored score (the pure core is deterministic, so re-deriving it gives the same
-   number); any other inspection is re-scored from its stored answers and posted standards with
-   the same pure core (derive_facts -> check -> score);
-4. incremental mode recomputes only units with dirty markers and copies the base run's other
-   unit rows in SQL (ranked there with a window function), then re-aggregates upward;
-5. roll up with the pure core, diff against the official run, and write results, changes, outbox
-   events, consumed dirty markers and ``state = succeeded`` in one transaction that also re-checks
-   the lease. Nothing of a run that fails or dies is ever visible as a result.
+2. on ONE connection, read everything from one snapshot (REPEATABLE READ on PostgreSQL, a
+   deferred read transaction on SQLite) into a temporary *work table*, one row per unit to
+   compute: the sum and count of its inspection scores in integer hundredths and its inspection
+   ids, by one SQL aggregate, so memory does not grow with the number of inspections;
+3. an inspection scored at intake by the same methodology file and legal catalogue keeps its
+   stored score (the pure core is deterministic, so re-deriving it gives the same number); a unit
+   with any other inspection is re-scored from stored answers and posted standards with the same
+   pure core (derive_facts -> check -> score) and its work row updated;
+4. in one write transaction on the same connection (re-checking the lease): unit rows go from
+   the work table to the results in SQL (half-up mean, band and rank as SQL expressions generated
+   from the methodology); agencies, regencies and provinces are rolled up by the pure core from
+   per-agency sums; changes against the official run, counts, outbox events, consumed dirty
+   markers and ``state = succeeded`` are written in the same commit. Nothing of a run that fails
+   or dies is ever visible as a result.
+
+Incremental runs compute only units with dirty markers. Storage is shared: a run of the same
+methodology, catalogue and period as a *complete* run (its anchor) stores only the unit rows that
+differ from the anchor (fieldcheck.zoning.results); a run whose differences would exceed
+``MAX_SHARED_FRACTION`` of the units stores everything and becomes the next anchor.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator
@@ -33,38 +40,38 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Date,
     Integer,
+    Numeric,
+    String,
     Text,
+    and_,
+    bindparam,
     case,
     cast,
+    column,
     delete,
+    exists,
     func,
     insert,
     literal,
     literal_column,
+    or_,
     select,
+    table,
+    union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.clock import utcnow
 from fieldcheck.core.checks import check
 from fieldcheck.core.facts import derive_facts
 from fieldcheck.core.model import Finding, LegalCatalogue, Methodology, ScoreResult
-from fieldcheck.core.rollup import (
-    LEVELS,
-    AgencyInput,
-    UnitInput,
-    diff,
-    mean_scaled,
-    mean_scaled_total,
-    roll_up,
-    roll_up_agencies,
-    unit_rows,
-)
+from fieldcheck.core.rollup import LEVELS, AgencyInput, diff, roll_up_agencies
 from fieldcheck.core.scoring import score
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
@@ -78,17 +85,39 @@ from fieldcheck.zoning.models import (
     ZoningResult,
     ZoningRun,
 )
-from fieldcheck.zoning.services import COUNTED_STATUSES, apply_weights, official_run
+from fieldcheck.zoning.results import unit_rows
+from fieldcheck.zoning.services import COUNTED_STATUSES, apply_weights
 
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "zoning"
-#: Units per read: bounds memory (answers of ~5 inspections x 60 answers per unit) and IN lists.
+#: Units per read on the per-inspection path: bounds memory (answers of ~5 inspections x 60
+#: answers per unit) and IN lists.
 UNIT_CHUNK = 500
 #: Above this many dirty units an incremental run is not worth it: it runs full.
 MAX_DIRTY_FOR_INCREMENTAL = 5000
+#: A run shares its anchor's unit rows while it differs in at most this fraction of them (or
+#: this many rows, whichever is more); beyond it stores every row and becomes the next anchor.
+#: Bounds what a reader resolves and what each nightly run copies from the one before.
+MAX_SHARED_FRACTION = 0.2
+MIN_SHARED_ROWS = 1000
 
 Progress = Callable[[int, int, int], None]
+
+#: The work table: one row per unit the run computes, on the run's own connection.
+WORK = table(
+    "zoning_work",
+    column("unit_id", Integer),
+    column("code", String),
+    column("name", String),
+    column("region_code", String),
+    column("agency_code", String),
+    column("total", BigInteger),
+    column("scored", Integer),
+    column("counted", Integer),
+    column("stale", Integer),
+    column("ids", Text),
+)
 
 
 @dataclass
@@ -102,35 +131,20 @@ class Outcome:
 
 
 @dataclass
-class _UnitRef:
-    id: int
-    code: str
-    name: str
-    agency_code: str
-    region_code: str
+class _Plan:
+    """What the read phase decided and found."""
 
-
-@dataclass
-class _UnitScore:
-    """A computed unit: its score in units of 10**-places and the ids of the inspections used."""
-
-    unit: _UnitRef
-    scaled: int
-    members: int
-    #: JSON text of the inspection ids (built by the database): a short string per unit rather
-    #: than a list of int objects, so memory hardly grows with inspections per unit.
-    ids_json: str
-
-
-@dataclass
-class _Computed:
-    units: list[_UnitScore] = field(default_factory=list)
+    mode: str = "full"
+    #: The run an incremental run builds on (the latest national run), or None.
+    base: Any = None
+    #: The complete run whose unit rows this run may share, or None.
+    anchor: Any = None
     inspections: int = 0
     rescored: int = 0
     units_recomputed: int = 0
     dirty_ids: list[int] = field(default_factory=list)
-    #: Units whose markers this run consumes (an incremental run copies every other unit).
-    dirty_units: set[int] = field(default_factory=set)
+    agencies: dict[str, AgencyInput] = field(default_factory=dict)
+    regions: dict[str, str] = field(default_factory=dict)
 
 
 #: Count keys of a run: {"units", "agencies", "regencies", "provinces"}.
@@ -175,19 +189,6 @@ def score_inspection(
     return score(facts, findings, methodology), findings
 
 
-@contextmanager
-def snapshot() -> Iterator[Connection]:
-    """A read-only connection on one consistent snapshot for the whole run."""
-    with db.engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            # A deferred BEGIN: WAL gives a stable snapshot without taking the write lock.
-            conn.execution_options(fieldcheck_read_snapshot=True)
-        else:
-            conn.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():
-            yield conn
-
-
 def _scope_condition(column: Any, scope: str) -> Any:
     return (column == scope) | column.like(scope + ".%")
 
@@ -219,93 +220,6 @@ class _Heartbeat:
             )
 
 
-def _base_run(conn: Connection, run: ZoningRun) -> Any:
-    """The run an incremental run may build on, or None (then it runs full).
-
-    Dirty markers are consumed only by national, non-dry runs, so the markers present now are
-    exactly the changes since the latest such run. That run is a usable base only when it used the
-    same methodology file, legal catalogue and period.
-    """
-    if run.requested_mode == "full" or run.is_dry_run or run.scope or run.weights:
-        return None
-    runs = ZoningRun.__table__
-    base = conn.execute(
-        select(runs)
-        .where(runs.c.state == "succeeded", runs.c.is_dry_run.is_(False), runs.c.scope == "")
-        .order_by(runs.c.id.desc())
-        .limit(1)
-    ).first()
-    if base is None:
-        return None
-    if (base.methodology_hash, base.catalogue_hash, base.period) != (
-        run.methodology_hash,
-        run.catalogue_hash,
-        run.period,
-    ):
-        return None
-    return base
-
-
-def _compute(
-    conn: Connection,
-    run: ZoningRun,
-    methodology: Methodology,
-    catalogue: LegalCatalogue,
-    heartbeat: _Heartbeat,
-    from_answers: bool,
-) -> tuple[_Computed, dict[str, AgencyInput], dict[str, str], Any]:
-    """Read the snapshot and compute unit scores for the run (full or incremental)."""
-    out = _Computed()
-    consumes = not run.is_dry_run and not run.scope
-    dirty_units: set[int] = set()
-    if consumes:
-        for marker_id, unit_id in conn.execute(select(DirtyUnit.id, DirtyUnit.unit_id)):
-            out.dirty_ids.append(marker_id)
-            dirty_units.add(unit_id)
-    base = _base_run(conn, run)
-    if base is not None and len(dirty_units) > MAX_DIRTY_FOR_INCREMENTAL:
-        base = None
-
-    unit_filter = _scope_condition(Unit.region_code, run.scope) if run.scope else None
-    if base is not None:
-        # Incremental: only dirty units are computed here; _store copies the others.
-        unit_filter = Unit.id.in_(list(dirty_units))
-    out.dirty_units = dirty_units
-    agencies = {
-        code: AgencyInput(code, name, region)
-        for code, name, region in conn.execute(select(Agency.code, Agency.name, Agency.region_code))
-    }
-    regions = {code: name for code, name in conn.execute(select(Region.code, Region.name))}
-
-    counting = select(func.count()).select_from(Unit)
-    if unit_filter is not None:
-        counting = counting.where(unit_filter)
-    total = conn.execute(counting).scalar_one()
-    heartbeat.beat(0, total, 0, force=True)
-    if from_answers:
-        slow = _units(conn, unit_filter)
-    else:
-        places = methodology.rounding_places
-        only = None if base is None else sorted(dirty_units)
-        slow = _aggregate(conn, run, unit_filter, places, out, heartbeat, total, only)
-    if slow:
-        _compute_from_rows(conn, run, methodology, catalogue, slow, from_answers, out)
-    out.units_recomputed = total
-    heartbeat.beat(total, total, out.inspections, force=True)
-    return out, agencies, regions, base
-
-
-def _units(conn: Connection, unit_filter: Any) -> list[_UnitRef]:
-    query = (
-        select(Unit.id, Unit.code, Unit.name, Agency.code, Unit.region_code)
-        .join(Agency, Unit.agency_id == Agency.id)
-        .order_by(Unit.id)
-    )
-    if unit_filter is not None:
-        query = query.where(unit_filter)
-    return [_UnitRef(*row) for row in conn.execute(query)]
-
-
 def _counted(run: ZoningRun, dialect: str) -> list[Any]:
     period_from, period_to = date(run.period, 1, 1), date(run.period, 12, 31)
     # The same value through an expression no index covers (text || '' on SQLite, date + 0 on
@@ -323,61 +237,203 @@ def _counted(run: ZoningRun, dialect: str) -> list[Any]:
     ]
 
 
-def _aggregate(
+@contextmanager
+def _read_snapshot(conn: Connection) -> Iterator[Connection]:
+    """A transaction on one consistent snapshot of the database (for the read phase)."""
+    if conn.dialect.name == "sqlite":
+        # A deferred BEGIN: WAL gives a stable snapshot without taking the write lock (writes to
+        # the temporary work table do not take it either).
+        conn.execution_options(fieldcheck_read_snapshot=True)
+    else:
+        conn.execution_options(isolation_level="REPEATABLE READ")
+    with conn.begin():
+        yield conn
+
+
+@contextmanager
+def _write_transaction(conn: Connection) -> Iterator[Connection]:
+    """A write transaction on the same connection (it still sees the work table)."""
+    if conn.dialect.name == "sqlite":
+        conn.execution_options(fieldcheck_read_snapshot=False)
+    else:
+        conn.execution_options(isolation_level="READ COMMITTED")
+    with conn.begin():
+        yield conn
+
+
+def _work_name(conn: Connection) -> str:
+    # Qualified, so neither statement can touch a permanent table of the same name.
+    return ("temp." if conn.dialect.name == "sqlite" else "pg_temp.") + WORK.name
+
+
+def _create_work_table(conn: Connection) -> None:
+    # A run that died on this pooled connection may have left its work table behind.
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_work_name(conn)}")
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {WORK.name} (unit_id INTEGER PRIMARY KEY, "
+        "code VARCHAR(64) NOT NULL UNIQUE, name VARCHAR(200) NOT NULL, region_code VARCHAR(13), "
+        "agency_code VARCHAR(64) NOT NULL, total BIGINT NOT NULL, scored INTEGER NOT NULL, "
+        "counted INTEGER NOT NULL, stale INTEGER NOT NULL, ids TEXT)"
+    )
+
+
+def _previous_run(conn: Connection, run: ZoningRun) -> Any:
+    """The latest national run, when this run may build on it (incremental) or share its anchor.
+
+    Dirty markers are consumed only by national, non-dry runs, so the markers present now are
+    exactly the changes since the latest such run. It is usable only when it used the same
+    methodology file, legal catalogue and period; what-if and regional runs store everything.
+    """
+    if run.is_dry_run or run.scope or run.weights:
+        return None
+    runs = ZoningRun.__table__
+    previous = conn.execute(
+        select(runs)
+        .where(runs.c.state == "succeeded", runs.c.is_dry_run.is_(False), runs.c.scope == "")
+        .order_by(runs.c.id.desc())
+        .limit(1)
+    ).first()
+    if previous is None or (
+        previous.methodology_hash,
+        previous.catalogue_hash,
+        previous.period,
+    ) != (run.methodology_hash, run.catalogue_hash, run.period):
+        return None
+    return previous
+
+
+def _plan(conn: Connection, run: ZoningRun) -> tuple[_Plan, list[int]]:
+    """Full or incremental, which anchor; returns the plan and the dirty unit ids."""
+    plan = _Plan()
+    dirty_units: set[int] = set()
+    if not run.is_dry_run and not run.scope:
+        for marker_id, unit_id in conn.execute(select(DirtyUnit.id, DirtyUnit.unit_id)):
+            plan.dirty_ids.append(marker_id)
+            dirty_units.add(unit_id)
+    previous = _previous_run(conn, run)
+    if previous is None:
+        return plan, []
+    runs = ZoningRun.__table__
+    anchor_id = previous.anchor_run_id or previous.id
+    plan.anchor = (
+        previous
+        if anchor_id == previous.id
+        else conn.execute(select(runs).where(runs.c.id == anchor_id)).first()
+    )
+    shared_by_previous = (previous.counts or {}).get("unit_rows_stored", 0)
+    if previous.anchor_run_id is None:
+        shared_by_previous = 0
+    if (
+        run.requested_mode != "full"
+        and len(dirty_units) <= MAX_DIRTY_FOR_INCREMENTAL
+        and shared_by_previous + len(dirty_units) <= _shared_limit(plan.anchor)
+    ):
+        plan.mode, plan.base = "incremental", previous
+        return plan, sorted(dirty_units)
+    return plan, []
+
+
+def _shared_limit(anchor: Any) -> int:
+    """How many own unit rows a run sharing ``anchor``'s rows may store."""
+    units = (anchor.counts or {}).get("units", 0)
+    return max(MIN_SHARED_ROWS, int(MAX_SHARED_FRACTION * units))
+
+
+def _compute(
     conn: Connection,
     run: ZoningRun,
-    unit_filter: Any,
-    places: int,
-    out: _Computed,
+    methodology: Methodology,
+    catalogue: LegalCatalogue,
     heartbeat: _Heartbeat,
-    total_units: int,
-    only_units: list[int] | None,
-) -> list[_UnitRef]:
-    """Unit means from ONE SQL aggregate (sum and count of integer hundredths, and the
-    inspection ids as JSON text) joined to the units; returns the units that need
-    per-inspection work instead.
+    from_answers: bool,
+) -> _Plan:
+    """Read the snapshot into the work table (one row per unit to compute)."""
+    plan, dirty_units = _plan(conn, run)
+    plan.agencies = {
+        code: AgencyInput(code, name, region)
+        for code, name, region in conn.execute(select(Agency.code, Agency.name, Agency.region_code))
+    }
+    plan.regions = {code: name for code, name in conn.execute(select(Region.code, Region.name))}
 
-    A unit needs it when one of its inspections was scored by another methodology file or
-    catalogue (it must be re-scored from its answers). The mean itself is the exact half-up
-    division in Python: SQL ROUND(AVG()) may go through floats or round half-even.
-    """
-    scale = 10**places
-    scored = Inspection.score.isnot(None)
-    fresh = (Inspection.methodology_hash == run.methodology_hash) & (
-        Inspection.catalogue_hash == run.catalogue_hash
+    if plan.mode == "incremental":
+        # The ids themselves, not a subquery: PostgreSQL without statistics on inspections
+        # planned the subquery form as a probe of the id list per inspection row.
+        unit_filter = Unit.id.in_(dirty_units)
+        inspection_filter = Inspection.unit_id.in_(dirty_units)
+    elif run.scope:
+        unit_filter = _scope_condition(Unit.region_code, run.scope)
+        inspection_filter = Inspection.unit_id.in_(select(Unit.id).where(unit_filter))
+    else:
+        unit_filter = inspection_filter = None
+    counting = select(func.count()).select_from(Unit)
+    if unit_filter is not None:
+        counting = counting.where(unit_filter)
+    total = conn.execute(counting).scalar_one()
+    heartbeat.beat(0, total, 0, force=True)
+
+    _create_work_table(conn)
+    _fill_work(conn, run, methodology.rounding_places, unit_filter, inspection_filter)
+    slow_query = select(WORK.c.unit_id).where(WORK.c.counted > 0).order_by(WORK.c.unit_id)
+    if not from_answers:
+        slow_query = slow_query.where(WORK.c.stale > 0)
+    slow = list(conn.execute(slow_query).scalars())
+    if slow:
+        _compute_per_inspection(conn, run, methodology, catalogue, slow, from_answers, plan)
+    plan.inspections = int(
+        conn.execute(select(func.coalesce(func.sum(WORK.c.counted), 0))).scalar_one()
     )
+    plan.units_recomputed = total
+    # No forced write: the store writes the final progress in its own commit.
+    heartbeat.beat(total, total, plan.inspections)
+    return plan
+
+
+def _fill_work(
+    conn: Connection, run: ZoningRun, places: int, unit_filter: Any, inspection_filter: Any
+) -> None:
+    """One row per unit in the run's reach: sum and count of its scores in units of
+    10**-places, its counted inspections, how many were scored by another methodology file or
+    catalogue (``stale``), and the ids of the scored ones (comma-separated, ascending)."""
+    scale = 10**places
+    source: Any = Inspection.__table__
+    if conn.dialect.name == "sqlite":
+        # SQLite 3.40 has no ORDER BY inside group_concat; it concatenates in the order rows
+        # arrive, so they come from a subquery ordered by unit and id (a walk of the unit_id
+        # index, no sort). Ascending ids keep a unit's row identical across runs, which is what
+        # lets a run share it with its anchor.
+        inner = select(Inspection.__table__).where(*_counted(run, conn.dialect.name))
+        if inspection_filter is not None:
+            inner = inner.where(inspection_filter)
+        source = inner.order_by(Inspection.unit_id, Inspection.id).subquery("ordered")
+    i = source.c
+    scored = i.score.isnot(None)
+    fresh = (i.methodology_hash == run.methodology_hash) & (i.catalogue_hash == run.catalogue_hash)
     if conn.dialect.name == "postgresql":
         ids = func.string_agg(
-            cast(case((scored, Inspection.id)), Text),
-            aggregate_order_by(literal_column("','"), Inspection.id),
+            cast(case((scored, i.id)), Text), aggregate_order_by(literal_column("','"), i.id)
         )
     else:
-        ids = func.group_concat(case((scored, Inspection.id)), ",")
-    per_unit = (
-        select(
-            Inspection.unit_id.label("unit_id"),
-            func.sum(cast(func.round(Inspection.score * scale), Integer)).label("total"),
-            func.count(Inspection.score).label("scored"),
-            func.count().label("counted"),
-            func.sum(case((fresh, 0), else_=1)).label("stale"),
-            ids.label("ids"),
-        )
-        .where(*_counted(run, conn.dialect.name))
-        .group_by(Inspection.unit_id)
-    )
-    if only_units is not None:
-        # The ids themselves, not a subquery on units: PostgreSQL without statistics on
-        # inspections planned the subquery form as a probe of the id list per inspection row.
-        per_unit = per_unit.where(Inspection.unit_id.in_(only_units))
-    elif unit_filter is not None:
-        per_unit = per_unit.where(Inspection.unit_id.in_(select(Unit.id).where(unit_filter)))
+        ids = func.group_concat(case((scored, i.id)), ",")
+    per_unit = select(
+        i.unit_id.label("unit_id"),
+        func.sum(cast(func.round(i.score * scale), Integer)).label("total"),
+        func.count(i.score).label("scored"),
+        func.count().label("counted"),
+        func.sum(case((fresh, 0), else_=1)).label("stale"),
+        ids.label("ids"),
+    ).group_by(i.unit_id)
+    if conn.dialect.name == "postgresql":
+        per_unit = per_unit.where(*_counted(run, conn.dialect.name))
+        if inspection_filter is not None:
+            per_unit = per_unit.where(inspection_filter)
     agg = per_unit.subquery()
+    # Driven by the aggregate (units with inspections), as the one SQL aggregate of the design.
     query = select(
         Unit.id,
         Unit.code,
         Unit.name,
-        Agency.code,
         Unit.region_code,
+        Agency.code,
         agg.c.total,
         agg.c.scored,
         agg.c.counted,
@@ -386,39 +442,50 @@ def _aggregate(
     ).select_from(
         agg.join(Unit, Unit.id == agg.c.unit_id).join(Agency, Agency.id == Unit.agency_id)
     )
-    slow: list[_UnitRef] = []
-    done = 0
-    for batch in conn.execute(query).partitions(UNIT_CHUNK):
-        for unit_id, code, name, agency, region, total, count, counted, stale, id_list in batch:
-            unit = _UnitRef(unit_id, code, name, agency, region)
-            if stale:
-                slow.append(unit)
-                continue
-            out.inspections += counted
-            if count:
-                out.units.append(
-                    _UnitScore(unit, mean_scaled_total(int(total), count), count, f"[{id_list}]")
+    if unit_filter is not None:
+        query = query.where(unit_filter)
+    names = [c.name for c in WORK.columns]
+    conn.execute(insert(WORK).from_select(names, query))
+    # Units in reach without a counted inspection: a row each, so a shared run knows to hide
+    # the anchor's row for them (they are few: an incremental run's dirty units).
+    if unit_filter is not None:
+        zero = literal(0)
+        conn.execute(
+            insert(WORK).from_select(
+                names,
+                select(
+                    Unit.id,
+                    Unit.code,
+                    Unit.name,
+                    Unit.region_code,
+                    Agency.code,
+                    zero,
+                    zero,
+                    zero,
+                    zero,
+                    literal(None),
                 )
-        done += len(batch)
-        heartbeat.beat(done, total_units, out.inspections)
-    return slow
+                .join(Agency, Agency.id == Unit.agency_id)
+                .where(unit_filter, ~exists().where(WORK.c.unit_id == Unit.id)),
+            )
+        )
 
 
-def _compute_from_rows(
+def _compute_per_inspection(
     conn: Connection,
     run: ZoningRun,
     methodology: Methodology,
     catalogue: LegalCatalogue,
-    todo: list[_UnitRef],
+    todo: list[int],
     from_answers: bool,
-    out: _Computed,
+    plan: _Plan,
 ) -> None:
-    """Units scored inspection by inspection, re-scoring stale ones from their answers."""
+    """Units scored inspection by inspection, re-scoring stale ones from their answers; their
+    work rows get the new sums, counts and ids."""
     places = methodology.rounding_places
     scale = 10**places
     for start in range(0, len(todo), UNIT_CHUNK):
         chunk = todo[start : start + UNIT_CHUNK]
-        by_id = {u.id: u for u in chunk}
         rows = conn.execute(
             select(
                 Inspection.id,
@@ -431,31 +498,40 @@ def _compute_from_rows(
                     & (Inspection.catalogue_hash == run.catalogue_hash)
                 ).label("is_fresh"),
             )
-            .where(
-                Inspection.unit_id.in_(list(by_id)),
-                *_counted(run, conn.dialect.name),
-            )
+            .where(Inspection.unit_id.in_(chunk), *_counted(run, conn.dialect.name))
             .order_by(Inspection.unit_id, Inspection.id)
         ).all()
         stale = [r[0] for r in rows if from_answers or not r[3]]
         rescored = _rescore(conn, stale, methodology, catalogue) if stale else {}
-        per_unit: dict[int, tuple[list[int], list[int]]] = {}
+        per_unit: dict[int, tuple[list[int], list[int]]] = {u: ([], []) for u in chunk}
         for inspection_id, unit_id, stored, _fresh in rows:
             if rescored and inspection_id in rescored:
                 exact = rescored[inspection_id]
                 stored = None if exact is None else int(exact.scaleb(places))
             if stored is not None:
-                ids, values = per_unit.setdefault(unit_id, ([], []))
+                ids, values = per_unit[unit_id]
                 ids.append(inspection_id)
                 values.append(stored)
-        out.rescored += len(rescored)
-        out.inspections += len(rows)
-        for unit in chunk:
-            scored = per_unit.get(unit.id)
-            if scored is None:
-                continue
-            ids, values = scored
-            out.units.append(_UnitScore(unit, mean_scaled(values), len(values), json.dumps(ids)))
+        plan.rescored += len(rescored)
+        conn.execute(
+            update(WORK)
+            .where(WORK.c.unit_id == bindparam("w_unit"))
+            .values(
+                total=bindparam("w_total"),
+                scored=bindparam("w_scored"),
+                stale=0,
+                ids=bindparam("w_ids"),
+            ),
+            [
+                {
+                    "w_unit": unit_id,
+                    "w_total": sum(values),
+                    "w_scored": len(values),
+                    "w_ids": ",".join(map(str, ids)) or None,
+                }
+                for unit_id, (ids, values) in per_unit.items()
+            ],
+        )
 
 
 def _rescore(
@@ -619,11 +695,19 @@ def _run(run: ZoningRun, holder: str, progress: Progress | None, from_answers: b
         db.session.refresh(run)
         db.session.expunge(run)
         db.session.commit()
-        with snapshot() as conn:
-            computed, agencies, regions, base = _compute(
-                conn, run, methodology, registry.catalogue, heartbeat, from_answers
-            )
-        _store(run, holder, computed, agencies, regions, methodology, base)
+        # One connection for both phases: the work table is private to it.
+        with db.engine.connect() as conn:
+            try:
+                with _read_snapshot(conn):
+                    plan = _compute(
+                        conn, run, methodology, registry.catalogue, heartbeat, from_answers
+                    )
+                with _write_transaction(conn):
+                    _store(conn, run, holder, plan, methodology)
+            except BaseException:
+                # Do not return a connection holding a half-filled work table to the pool.
+                conn.invalidate()
+                raise
     except Exception as exc:
         log.exception("zoning run %s failed", run_id)
         _mark_failed(run_id, f"{type(exc).__name__}: {exc}")
@@ -660,26 +744,26 @@ CHANGE_COLUMNS = (
 )
 
 
-def _bulk_insert(table: Any, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert many rows (tuples in ``columns`` order; JSON columns as JSON text) in the session's
+def _bulk_insert(
+    conn: Connection, table_: Any, columns: tuple[str, ...], rows: list[tuple]
+) -> None:
+    """Insert many rows (tuples in ``columns`` order; JSON columns as JSON text) in ``conn``'s
     transaction: COPY on PostgreSQL, the driver's executemany on SQLite.
 
-    psycopg's executemany sends one INSERT per row (20k statements for a national run); COPY
-    streams them in one command. On SQLite, SQLAlchemy's per-row parameter processing cost more
-    than the insert itself, so rows go to the driver as plain tuples.
+    psycopg's executemany sends one INSERT per row; COPY streams them in one command. On SQLite,
+    SQLAlchemy's per-row parameter processing cost more than the insert itself.
     """
     if not rows:
         return
-    conn = db.session.connection()
     cursor = conn.connection.driver_connection.cursor()
     names = ", ".join(columns)  # our own identifiers
     if conn.dialect.name == "postgresql":
-        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {table_.name} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         return
     marks = ", ".join("?" for _ in columns)
-    cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)  # noqa: S608
+    cursor.executemany(f"INSERT INTO {table_.name} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
 def _sql_value(value: Any) -> Any:
@@ -687,111 +771,222 @@ def _sql_value(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value
 
 
-def _insert_results(run_id: int, rows: list[Any], ids_json: dict[str, str]) -> None:
-    _bulk_insert(
-        ZoningResult.__table__,
-        RESULT_COLUMNS,
-        [
-            (
-                run_id,
-                r.level,
-                r.code,
-                r.name,
-                r.region_code,
-                r.agency_code,
-                _sql_value(r.score),
-                r.zone,
-                r.grade,
-                r.label,
-                r.rank,
-                r.members,
-                ids_json.get(r.code) if r.level == "unit" else None,
+class _UnitSQL:
+    """A unit row's values as SQL over the work table, generated from the methodology.
+
+    The same rules as the pure core (rollup.unit_rows / banding): the mean of integer hundredths
+    rounded half up is ``(2 * total + n) // (2 * n)``; a band covers ``min <= score <= max``;
+    ranks are competition ranks by score. tests/zoning check both give the same rows.
+    """
+
+    def __init__(self, conn: Connection, methodology: Methodology) -> None:
+        places = methodology.rounding_places
+        scale = 10**places
+        w = WORK.c
+        self.rows = (
+            select(
+                w.code,
+                w.name,
+                w.region_code,
+                w.agency_code,
+                w.scored,
+                w.ids,
+                ((2 * w.total + w.scored) // (2 * w.scored)).label("scaled"),
             )
-            for r in rows
-        ],
-    )
+            .where(w.scored > 0)
+            .subquery("computed")
+        )
+        c = self.rows.c
+        if conn.dialect.name == "postgresql":
+            self.score = cast(cast(c.scaled, Numeric) / scale, Numeric(5, places))
+            self.ids = cast(literal("[").concat(c.ids).concat("]"), JSONB)
+        else:
+            # A REAL, as the NUMERIC column stores any score written as text.
+            self.score = cast(c.scaled, Numeric).op("*")(literal_column("1.0")) / scale
+            self.ids = literal("[").concat(c.ids).concat("]")
+        # Scores are whole multiples of 10**-places: min rounds up, max down.
+        bounds = [
+            (math.ceil(band.min * scale), math.floor(band.max * scale), band)
+            for band in methodology.bands
+        ]
+        self.zone, self.grade, self.label = (
+            case(
+                *[(and_(c.scaled >= lo, c.scaled <= hi), getattr(b, attr)) for lo, hi, b in bounds]
+            )
+            for attr in ("zone", "grade", "label")
+        )
+
+    def values(self, run_id: int, rank: Any) -> list[Any]:
+        """The columns of RESULT_COLUMNS for a computed unit."""
+        c = self.rows.c
+        return [
+            literal(run_id),
+            literal("unit"),
+            c.code,
+            c.name,
+            c.region_code,
+            c.agency_code,
+            self.score,
+            self.zone,
+            self.grade,
+            self.label,
+            rank,
+            c.scored,
+            self.ids,
+        ]
 
 
-def _copy_clean_units(run_id: int, base_id: int, dirty_units: set[int]) -> None:
-    """Copy the base run's unit rows of clean units into this run, ranking every unit in SQL.
+def _insert_units(conn: Connection, run_id: int, plan: _Plan, sql: _UnitSQL) -> tuple[Any, int]:
+    """Write the run's unit rows; returns (the anchor it shares rows with or None, rows written).
 
-    The run's own (dirty) unit rows are already inserted with rank 0: the window ranks them
-    together with the copied rows, and the copied rows get their final rank as they are
-    inserted; then only the rank-0 rows are updated. Name, agency and region come from the
-    current unit rows (as in a full run); score, band, members and inspection ids from the base.
+    Shares the anchor's rows when the run differs from it in few enough units; otherwise writes
+    every unit row, ranked (a full run), or the run is a new anchor.
     """
     r = ZoningResult.__table__
-    u, a = Unit.__table__, Agency.__table__
-    ranked = (
-        select(
-            r.c.run_id.label("src"),
-            u.c.code,
-            u.c.name,
-            u.c.region_code,
-            a.c.code.label("agency_code"),
-            r.c.score,
-            r.c.zone,
-            r.c.grade,
-            r.c.label,
-            func.rank().over(order_by=r.c.score.desc()).label("position"),
-            r.c.members,
-            r.c.inspection_ids,
+    c = sql.rows.c
+    anchor = plan.anchor
+    full = plan.mode == "full"
+    if anchor is not None:
+        a = r.alias("anchor")
+        w = WORK.alias("w")
+        on_anchor = and_(a.c.run_id == anchor.id, a.c.level == "unit", a.c.code == c.code)
+        differing = (
+            select(*sql.values(run_id, literal(0)))
+            .select_from(sql.rows.outerjoin(a, on_anchor))
+            .where(
+                or_(
+                    a.c.id.is_(None),
+                    a.c.score != sql.score,
+                    a.c.name != c.name,
+                    a.c.region_code.is_distinct_from(c.region_code),
+                    a.c.agency_code.is_distinct_from(c.agency_code),
+                    a.c.members != c.scored,
+                    a.c.inspection_ids != sql.ids,
+                )
+            )
         )
-        .select_from(r.join(u, u.c.code == r.c.code).join(a, a.c.id == u.c.agency_id))
-        .where(
-            r.c.level == "unit",
-            (r.c.run_id == run_id) | ((r.c.run_id == base_id) & u.c.id.notin_(list(dirty_units))),
-        )
-        .subquery()
-    )
-    db.session.execute(
-        insert(r).from_select(
-            list(RESULT_COLUMNS),
-            select(
-                literal(run_id),
-                literal("unit"),
-                ranked.c.code,
-                ranked.c.name,
-                ranked.c.region_code,
-                ranked.c.agency_code,
-                ranked.c.score,
-                ranked.c.zone,
-                ranked.c.grade,
-                ranked.c.label,
-                ranked.c.position,
-                ranked.c.members,
-                ranked.c.inspection_ids,
-            ).where(ranked.c.src == base_id),
-        )
-    )
-    positions = (
-        select(r.c.id, func.rank().over(order_by=r.c.score.desc()).label("position"))
-        .where(r.c.run_id == run_id, r.c.level == "unit")
-        .subquery()
-    )
-    db.session.execute(
-        update(r).where(r.c.id == positions.c.id, r.c.rank == 0).values(rank=positions.c.position)
-    )
+        # Anchor units the run no longer has: any of them in a full run, among its computed
+        # units in an incremental one (driven from the work table: 1% of the units).
+        tombstone = [
+            literal(run_id),
+            literal("unit"),
+            a.c.code,
+            a.c.name,
+            a.c.region_code,
+            a.c.agency_code,
+            literal(0),
+            literal(""),
+            literal(""),
+            literal(""),
+            literal(0),
+            literal(0),
+            literal(None),
+            literal(True),
+        ]
+        if full:
+            tombstones = select(*tombstone).where(
+                a.c.run_id == anchor.id,
+                a.c.level == "unit",
+                ~exists().where(w.c.code == a.c.code, w.c.scored > 0),
+            )
+        else:
+            tombstones = (
+                select(*tombstone)
+                .select_from(
+                    w.join(
+                        a, and_(a.c.run_id == anchor.id, a.c.level == "unit", a.c.code == w.c.code)
+                    )
+                )
+                .where(w.c.scored == 0)
+            )
+        # An incremental run keeps what its base stored for the units it did not recompute.
+        kept = None
+        if not full and plan.base.anchor_run_id is not None:
+            kept = select(
+                literal(run_id), *[r.c[name] for name in RESULT_COLUMNS[1:]], r.c.is_removed
+            ).where(
+                r.c.run_id == plan.base.id,
+                r.c.level == "unit",
+                ~exists().where(w.c.code == r.c.code),
+            )
+        if full:
+            # Counted first: a run that would differ in too many units is stored whole instead.
+            size = sum(
+                conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+                for q in (differing, tombstones)
+            )
+            if size > _shared_limit(anchor):
+                anchor = None
+        if anchor is not None:
+            for query in (differing.add_columns(literal(False)), tombstones, kept):
+                if query is not None:
+                    conn.execute(insert(r).from_select([*RESULT_COLUMNS, "is_removed"], query))
+    if anchor is None:
+        if not full:
+            raise RuntimeError("an incremental run needs an anchor")  # _plan guarantees one
+        rank = func.rank().over(order_by=c.scaled.desc())
+        conn.execute(insert(r).from_select(list(RESULT_COLUMNS), select(*sql.values(run_id, rank))))
+    # Counted, not summed from rowcounts: psycopg reports -1 for INSERT ... SELECT here.
+    written = conn.execute(
+        select(func.count()).where(r.c.run_id == run_id, r.c.level == "unit")
+    ).scalar_one()
+    return anchor, written
 
 
-def _agency_totals(run_id: int, places: int) -> dict[str, tuple[int, int]]:
-    """Per agency: sum of its stored unit scores in units of 10**-places, and their number."""
+def _agency_inputs(
+    conn: Connection, run_id: int, anchor: Any, plan: _Plan, sql: _UnitSQL, places: int
+) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
+    """Per agency, what the roll-up needs: (sum of unit scores in units of 10**-places, units)
+    for agencies summed here, and (mean in those units, units) for agencies kept from the anchor.
+
+    A full run sums its work table. A run sharing an anchor's rows sums only the agencies its own
+    rows touch (before or after the change); every other agency has exactly the anchor's units,
+    so it keeps the anchor's agency mean (stored exactly: a mean is rounded to ``places``).
+    """
+    if plan.mode == "full":
+        c = sql.rows.c
+        query = select(c.agency_code, func.sum(c.scaled), func.count()).group_by(c.agency_code)
+        return {code: (int(total), count) for code, total, count in conn.execute(query)}, {}
     r = ZoningResult.__table__
-    return {
+    own, a = r.alias("own"), r.alias("a")
+    mine = and_(own.c.run_id == run_id, own.c.level == "unit")
+    touched = set(
+        conn.execute(
+            union_all(
+                select(own.c.agency_code).where(mine),
+                select(a.c.agency_code)
+                .select_from(a.join(own, and_(mine, own.c.code == a.c.code)))
+                .where(a.c.run_id == anchor.id, a.c.level == "unit"),
+            )
+        ).scalars()
+    )
+    units = unit_rows(run_id, anchor.id, ranked=False).subquery()
+    totals = {
         code: (int(total), count)
-        for code, total, count in db.session.execute(
+        for code, total, count in conn.execute(
             select(
-                r.c.agency_code,
-                func.sum(cast(func.round(r.c.score * 10**places), Integer)),
+                units.c.agency_code,
+                func.sum(cast(func.round(units.c.score * 10**places), Integer)),
                 func.count(),
             )
-            .where(r.c.run_id == run_id, r.c.level == "unit")
-            .group_by(r.c.agency_code)
+            .where(units.c.agency_code.in_(touched))
+            .group_by(units.c.agency_code)
         )
     }
+    kept = {
+        code: (int(score_.scaleb(places)), members)
+        for code, score_, members in conn.execute(
+            select(r.c.code, r.c.score, r.c.members).where(
+                r.c.run_id == anchor.id, r.c.level == "agency", r.c.code.notin_(touched)
+            )
+        )
+    }
+    return totals, kept
 
 
-def _store_changes(run_id: int, compared_id: int) -> tuple[int, list[Any]]:
+def _store_changes(
+    conn: Connection, run_id: int, anchor_id: int | None, compared: Any
+) -> tuple[int, list[Any]]:
     """Write the unit and agency changes against the compared run; returns (how many, the zone
     moves). SQL finds the keys that differ (on score or zone, or present on one side only); the
     pure core describes them, a chunk of keys at a time, so memory stays O(chunk) however many
@@ -799,49 +994,70 @@ def _store_changes(run_id: int, compared_id: int) -> tuple[int, list[Any]]:
     """
     r = ZoningResult.__table__
     kept = ["unit", "agency"]
+    sides = ((run_id, anchor_id), (compared.id, compared.anchor_run_id))
+    codes = None
+    if (anchor_id or run_id) == (compared.anchor_run_id or compared.id):
+        # Both runs read the same complete run for every unit neither stores itself: only the
+        # units one of them stores can differ.
+        overlays = [rid for rid, aid in sides if aid is not None]
+        codes = select(r.c.code).where(r.c.run_id.in_(overlays), r.c.level == "unit")
+
+    def units(rid: int, aid: int | None, only: Any) -> Any:
+        return unit_rows(rid, aid, ranked=False, codes=only).subquery()
+
+    parts = []
+    for rid, aid in sides:
+        u = units(rid, aid, codes)
+        parts.append(select(literal("unit").label("level"), u.c.code, u.c.score, u.c.zone))
+    parts.append(
+        select(r.c.level, r.c.code, r.c.score, r.c.zone).where(
+            r.c.run_id.in_((run_id, compared.id)), r.c.level == "agency"
+        )
+    )
+    both = union_all(*parts).subquery()
     # One scan of both runs' rows grouped by key, no join: a key differs when it is on one side
     # only or its two rows disagree on score or zone. (Anti-joins were planned as nested loops
     # over the wrong index on PostgreSQL before the new run's rows had statistics.)
     keys = (
-        select(r.c.level, r.c.code)
-        .where(r.c.run_id.in_((run_id, compared_id)), r.c.level.in_(kept))
-        .group_by(r.c.level, r.c.code)
+        select(both.c.level, both.c.code)
+        .group_by(both.c.level, both.c.code)
         .having(
             (func.count() == 1)
-            | (func.min(r.c.score) != func.max(r.c.score))
-            | (func.min(r.c.zone) != func.max(r.c.zone))
+            | (func.min(both.c.score) != func.max(both.c.score))
+            | (func.min(both.c.zone) != func.max(both.c.zone))
         )
         .subquery()
     )
     # "unit" < "agency" is the core's level order; codes ascending within a level.
     ordered = select(keys.c.level, keys.c.code).order_by(keys.c.level.desc(), keys.c.code)
     count, moves = 0, []
-    for batch in db.session.execute(ordered).partitions(UNIT_CHUNK):
+    for batch in conn.execute(ordered).partitions(UNIT_CHUNK):
         by_level: dict[str, list[str]] = defaultdict(list)
         for level, code in batch:
             by_level[level].append(code)
         old, new = [], []
-        for level, codes in by_level.items():
-            for src, code, name, region_code, score_, zone in db.session.execute(
-                select(r.c.run_id, r.c.code, r.c.name, r.c.region_code, r.c.score, r.c.zone)
-                .where(
-                    r.c.run_id.in_((run_id, compared_id)),
-                    r.c.level == level,
-                    r.c.code.in_(codes),
-                )
-                .order_by(r.c.code)
-            ):
-                row = {
-                    "level": level,
-                    "code": code,
-                    "name": name,
-                    "region_code": region_code,
-                    "score": score_,
-                    "zone": zone,
-                }
-                (new if src == run_id else old).append(row)
+        for level, batch_codes in by_level.items():
+            for rid, aid in sides:
+                if level == "unit":
+                    u = units(rid, aid, batch_codes)
+                    query = select(u.c.code, u.c.name, u.c.region_code, u.c.score, u.c.zone)
+                else:
+                    query = select(r.c.code, r.c.name, r.c.region_code, r.c.score, r.c.zone).where(
+                        r.c.run_id == rid, r.c.level == level, r.c.code.in_(batch_codes)
+                    )
+                for code, name, region_code, score_, zone in conn.execute(query):
+                    row = {
+                        "level": level,
+                        "code": code,
+                        "name": name,
+                        "region_code": region_code,
+                        "score": score_,
+                        "zone": zone,
+                    }
+                    (new if rid == run_id else old).append(row)
         changes = diff(old, new, kept)
         _bulk_insert(
+            conn,
             ZoningChange.__table__,
             CHANGE_COLUMNS,
             [
@@ -865,57 +1081,51 @@ def _store_changes(run_id: int, compared_id: int) -> tuple[int, list[Any]]:
     return count, moves
 
 
-def _write_results(
-    run_id: int,
-    computed: _Computed,
-    agencies: dict[str, AgencyInput],
-    regions: dict[str, str],
-    methodology: Methodology,
-    base: Any,
-) -> None:
-    """Insert the run's result rows at every level (full: all computed here; incremental: the
-    recomputed units, the clean ones copied from the base run in SQL, then the levels above)."""
-    places = methodology.rounding_places
-    units = [
-        UnitInput(
-            c.unit.code,
-            c.unit.name,
-            c.unit.agency_code,
-            Decimal(c.scaled).scaleb(-places),
-            c.unit.region_code,
-        )
-        for c in computed.units
-    ]
-    members = {c.unit.code: c.members for c in computed.units}
-    ids_json = {c.unit.code: c.ids_json for c in computed.units}
-    if base is None:
-        levels = roll_up(units, agencies, regions, methodology.bands, members, places)
-        _insert_results(run_id, [r for rows in levels.values() for r in rows], ids_json)
-    else:
-        # Incremental: write the recomputed units, copy the rest in SQL, re-aggregate upward
-        # from the stored unit scores. Nothing here is proportional to inspections.
-        _insert_results(run_id, unit_rows(units, methodology.bands, members), ids_json)
-        _copy_clean_units(run_id, base.id, computed.dirty_units)
-        upper = roll_up_agencies(
-            _agency_totals(run_id, places), agencies, regions, methodology.bands, places
-        )
-        _insert_results(run_id, [r for rows in upper.values() for r in rows], {})
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _zone_counts(conn: Connection, run_id: int, anchor: Any) -> dict[str, dict[str, int]]:
+    """Rows per level and zone. A run sharing an anchor's rows counts its units as the anchor's
+    counts, less the anchor rows it replaces, plus its own rows."""
+    r = ZoningResult.__table__
+    zones: dict[str, dict[str, int]] = {
+        level: dict.fromkeys(("merah", "kuning", "hijau"), 0) for level in LEVELS
+    }
+    for level, zone, count in conn.execute(
+        select(r.c.level, r.c.zone, func.count())
+        .where(r.c.run_id == run_id, r.c.is_removed.is_(False))
+        .group_by(r.c.level, r.c.zone)
+    ):
+        zones[level][zone] = count
+    if anchor is not None:
+        for zone, count in anchor.counts["zones"]["unit"].items():
+            zones["unit"][zone] += count
+        own, a = r.alias("own"), r.alias("a")
+        for zone, count in conn.execute(
+            select(a.c.zone, func.count())
+            .select_from(
+                a.join(
+                    own,
+                    and_(own.c.run_id == run_id, own.c.level == "unit", own.c.code == a.c.code),
+                )
+            )
+            .where(a.c.run_id == anchor.id, a.c.level == "unit")
+            .group_by(a.c.zone)
+        ):
+            zones["unit"][zone] -= count
+    return zones
 
 
 def _store(
-    run: ZoningRun,
-    holder: str,
-    computed: _Computed,
-    agencies: dict[str, AgencyInput],
-    regions: dict[str, str],
-    methodology: Methodology,
-    base: Any,
+    conn: Connection, run: ZoningRun, holder: str, plan: _Plan, methodology: Methodology
 ) -> None:
     """Write the run's rows and flip it to succeeded in one transaction (re-checking the lease)."""
     config = current_app.config
     now = utcnow()
     leases = lease.LEASES
-    still_ours = db.session.execute(
+    still_ours = conn.execute(
         update(leases)
         .where(leases.c.name == LEASE_NAME, leases.c.holder == holder)
         .values(
@@ -925,71 +1135,107 @@ def _store(
     if still_ours.rowcount != 1:
         raise lease.LeaseLost("the lease expired and was taken over before the results were saved")
 
-    _write_results(run.id, computed, agencies, regions, methodology, base)
-    # The run's unit data is no longer needed: free it before the diff, so the peak memory of a
-    # run is the result write above (O(units)), whatever the number of changes.
-    computed.units.clear()
+    places = methodology.rounding_places
+    sql = _UnitSQL(conn, methodology)
+    anchor, stored = _insert_units(conn, run.id, plan, sql)
+    anchor_id = None if anchor is None else anchor.id
+    totals, kept = _agency_inputs(conn, run.id, anchor, plan, sql, places)
+    upper = roll_up_agencies(
+        totals, plan.agencies, plan.regions, methodology.bands, places, agency_means=kept
+    )
+    _bulk_insert(
+        conn,
+        ZoningResult.__table__,
+        RESULT_COLUMNS,
+        [
+            (
+                run.id,
+                r.level,
+                r.code,
+                r.name,
+                r.region_code,
+                r.agency_code,
+                _sql_value(r.score),
+                r.zone,
+                r.grade,
+                r.label,
+                r.rank,
+                r.members,
+                None,
+            )
+            for rows in upper.values()
+            for r in rows
+        ],
+    )
 
-    compared = official_run(run.methodology_id, run.period, run.scope)
-    changed, moves = (0, []) if compared is None else _store_changes(run.id, compared.id)
+    runs = ZoningRun.__table__
+    compared = conn.execute(
+        select(runs).where(
+            runs.c.methodology_id == run.methodology_id,
+            runs.c.period == run.period,
+            runs.c.scope == run.scope,
+            runs.c.is_official.is_(True),
+        )
+    ).first()
+    changed, moves = (
+        (0, []) if compared is None else _store_changes(conn, run.id, anchor_id, compared)
+    )
 
-    for start in range(0, len(computed.dirty_ids), 1000):
-        ids = computed.dirty_ids[start : start + 1000]
-        db.session.execute(delete(DirtyUnit).where(DirtyUnit.id.in_(ids)))
+    for ids in _chunks(plan.dirty_ids, 1000):
+        conn.execute(delete(DirtyUnit).where(DirtyUnit.id.in_(ids)))
 
-    r = ZoningResult.__table__
-    zones: dict[str, dict[str, int]] = {
-        level: dict.fromkeys(("merah", "kuning", "hijau"), 0) for level in LEVELS
-    }
-    for level, zone, count in db.session.execute(
-        select(r.c.level, r.c.zone, func.count())
-        .where(r.c.run_id == run.id)
-        .group_by(r.c.level, r.c.zone)
-    ):
-        zones[level][zone] = count
+    zones = _zone_counts(conn, run.id, anchor)
     counts = {
-        "inspections": computed.inspections,
-        "inspections_rescored": computed.rescored,
-        "units_recomputed": computed.units_recomputed,
-        "dirty_markers_consumed": len(computed.dirty_ids),
+        "inspections": plan.inspections,
+        "inspections_rescored": plan.rescored,
+        "units_recomputed": plan.units_recomputed,
+        "unit_rows_stored": stored,
+        "dirty_markers_consumed": len(plan.dirty_ids),
         "changes": changed,
         "zone_moves": len(moves),
         **{PLURALS[level]: sum(zones[level].values()) for level in LEVELS},
+        "zones": zones,
     }
-    counts["zones"] = zones
-
-    run = db.session.get(ZoningRun, run.id)
-    run.state = "succeeded"
-    run.mode = "incremental" if base is not None else "full"
-    run.base_run_id = None if base is None else base.id
-    run.compared_run_id = None if compared is None else compared.id
-    run.counts = counts
-    run.finished_at = utcnow()
-    run.heartbeat_at = run.finished_at
-    run.progress_done = run.progress_total = computed.units_recomputed
+    finished = utcnow()
+    conn.execute(
+        update(runs)
+        .where(runs.c.id == run.id)
+        .values(
+            state="succeeded",
+            mode=plan.mode,
+            base_run_id=None if plan.base is None else plan.base.id,
+            anchor_run_id=anchor_id,
+            compared_run_id=None if compared is None else compared.id,
+            counts=counts,
+            finished_at=finished,
+            heartbeat_at=finished,
+            progress_done=plan.units_recomputed,
+            progress_total=plan.units_recomputed,
+        )
+    )
     if not run.is_dry_run:
-        db.session.add(
-            OutboxEvent(
-                topic="zoning_run.succeeded",
-                payload={
+        events = [
+            {
+                "topic": "zoning_run.succeeded",
+                "payload": {
                     "run_id": run.id,
                     "methodology": run.methodology_id,
                     "methodology_version": run.methodology_version,
                     "period": run.period,
                     "scope": run.scope,
-                    "mode": run.mode,
+                    "mode": plan.mode,
                     "counts": counts,
                 },
-                created_at=run.finished_at,
-            )
-        )
+                "created_at": finished,
+            }
+        ]
         if moves:
-            db.session.add(
-                OutboxEvent(
-                    topic="zoning_run.zone_changes",
-                    payload={
+            events.append(
+                {
+                    "topic": "zoning_run.zone_changes",
+                    "payload": {
                         "run_id": run.id,
-                        "compared_run_id": run.compared_run_id,
+                        "compared_run_id": None if compared is None else compared.id,
                         "changes": [
                             {
                                 "level": c.level,
@@ -1002,10 +1248,12 @@ def _store(
                             for c in moves
                         ],
                     },
-                    created_at=run.finished_at,
-                )
+                    "created_at": finished,
+                }
             )
-    db.session.commit()
+        for event in events:
+            conn.execute(insert(OutboxEvent.__table__).values(**event))
+    conn.exec_driver_sql(f"DROP TABLE {_work_name(conn)}")
 
 
 def run_queued(limit: int = 10) -> list[Outcome]:

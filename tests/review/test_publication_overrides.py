@@ -7,7 +7,8 @@ from sqlalchemy import select, update
 
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import FindingRow, Inspection
-from fieldcheck.zoning.models import ZoningResult
+from fieldcheck.zoning.models import ZoningRun
+from fieldcheck.zoning.results import level_rows
 from fieldcheck.zoning.runner import execute
 from fieldcheck.zoning.services import create_run, mark_unit_dirty
 from tests.helpers import count_queries, post_json
@@ -214,11 +215,8 @@ def test_rescoring_from_answers_keeps_withdrawn_findings_out(world, app):
         assert list(withdrawn) == [violation["id"]]
 
         def unit_score(run_id):
-            return db.session.execute(
-                select(ZoningResult.score).where(
-                    ZoningResult.run_id == run_id, ZoningResult.level == "unit"
-                )
-            ).scalar_one()
+            run = db.session.get(ZoningRun, run_id)
+            return db.session.execute(level_rows(run, "unit")).one().score
 
         assert unit_score(full) == stored > unit_score(baseline)
 

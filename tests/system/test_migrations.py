@@ -27,3 +27,43 @@ def test_regions_are_seeded_by_the_migration(app):
             db.session.execute(select(Region.level, func.count()).group_by(Region.level)).all()
         )
     assert counts == {"province": 38, "regency": 514}
+
+
+def test_upgrading_a_database_with_runs_keeps_them(tmp_path):
+    """0006 alters tables that already hold runs and results (an existing SQLite file)."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from fieldcheck import create_app
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}", "TESTING": True})
+    with app.app_context():
+        upgrade(revision="0005")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO zoning_runs (id, methodology_id, methodology_version, "
+                    "methodology_hash, catalogue_hash, period, scope, requested_mode, mode, "
+                    'is_dry_run, state, "trigger", created_at, progress_done, progress_total, '
+                    "counts, is_official) VALUES (1, 'm', 1, 'h', 'c', 2026, '', 'full', 'full', "
+                    "0, 'succeeded', 'cli', '2026-01-01 00:00:00', 0, 0, '{}', 1)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO zoning_results (run_id, level, code, name, score, zone, grade, "
+                    "label, rank, members) VALUES (1, 'unit', 'U', 'U', 75.5, 'kuning', 'B', "
+                    "'Baik', 1, 2)"
+                )
+            )
+        upgrade()
+        downgrade(revision="0005")
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT id, anchor_run_id FROM zoning_runs")).all() == [
+                (1, None)
+            ]
+            assert conn.execute(text("SELECT code, is_removed FROM zoning_results")).all() == [
+                ("U", 0)
+            ]
+        db.engine.dispose()

@@ -83,30 +83,32 @@ class Zoning:
         return result
 
     def rows(self, run_id: int) -> list[tuple]:
-        """Every result row of a run, comparable across runs."""
-        from fieldcheck.zoning.models import ZoningResult
+        """Every result row of a run (unit rows resolved as readers see them), comparable
+        across runs."""
+        from fieldcheck.zoning.models import ZoningRun
+        from fieldcheck.zoning.results import level_rows
 
         with self.app.app_context():
-            return [
-                (
-                    r.level,
-                    r.code,
-                    r.name,
-                    r.region_code,
-                    r.agency_code,
-                    r.score,
-                    r.zone,
-                    r.grade,
-                    r.rank,
-                    r.members,
-                    sorted(r.inspection_ids or []),
-                )
-                for r in db.session.execute(
-                    select(ZoningResult)
-                    .where(ZoningResult.run_id == run_id)
-                    .order_by(ZoningResult.level, ZoningResult.code)
-                ).scalars()
-            ]
+            run = db.session.get(ZoningRun, run_id)
+            out = []
+            for level in ("agency", "province", "regency", "unit"):
+                for r in db.session.execute(level_rows(run, level)):
+                    out.append(
+                        (
+                            r.level,
+                            r.code,
+                            r.name,
+                            r.region_code,
+                            r.agency_code,
+                            r.score,
+                            r.zone,
+                            r.grade,
+                            r.rank,
+                            r.members,
+                            sorted(r.inspection_ids or []),
+                        )
+                    )
+            return sorted(out, key=lambda row: (row[0], row[1]))
 
     def run(self, run_id: int):
         """The run row (detached, attributes loaded)."""

@@ -1,0 +1,67 @@
+"""Zoning runs may share unit result rows with an anchor run (issue 3 performance).
+
+A run with ``anchor_run_id`` stores only the unit rows that differ from that complete run, plus a
+tombstone (``is_removed``) for an anchor unit it no longer has; readers resolve the rest from the
+anchor (fieldcheck.zoning.results).
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-22 18:35:00
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        if "anchor_run_id" in {c["name"] for c in sa.inspect(bind).get_columns("zoning_runs")}:
+            return  # downgraded on SQLite, which keeps the columns (see downgrade)
+        # Plain ADD COLUMN, not a batch (copy-and-rename) operation: the copy would have to
+        # drop zoning_runs, which zoning_results and zoning_changes reference, and SQLite
+        # refuses that while foreign keys are enforced on a database that has runs.
+        op.execute(
+            "ALTER TABLE zoning_runs ADD COLUMN anchor_run_id INTEGER "
+            "CONSTRAINT fk_zoning_runs_anchor_run_id_zoning_runs REFERENCES zoning_runs (id)"
+        )
+        op.execute(
+            "ALTER TABLE zoning_results ADD COLUMN is_removed BOOLEAN DEFAULT (false) NOT NULL "
+            "CONSTRAINT ck_zoning_results_removed_unit CHECK (NOT is_removed OR level = 'unit')"
+        )
+        return
+    op.add_column("zoning_runs", sa.Column("anchor_run_id", sa.Integer(), nullable=True))
+    op.create_foreign_key(
+        "fk_zoning_runs_anchor_run_id_zoning_runs",
+        "zoning_runs",
+        "zoning_runs",
+        ["anchor_run_id"],
+        ["id"],
+    )
+    op.add_column(
+        "zoning_results",
+        sa.Column("is_removed", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+    )
+    op.create_check_constraint(
+        "ck_zoning_results_removed_unit", "zoning_results", "NOT is_removed OR level = 'unit'"
+    )
+
+
+def downgrade():
+    if op.get_bind().dialect.name == "sqlite":
+        # DROP COLUMN refuses columns with constraints; nothing reads them below 0006, so on
+        # SQLite they stay (harmless: NULL and false).
+        return
+    op.drop_constraint("ck_zoning_results_removed_unit", "zoning_results", type_="check")
+    op.drop_column("zoning_results", "is_removed")
+    op.drop_constraint(
+        "fk_zoning_runs_anchor_run_id_zoning_runs", "zoning_runs", type_="foreignkey"
+    )
+    op.drop_column("zoning_runs", "anchor_run_id")

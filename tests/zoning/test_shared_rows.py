@@ -1,0 +1,125 @@
+"""Runs that share unit rows with an anchor run read exactly like runs that store everything."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+from sqlalchemy import select, text
+
+from fieldcheck.extensions import db
+from tests.helpers import auth
+
+
+def _api_units(zoning, run_id: int) -> list[dict]:
+    body = zoning.client.get(
+        f"/api/v1/results?run={run_id}&level=unit&per_page=100", headers=auth(zoning.admin)
+    ).get_json()
+    return [{k: v for k, v in item.items() if k != "run_id"} for item in body["items"]]
+
+
+def test_shared_runs_resolve_to_what_a_complete_run_stores(zoning, client, monkeypatch) -> None:
+    from fieldcheck.zoning import runner
+
+    first_ids = {}
+    for code, noes in [
+        ("35.15-DUKCAPIL", 2),
+        ("35.15-RSUD", 5),
+        ("13.71-SATPAS", 7),
+        ("32.73-DUKCAPIL", 0),
+        ("21.71-KANIM", 10),
+    ]:
+        first_ids[code] = zoning.inspect(code, noes)
+    assert zoning.rescore("--publish").exit_code == 0
+    anchor = zoning.last_run_id()
+    assert zoning.run(anchor).anchor_run_id is None
+
+    # Night 1: a unit changes score, one appears, one loses its only inspection (a tombstone).
+    zoning.inspect("35.15-RSUD", 0)
+    zoning.inspect("73.71-DUKCAPIL", 4)
+    zoning.approve(first_ids["21.71-KANIM"], status="rejected")
+    assert zoning.rescore().exit_code == 0
+    night1 = zoning.last_run_id()
+    run = zoning.run(night1)
+    assert (run.mode, run.anchor_run_id) == ("incremental", anchor)
+    assert run.counts["unit_rows_stored"] == 3  # RSUD, 73.71 and KANIM's tombstone
+    assert run.counts["units"] == 5
+
+    # Night 2 builds on night 1: it keeps night 1's own rows for units it does not recompute.
+    zoning.inspect("32.73-DUKCAPIL", 9)
+    assert zoning.rescore().exit_code == 0
+    night2 = zoning.last_run_id()
+    run = zoning.run(night2)
+    assert (run.mode, run.base_run_id, run.anchor_run_id) == ("incremental", night1, anchor)
+    assert run.counts["unit_rows_stored"] == 4
+
+    # The same data stored whole: every level, rank and inspection list agrees.
+    monkeypatch.setattr(runner, "MIN_SHARED_ROWS", 0)
+    monkeypatch.setattr(runner, "MAX_SHARED_FRACTION", 0)
+    assert zoning.rescore("--full").exit_code == 0
+    complete = zoning.last_run_id()
+    assert zoning.run(complete).anchor_run_id is None
+    assert zoning.rows(night2) == zoning.rows(complete)
+    assert _api_units(zoning, night2) == _api_units(zoning, complete)
+    codes = [item["code"] for item in _api_units(zoning, night2)]
+    assert "21.71-KANIM" not in codes and "73.71-DUKCAPIL" in codes
+    assert zoning.run(night2).counts["zones"] == zoning.run(complete).counts["zones"]
+
+    # A unit's own result resolves through the anchor too, with its national rank.
+    for code in ("35.15-DUKCAPIL", "73.71-DUKCAPIL"):
+        shared = client.get(
+            f"/api/v1/units/{code}/result?run={night2}", headers=auth(zoning.admin)
+        ).get_json()
+        whole = client.get(
+            f"/api/v1/units/{code}/result?run={complete}", headers=auth(zoning.admin)
+        ).get_json()
+        for key in ("score", "zone", "rank", "inspections"):
+            assert shared[key] == whole[key], key
+    gone = client.get(f"/api/v1/units/21.71-KANIM/result?run={night2}", headers=auth(zoning.admin))
+    assert gone.status_code == 404
+
+    # Changes against the published anchor are the same either way.
+    def changes(run_id):
+        body = client.get(
+            f"/api/v1/zoning-runs/{run_id}/changes?per_page=100", headers=auth(zoning.admin)
+        ).get_json()
+        return [{k: v for k, v in c.items() if k != "run_id"} for c in body["items"]]
+
+    assert changes(night2) == changes(complete) != []
+
+
+def test_sql_bands_and_means_match_the_core(app) -> None:
+    """Unit rows are computed in SQL from the methodology: same numbers as the pure core."""
+    from fieldcheck.catalogue.registry import get_registry
+    from fieldcheck.core.banding import band_for
+    from fieldcheck.core.rollup import mean_scaled_total
+    from fieldcheck.zoning.runner import _create_work_table, _UnitSQL
+
+    rng = random.Random(7)
+    with app.app_context(), db.engine.connect() as conn, conn.begin():
+        methodology = get_registry().methodology("ombudsman-2019")
+        _create_work_table(conn)
+        # Every score 0.00..100.00 once (one inspection each), and random multi-inspection means.
+        rows = [(i, 1, i) for i in range(10001)]
+        for i in range(10001, 12001):
+            n = rng.randint(2, 7)
+            rows.append((i, n, sum(rng.randint(0, 10000) for _ in range(n))))
+        conn.execute(
+            text(
+                "INSERT INTO zoning_work (unit_id, code, name, region_code, agency_code, total, "
+                "scored, counted, stale, ids) VALUES (:u, :c, 'x', NULL, 'A', :t, :n, :n, 0, '1')"
+            ),
+            [{"u": u, "c": f"U{u}", "t": t, "n": n} for u, n, t in rows],
+        )
+        sql = _UnitSQL(conn, methodology)
+        got = conn.execute(
+            select(sql.rows.c.code, sql.rows.c.scaled, sql.score, sql.zone, sql.grade, sql.label)
+        ).all()
+        assert len(got) == len(rows)
+        expected = {f"U{u}": mean_scaled_total(t, n) for u, n, t in rows}
+        for code, scaled, score_, zone, grade, label in got:
+            assert scaled == expected[code]
+            exact = Decimal(scaled).scaleb(-2)
+            assert Decimal(str(score_)) == exact
+            band = band_for(exact, methodology.bands)
+            assert (zone, grade, label) == (band.zone, band.grade, band.label)
