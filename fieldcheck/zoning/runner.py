@@ -1118,6 +1118,23 @@ def _zone_counts(conn: Connection, run_id: int, anchor: Any) -> dict[str, dict[s
     return zones
 
 
+def _refresh_statistics(conn: Connection) -> None:
+    """ANALYZE the results table on PostgreSQL when it has no statistics or most rows are new.
+
+    Without them (a fresh database, before autovacuum gets there) the self-joins on unit code
+    that follow were planned as nested loops over whole runs: seconds instead of milliseconds.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    stale = conn.exec_driver_sql(
+        "SELECT c.reltuples < 0 OR s.n_mod_since_analyze > c.reltuples "
+        "FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid "
+        "WHERE c.oid = 'zoning_results'::regclass"
+    ).scalar()
+    if stale:
+        conn.exec_driver_sql("ANALYZE zoning_results")
+
+
 def _store(
     conn: Connection, run: ZoningRun, holder: str, plan: _Plan, methodology: Methodology
 ) -> None:
@@ -1138,6 +1155,7 @@ def _store(
     places = methodology.rounding_places
     sql = _UnitSQL(conn, methodology)
     anchor, stored = _insert_units(conn, run.id, plan, sql)
+    _refresh_statistics(conn)
     anchor_id = None if anchor is None else anchor.id
     totals, kept = _agency_inputs(conn, run.id, anchor, plan, sql, places)
     upper = roll_up_agencies(
