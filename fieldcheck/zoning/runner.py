@@ -85,6 +85,7 @@ from fieldcheck.zoning.models import (
     ZoningResult,
     ZoningRun,
 )
+from fieldcheck.zoning.results import COLUMNS as RESULT_ROW_COLUMNS
 from fieldcheck.zoning.results import unit_rows
 from fieldcheck.zoning.services import COUNTED_STATUSES, apply_weights
 
@@ -715,21 +716,8 @@ def _run(run: ZoningRun, holder: str, progress: Progress | None, from_answers: b
     return Outcome(run_id, "succeeded")
 
 
-RESULT_COLUMNS = (
-    "run_id",
-    "level",
-    "code",
-    "name",
-    "region_code",
-    "agency_code",
-    "score",
-    "zone",
-    "grade",
-    "label",
-    "rank",
-    "members",
-    "inspection_ids",
-)
+#: The stored columns of a result row, in table order (the id is generated).
+RESULT_COLUMNS = RESULT_ROW_COLUMNS[1:]
 CHANGE_COLUMNS = (
     "run_id",
     "level",
