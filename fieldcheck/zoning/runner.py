@@ -87,7 +87,7 @@ from fieldcheck.zoning.models import (
 )
 from fieldcheck.zoning.results import COLUMNS as RESULT_ROW_COLUMNS
 from fieldcheck.zoning.results import unit_rows
-from fieldcheck.zoning.services import COUNTED_STATUSES, apply_weights
+from fieldcheck.zoning.services import COUNTED_STATUSES, apply_weights, official_run_query
 
 log = logging.getLogger(__name__)
 
@@ -897,28 +897,28 @@ def _insert_units(conn: Connection, run_id: int, plan: _Plan, sql: _UnitSQL) -> 
                 r.c.level == "unit",
                 ~exists().where(w.c.code == r.c.code),
             )
-        if full:
-            # Counted first: a run that would differ in too many units is stored whole instead.
-            size = sum(
-                conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-                for q in (differing, tombstones)
-            )
-            if size > _shared_limit(anchor):
-                anchor = None
-        if anchor is not None:
-            for query in (differing.add_columns(literal(False)), tombstones, kept):
-                if query is not None:
-                    conn.execute(insert(r).from_select([*RESULT_COLUMNS, "is_removed"], query))
+        for query in (differing.add_columns(literal(False)), tombstones, kept):
+            if query is not None:
+                conn.execute(insert(r).from_select([*RESULT_COLUMNS, "is_removed"], query))
+        if full and _own_unit_rows(conn, run_id) > _shared_limit(anchor):
+            # Too different to share (rare: a methodology change already has no anchor): the
+            # run is stored whole instead, and becomes the next anchor.
+            conn.execute(delete(r).where(r.c.run_id == run_id, r.c.level == "unit"))
+            anchor = None
     if anchor is None:
         if not full:
             raise RuntimeError("an incremental run needs an anchor")  # _plan guarantees one
         rank = func.rank().over(order_by=c.scaled.desc())
         conn.execute(insert(r).from_select(list(RESULT_COLUMNS), select(*sql.values(run_id, rank))))
+    return anchor, _own_unit_rows(conn, run_id)
+
+
+def _own_unit_rows(conn: Connection, run_id: int) -> int:
     # Counted, not summed from rowcounts: psycopg reports -1 for INSERT ... SELECT here.
-    written = conn.execute(
+    r = ZoningResult.__table__
+    return conn.execute(
         select(func.count()).where(r.c.run_id == run_id, r.c.level == "unit")
     ).scalar_one()
-    return anchor, written
 
 
 def _agency_inputs(
@@ -1175,14 +1175,8 @@ def _store(
     )
 
     runs = ZoningRun.__table__
-    compared = conn.execute(
-        select(runs).where(
-            runs.c.methodology_id == run.methodology_id,
-            runs.c.period == run.period,
-            runs.c.scope == run.scope,
-            runs.c.is_official.is_(True),
-        )
-    ).first()
+    # On the run's connection: it holds the write lock a session query would wait for.
+    compared = conn.execute(official_run_query(run.methodology_id, run.period, run.scope)).first()
     changed, moves = (
         (0, []) if compared is None else _store_changes(conn, run.id, anchor_id, compared)
     )

@@ -11,7 +11,7 @@ from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from fieldcheck.auth.models import User
 from fieldcheck.auth.services import in_scope
@@ -205,15 +205,20 @@ def publish_run(run: ZoningRun, user: User | None = None) -> ZoningRun:
     return run
 
 
+def official_run_query(methodology_id: str, period: int, scope: str = "") -> Select:
+    """SELECT of the published run for a methodology, period and scope (at most one row)."""
+    return select(ZoningRun).where(
+        ZoningRun.methodology_id == methodology_id,
+        ZoningRun.period == period,
+        ZoningRun.scope == scope,
+        ZoningRun.is_official.is_(True),
+    )
+
+
 def official_run(methodology_id: str, period: int, scope: str = "") -> ZoningRun | None:
     """The published run for a methodology, period and scope, if any."""
     return db.session.execute(
-        select(ZoningRun).where(
-            ZoningRun.methodology_id == methodology_id,
-            ZoningRun.period == period,
-            ZoningRun.scope == scope,
-            ZoningRun.is_official.is_(True),
-        )
+        official_run_query(methodology_id, period, scope)
     ).scalar_one_or_none()
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
 import fieldcheck.columns
+from fieldcheck.migrating import add_column, add_fk_column
 
 # revision identifiers, used by Alembic.
 revision = "0003"
@@ -157,18 +158,18 @@ def upgrade():
     # Plain ADD COLUMN, not a batch table copy: SQLite runs migrations with foreign keys ON inside
     # a transaction (where PRAGMA foreign_keys cannot be turned off), so dropping the old
     # inspections table during a copy would cascade-delete answers and findings.
-    _add_column(
+    add_column(
         "findings",
         sa.Column("withdrawn_at", fieldcheck.columns.UTCDateTime(timezone=True), nullable=True),
     )
-    _add_column("findings", sa.Column("withdrawn_by_objection_id", sa.Integer(), nullable=True))
-    _add_fk_column("inspections", "reviewed_by_id", "users")
-    _add_column(
+    add_column("findings", sa.Column("withdrawn_by_objection_id", sa.Integer(), nullable=True))
+    add_fk_column("inspections", "reviewed_by_id", "users")
+    add_column(
         "inspections",
         sa.Column("reviewed_at", fieldcheck.columns.UTCDateTime(timezone=True), nullable=True),
     )
-    _add_column("inspections", sa.Column("review_reason", sa.Text(), nullable=True))
-    _add_fk_column("inspections", "supersedes_id", "inspections")
+    add_column("inspections", sa.Column("review_reason", sa.Text(), nullable=True))
+    add_fk_column("inspections", "supersedes_id", "inspections")
     op.create_index(
         op.f("ix_inspections_supersedes_id"), "inspections", ["supersedes_id"], unique=True
     )
@@ -254,29 +255,3 @@ def _drop_append_only_triggers():
     else:
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
-
-
-def _has_column(table, column):
-    return column in {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}
-
-
-def _add_column(table, column):
-    # Tolerate a column left behind by a SQLite downgrade (see downgrade()).
-    if not _has_column(table, column.name):
-        op.add_column(table, column)
-
-
-def _add_fk_column(table, column, referred):
-    """Add a nullable integer column with a named foreign key, without copying the table."""
-    if _has_column(table, column):
-        return
-    name = f"fk_{table}_{column}_{referred}"
-    if op.get_bind().dialect.name == "sqlite":
-        # SQLite cannot ADD CONSTRAINT, but takes the key as a column constraint in ADD COLUMN.
-        op.execute(
-            f"ALTER TABLE {table} ADD COLUMN {column} INTEGER "
-            f"CONSTRAINT {name} REFERENCES {referred} (id)"
-        )
-    else:
-        op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
-        op.create_foreign_key(name, table, referred, [column], ["id"])

@@ -13,6 +13,8 @@ Create Date: 2026-11-22 18:35:00
 import sqlalchemy as sa
 from alembic import op
 
+from fieldcheck.migrating import add_fk_column, has_column
+
 # revision identifiers, used by Alembic.
 revision = "0006"
 down_revision = "0005"
@@ -21,30 +23,18 @@ depends_on = None
 
 
 def upgrade():
-    bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        if "anchor_run_id" in {c["name"] for c in sa.inspect(bind).get_columns("zoning_runs")}:
-            return  # downgraded on SQLite, which keeps the columns (see downgrade)
-        # Plain ADD COLUMN, not a batch (copy-and-rename) operation: the copy would have to
-        # drop zoning_runs, which zoning_results and zoning_changes reference, and SQLite
-        # refuses that while foreign keys are enforced on a database that has runs.
-        op.execute(
-            "ALTER TABLE zoning_runs ADD COLUMN anchor_run_id INTEGER "
-            "CONSTRAINT fk_zoning_runs_anchor_run_id_zoning_runs REFERENCES zoning_runs (id)"
-        )
+    # In place, not a batch copy (fieldcheck.migrating): the copy would have to drop
+    # zoning_runs, which results reference, and SQLite refuses that once runs exist.
+    add_fk_column("zoning_runs", "anchor_run_id", "zoning_runs")
+    if has_column("zoning_results", "is_removed"):
+        return  # downgraded on SQLite, which keeps the columns (see downgrade)
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite cannot ADD CONSTRAINT, but takes the check as a column constraint.
         op.execute(
             "ALTER TABLE zoning_results ADD COLUMN is_removed BOOLEAN DEFAULT (false) NOT NULL "
             "CONSTRAINT ck_zoning_results_removed_unit CHECK (NOT is_removed OR level = 'unit')"
         )
         return
-    op.add_column("zoning_runs", sa.Column("anchor_run_id", sa.Integer(), nullable=True))
-    op.create_foreign_key(
-        "fk_zoning_runs_anchor_run_id_zoning_runs",
-        "zoning_runs",
-        "zoning_runs",
-        ["anchor_run_id"],
-        ["id"],
-    )
     op.add_column(
         "zoning_results",
         sa.Column("is_removed", sa.Boolean(), server_default=sa.text("false"), nullable=False),

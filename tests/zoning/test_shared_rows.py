@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from fieldcheck.extensions import db
 from tests.helpers import auth
@@ -91,8 +91,7 @@ def test_shared_runs_resolve_to_what_a_complete_run_stores(zoning, client, monke
 def test_sql_bands_and_means_match_the_core(app) -> None:
     """Unit rows are computed in SQL from the methodology: same numbers as the pure core."""
     from fieldcheck.catalogue.registry import get_registry
-    from fieldcheck.core.banding import band_for
-    from fieldcheck.core.rollup import mean_scaled_total
+    from fieldcheck.core.rollup import UnitInput, mean_scaled_total, unit_rows
     from fieldcheck.zoning.runner import _create_work_table, _UnitSQL
 
     rng = random.Random(7)
@@ -112,14 +111,21 @@ def test_sql_bands_and_means_match_the_core(app) -> None:
             [{"u": u, "c": f"U{u}", "t": t, "n": n} for u, n, t in rows],
         )
         sql = _UnitSQL(conn, methodology)
-        got = conn.execute(
-            select(sql.rows.c.code, sql.rows.c.scaled, sql.score, sql.zone, sql.grade, sql.label)
-        ).all()
-        assert len(got) == len(rows)
-        expected = {f"U{u}": mean_scaled_total(t, n) for u, n, t in rows}
-        for code, scaled, score_, zone, grade, label in got:
-            assert scaled == expected[code]
-            exact = Decimal(scaled).scaleb(-2)
-            assert Decimal(str(score_)) == exact
-            band = band_for(exact, methodology.bands)
-            assert (zone, grade, label) == (band.zone, band.grade, band.label)
+        rank = func.rank().over(order_by=sql.rows.c.scaled.desc())
+        got = {
+            code: (Decimal(str(score_)), zone, grade, label, position)
+            for code, score_, zone, grade, label, position in conn.execute(
+                select(sql.rows.c.code, sql.score, sql.zone, sql.grade, sql.label, rank)
+            )
+        }
+        # The pure core's unit rows from the same sums: the reference the SQL must equal.
+        core = unit_rows(
+            [
+                UnitInput(f"U{u}", "x", "A", Decimal(mean_scaled_total(t, n)).scaleb(-2), None)
+                for u, n, t in rows
+            ],
+            methodology.bands,
+            ranked=True,
+        )
+        assert len(got) == len(core) == len(rows)
+        assert got == {r.code: (r.score, r.zone, r.grade, r.label, r.rank) for r in core}
