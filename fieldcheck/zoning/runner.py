@@ -61,6 +61,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    text,
     union_all,
     update,
 )
@@ -349,6 +350,7 @@ def _compute(
     from_answers: bool,
 ) -> _Plan:
     """Read the snapshot into the work table (one row per unit to compute)."""
+    _refresh_statistics(conn, Inspection.__tablename__)
     plan, dirty_units = _plan(conn, run)
     plan.agencies = {
         code: AgencyInput(code, name, region)
@@ -1106,21 +1108,26 @@ def _zone_counts(conn: Connection, run_id: int, anchor: Any) -> dict[str, dict[s
     return zones
 
 
-def _refresh_statistics(conn: Connection) -> None:
-    """ANALYZE the results table on PostgreSQL when it has no statistics or most rows are new.
+def _refresh_statistics(conn: Connection, table_name: str) -> None:
+    """ANALYZE a table on PostgreSQL when it has no statistics or most of its rows are new.
 
-    Without them (a fresh database, before autovacuum gets there) the self-joins on unit code
-    that follow were planned as nested loops over whole runs: seconds instead of milliseconds.
+    Without them (a fresh or bulk-loaded database, before autovacuum gets there) PostgreSQL
+    guessed badly: an incremental run's 200-unit id list was planned as a sequential scan of
+    every inspection, and the self-joins on unit code of shared runs as nested loops over whole
+    runs (seconds instead of milliseconds). Once analyzed, autovacuum keeps them current.
     """
     if conn.dialect.name != "postgresql":
         return
-    stale = conn.exec_driver_sql(
-        "SELECT c.reltuples < 0 OR s.n_mod_since_analyze > c.reltuples "
-        "FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid "
-        "WHERE c.oid = 'zoning_results'::regclass"
+    stale = conn.execute(
+        text(
+            "SELECT c.reltuples < 0 OR s.n_mod_since_analyze > c.reltuples "
+            "FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid "
+            "WHERE c.oid = CAST(:name AS regclass)"
+        ),
+        {"name": table_name},
     ).scalar()
     if stale:
-        conn.exec_driver_sql("ANALYZE zoning_results")
+        conn.exec_driver_sql(f"ANALYZE {table_name}")  # one of our own table names
 
 
 def _store(
@@ -1143,7 +1150,7 @@ def _store(
     places = methodology.rounding_places
     sql = _UnitSQL(conn, methodology)
     anchor, stored = _insert_units(conn, run.id, plan, sql)
-    _refresh_statistics(conn)
+    _refresh_statistics(conn, ZoningResult.__tablename__)
     anchor_id = None if anchor is None else anchor.id
     totals, kept = _agency_inputs(conn, run.id, anchor, plan, sql, places)
     upper = roll_up_agencies(
