@@ -327,6 +327,26 @@ def baseline(app: Any) -> float:
         return elapsed
 
 
+def settle(app: Any) -> None:
+    """Let the bulk load settle before measuring, as a database in service has: on PostgreSQL
+    VACUUM ANALYZE and a checkpoint (otherwise autovacuum and the checkpointer work on the 6M
+    fresh answer rows during the measurements); on SQLite a WAL checkpoint."""
+    from fieldcheck.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.exec_driver_sql("VACUUM ANALYZE")
+                conn.exec_driver_sql("CHECKPOINT")
+            return
+        raw = db.engine.raw_connection()  # outside any transaction (autocommit driver mode)
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+
+
 def zoning_run(app: Any, memory: bool = False, **kwargs: Any) -> tuple[float, Any, int]:
     """Create and execute a run; returns (seconds, run, tracemalloc peak bytes or 0)."""
     from fieldcheck.extensions import db
@@ -379,9 +399,10 @@ def main(quick: bool = False) -> None:
         f"({inspections * (11 + EXTRA_ANSWERS)} answers) in {time.perf_counter() - started:.1f}s"
     )
 
+    settle(app)
     base = min(baseline(app) for _ in range(3))
     full, run, _ = zoning_run(app, full=True)
-    full = min(full, zoning_run(app, full=True)[0])
+    full = min(full, *(zoning_run(app, full=True)[0] for _ in range(2)))
     print(f"baseline (one SQL aggregate of unit scores): {base:.3f}s")
     print(
         f"full run: {full:.2f}s, {inspections / full:,.0f} inspections/s, "
@@ -395,8 +416,10 @@ def main(quick: bool = False) -> None:
         db.session.commit()
 
     # 1% of units dirty: one new approved inspection each, marked like review will mark them.
+    # Twice, on different units: the first incremental run of a process also pays for
+    # SQLAlchemy compiling its statements; the second is the nightly run of a scheduler process
+    # that has run before.
     with app.app_context():
-        loader = Loader(db)
         registry = get_registry()
         registry_patterns = _patterns(
             rng,
@@ -404,20 +427,28 @@ def main(quick: bool = False) -> None:
             registry.catalogue,
             sorted(registry.catalogue.services),
         )
-        dirty = rng.sample(range(1, units + 1), units // 100)
-        next_id = add_inspections(app, loader, 1, dirty, 1, registry_patterns, rng, inspections + 1)
-        now = datetime.now(UTC)
-        loader.rows(
-            "zoning_dirty_units",
-            ["unit_id", "changed_at", "reason"],
-            [(u, loader.ts(now), "bench") for u in dirty],
-        )
-    incremental, inc_run, _ = zoning_run(app)
-    assert inc_run.mode == "incremental", inc_run.mode
+    next_id = inspections + 1
+    incremental = []
+    for _ in range(2):
+        with app.app_context():
+            loader = Loader(db)
+            dirty = rng.sample(range(1, units + 1), units // 100)
+            next_id = add_inspections(app, loader, 1, dirty, 1, registry_patterns, rng, next_id)
+            now = datetime.now(UTC)
+            loader.rows(
+                "zoning_dirty_units",
+                ["unit_id", "changed_at", "reason"],
+                [(u, loader.ts(now), "bench") for u in dirty],
+            )
+        seconds, inc_run, _ = zoning_run(app)
+        assert inc_run.mode == "incremental", inc_run.mode
+        incremental.append(seconds)
     full_after, _, _ = zoning_run(app, full=True)
+    first, second = incremental
     print(
-        f"incremental run, {len(dirty)} dirty units (1%): {incremental:.3f}s = "
-        f"{100 * incremental / full_after:.1f}% of a full run ({full_after:.2f}s) (target < 5%)"
+        f"incremental run, {len(dirty)} dirty units (1%): {second:.3f}s = "
+        f"{100 * second / full_after:.1f}% of a full run ({full_after:.2f}s) (target < 5%); "
+        f"first in the process: {first:.3f}s = {100 * first / full_after:.1f}%"
     )
 
     # Peak memory flat in inspections: double the inspections on the same units. As at N, with

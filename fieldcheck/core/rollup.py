@@ -242,26 +242,19 @@ def roll_up_agencies(
     region_names: Mapping[str, str],
     bands: Sequence[Band],
     places: int = 2,
-    agency_means: Mapping[str, tuple[int, int]] | None = None,
 ) -> dict[str, list[ResultRow]]:
     """Ranked agency, regency and province rows from each agency's unit scores.
 
     ``agency_totals`` maps an agency code to (sum of its unit scores in units of 10**-places,
     number of units with a score): what a SQL ``SUM``/``COUNT`` over stored unit rows gives, so an
-    incremental run need not load every unit score. ``agency_means`` gives other agencies as
-    (their mean already rounded, in units of 10**-places, number of units): an agency whose units
-    did not change keeps the mean it had. Same rules as ``roll_up``.
+    incremental run need not load every unit score. Same rules as ``roll_up``.
     """
     agency_rows: list[ResultRow] = []
     by_regency: dict[str, list[int]] = defaultdict(list)
     by_province: dict[str, list[int]] = defaultdict(list)
-    means = [
-        (code, mean_scaled_total(total, count), count)
-        for code, (total, count) in agency_totals.items()
-    ]
-    means += [(code, scaled, count) for code, (scaled, count) in (agency_means or {}).items()]
-    for code, scaled, count in means:
+    for code, (total, count) in agency_totals.items():
         agency = agencies[code]
+        scaled = mean_scaled_total(total, count)
         agency_rows.append(
             _row(
                 "agency",

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -136,6 +137,9 @@ class ZoningResult(db.Model):
     #: Unit rows: ids of the inspections used, so a unit result can be explained and re-derived.
     inspection_ids: Mapped[list | None] = mapped_column(JSONType, nullable=True)
     is_removed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    #: Agency rows: the exact sum of their unit scores in units of 10**-places (the score is
+    #: its rounded mean), so a run sharing this run's unit rows can adjust it by its own rows.
+    score_total: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ZoningChange(db.Model):

@@ -41,6 +41,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Connection,
     Date,
     Integer,
@@ -65,7 +66,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
+from sqlalchemy.dialects.postgresql import JSONB
 
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.clock import utcnow
@@ -424,9 +425,10 @@ def _fill_work(
     scored = i.score.isnot(None)
     fresh = (i.methodology_hash == run.methodology_hash) & (i.catalogue_hash == run.catalogue_hash)
     if conn.dialect.name == "postgresql":
-        ids = func.string_agg(
-            cast(case((scored, i.id)), Text), aggregate_order_by(literal_column("','"), i.id)
-        )
+        # In no particular order: an ordered aggregate forbids the hash aggregate and sorts
+        # every inspection (a third of a national run). Readers do not depend on the order,
+        # and a shared run compares id lists as sets (_UnitSQL.ids_differ).
+        ids = func.string_agg(cast(case((scored, i.id)), Text), literal_column("','"))
     else:
         ids = func.group_concat(case((scored, i.id)), ",")
     per_unit = select(
@@ -464,9 +466,7 @@ def _fill_work(
     # Indexed once filled: building them at the end costs a fraction of maintaining them row
     # by row (about 30 ms of a national run on PostgreSQL).
     for key in ("unit_id", "code"):
-        conn.exec_driver_sql(
-            f"CREATE UNIQUE INDEX ix_{WORK.name}_{key} ON {WORK.name} ({key})"
-        )
+        conn.exec_driver_sql(f"CREATE UNIQUE INDEX ix_{WORK.name}_{key} ON {WORK.name} ({key})")
     # Units in reach without a counted inspection: a row each, so a shared run knows to hide
     # the anchor's row for them (they are few: an incremental run's dirty units).
     if unit_filter is not None:
@@ -805,7 +805,8 @@ class _UnitSQL:
             .subquery("computed")
         )
         c = self.rows.c
-        if conn.dialect.name == "postgresql":
+        self.postgresql = conn.dialect.name == "postgresql"
+        if self.postgresql:
             self.score = cast(cast(c.scaled, Numeric) / scale, Numeric(5, places))
             self.ids = cast(literal("[").concat(c.ids).concat("]"), JSONB)
         else:
@@ -823,6 +824,16 @@ class _UnitSQL:
             )
             for attr in ("zone", "grade", "label")
         )
+
+    def ids_differ(self, stored: Any) -> Any:
+        """True when a stored row's inspection ids are not the computed ones (members equal).
+
+        PostgreSQL aggregates ids in no particular order, so it compares sets: with as many
+        distinct ids on both sides, containment is equality. SQLite builds them ascending.
+        """
+        if self.postgresql:
+            return ~stored.op("@>", return_type=Boolean)(self.ids)
+        return stored != self.ids
 
     def values(self, run_id: int, rank: Any) -> list[Any]:
         """The columns of RESULT_COLUMNS for a computed unit."""
@@ -869,7 +880,7 @@ def _insert_units(conn: Connection, run_id: int, plan: _Plan, sql: _UnitSQL) -> 
                     a.c.region_code.is_distinct_from(c.region_code),
                     a.c.agency_code.is_distinct_from(c.agency_code),
                     a.c.members != c.scored,
-                    a.c.inspection_ids != sql.ids,
+                    sql.ids_differ(a.c.inspection_ids),
                 )
             )
         )
@@ -941,55 +952,62 @@ def _own_unit_rows(conn: Connection, run_id: int) -> int:
     ).scalar_one()
 
 
-def _agency_inputs(
+def _agency_totals(
     conn: Connection, run_id: int, anchor: Any, plan: _Plan, sql: _UnitSQL, places: int
-) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
-    """Per agency, what the roll-up needs: (sum of unit scores in units of 10**-places, units)
-    for agencies summed here, and (mean in those units, units) for agencies kept from the anchor.
+) -> dict[str, tuple[int, int]]:
+    """Per agency: the sum of its unit scores in units of 10**-places, and their number.
 
-    A full run sums its work table. A run sharing an anchor's rows sums only the agencies its own
-    rows touch (before or after the change); every other agency has exactly the anchor's units,
-    so it keeps the anchor's agency mean (stored exactly: a mean is rounded to ``places``).
+    A full run sums its work table. A run sharing an anchor's rows starts from the sums the
+    anchor stored on its agency rows (``score_total``), takes out the anchor units it replaces
+    and adds its own: work in the number of its own rows, not the country's units.
     """
     if plan.mode == "full":
         c = sql.rows.c
         query = select(c.agency_code, func.sum(c.scaled), func.count()).group_by(c.agency_code)
-        return {code: (int(total), count) for code, total, count in conn.execute(query)}, {}
+        return {code: (int(total), count) for code, total, count in conn.execute(query)}
     r = ZoningResult.__table__
+    stored = conn.execute(
+        select(r.c.code, r.c.score_total, r.c.members).where(
+            r.c.run_id == anchor.id, r.c.level == "agency"
+        )
+    ).all()
+    if any(total is None for _, total, _ in stored):
+        # An anchor written before agency sums were stored (migration 0006): sum every unit.
+        units = unit_rows(run_id, anchor.id, ranked=False).subquery()
+        query = select(
+            units.c.agency_code,
+            func.sum(cast(func.round(units.c.score * 10**places), Integer)),
+            func.count(),
+        ).group_by(units.c.agency_code)
+        return {code: (int(total), count) for code, total, count in conn.execute(query)}
+    totals = {code: [int(total), members] for code, total, members in stored}
     own, a = r.alias("own"), r.alias("a")
-    mine = and_(own.c.run_id == run_id, own.c.level == "unit")
-    touched = set(
-        conn.execute(
-            union_all(
-                select(own.c.agency_code).where(mine),
-                select(a.c.agency_code)
-                .select_from(a.join(own, and_(mine, own.c.code == a.c.code)))
-                .where(a.c.run_id == anchor.id, a.c.level == "unit"),
-            )
-        ).scalars()
+    replaced = (
+        select(a.c.agency_code, _scaled_sum(a, places), func.count())
+        .select_from(
+            a.join(own, and_(own.c.run_id == run_id, own.c.level == "unit", own.c.code == a.c.code))
+        )
+        .where(a.c.run_id == anchor.id, a.c.level == "unit")
+        .group_by(a.c.agency_code)
     )
-    units = unit_rows(run_id, anchor.id, ranked=False).subquery()
-    totals = {
-        code: (int(total), count)
-        for code, total, count in conn.execute(
-            select(
-                units.c.agency_code,
-                func.sum(cast(func.round(units.c.score * 10**places), Integer)),
-                func.count(),
-            )
-            .where(units.c.agency_code.in_(touched))
-            .group_by(units.c.agency_code)
-        )
-    }
-    kept = {
-        code: (int(score_.scaleb(places)), members)
-        for code, score_, members in conn.execute(
-            select(r.c.code, r.c.score, r.c.members).where(
-                r.c.run_id == anchor.id, r.c.level == "agency", r.c.code.notin_(touched)
-            )
-        )
-    }
-    return totals, kept
+    for code, total, count in conn.execute(replaced):
+        totals[code][0] -= int(total)
+        totals[code][1] -= count
+    added = (
+        select(r.c.agency_code, _scaled_sum(r, places), func.count())
+        .where(r.c.run_id == run_id, r.c.level == "unit", r.c.is_removed.is_(False))
+        .group_by(r.c.agency_code)
+    )
+    for code, total, count in conn.execute(added):
+        sums = totals.setdefault(code, [0, 0])
+        sums[0] += int(total)
+        sums[1] += count
+    return {code: (total, count) for code, (total, count) in totals.items() if count}
+
+
+def _scaled_sum(results: Any, places: int) -> Any:
+    # Stored scores carry ``places`` decimals: round() only undoes float noise on SQLite.
+    return func.sum(cast(func.round(results.c.score * 10**places), Integer))
 
 
 def _store_changes(
@@ -1170,14 +1188,13 @@ def _store(
     anchor, stored = _insert_units(conn, run.id, plan, sql)
     _refresh_statistics(conn, ZoningResult.__tablename__)
     anchor_id = None if anchor is None else anchor.id
-    totals, kept = _agency_inputs(conn, run.id, anchor, plan, sql, places)
-    upper = roll_up_agencies(
-        totals, plan.agencies, plan.regions, methodology.bands, places, agency_means=kept
-    )
+    totals = _agency_totals(conn, run.id, anchor, plan, sql, places)
+    upper = roll_up_agencies(totals, plan.agencies, plan.regions, methodology.bands, places)
+    # Agency rows keep their exact unit-score sum: what a run sharing this one's rows adjusts.
     _bulk_insert(
         conn,
         ZoningResult.__table__,
-        RESULT_COLUMNS,
+        (*RESULT_COLUMNS, "score_total"),
         [
             (
                 run.id,
@@ -1193,6 +1210,7 @@ def _store(
                 r.rank,
                 r.members,
                 None,
+                totals[r.code][0] if r.level == "agency" else None,
             )
             for rows in upper.values()
             for r in rows

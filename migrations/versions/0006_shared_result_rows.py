@@ -13,7 +13,7 @@ Create Date: 2026-11-22 18:35:00
 import sqlalchemy as sa
 from alembic import op
 
-from fieldcheck.migrating import add_fk_column, has_column
+from fieldcheck.migrating import add_column, add_fk_column, has_column
 
 # revision identifiers, used by Alembic.
 revision = "0006"
@@ -26,6 +26,7 @@ def upgrade():
     # In place, not a batch copy (fieldcheck.migrating): the copy would have to drop
     # zoning_runs, which results reference, and SQLite refuses that once runs exist.
     add_fk_column("zoning_runs", "anchor_run_id", "zoning_runs")
+    add_column("zoning_results", sa.Column("score_total", sa.BigInteger(), nullable=True))
     if has_column("zoning_results", "is_removed"):
         return  # downgraded on SQLite, which keeps the columns (see downgrade)
     if op.get_bind().dialect.name == "sqlite":
@@ -51,6 +52,7 @@ def downgrade():
         return
     op.drop_constraint("ck_zoning_results_removed_unit", "zoning_results", type_="check")
     op.drop_column("zoning_results", "is_removed")
+    op.drop_column("zoning_results", "score_total")
     op.drop_constraint(
         "fk_zoning_runs_anchor_run_id_zoning_runs", "zoning_runs", type_="foreignkey"
     )

@@ -184,19 +184,3 @@ def test_roll_up_agencies_from_sql_style_totals_equals_roll_up(units) -> None:
     full = roll_up(units, AGENCIES, {}, METHODOLOGY.bands)
     upper = roll_up_agencies(totals, AGENCIES, {}, METHODOLOGY.bands)
     assert {level: full[level] for level in upper} == upper
-
-
-@given(unit_inputs, st.integers(min_value=0, max_value=3))
-def test_agencies_given_by_their_mean_roll_up_the_same(units, split) -> None:
-    # What a run sharing an anchor's rows does: unchanged agencies come as (mean, count).
-    from fieldcheck.core.rollup import mean_scaled_total
-
-    totals: dict[str, tuple[int, int]] = {}
-    for u in units:
-        total, count = totals.get(u.agency_code, (0, 0))
-        totals[u.agency_code] = (total + int(u.score.scaleb(2)), count + 1)
-    codes = sorted(totals)
-    as_means = {c: (mean_scaled_total(*totals[c]), totals[c][1]) for c in codes[:split]}
-    as_totals = {c: totals[c] for c in codes[split:]}
-    mixed = roll_up_agencies(as_totals, AGENCIES, {}, METHODOLOGY.bands, agency_means=as_means)
-    assert mixed == roll_up_agencies(totals, AGENCIES, {}, METHODOLOGY.bands)

@@ -129,3 +129,24 @@ def test_sql_bands_and_means_match_the_core(app) -> None:
         )
         assert len(got) == len(core) == len(rows)
         assert got == {r.code: (r.score, r.zone, r.grade, r.label, r.rank) for r in core}
+
+
+def test_an_anchor_without_agency_sums_still_rolls_up_right(zoning, monkeypatch) -> None:
+    """Anchors written before migration 0006 have no agency sums: the run sums every unit."""
+    from fieldcheck.zoning import runner
+
+    for code, noes in [("35.15-DUKCAPIL", 2), ("35.15-RSUD", 5), ("13.71-SATPAS", 7)]:
+        zoning.inspect(code, noes)
+    assert zoning.rescore().exit_code == 0
+    anchor = zoning.last_run_id()
+    with zoning.app.app_context():
+        db.session.execute(text("UPDATE zoning_results SET score_total = NULL"))
+        db.session.commit()
+    zoning.inspect("35.15-RSUD", 0)
+    assert zoning.rescore().exit_code == 0
+    shared = zoning.last_run_id()
+    assert zoning.run(shared).anchor_run_id == anchor
+    monkeypatch.setattr(runner, "MIN_SHARED_ROWS", 0)
+    monkeypatch.setattr(runner, "MAX_SHARED_FRACTION", 0)
+    assert zoning.rescore("--full").exit_code == 0
+    assert zoning.rows(shared) == zoning.rows(zoning.last_run_id())
