@@ -2,7 +2,8 @@
 
 A run with ``anchor_run_id`` stores only the unit rows that differ from that complete run, plus a
 tombstone (``is_removed``) for an anchor unit it no longer has; readers resolve the rest from the
-anchor (fieldcheck.zoning.results).
+anchor (fieldcheck.zoning.results). Agency rows keep the exact sum of their unit scores
+(``score_total``), which such a run adjusts by its own rows.
 
 Revision ID: 0006
 Revises: 0005
