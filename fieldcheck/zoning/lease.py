@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from fieldcheck.clock import utcnow
@@ -110,27 +110,38 @@ def acquire(name: str, holder: str, seconds: int, run_id: int | None = None) -> 
     )
 
 
-def renew(name: str, holder: str, seconds: int) -> None:
-    """Extend the lease we hold (the heartbeat); LeaseLost when it is no longer ours."""
+def renew(name: str, holder: str, seconds: int, conn: Connection | None = None) -> None:
+    """Extend the lease we hold (the heartbeat); LeaseLost when it is no longer ours.
+
+    On ``conn``, in its transaction, when given (the caller commits); else in its own.
+    """
     now = utcnow()
-    with db.engine.begin() as conn:
-        result = conn.execute(
-            update(LEASES)
-            .where(LEASES.c.name == name, LEASES.c.holder == holder)
-            .values(heartbeat_at=now, expires_at=now + timedelta(seconds=seconds))
-        )
+    statement = (
+        update(LEASES)
+        .where(LEASES.c.name == name, LEASES.c.holder == holder)
+        .values(heartbeat_at=now, expires_at=now + timedelta(seconds=seconds))
+    )
+    if conn is not None:
+        result = conn.execute(statement)
+    else:
+        with db.engine.begin() as own:
+            result = own.execute(statement)
     if result.rowcount != 1:
         raise LeaseLost(f"lease {name!r} is no longer held by {holder}")
 
 
-def release(name: str, holder: str) -> None:
-    """Give the lease back if we still hold it."""
-    with db.engine.begin() as conn:
-        conn.execute(
-            update(LEASES)
-            .where(LEASES.c.name == name, LEASES.c.holder == holder)
-            .values(holder=None, run_id=None, expires_at=None)
-        )
+def release(name: str, holder: str, conn: Connection | None = None) -> None:
+    """Give the lease back if we still hold it (on ``conn``, in its transaction, when given)."""
+    statement = (
+        update(LEASES)
+        .where(LEASES.c.name == name, LEASES.c.holder == holder)
+        .values(holder=None, run_id=None, expires_at=None)
+    )
+    if conn is not None:
+        conn.execute(statement)
+        return
+    with db.engine.begin() as own:
+        own.execute(statement)
 
 
 def current(name: str) -> Lease | None:

@@ -15,7 +15,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, exists, func, literal, select, union_all
+from sqlalchemy import Boolean, Select, exists, func, literal, select, union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from fieldcheck.zoning.models import ZoningResult
 
@@ -36,6 +38,41 @@ COLUMNS = (
     "members",
     "inspection_ids",
 )
+
+
+class _InSelect(FunctionElement):
+    """``column IN (SELECT ...)``, written ``column = ANY(ARRAY(SELECT ...))`` on PostgreSQL.
+
+    PostgreSQL plans the IN form as a join, and a join with the newest runs' rows (which its
+    statistics do not know yet) could scan a whole anchor run or re-scan one side per row of the
+    other. The ANY form computes the codes once and looks them up in the (run, level, code)
+    index whatever the estimates. SQLite already plans IN that way.
+    """
+
+    type = Boolean()
+    name = "in_select"
+    inherit_cache = True
+    #: A condition in itself: SQLite must not get it compared with 1 (no index would be used).
+    _is_implicitly_boolean = True
+
+
+@compiles(_InSelect)
+def _in_select(element: Any, compiler: Any, **kw: Any) -> str:
+    column, rows = element.clauses
+    return f"{compiler.process(column, **kw)} IN {compiler.process(rows, **kw)}"
+
+
+@compiles(_InSelect, "postgresql")
+def _in_select_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    column, rows = element.clauses
+    return f"{compiler.process(column, **kw)} = ANY(ARRAY{compiler.process(rows, **kw)})"
+
+
+def code_in(column: Any, codes: Any) -> Any:
+    """``column`` is one of ``codes`` (a list, or a SELECT of one column)."""
+    if isinstance(codes, Select):
+        return _InSelect(column, codes.scalar_subquery())
+    return column.in_(codes)
 
 
 def _columns(table: Any, run_id: int) -> list[Any]:
@@ -59,7 +96,7 @@ def shared_unit_rows(run_id: int, anchor_id: int, codes: Any = None) -> Select:
         r.c.level == "unit",
         ~exists().where(own.c.run_id == run_id, own.c.level == "unit", own.c.code == r.c.code),
     )
-    return query if codes is None else query.where(r.c.code.in_(codes))
+    return query if codes is None else query.where(code_in(r.c.code, codes))
 
 
 def unit_rows(run_id: int, anchor_id: int | None, ranked: bool = True, codes: Any = None) -> Select:
@@ -75,7 +112,7 @@ def unit_rows(run_id: int, anchor_id: int | None, ranked: bool = True, codes: An
         r.c.run_id == run_id, r.c.level == "unit", r.c.is_removed.is_(False)
     )
     if codes is not None:
-        own = own.where(r.c.code.in_(codes))
+        own = own.where(code_in(r.c.code, codes))
     if anchor_id is None:
         return own
     shared = shared_unit_rows(run_id, anchor_id, codes)

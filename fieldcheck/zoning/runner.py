@@ -73,7 +73,7 @@ from fieldcheck.clock import utcnow
 from fieldcheck.core.checks import check
 from fieldcheck.core.facts import derive_facts
 from fieldcheck.core.model import Finding, LegalCatalogue, Methodology, ScoreResult
-from fieldcheck.core.rollup import LEVELS, AgencyInput, diff, roll_up_agencies
+from fieldcheck.core.rollup import LEVELS, AgencyInput, roll_up_agencies
 from fieldcheck.core.scoring import score
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
@@ -88,7 +88,7 @@ from fieldcheck.zoning.models import (
     ZoningRun,
 )
 from fieldcheck.zoning.results import COLUMNS as RESULT_ROW_COLUMNS
-from fieldcheck.zoning.results import unit_rows
+from fieldcheck.zoning.results import code_in, unit_rows
 from fieldcheck.zoning.services import COUNTED_STATUSES, apply_weights, official_run_query
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,9 @@ MAX_DIRTY_FOR_INCREMENTAL = 5000
 #: Bounds what a reader resolves and what each nightly run copies from the one before.
 MAX_SHARED_FRACTION = 0.2
 MIN_SHARED_ROWS = 1000
+#: From this many own unit rows a run refreshes the planner's statistics on run ids before
+#: reading them back (_analyze_run_ids); below it a bad plan costs less than the ANALYZE.
+ANALYZE_OWN_ROWS = 100
 
 Progress = Callable[[int, int, int], None]
 
@@ -150,6 +153,8 @@ class _Plan:
     regions: dict[str, str] = field(default_factory=dict)
 
 
+#: Zones counted per level, in a run's counts.
+ZONES = ("merah", "kuning", "hijau")
 #: Count keys of a run: {"units", "agencies", "regencies", "provinces"}.
 PLURALS = {"unit": "units", "agency": "agencies", "regency": "regencies", "province": "provinces"}
 
@@ -213,9 +218,9 @@ class _Heartbeat:
         if not force and time.monotonic() - self.last < self.every:
             return
         self.last = time.monotonic()
-        lease.renew(LEASE_NAME, self.holder, self.lease_seconds)
         now = utcnow()
         with db.engine.begin() as conn:
+            lease.renew(LEASE_NAME, self.holder, self.lease_seconds, conn)
             conn.execute(
                 update(ZoningRun.__table__)
                 .where(ZoningRun.__table__.c.id == self.run_id)
@@ -388,6 +393,7 @@ def _compute(
         slow_query = slow_query.where(WORK.c.stale > 0)
     slow = list(conn.execute(slow_query).scalars())
     if slow:
+        _index_work(conn, "unit_id")  # each of their rows is updated by unit id
         _compute_per_inspection(conn, run, methodology, catalogue, slow, from_answers, plan)
     plan.inspections = int(
         conn.execute(select(func.coalesce(func.sum(WORK.c.counted), 0))).scalar_one()
@@ -463,10 +469,10 @@ def _fill_work(
         query = query.where(unit_filter)
     names = [c.name for c in WORK.columns]
     conn.execute(insert(WORK).from_select(names, query))
-    # Indexed once filled: building them at the end costs a fraction of maintaining them row
-    # by row (about 30 ms of a national run on PostgreSQL).
-    for key in ("unit_id", "code"):
-        conn.exec_driver_sql(f"CREATE UNIQUE INDEX ix_{WORK.name}_{key} ON {WORK.name} ({key})")
+    if conn.dialect.name == "sqlite":
+        # SQLite looks units up by code when it compares with the anchor (it would otherwise
+        # build the index itself, per statement); PostgreSQL hashes the work table instead.
+        _index_work(conn, "code")
     # Units in reach without a counted inspection: a row each, so a shared run knows to hide
     # the anchor's row for them (they are few: an incremental run's dirty units).
     if unit_filter is not None:
@@ -490,6 +496,12 @@ def _fill_work(
                 .where(unit_filter, ~exists().where(WORK.c.unit_id == Unit.id)),
             )
         )
+
+
+def _index_work(conn: Connection, key: str) -> None:
+    # Indexed once filled, and only where a lookup needs it: building an index at the end costs
+    # a fraction of maintaining it row by row (about 30 ms of a national run on PostgreSQL).
+    conn.exec_driver_sql(f"CREATE UNIQUE INDEX ix_{WORK.name}_{key} ON {WORK.name} ({key})")
 
 
 def _compute_per_inspection(
@@ -679,6 +691,7 @@ def execute(
         )
         db.session.commit()
         return Outcome(run_id, "skipped", message, grant.other_run_id)
+    outcome = None
     try:
         reaped = _reap_stale(run_id)
         if reaped:
@@ -690,10 +703,17 @@ def execute(
         run.state = "running"
         run.started_at = utcnow()
         run.heartbeat_at = run.started_at
+        db.session.flush()
+        # Detached with every attribute loaded before the commit (which would expire them): the
+        # session holds no transaction during the run (on SQLite it would hold the write lock).
+        db.session.refresh(run)
+        db.session.expunge(run)
         db.session.commit()
-        return _run(run, holder, progress, from_answers)
+        outcome = _run(run, holder, progress, from_answers)
+        return outcome
     finally:
-        lease.release(LEASE_NAME, holder)
+        if outcome is None or outcome.state != "succeeded":
+            lease.release(LEASE_NAME, holder)  # a successful run released it in its commit
 
 
 def _run(run: ZoningRun, holder: str, progress: Progress | None, from_answers: bool) -> Outcome:
@@ -711,11 +731,6 @@ def _run(run: ZoningRun, holder: str, progress: Progress | None, from_answers: b
                 "the methodology or legal catalogue changed since the run was queued"
             )
         heartbeat = _Heartbeat(run_id, holder, progress)
-        # Detach the run with its attributes loaded and end the session's transaction: on SQLite
-        # an open session transaction would hold the write lock for the whole run.
-        db.session.refresh(run)
-        db.session.expunge(run)
-        db.session.commit()
         # One connection for both phases: the work table is private to it.
         with db.engine.connect() as conn:
             try:
@@ -952,57 +967,81 @@ def _own_unit_rows(conn: Connection, run_id: int) -> int:
     ).scalar_one()
 
 
-def _agency_totals(
+def _unit_aggregates(
     conn: Connection, run_id: int, anchor: Any, plan: _Plan, sql: _UnitSQL, places: int
-) -> dict[str, tuple[int, int]]:
-    """Per agency: the sum of its unit scores in units of 10**-places, and their number.
+) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
+    """Per agency, the sum of its unit scores in units of 10**-places and their number; and the
+    run's units per zone.
 
-    A full run sums its work table. A run sharing an anchor's rows starts from the sums the
-    anchor stored on its agency rows (``score_total``), takes out the anchor units it replaces
-    and adds its own: work in the number of its own rows, not the country's units.
+    A full run groups its work table. A run sharing an anchor's rows starts from what the anchor
+    stored (agency rows' ``score_total``, unit zone counts), takes out the anchor units it
+    replaces and adds its own: work in the number of its own rows, not the country's units.
     """
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    zones: dict[str, int] = dict.fromkeys(ZONES, 0)
+
+    def fold(rows: Any, sign: int) -> None:
+        for agency_code, zone, total, count in rows:
+            sums = totals[agency_code]
+            sums[0] += sign * int(total)
+            sums[1] += sign * count
+            zones[zone] = zones.get(zone, 0) + sign * count
+
     if plan.mode == "full":
         c = sql.rows.c
-        query = select(c.agency_code, func.sum(c.scaled), func.count()).group_by(c.agency_code)
-        return {code: (int(total), count) for code, total, count in conn.execute(query)}
-    r = ZoningResult.__table__
-    stored = conn.execute(
-        select(r.c.code, r.c.score_total, r.c.members).where(
-            r.c.run_id == anchor.id, r.c.level == "agency"
+        zone = sql.zone.label("zone")
+        fold(
+            conn.execute(
+                select(c.agency_code, zone, func.sum(c.scaled), func.count()).group_by(
+                    c.agency_code, zone
+                )
+            ),
+            1,
         )
-    ).all()
-    if any(total is None for _, total, _ in stored):
-        # An anchor written before agency sums were stored (migration 0006): sum every unit.
-        units = unit_rows(run_id, anchor.id, ranked=False).subquery()
-        query = select(
-            units.c.agency_code,
-            func.sum(cast(func.round(units.c.score * 10**places), Integer)),
-            func.count(),
-        ).group_by(units.c.agency_code)
-        return {code: (int(total), count) for code, total, count in conn.execute(query)}
-    totals = {code: [int(total), members] for code, total, members in stored}
-    own, a = r.alias("own"), r.alias("a")
-    replaced = (
-        select(a.c.agency_code, _scaled_sum(a, places), func.count())
-        .select_from(
-            a.join(own, and_(own.c.run_id == run_id, own.c.level == "unit", own.c.code == a.c.code))
-        )
-        .where(a.c.run_id == anchor.id, a.c.level == "unit")
-        .group_by(a.c.agency_code)
+    else:
+        r = ZoningResult.__table__
+        stored = conn.execute(
+            select(r.c.code, r.c.score_total, r.c.members).where(
+                r.c.run_id == anchor.id, r.c.level == "agency"
+            )
+        ).all()
+        if any(total is None for _, total, _ in stored):
+            # An anchor written before agency sums were stored (migration 0006): every unit.
+            units = unit_rows(run_id, anchor.id, ranked=False).subquery()
+            fold(conn.execute(_grouped(units, places)), 1)
+        else:
+            for code, total, members in stored:
+                totals[code] = [int(total), members]
+            for zone_name, count in anchor.counts["zones"]["unit"].items():
+                zones[zone_name] = zones.get(zone_name, 0) + count
+            own_codes = select(r.c.code).where(r.c.run_id == run_id, r.c.level == "unit")
+            # IN, not a join: both databases then probe the anchor by code for each own row
+            # instead of walking all the anchor's units.
+            fold(
+                conn.execute(
+                    _grouped(r, places).where(
+                        r.c.run_id == anchor.id, r.c.level == "unit", code_in(r.c.code, own_codes)
+                    )
+                ),
+                -1,
+            )
+            fold(
+                conn.execute(
+                    _grouped(r, places).where(
+                        r.c.run_id == run_id, r.c.level == "unit", r.c.is_removed.is_(False)
+                    )
+                ),
+                1,
+            )
+    return {code: (total, count) for code, (total, count) in totals.items() if count}, zones
+
+
+def _grouped(rows: Any, places: int) -> Any:
+    """Unit rows (a table or subquery) grouped by agency and zone: score sum and count."""
+    c = rows.c
+    return select(c.agency_code, c.zone, _scaled_sum(rows, places), func.count()).group_by(
+        c.agency_code, c.zone
     )
-    for code, total, count in conn.execute(replaced):
-        totals[code][0] -= int(total)
-        totals[code][1] -= count
-    added = (
-        select(r.c.agency_code, _scaled_sum(r, places), func.count())
-        .where(r.c.run_id == run_id, r.c.level == "unit", r.c.is_removed.is_(False))
-        .group_by(r.c.agency_code)
-    )
-    for code, total, count in conn.execute(added):
-        sums = totals.setdefault(code, [0, 0])
-        sums[0] += int(total)
-        sums[1] += count
-    return {code: (total, count) for code, (total, count) in totals.items() if count}
 
 
 def _scaled_sum(results: Any, places: int) -> Any:
@@ -1014,134 +1053,86 @@ def _store_changes(
     conn: Connection, run_id: int, anchor_id: int | None, compared: Any
 ) -> tuple[int, list[Any]]:
     """Write the unit and agency changes against the compared run; returns (how many, the zone
-    moves). SQL finds the keys that differ (on score or zone, or present on one side only); the
-    pure core describes them, a chunk of keys at a time, so memory stays O(chunk) however many
-    units changed (only the zone moves, the outbox payload, are kept).
+    moves in the core's order). One INSERT ... SELECT: both runs' rows grouped by key, a key
+    kept when it is on one side only or its two rows differ in score or zone (``diff`` of the
+    pure core; tests/zoning check both give the same changes).
     """
     r = ZoningResult.__table__
-    kept = ["unit", "agency"]
-    sides = ((run_id, anchor_id), (compared.id, compared.anchor_run_id))
+    sides = ((1, run_id, anchor_id), (0, compared.id, compared.anchor_run_id))
     codes = None
     if (anchor_id or run_id) == (compared.anchor_run_id or compared.id):
         # Both runs read the same complete run for every unit neither stores itself: only the
         # units one of them stores can differ.
-        overlays = [rid for rid, aid in sides if aid is not None]
+        overlays = [rid for _, rid, aid in sides if aid is not None]
         codes = select(r.c.code).where(r.c.run_id.in_(overlays), r.c.level == "unit")
-
-    def units(rid: int, aid: int | None, only: Any) -> Any:
-        return unit_rows(rid, aid, ranked=False, codes=only).subquery()
-
     parts = []
-    for rid, aid in sides:
-        u = units(rid, aid, codes)
-        parts.append(select(literal("unit").label("level"), u.c.code, u.c.score, u.c.zone))
-    parts.append(
-        select(r.c.level, r.c.code, r.c.score, r.c.zone).where(
-            r.c.run_id.in_((run_id, compared.id)), r.c.level == "agency"
+    for is_new, rid, aid in sides:
+        u = unit_rows(rid, aid, ranked=False, codes=codes).subquery()
+        parts.append(
+            select(
+                literal(is_new).label("is_new"),
+                literal("unit").label("level"),
+                u.c.code,
+                u.c.name,
+                u.c.region_code,
+                u.c.score,
+                u.c.zone,
+            )
         )
+    parts.append(
+        select(
+            case((r.c.run_id == run_id, 1), else_=0),
+            r.c.level,
+            r.c.code,
+            r.c.name,
+            r.c.region_code,
+            r.c.score,
+            r.c.zone,
+        ).where(r.c.run_id.in_((run_id, compared.id)), r.c.level == "agency")
     )
-    both = union_all(*parts).subquery()
-    # One scan of both runs' rows grouped by key, no join: a key differs when it is on one side
-    # only or its two rows disagree on score or zone. (Anti-joins were planned as nested loops
-    # over the wrong index on PostgreSQL before the new run's rows had statistics.)
-    keys = (
-        select(both.c.level, both.c.code)
-        .group_by(both.c.level, both.c.code)
+    b = union_all(*parts).subquery("both_runs").c
+
+    def side(value: Any, is_new: int) -> Any:
+        return func.max(case((b.is_new == is_new, value)))
+
+    # The row shown is the new one when the key is in the new run (a NULL region included).
+    has_new = func.max(b.is_new) == 1
+    old_zone, new_zone = side(b.zone, 0), side(b.zone, 1)
+    changed = (
+        select(
+            literal(run_id),
+            b.level,
+            b.code,
+            case((has_new, side(b.name, 1)), else_=side(b.name, 0)),
+            case((has_new, side(b.region_code, 1)), else_=side(b.region_code, 0)),
+            side(b.score, 0),
+            side(b.score, 1),
+            old_zone,
+            new_zone,
+            case((old_zone.is_distinct_from(new_zone), True), else_=False),
+        )
+        .group_by(b.level, b.code)
         .having(
             (func.count() == 1)
-            | (func.min(both.c.score) != func.max(both.c.score))
-            | (func.min(both.c.zone) != func.max(both.c.zone))
+            | (func.min(b.score) != func.max(b.score))
+            | (func.min(b.zone) != func.max(b.zone))
         )
-        .subquery()
     )
+    c = ZoningChange.__table__
+    conn.execute(insert(c).from_select(list(CHANGE_COLUMNS), changed))
+    count = conn.execute(select(func.count()).where(c.c.run_id == run_id)).scalar_one()
     # "unit" < "agency" is the core's level order; codes ascending within a level.
-    ordered = select(keys.c.level, keys.c.code).order_by(keys.c.level.desc(), keys.c.code)
-    count, moves = 0, []
-    for batch in conn.execute(ordered).partitions(UNIT_CHUNK):
-        by_level: dict[str, list[str]] = defaultdict(list)
-        for level, code in batch:
-            by_level[level].append(code)
-        old, new = [], []
-        for level, batch_codes in by_level.items():
-            for rid, aid in sides:
-                if level == "unit":
-                    u = units(rid, aid, batch_codes)
-                    query = select(u.c.code, u.c.name, u.c.region_code, u.c.score, u.c.zone)
-                else:
-                    query = select(r.c.code, r.c.name, r.c.region_code, r.c.score, r.c.zone).where(
-                        r.c.run_id == rid, r.c.level == level, r.c.code.in_(batch_codes)
-                    )
-                for code, name, region_code, score_, zone in conn.execute(query):
-                    row = {
-                        "level": level,
-                        "code": code,
-                        "name": name,
-                        "region_code": region_code,
-                        "score": score_,
-                        "zone": zone,
-                    }
-                    (new if rid == run_id else old).append(row)
-        changes = diff(old, new, kept)
-        _bulk_insert(
-            conn,
-            ZoningChange.__table__,
-            CHANGE_COLUMNS,
-            [
-                (
-                    run_id,
-                    c.level,
-                    c.code,
-                    c.name,
-                    c.region_code,
-                    _sql_value(c.old_score),
-                    _sql_value(c.new_score),
-                    c.old_zone,
-                    c.new_zone,
-                    c.zone_changed,
-                )
-                for c in changes
-            ],
-        )
-        count += len(changes)
-        moves.extend(c for c in changes if c.zone_changed)
+    moves = conn.execute(
+        select(c.c.level, c.c.code, c.c.old_zone, c.c.new_zone, c.c.old_score, c.c.new_score)
+        .where(c.c.run_id == run_id, c.c.is_zone_move.is_(True))
+        .order_by(c.c.level.desc(), c.c.code)
+    ).all()
     return count, moves
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _zone_counts(conn: Connection, run_id: int, anchor: Any) -> dict[str, dict[str, int]]:
-    """Rows per level and zone. A run sharing an anchor's rows counts its units as the anchor's
-    counts, less the anchor rows it replaces, plus its own rows."""
-    r = ZoningResult.__table__
-    zones: dict[str, dict[str, int]] = {
-        level: dict.fromkeys(("merah", "kuning", "hijau"), 0) for level in LEVELS
-    }
-    for level, zone, count in conn.execute(
-        select(r.c.level, r.c.zone, func.count())
-        .where(r.c.run_id == run_id, r.c.is_removed.is_(False))
-        .group_by(r.c.level, r.c.zone)
-    ):
-        zones[level][zone] = count
-    if anchor is not None:
-        for zone, count in anchor.counts["zones"]["unit"].items():
-            zones["unit"][zone] += count
-        own, a = r.alias("own"), r.alias("a")
-        for zone, count in conn.execute(
-            select(a.c.zone, func.count())
-            .select_from(
-                a.join(
-                    own,
-                    and_(own.c.run_id == run_id, own.c.level == "unit", own.c.code == a.c.code),
-                )
-            )
-            .where(a.c.run_id == anchor.id, a.c.level == "unit")
-            .group_by(a.c.zone)
-        ):
-            zones["unit"][zone] -= count
-    return zones
 
 
 def _refresh_statistics(conn: Connection, table_name: str) -> None:
@@ -1166,6 +1157,20 @@ def _refresh_statistics(conn: Connection, table_name: str) -> None:
         conn.exec_driver_sql(f"ANALYZE {table_name}")  # one of our own table names
 
 
+def _analyze_run_ids(conn: Connection) -> None:
+    """PostgreSQL: refresh the planner's statistics on ``zoning_results.run_id``.
+
+    Autovacuum re-analyzes a big results table only every ~10% of growth, so the newest runs'
+    ids are unknown to the planner, which then expects one row for them. The queries that
+    resolve a shared run's rows (semi- and anti-joins on unit code between its own rows and its
+    anchor's) were then planned as nested loops re-scanning one side per row of the other:
+    quadratic in the run's own rows (25 ms at 400 rows, seconds at the 4,000 a run may store).
+    One column's statistics cost ~10 ms.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"ANALYZE {ZoningResult.__tablename__} (run_id)")
+
+
 def _store(
     conn: Connection, run: ZoningRun, holder: str, plan: _Plan, methodology: Methodology
 ) -> None:
@@ -1187,8 +1192,10 @@ def _store(
     sql = _UnitSQL(conn, methodology)
     anchor, stored = _insert_units(conn, run.id, plan, sql)
     _refresh_statistics(conn, ZoningResult.__tablename__)
+    if anchor is not None and stored >= ANALYZE_OWN_ROWS:
+        _analyze_run_ids(conn)
     anchor_id = None if anchor is None else anchor.id
-    totals = _agency_totals(conn, run.id, anchor, plan, sql, places)
+    totals, unit_zones = _unit_aggregates(conn, run.id, anchor, plan, sql, places)
     upper = roll_up_agencies(totals, plan.agencies, plan.regions, methodology.bands, places)
     # Agency rows keep their exact unit-score sum: what a run sharing this one's rows adjusts.
     _bulk_insert(
@@ -1227,7 +1234,11 @@ def _store(
     for ids in _chunks(plan.dirty_ids, 1000):
         conn.execute(delete(DirtyUnit).where(DirtyUnit.id.in_(ids)))
 
-    zones = _zone_counts(conn, run.id, anchor)
+    zones = {"unit": unit_zones}
+    for level in LEVELS[1:]:
+        zones[level] = dict.fromkeys(ZONES, 0)
+        for row in upper.get(level, ()):
+            zones[level][row.zone] = zones[level].get(row.zone, 0) + 1
     counts = {
         "inspections": plan.inspections,
         "inspections_rescored": plan.rescored,
@@ -1297,6 +1308,8 @@ def _store(
         for event in events:
             conn.execute(insert(OutboxEvent.__table__).values(**event))
     conn.exec_driver_sql(f"DROP TABLE {_work_name(conn)}")
+    # Free for the next run in the same commit that publishes this one's results.
+    lease.release(LEASE_NAME, holder, conn)
 
 
 def run_queued(limit: int = 10) -> list[Outcome]:

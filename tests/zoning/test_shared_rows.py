@@ -87,6 +87,62 @@ def test_shared_runs_resolve_to_what_a_complete_run_stores(zoning, client, monke
 
     assert changes(night2) == changes(complete) != []
 
+    # Changes are worked out in SQL: they are what the pure core's diff gives on the rows.
+    from fieldcheck.core.rollup import diff
+
+    def as_rows(run_id):
+        keys = ("level", "code", "name", "region_code", "agency_code", "score", "zone")
+        return [dict(zip(keys, row[:7], strict=True)) for row in zoning.rows(run_id)]
+
+    for run_id in (night1, night2, complete):
+        expected = [
+            {
+                "level": c.level,
+                "code": c.code,
+                "name": c.name,
+                "region_code": c.region_code,
+                "old_score": None if c.old_score is None else float(c.old_score),
+                "new_score": None if c.new_score is None else float(c.new_score),
+                "old_zone": c.old_zone,
+                "new_zone": c.new_zone,
+                "zone_moved": c.zone_changed,
+            }
+            for c in diff(as_rows(anchor), as_rows(run_id), ["unit", "agency"])
+        ]
+        got = [{k: v for k, v in c.items() if k != "delta"} for c in changes(run_id)]
+        assert got == expected
+        outbox = _zone_change_event(zoning.app, run_id)
+        assert outbox == [
+            {
+                "level": c["level"],
+                "code": c["code"],
+                "old_zone": c["old_zone"],
+                "new_zone": c["new_zone"],
+            }
+            for c in expected
+            if c["zone_moved"]
+        ]
+
+
+def _zone_change_event(app, run_id: int) -> list[dict]:
+    from fieldcheck.zoning.models import OutboxEvent
+
+    with app.app_context():
+        events = (
+            db.session.execute(
+                select(OutboxEvent.payload).where(OutboxEvent.topic == "zoning_run.zone_changes")
+            )
+            .scalars()
+            .all()
+        )
+    for payload in events:
+        if payload["run_id"] == run_id:
+            return [
+                {k: c[k] for k in ("level", "code", "old_zone", "new_zone")}
+                for c in payload["changes"]
+            ]
+    return []
+
 
 def test_sql_bands_and_means_match_the_core(app) -> None:
     """Unit rows are computed in SQL from the methodology: same numbers as the pure core."""
