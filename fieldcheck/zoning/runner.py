@@ -49,6 +49,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    any_,
     bindparam,
     case,
     cast,
@@ -66,7 +67,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.clock import utcnow
@@ -195,6 +196,14 @@ def score_inspection(
         # Issue 4: an upheld objection removed these findings; re-deriving must not resurrect them.
         findings = [f for f in findings if (f.rule, f.service, f.component) not in withdrawn]
     return score(facts, findings, methodology), findings
+
+
+def _among(column: Any, ids: list[int], dialect: str) -> Any:
+    """``column IN ids``. On PostgreSQL ``column = ANY(:ids)`` with one array parameter: an IN
+    list is one parameter per id, rendered by SQLAlchemy and parsed by psycopg at every run."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
+    return column.in_(ids)
 
 
 def _scope_condition(column: Any, scope: str) -> Any:
@@ -373,8 +382,8 @@ def _compute(
     if plan.mode == "incremental":
         # The ids themselves, not a subquery: PostgreSQL without statistics on inspections
         # planned the subquery form as a probe of the id list per inspection row.
-        unit_filter = Unit.id.in_(dirty_units)
-        inspection_filter = Inspection.unit_id.in_(dirty_units)
+        unit_filter = _among(Unit.id, dirty_units, conn.dialect.name)
+        inspection_filter = _among(Inspection.unit_id, dirty_units, conn.dialect.name)
     elif run.scope:
         unit_filter = _scope_condition(Unit.region_code, run.scope)
         inspection_filter = Inspection.unit_id.in_(select(Unit.id).where(unit_filter))
@@ -469,10 +478,10 @@ def _fill_work(
         query = query.where(unit_filter)
     names = [c.name for c in WORK.columns]
     conn.execute(insert(WORK).from_select(names, query))
-    if conn.dialect.name == "sqlite":
-        # SQLite looks units up by code when it compares with the anchor (it would otherwise
-        # build the index itself, per statement); PostgreSQL hashes the work table instead.
-        _index_work(conn, "code")
+    # Units are looked up by code when compared with the anchor's or the base run's rows. A
+    # planner that does not know how many rows those runs have (PostgreSQL before statistics
+    # catch up) picks a nested loop: without this index, one scan of the work table per row.
+    _index_work(conn, "code")
     # Units in reach without a counted inspection: a row each, so a shared run knows to hide
     # the anchor's row for them (they are few: an incremental run's dirty units).
     if unit_filter is not None:
@@ -1058,30 +1067,38 @@ def _store_changes(
     pure core; tests/zoning check both give the same changes).
     """
     r = ZoningResult.__table__
+    c = ZoningChange.__table__
     sides = ((1, run_id, anchor_id), (0, compared.id, compared.anchor_run_id))
-    codes = None
-    if (anchor_id or run_id) == (compared.anchor_run_id or compared.id):
-        # Both runs read the same complete run for every unit neither stores itself: only the
-        # units one of them stores can differ.
-        overlays = [rid for _, rid, aid in sides if aid is not None]
-        codes = select(r.c.code).where(r.c.run_id.in_(overlays), r.c.level == "unit")
     parts = []
-    for is_new, rid, aid in sides:
-        u = unit_rows(rid, aid, ranked=False, codes=codes).subquery()
-        parts.append(
-            select(
-                literal(is_new).label("is_new"),
-                literal("unit").label("level"),
-                u.c.code,
-                u.c.name,
-                u.c.region_code,
-                u.c.score,
-                u.c.zone,
-            )
+    if anchor_id is not None and compared.id == anchor_id:
+        # The usual nightly case: compared with the complete run this one shares rows with.
+        # Only its own rows can differ, and each is looked up in the anchor by code.
+        conn.execute(
+            insert(c).from_select(list(CHANGE_COLUMNS), _own_unit_changes(run_id, anchor_id))
         )
+    else:
+        codes = None
+        if (anchor_id or run_id) == (compared.anchor_run_id or compared.id):
+            # Both runs read the same complete run for every unit neither stores itself: only
+            # the units one of them stores can differ.
+            overlays = [rid for _, rid, aid in sides if aid is not None]
+            codes = select(r.c.code).where(r.c.run_id.in_(overlays), r.c.level == "unit")
+        for is_new, rid, aid in sides:
+            u = unit_rows(rid, aid, ranked=False, codes=codes).subquery()
+            parts.append(
+                select(
+                    literal(is_new).label("is_new"),
+                    literal("unit").label("level"),
+                    u.c.code,
+                    u.c.name,
+                    u.c.region_code,
+                    u.c.score,
+                    u.c.zone,
+                )
+            )
     parts.append(
         select(
-            case((r.c.run_id == run_id, 1), else_=0),
+            case((r.c.run_id == run_id, 1), else_=0).label("is_new"),
             r.c.level,
             r.c.code,
             r.c.name,
@@ -1090,7 +1107,7 @@ def _store_changes(
             r.c.zone,
         ).where(r.c.run_id.in_((run_id, compared.id)), r.c.level == "agency")
     )
-    b = union_all(*parts).subquery("both_runs").c
+    b = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("both_runs").c
 
     def side(value: Any, is_new: int) -> Any:
         return func.max(case((b.is_new == is_new, value)))
@@ -1118,7 +1135,6 @@ def _store_changes(
             | (func.min(b.zone) != func.max(b.zone))
         )
     )
-    c = ZoningChange.__table__
     conn.execute(insert(c).from_select(list(CHANGE_COLUMNS), changed))
     count = conn.execute(select(func.count()).where(c.c.run_id == run_id)).scalar_one()
     # "unit" < "agency" is the core's level order; codes ascending within a level.
@@ -1130,21 +1146,59 @@ def _store_changes(
     return count, moves
 
 
+def _own_unit_changes(run_id: int, anchor_id: int) -> Any:
+    """The unit changes of a run against its own anchor, as CHANGE_COLUMNS.
+
+    A run sharing its anchor's rows stores a row for every unit that differs from it: its own
+    row (or tombstone, which carries the anchor's name and region) against the anchor's.
+    """
+    r = ZoningResult.__table__
+    own, a = r.alias("own"), r.alias("a")
+    removed = own.c.is_removed
+    new_score = case((removed, None), else_=own.c.score)
+    new_zone = case((removed, None), else_=own.c.zone)
+    return (
+        select(
+            literal(run_id),
+            literal("unit"),
+            own.c.code,
+            own.c.name,
+            own.c.region_code,
+            a.c.score,
+            new_score,
+            a.c.zone,
+            new_zone,
+            case((a.c.zone.is_distinct_from(new_zone), True), else_=False),
+        )
+        .select_from(
+            own.outerjoin(
+                a, and_(a.c.run_id == anchor_id, a.c.level == "unit", a.c.code == own.c.code)
+            )
+        )
+        .where(
+            own.c.run_id == run_id,
+            own.c.level == "unit",
+            or_(removed, a.c.id.is_(None), a.c.score != own.c.score, a.c.zone != own.c.zone),
+        )
+    )
+
+
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def _refresh_statistics(conn: Connection, table_name: str) -> None:
+def _refresh_statistics(conn: Connection, table_name: str) -> bool:
     """ANALYZE a table on PostgreSQL when it has no statistics or most of its rows are new.
 
     Without them (a fresh or bulk-loaded database, before autovacuum gets there) PostgreSQL
     guessed badly: an incremental run's 200-unit id list was planned as a sequential scan of
     every inspection, and the self-joins on unit code of shared runs as nested loops over whole
     runs (seconds instead of milliseconds). Once analyzed, autovacuum keeps them current.
+    Returns whether it analyzed.
     """
     if conn.dialect.name != "postgresql":
-        return
+        return False
     stale = conn.execute(
         text(
             "SELECT c.reltuples < 0 OR s.n_mod_since_analyze > c.reltuples "
@@ -1155,6 +1209,7 @@ def _refresh_statistics(conn: Connection, table_name: str) -> None:
     ).scalar()
     if stale:
         conn.exec_driver_sql(f"ANALYZE {table_name}")  # one of our own table names
+    return bool(stale)
 
 
 def _analyze_run_ids(conn: Connection) -> None:
@@ -1165,7 +1220,8 @@ def _analyze_run_ids(conn: Connection) -> None:
     resolve a shared run's rows (semi- and anti-joins on unit code between its own rows and its
     anchor's) were then planned as nested loops re-scanning one side per row of the other:
     quadratic in the run's own rows (25 ms at 400 rows, seconds at the 4,000 a run may store).
-    One column's statistics cost ~10 ms.
+    A complete run's rows are what later runs compare with: the first run sharing a fresh
+    anchor took 16 s in the benchmark with them unknown. One column's statistics cost ~5-10 ms.
     """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"ANALYZE {ZoningResult.__tablename__} (run_id)")
@@ -1191,8 +1247,8 @@ def _store(
     places = methodology.rounding_places
     sql = _UnitSQL(conn, methodology)
     anchor, stored = _insert_units(conn, run.id, plan, sql)
-    _refresh_statistics(conn, ZoningResult.__tablename__)
-    if anchor is not None and stored >= ANALYZE_OWN_ROWS:
+    if not _refresh_statistics(conn, ZoningResult.__tablename__) and stored >= ANALYZE_OWN_ROWS:
+        # Its rows are read back below, and by every run that shares them or builds on them.
         _analyze_run_ids(conn)
     anchor_id = None if anchor is None else anchor.id
     totals, unit_zones = _unit_aggregates(conn, run.id, anchor, plan, sql, places)
@@ -1232,7 +1288,7 @@ def _store(
     )
 
     for ids in _chunks(plan.dirty_ids, 1000):
-        conn.execute(delete(DirtyUnit).where(DirtyUnit.id.in_(ids)))
+        conn.execute(delete(DirtyUnit).where(_among(DirtyUnit.id, ids, conn.dialect.name)))
 
     zones = {"unit": unit_zones}
     for level in LEVELS[1:]:
