@@ -6,7 +6,8 @@ import random
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import cast, func, literal, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 
 from fieldcheck.extensions import db
 from tests.helpers import auth
@@ -186,6 +187,44 @@ def test_sql_bands_and_means_match_the_core(app) -> None:
         )
         assert len(got) == len(core) == len(rows)
         assert got == {r.code: (r.score, r.zone, r.grade, r.label, r.rank) for r in core}
+
+
+def test_inspection_lists_compare_as_sets_where_they_are_unordered(app) -> None:
+    """A unit's computed inspection ids against a stored list of as many ids (the member counts
+    are compared on their own): the same list never differs, a different set always does, and
+    on PostgreSQL (ids aggregated in no order) a reordering of the same ids does not."""
+    from fieldcheck.catalogue.registry import get_registry
+    from fieldcheck.zoning.runner import _create_work_table, _UnitSQL
+
+    cases = [  # (computed ids, stored JSON list, differ on PostgreSQL, differ on SQLite)
+        ("1,2,3", "[1, 2, 3]", False, False),
+        ("3,1,2", "[1, 2, 3]", False, None),
+        ("1,2,4", "[1, 2, 3]", True, True),
+        ("3,2,1", "[1, 2, 3]", False, None),
+        ("12,3", "[1, 23]", True, True),
+    ]
+    with app.app_context(), db.engine.connect() as conn, conn.begin():
+        postgresql = conn.dialect.name == "postgresql"
+        _create_work_table(conn)
+        conn.execute(
+            text(
+                "INSERT INTO zoning_work (unit_id, code, name, region_code, agency_code, total, "
+                "scored, counted, stale, ids) VALUES (:u, :c, 'x', NULL, 'A', 100, 1, 1, 0, :ids)"
+            ),
+            [{"u": n, "c": f"U{n}", "ids": ids} for n, (ids, *_) in enumerate(cases)],
+        )
+        sql = _UnitSQL(conn, get_registry().methodology("ombudsman-2019"))
+        for n, (_ids, as_stored, on_pg, on_sqlite) in enumerate(cases):
+            if postgresql:
+                stored = cast(literal(as_stored), JSONB)
+            else:
+                stored = literal(as_stored.replace(" ", ""))  # SQLite stores compact JSON text
+            differs = conn.execute(
+                select(sql.ids_differ(stored)).where(sql.rows.c.code == f"U{n}")
+            ).scalar_one()
+            expected = on_pg if postgresql else on_sqlite
+            if expected is not None:
+                assert bool(differs) is expected, (n, postgresql)
 
 
 def test_an_anchor_without_agency_sums_still_rolls_up_right(zoning, monkeypatch) -> None:
