@@ -960,7 +960,14 @@ def _insert_units(conn: Connection, run_id: int, plan: _Plan, sql: _UnitSQL) -> 
                 r.c.level == "unit",
                 ~exists().where(w.c.code == r.c.code),
             )
-        for query in (differing.add_columns(literal(False)), tombstones, kept):
+        conn.execute(
+            insert(r).from_select(
+                [*RESULT_COLUMNS, "is_removed"], differing.add_columns(literal(False))
+            )
+        )
+        if full and not _anchor_units_missing(conn, run_id, anchor):
+            tombstones = None  # the usual full run: no anchor unit dropped out
+        for query in (tombstones, kept):
             if query is not None:
                 conn.execute(insert(r).from_select([*RESULT_COLUMNS, "is_removed"], query))
         if full and _own_unit_rows(conn, run_id) > _shared_limit(anchor):
@@ -974,6 +981,29 @@ def _insert_units(conn: Connection, run_id: int, plan: _Plan, sql: _UnitSQL) -> 
         rank = func.rank().over(order_by=c.scaled.desc())
         conn.execute(insert(r).from_select(list(RESULT_COLUMNS), select(*sql.values(run_id, rank))))
     return anchor, _own_unit_rows(conn, run_id)
+
+
+def _anchor_units_missing(conn: Connection, run_id: int, anchor: Any) -> bool:
+    """Whether a full run lacks some of its anchor's units, counted rather than searched.
+
+    The anchor's units less those the run computed and the anchor also has (computed, less
+    the run's own rows the anchor has no row for) is the number missing. Both counts are cheap
+    where the search is an anti-join over every anchor unit (10 ms of a national run).
+    """
+    units = (anchor.counts or {}).get("units")
+    if units is None:
+        return True
+    computed = conn.execute(select(func.count()).where(WORK.c.scored > 0)).scalar_one()
+    r = ZoningResult.__table__
+    a = r.alias("a")
+    new = conn.execute(
+        select(func.count()).where(
+            r.c.run_id == run_id,
+            r.c.level == "unit",
+            ~exists().where(a.c.run_id == anchor.id, a.c.level == "unit", a.c.code == r.c.code),
+        )
+    ).scalar_one()
+    return units > computed - new
 
 
 def _own_unit_rows(conn: Connection, run_id: int) -> int:

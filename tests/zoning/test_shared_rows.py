@@ -280,3 +280,32 @@ def test_a_runs_rows_are_known_to_the_planner_once_written(zoning, monkeypatch) 
             )
         ).scalar()
     assert known is not None and str(complete) in known.strip("{}").split(",")
+
+
+def test_a_full_run_sharing_its_anchor_drops_the_units_that_left(zoning, monkeypatch) -> None:
+    """A full run sharing its anchor's rows finds the units that left by counting: one leaves
+    and one arrives (as many units as the anchor has), and the one that left is gone."""
+    from fieldcheck.zoning import runner
+
+    ids = {}
+    for code, noes in [("35.15-DUKCAPIL", 2), ("35.15-RSUD", 5), ("13.71-SATPAS", 7)]:
+        ids[code] = zoning.inspect(code, noes)
+    assert zoning.rescore("--publish").exit_code == 0
+    anchor = zoning.last_run_id()
+    zoning.approve(ids["13.71-SATPAS"], status="rejected")  # its only inspection
+    zoning.inspect("73.71-DUKCAPIL", 4)
+    assert zoning.rescore("--full").exit_code == 0
+    shared = zoning.last_run_id()
+    run = zoning.run(shared)
+    assert (run.mode, run.anchor_run_id) == ("full", anchor)
+    assert run.counts["unit_rows_stored"] == 2  # the arrival and the departure's tombstone
+    units = [row[1] for row in zoning.rows(shared) if row[0] == "unit"]
+    assert sorted(units) == ["35.15-DUKCAPIL", "35.15-RSUD", "73.71-DUKCAPIL"]
+
+    monkeypatch.setattr(runner, "MIN_SHARED_ROWS", 0)
+    monkeypatch.setattr(runner, "MAX_SHARED_FRACTION", 0)
+    assert zoning.rescore("--full").exit_code == 0
+    complete = zoning.last_run_id()
+    assert zoning.run(complete).anchor_run_id is None
+    assert zoning.rows(shared) == zoning.rows(complete)
+    assert zoning.run(shared).counts["zones"] == zoning.run(complete).counts["zones"]
