@@ -13,6 +13,18 @@ from fieldcheck.extensions import db
 from tests.helpers import auth
 
 
+def _complete_run(zoning, monkeypatch) -> int:
+    """A full run made to store every row itself (the reference a shared run must read as)."""
+    from fieldcheck.zoning import runner
+
+    monkeypatch.setattr(runner, "MIN_SHARED_ROWS", 0)
+    monkeypatch.setattr(runner, "MAX_SHARED_FRACTION", 0)
+    assert zoning.rescore("--full").exit_code == 0
+    complete = zoning.last_run_id()
+    assert zoning.run(complete).anchor_run_id is None
+    return complete
+
+
 def _api_units(zoning, run_id: int) -> list[dict]:
     body = zoning.client.get(
         f"/api/v1/results?run={run_id}&level=unit&per_page=100", headers=auth(zoning.admin)
@@ -21,7 +33,6 @@ def _api_units(zoning, run_id: int) -> list[dict]:
 
 
 def test_shared_runs_resolve_to_what_a_complete_run_stores(zoning, client, monkeypatch) -> None:
-    from fieldcheck.zoning import runner
 
     first_ids = {}
     for code, noes in [
@@ -56,11 +67,7 @@ def test_shared_runs_resolve_to_what_a_complete_run_stores(zoning, client, monke
     assert run.counts["unit_rows_stored"] == 4
 
     # The same data stored whole: every level, rank and inspection list agrees.
-    monkeypatch.setattr(runner, "MIN_SHARED_ROWS", 0)
-    monkeypatch.setattr(runner, "MAX_SHARED_FRACTION", 0)
-    assert zoning.rescore("--full").exit_code == 0
-    complete = zoning.last_run_id()
-    assert zoning.run(complete).anchor_run_id is None
+    complete = _complete_run(zoning, monkeypatch)
     assert zoning.rows(night2) == zoning.rows(complete)
     assert _api_units(zoning, night2) == _api_units(zoning, complete)
     codes = [item["code"] for item in _api_units(zoning, night2)]
@@ -285,7 +292,6 @@ def test_a_runs_rows_are_known_to_the_planner_once_written(zoning, monkeypatch) 
 def test_a_full_run_sharing_its_anchor_drops_the_units_that_left(zoning, monkeypatch) -> None:
     """A full run sharing its anchor's rows finds the units that left by counting: one leaves
     and one arrives (as many units as the anchor has), and the one that left is gone."""
-    from fieldcheck.zoning import runner
 
     ids = {}
     for code, noes in [("35.15-DUKCAPIL", 2), ("35.15-RSUD", 5), ("13.71-SATPAS", 7)]:
@@ -302,10 +308,6 @@ def test_a_full_run_sharing_its_anchor_drops_the_units_that_left(zoning, monkeyp
     units = [row[1] for row in zoning.rows(shared) if row[0] == "unit"]
     assert sorted(units) == ["35.15-DUKCAPIL", "35.15-RSUD", "73.71-DUKCAPIL"]
 
-    monkeypatch.setattr(runner, "MIN_SHARED_ROWS", 0)
-    monkeypatch.setattr(runner, "MAX_SHARED_FRACTION", 0)
-    assert zoning.rescore("--full").exit_code == 0
-    complete = zoning.last_run_id()
-    assert zoning.run(complete).anchor_run_id is None
+    complete = _complete_run(zoning, monkeypatch)
     assert zoning.rows(shared) == zoning.rows(complete)
     assert zoning.run(shared).counts["zones"] == zoning.run(complete).counts["zones"]
