@@ -1258,8 +1258,9 @@ def _analyze_run_ids(conn: Connection) -> None:
     resolve a shared run's rows (semi- and anti-joins on unit code between its own rows and its
     anchor's) were then planned as nested loops re-scanning one side per row of the other:
     quadratic in the run's own rows (25 ms at 400 rows, seconds at the 4,000 a run may store).
-    A complete run's rows are what later runs compare with: the first run sharing a fresh
-    anchor took 16 s in the benchmark with them unknown. One column's statistics cost ~5-10 ms.
+    A complete run's rows are what later runs compare with: with them unknown, and no index
+    on the work table's codes, the first run sharing a fresh national anchor took 16 s (a
+    profiling run). One column's statistics cost ~5-10 ms.
     """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"ANALYZE {ZoningResult.__tablename__} (run_id)")

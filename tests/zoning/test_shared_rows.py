@@ -258,7 +258,7 @@ def test_an_anchor_without_agency_sums_still_rolls_up_right(zoning, monkeypatch)
 def test_a_runs_rows_are_known_to_the_planner_once_written(zoning, monkeypatch) -> None:
     """PostgreSQL: a run with many rows leaves its id in the planner's statistics, so the runs
     that compare with it or share its rows are not planned for a run of one row (the first run
-    sharing a fresh national anchor took 16 s in the benchmark so)."""
+    sharing a fresh national anchor once took 16 s so, docs/decisions.md item 64)."""
     from fieldcheck.zoning import runner
 
     with zoning.app.app_context():
