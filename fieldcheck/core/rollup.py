@@ -326,6 +326,8 @@ def diff(
     """Changes between two result sets at ``levels``: zone moves and score deltas, by level+code.
 
     Rows are ResultRow objects or mappings with the same keys. Unchanged rows are left out.
+    The rule of record: zoning runs compute the same changes in SQL (runner._store_changes),
+    and tests/zoning check them against this function.
     """
 
     def key(row: ResultRow | Mapping) -> dict:

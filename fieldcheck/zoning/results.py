@@ -81,12 +81,6 @@ def _columns(table: Any, run_id: int) -> list[Any]:
     ]
 
 
-def own_unit_rows(run_id: int, table: Any = None) -> Select:
-    """The unit rows a run stores itself (tombstones included)."""
-    r = ZoningResult.__table__ if table is None else table
-    return select(r).where(r.c.run_id == run_id, r.c.level == "unit")
-
-
 def shared_unit_rows(run_id: int, anchor_id: int, codes: Any = None) -> Select:
     """The anchor's unit rows a run shares: those it has no own row (or tombstone) for."""
     r = ZoningResult.__table__

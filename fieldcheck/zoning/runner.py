@@ -73,7 +73,7 @@ from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.clock import utcnow
 from fieldcheck.core.checks import check
 from fieldcheck.core.facts import derive_facts
-from fieldcheck.core.model import Finding, LegalCatalogue, Methodology, ScoreResult
+from fieldcheck.core.model import ZONES, Finding, LegalCatalogue, Methodology, ScoreResult
 from fieldcheck.core.rollup import LEVELS, AgencyInput, roll_up_agencies
 from fieldcheck.core.scoring import score
 from fieldcheck.extensions import db
@@ -154,8 +154,6 @@ class _Plan:
     regions: dict[str, str] = field(default_factory=dict)
 
 
-#: Zones counted per level, in a run's counts.
-ZONES = ("merah", "kuning", "hijau")
 #: Count keys of a run: {"units", "agencies", "regencies", "provinces"}.
 PLURALS = {"unit": "units", "agency": "agencies", "regency": "regencies", "province": "provinces"}
 

@@ -33,7 +33,6 @@ def _api_units(zoning, run_id: int) -> list[dict]:
 
 
 def test_shared_runs_resolve_to_what_a_complete_run_stores(zoning, client, monkeypatch) -> None:
-
     first_ids = {}
     for code, noes in [
         ("35.15-DUKCAPIL", 2),
