@@ -939,14 +939,12 @@ def _insert_units(conn: Connection, run_id: int, plan: _Plan, sql: _UnitSQL) -> 
                 ~exists().where(w.c.code == a.c.code, w.c.scored > 0),
             )
         else:
-            tombstones = (
-                select(*tombstone)
-                .select_from(
-                    w.join(
-                        a, and_(a.c.run_id == anchor.id, a.c.level == "unit", a.c.code == w.c.code)
-                    )
-                )
-                .where(w.c.scored == 0)
+            # Looked up by code (code_in), not joined: SQLite walked all the anchor's units to
+            # probe the work table for each (4 ms of a 45 ms nightly run).
+            tombstones = select(*tombstone).where(
+                a.c.run_id == anchor.id,
+                a.c.level == "unit",
+                code_in(a.c.code, select(w.c.code).where(w.c.scored == 0)),
             )
         # An incremental run keeps what its base stored for the units it did not recompute.
         kept = None
