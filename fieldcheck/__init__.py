@@ -30,6 +30,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_extensions(app)
     register_catalogue(app)
+    from fieldcheck.http import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added: ids fit 64 bits
     register_blueprints(app)
     register_error_handlers(app)
     register_request_boundary(app)

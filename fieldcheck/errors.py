@@ -7,6 +7,7 @@ turns either into a response, so phones and tools can rely on ``code`` and never
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -32,10 +33,12 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "review_blocked": (409, "The inspection cannot be approved yet."),
     "already_superseded": (409, "This inspection was already corrected by another submission."),
     "payload_too_large": (413, "The request body is larger than allowed."),
+    "uri_too_long": (414, "The request line (URL) is longer than allowed."),
     "unsupported_media_type": (415, "The content type is not supported here."),
     "validation_failed": (422, "The request is well-formed but invalid."),
     "invalid_image": (422, "The file is not a complete, acceptable image."),
     "rate_limited": (429, "Too many requests; slow down."),
+    "headers_too_large": (431, "The request headers are larger than allowed."),
     "internal_error": (500, "Something went wrong on our side; it has been logged."),
     "unavailable": (503, "The service is temporarily unavailable; try again."),
 }
@@ -49,9 +52,11 @@ _HTTP_TO_CODE = {
     406: "not_acceptable",
     409: "conflict",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     422: "validation_failed",
     429: "rate_limited",
+    431: "headers_too_large",
 }
 
 
@@ -148,3 +153,15 @@ def register_error_handlers(app: Flask) -> None:
         response = jsonify(envelope("internal_error", CATALOGUE["internal_error"][1]))
         response.status_code = 500
         return response
+
+
+def http_error_response(status: int, reason: str) -> bytes:
+    """A complete HTTP/1.1 error response in the envelope, for a server that answers before the
+    app is reached (gunicorn on an over-long request line or headers: gunicorn.conf.py)."""
+    code = _HTTP_TO_CODE.get(status, "internal_error" if status >= 500 else "bad_request")
+    body = json.dumps(envelope(code, CATALOGUE[code][1])).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body

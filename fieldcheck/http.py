@@ -3,14 +3,41 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import current_app, request
 from marshmallow import Schema, ValidationError
 from sqlalchemy import Select, func, select
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter
 
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
+
+#: The largest id: ids are INTEGER columns, 32-bit on PostgreSQL (which refuses a bigger number
+#: with a DataError) and 64-bit on SQLite (whose driver raises OverflowError past 2**63 - 1).
+#: A bigger number names nothing: 404 in a path, 422 in a body or query.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in a URL: an id, so at most ``MAX_ID``.
+
+    Flask's converter takes any number of digits, which reached the database as a 500 (SQLite)
+    or 422 (PostgreSQL). Past the maximum the URL matches no route: a 404 like any other id
+    that names nothing.
+    """
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+#: A NUL (PostgreSQL cannot store it) or a UTF-16 surrogate left unpaired, e.g. by a phone that
+#: cut a string inside an emoji ("\ud83d"): valid JSON escapes, but not text UTF-8 can carry.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _reject_constant(name: str) -> Any:
@@ -26,27 +53,37 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _nul_paths(value: Any) -> list[str]:
-    """Dotted paths of strings (keys or values) that contain a NUL character.
+def _unstorable_paths(value: Any) -> dict[str, list[str]]:
+    """Dotted paths of strings (keys or values) holding a NUL or an unpaired surrogate.
 
     Iterative, so a body nested as deep as json.loads allows cannot exhaust the stack here.
+    Paths are shown with U+FFFD in place of a surrogate, so the error itself can be sent.
     """
-    found: list[str] = []
+    found: dict[str, list[str]] = {}
+
+    def report(path: str, text: str) -> None:
+        problem = (
+            "NUL characters are not allowed."
+            if "\x00" in text
+            else "Unpaired UTF-16 surrogates (\\ud800-\\udfff) are not allowed."
+        )
+        found[_SURROGATE.sub("\ufffd", path) or "_schema"] = [problem]
+
     stack: list[tuple[str, Any]] = [("", value)]
     while stack:
         path, item = stack.pop()
         if isinstance(item, str):
-            if "\x00" in item:
-                found.append(path or "_schema")
+            if _UNSTORABLE.search(item):
+                report(path, item)
         elif isinstance(item, dict):
             for key, child in item.items():
                 child_path = f"{path}.{key}" if path else str(key)
-                if "\x00" in key:
-                    found.append(child_path)
+                if _UNSTORABLE.search(key):
+                    report(child_path, key)
                 stack.append((child_path, child))
         elif isinstance(item, list):
             stack.extend((f"{path}.{i}" if path else str(i), c) for i, c in enumerate(item))
-    return sorted(found)
+    return dict(sorted(found.items()))
 
 
 def json_body() -> Any:
@@ -55,6 +92,11 @@ def json_body() -> Any:
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise ApiError("unsupported_media_type", "Send the body as application/json.")
     raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        # A chunked body has no length to check up front: the stream stops at the limit, and
+        # what was read would be a truncated body. At the limit, it is too large.
+        raise RequestEntityTooLarge()
     try:
         text = raw.decode(request.mimetype_params.get("charset", "utf-8"))
     except (UnicodeDecodeError, LookupError):
@@ -73,13 +115,18 @@ def json_body() -> Any:
             f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.",
             {"line": exc.lineno, "column": exc.colno},
         ) from None
-    except (ValueError, RecursionError) as exc:
-        raise ApiError("malformed_json", f"The body is not acceptable JSON: {exc}.") from None
-    # "\u0000" is valid JSON but PostgreSQL cannot store it in text or JSONB: refuse it here
-    # with the field's path instead of failing at the database.
-    bad = _nul_paths(data)
+    except RecursionError:
+        raise ApiError("malformed_json", "The body is nested too deeply.") from None
+    except ValueError as exc:
+        reason = str(exc)
+        if "integer string conversion" in reason:
+            reason = "a number has more digits than any field accepts"
+        raise ApiError("malformed_json", f"The body is not acceptable JSON: {reason}.") from None
+    # "\u0000" and a lone "\ud83d" are valid JSON but neither PostgreSQL nor a UTF-8 response
+    # can carry them: refuse them here with the field's path instead of a 500 further on.
+    bad = _unstorable_paths(data)
     if bad:
-        raise field_errors(dict.fromkeys(bad, ["NUL characters are not allowed."]))
+        raise field_errors(bad)
     return data
 
 
@@ -121,6 +168,9 @@ def load_args(schema: Schema) -> Any:
     for key in request.args:
         values = request.args.getlist(key)
         data[key] = values if len(values) > 1 else values[0]
+    bad = _unstorable_paths(data)  # "%00" decodes to a NUL, which PostgreSQL refuses
+    if bad:
+        raise field_errors(bad)
     return load(schema, data)
 
 

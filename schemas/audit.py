@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from schemas.common import DisplayDateTime, PageArgsSchema
+from schemas.common import DisplayDateTime, PageArgsSchema, Timestamp, id_field
 
 
 class AuditListArgsSchema(PageArgsSchema):
@@ -14,10 +14,10 @@ class AuditListArgsSchema(PageArgsSchema):
 
     #: ``<type>:<id>``, e.g. ``inspection:12``.
     object = fields.String(validate=validate.Length(min=3, max=100))
-    actor = fields.Integer()
+    actor = id_field()
     action = fields.String(validate=validate.Length(min=1, max=64))
-    since = fields.AwareDateTime(format="iso")
-    until = fields.AwareDateTime(format="iso")
+    since = Timestamp()
+    until = Timestamp()
 
     @validates("object")
     def _type_and_id(self, value: str, **kwargs: Any) -> None:

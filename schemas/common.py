@@ -7,12 +7,46 @@ from typing import Any
 from flask import current_app, has_app_context
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from fieldcheck.http import MAX_ID
+
 
 class StrictSchema(Schema):
     """Refuses unknown fields: a typo on a phone must be an error, not silently dropped data."""
 
     class Meta:
         unknown = RAISE
+
+
+def id_field(**kwargs: Any) -> fields.Integer:
+    """An id in a body or query string: a whole number from 1 to ``MAX_ID``."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class Timestamp(fields.AwareDateTime):
+    """An ISO-8601 time with an offset (``AwareDateTime``), in years 2 to 9998.
+
+    Times are converted to UTC and to the units' zones (up to 14 hours either way); at the edges
+    of Python's range (0001-01-01, 9999-12-31) that conversion overflows.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "iso")
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if not 2 <= result.year <= 9998:
+            raise ValidationError("Must be a time between the years 2 and 9998.")
+        return result
+
+
+class StrictFloat(fields.Float):
+    """A JSON number: ``"12.5"`` (text) and ``true`` are refused, as strict integers are."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError("Not a valid number.")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class PageArgsSchema(StrictSchema):

@@ -9,7 +9,16 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from fieldcheck.core.integrity import ALL_CODES as ALL_FLAG_CODES
 from fieldcheck.core.model import ALL_COMPONENTS
-from schemas.common import DisplayDateTime, KeyedDict, PageArgsSchema, StrictSchema
+from schemas.common import (
+    MAX_ID,
+    DisplayDateTime,
+    KeyedDict,
+    PageArgsSchema,
+    StrictFloat,
+    StrictSchema,
+    Timestamp,
+    id_field,
+)
 
 SHA256_HEX = validate.Regexp(r"^[0-9a-f]{64}$", error="Must be a lowercase sha256 hex digest.")
 CODE = validate.Length(min=1, max=64)
@@ -28,7 +37,7 @@ class SupersedesField(fields.Field):
     """An inspection id (whole number) or a submission_id (UUID text)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
             return value
         if isinstance(value, str):
             try:
@@ -41,9 +50,9 @@ class SupersedesField(fields.Field):
 class LocationSchema(StrictSchema):
     """Where the phone was when the checklist was finished."""
 
-    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
-    lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
-    accuracy_m = fields.Float(
+    lat = StrictFloat(required=True, allow_nan=False, validate=validate.Range(-90, 90))
+    lon = StrictFloat(required=True, allow_nan=False, validate=validate.Range(-180, 180))
+    accuracy_m = StrictFloat(
         load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(0, 100_000)
     )
 
@@ -94,8 +103,8 @@ class InspectionSubmissionSchema(StrictSchema):
     submission_id = fields.UUID(required=True)
     unit_code = fields.String(required=True, validate=CODE)
     methodology = fields.String(required=True, validate=CODE)
-    started_at = fields.AwareDateTime(required=True, format="iso")
-    finished_at = fields.AwareDateTime(required=True, format="iso")
+    started_at = Timestamp(required=True)
+    finished_at = Timestamp(required=True)
     location = fields.Nested(LocationSchema, load_default=None, allow_none=True)
     answers = KeyedDict(
         keys=fields.String(validate=validate.Length(min=1, max=32)),
@@ -132,8 +141,8 @@ class InspectionListArgsSchema(PageArgsSchema):
     status = fields.String(
         validate=validate.OneOf(("received", "approved", "rejected", "returned"))
     )
-    since = fields.AwareDateTime(format="iso")
-    surveyor = fields.Integer()
+    since = Timestamp()
+    surveyor = id_field()
     #: An integrity flag code (fieldcheck.core.integrity.ALL_CODES), e.g. gps_far.
     flag = fields.String(validate=validate.OneOf(sorted(ALL_FLAG_CODES)))
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import DisplayDateTime, PageArgsSchema, StrictSchema
+from schemas.common import DisplayDateTime, PageArgsSchema, StrictSchema, Timestamp, id_field
 from schemas.inspections import CODE, SHA256_HEX
 
 REASON = validate.Length(max=4000)
@@ -35,9 +35,9 @@ class BulkFilterSchema(StrictSchema):
 
     unit = fields.String(validate=CODE)
     region = fields.String(validate=validate.Length(min=1, max=16))
-    surveyor = fields.Integer(strict=True)
-    since = fields.AwareDateTime(format="iso")
-    until = fields.AwareDateTime(format="iso")
+    surveyor = id_field(strict=True)
+    since = Timestamp()
+    until = Timestamp()
     status = fields.String(
         validate=validate.OneOf(("received", "approved", "rejected", "returned"))
     )
@@ -49,7 +49,7 @@ class BulkReviewSchema(ReviewDecisionSchema):
 
     filter = fields.Nested(BulkFilterSchema, load_default=dict)
     ids = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1)),
+        id_field(strict=True),
         load_default=None,
         allow_none=True,
         validate=validate.Length(min=1, max=10_000),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from fieldcheck.auth.models import ROLES
-from schemas.common import DisplayDateTime, PageArgsSchema, StrictSchema
+from schemas.common import DisplayDateTime, PageArgsSchema, StrictSchema, id_field
 
 
 class UserCreateSchema(StrictSchema):
@@ -39,7 +39,7 @@ class UserListArgsSchema(PageArgsSchema):
 class TokenListArgsSchema(PageArgsSchema):
     """Filters of ``GET /api/v1/tokens``."""
 
-    user = fields.Integer()
+    user = id_field()
     active = fields.Boolean()
 
 

@@ -7,11 +7,23 @@ from flask import Blueprint, request
 from fieldcheck.auth.services import require_role
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.errors import ApiError
+from fieldcheck.http import load_args, page_body
 from schemas.catalogue import MethodologySchema, MethodologySummarySchema, ServiceSchema
+from schemas.common import PageArgsSchema
 
 bp = Blueprint("catalogue", __name__)
 
 ALL_ROLES = ("surveyor", "supervisor", "admin")
+
+
+def _page(items: list) -> tuple[dict, str]:
+    """One page of a short reference list (the same ``page``/``per_page`` arguments, refused
+    the same way, as every other list), and what its ETag must add: which page it is."""
+    args = load_args(PageArgsSchema())
+    body = page_body([], args["page"], args["per_page"], len(items))
+    start = (body["page"] - 1) * body["per_page"]
+    body["items"] = items[start : start + body["per_page"]]
+    return body, f"p{body['page']}x{body['per_page']}"
 
 
 def _cached(body: dict, etag: str):
@@ -30,13 +42,8 @@ def list_methodologies():
     """Every methodology with its status and effective dates."""
     registry = get_registry()
     items = sorted(registry.methodologies.values(), key=lambda m: (m.id, m.version))
-    body = {
-        "items": MethodologySummarySchema(many=True).dump(items),
-        "page": 1,
-        "per_page": len(items),
-        "total": len(items),
-    }
-    return _cached(body, "-".join(m.content_hash[:16] for m in items))
+    body, page = _page(MethodologySummarySchema(many=True).dump(items))
+    return _cached(body, "-".join([*(m.content_hash[:16] for m in items), page]))
 
 
 @bp.get("/methodologies/<methodology_id>")
@@ -55,11 +62,6 @@ def list_services():
     """The legal service catalogue with legal values, citations and validity dates."""
     catalogue = get_registry().catalogue
     items = [catalogue.services[code] for code in sorted(catalogue.services)]
-    body = {
-        "items": ServiceSchema(many=True).dump(items),
-        "page": 1,
-        "per_page": len(items),
-        "total": len(items),
-        "version": catalogue.version,
-    }
-    return _cached(body, catalogue.content_hash)
+    body, page = _page(ServiceSchema(many=True).dump(items))
+    body["version"] = catalogue.version
+    return _cached(body, f"{catalogue.content_hash}-{page}")

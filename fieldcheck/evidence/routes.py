@@ -28,6 +28,12 @@ def _receive():
     limit = current_app.config["PHOTO_MAX_BYTES"]
     # The app-wide cap is sized for JSON; photos get their own, plus room for multipart framing.
     request.max_content_length = limit + services.MULTIPART_OVERHEAD
+    if request.content_length is not None and request.content_length > request.max_content_length:
+        # Refused before reading, with the limit a phone needs to shrink the photo to (the
+        # stream would raise a bare 413).
+        raise ApiError(
+            "payload_too_large", f"The photo is larger than {limit} bytes.", {"max_bytes": limit}
+        )
     # A phone on poor signal may take minutes to send a photo. Do not hold a transaction open
     # meanwhile (on SQLite, BEGIN IMMEDIATE would block every other writer): nothing has been
     # written yet but a token's last-use touch, which the next request redoes.

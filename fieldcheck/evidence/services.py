@@ -170,11 +170,17 @@ class ImageFacts:
     exif_lon: float | None = None
 
 
-def _refuse_bomb(pixels: int, max_pixels: int) -> ApiError:
+def _refuse_bomb(pixels: int | None, max_pixels: int) -> ApiError:
+    # ``pixels`` is None when Pillow refused the header before giving the size.
+    details: dict[str, Any] = {
+        "fields": {"file": ["Too many pixels."]},
+        "reason": "too_many_pixels",
+        "max_pixels": max_pixels,
+    }
+    if pixels is not None:
+        details["pixels"] = pixels
     return ApiError(
-        "invalid_image",
-        "The image has too many pixels (possible decompression bomb).",
-        {"fields": {"file": ["Too many pixels."]}, "reason": "too_many_pixels", "pixels": pixels},
+        "invalid_image", "The image has too many pixels (possible decompression bomb).", details
     )
 
 
@@ -207,7 +213,7 @@ def inspect_image(path: Path, max_pixels: int, preview_px: int) -> ImageFacts:
                 "unsupported_media_type", "The file is not a JPEG, PNG or WebP image."
             ) from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise _refuse_bomb(0, max_pixels) from None
+            raise _refuse_bomb(None, max_pixels) from None
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             # Pillow reports truncated or corrupt data as OSError/SyntaxError/EOFError.
             raise ApiError(

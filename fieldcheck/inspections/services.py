@@ -49,7 +49,20 @@ def find_by_submission(submission_id: Any) -> Inspection | None:
     ).scalar_one_or_none()
 
 
-def _replay(existing: Inspection, payload_hash: str) -> Outcome:
+def _replay(existing: Inspection, payload_hash: str, user: User) -> Outcome:
+    """A resend of a stored submission: the stored inspection, to the surveyor who sent it.
+
+    Anyone else using the same submission_id (a phone bug, or someone replaying another
+    surveyor's body) gets a conflict that names nothing: a resend must not hand out an
+    inspection its sender could not read.
+    """
+    if existing.surveyor_id != user.id:
+        raise ApiError(
+            "submission_conflict",
+            "This submission_id is already used by another surveyor's checklist; every "
+            "checklist needs its own submission_id.",
+            {"submission_id": str(existing.submission_id)},
+        )
     if existing.payload_hash != payload_hash:
         raise ApiError(
             "submission_conflict",
@@ -126,7 +139,7 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
     payload_hash = canonical_hash(body)
     existing = find_by_submission(data["submission_id"])
     if existing is not None:
-        return _replay(existing, payload_hash)
+        return _replay(existing, payload_hash, user)
 
     registry = get_registry()
     problems: dict[str, list[str]] = {}
@@ -242,7 +255,7 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
         existing = find_by_submission(data["submission_id"])
         if existing is None:
             raise
-        return _replay(existing, payload_hash)
+        return _replay(existing, payload_hash, user)
     # Photos sent earlier are linked, and integrity flags computed, in the same transaction.
     from fieldcheck.evidence.services import on_intake
 

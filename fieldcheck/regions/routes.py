@@ -26,7 +26,7 @@ def list_regions():
     if "parent" in args:
         query = query.where(Region.parent_code == args["parent"])
     if "q" in args:
-        query = query.where(Region.name.ilike(f"%{args['q']}%"))
+        query = query.where(Region.name.icontains(args["q"], autoescape=True))
     items, total = paginate(query.order_by(Region.code), args["page"], args["per_page"])
     return page_body(RegionSchema(many=True).dump(items), args["page"], args["per_page"], total)
 

@@ -40,9 +40,14 @@ def list_units():
     if "unit_type" in args:
         query = query.where(Unit.unit_type == args["unit_type"])
     if "q" in args:
-        like = f"%{args['q'].lower()}%"
+        # Escaped: "_" and "%" typed in a search box are characters, not wildcards.
+        q = args["q"]
         query = query.where(
-            or_(Unit.name.ilike(like), Unit.code.ilike(like), Agency.name.ilike(like))
+            or_(
+                Unit.name.icontains(q, autoescape=True),
+                Unit.code.icontains(q, autoescape=True),
+                Agency.name.icontains(q, autoescape=True),
+            )
         )
     query = query.order_by(Unit.code)
     items, total = paginate(query, args["page"], args["per_page"])

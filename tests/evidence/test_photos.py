@@ -113,6 +113,12 @@ def test_bad_uploads_are_refused_and_leave_nothing_on_disk(
         response = upload(client, url, data, world.surveyor, filename=filename)
         assert response.status_code == status, (case, response.json)
         assert response.json["error"]["code"] == code
+        details = response.json["error"]["details"]
+        if code == "payload_too_large":  # what the phone must shrink the photo to
+            assert details["max_bytes"] == 200_000
+        if case == "decompression bomb":
+            assert details["max_pixels"] == app.config["PHOTO_MAX_PIXELS"]
+            assert details.get("pixels", 1) > 0  # its size, when Pillow read that far
     assert stored_files(app) == []
     body = client.get(f"/api/v1/inspections/{inspection}", headers=auth(world.surveyor)).json
     assert body["photos"]["received"] == []

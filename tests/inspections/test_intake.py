@@ -82,6 +82,27 @@ def test_same_submission_id_with_another_body_is_409_and_changes_nothing(
     assert count_rows(app, Inspection) == 1
 
 
+def test_another_surveyor_reusing_a_submission_id_learns_nothing(client, factory, surveyor, app):
+    """The idempotent resend answers the surveyor who sent the checklist, no one else: not with
+    the stored inspection, not with its id."""
+    body = factory.submission()
+    stored = post_json(client, URL, body, surveyor).get_json()
+    other = factory.user("surveyor", "35")[1]
+    for attempt in (body, dict(body, notes="diubah")):
+        response = post_json(client, URL, attempt, other)
+        assert response.status_code == 409
+        error = response.get_json()["error"]
+        assert error["code"] == "submission_conflict"
+        assert "inspection_id" not in error["details"]
+        assert str(stored["id"]) not in response.get_data(as_text=True).replace(
+            body["submission_id"], ""
+        )
+    assert client.get(f"{URL}/{stored['id']}", headers=auth(other)).status_code == 404
+    resend = post_json(client, URL, body, surveyor)
+    assert (resend.status_code, resend.get_json()["id"]) == (200, stored["id"])
+    assert count_rows(app, Inspection) == 1
+
+
 def test_every_item_present_and_lawful_scores_100_hijau(client, factory, surveyor):
     response = post_json(client, URL, factory.all_yes_submission(), surveyor)
     data = response.get_json()
@@ -139,6 +160,12 @@ BAD_BODIES = [
     ("naive-started-at", ["started_at"], "2026-11-20T09:12:00", "started_at"),
     ("finished-before-started", ["finished_at"], "2026-11-20T08:00:00+07:00", "finished_at"),
     ("lat-out-of-range", ["location", "lat"], 123.0, "location.lat"),
+    ("lat-as-string", ["location", "lat"], "-7.4478", "location.lat"),
+    ("accuracy-as-string", ["location", "accuracy_m"], "12", "location.accuracy_m"),
+    # Conversions to UTC and to the unit's zone overflow at the edges of Python's dates.
+    ("year-9999-west", ["finished_at"], "9999-12-31T23:30:00-05:00", "finished_at"),
+    ("year-1", ["started_at"], "0001-01-01T00:00:00+07:00", "started_at"),
+    ("supersedes-past-32-bits", ["supersedes"], 2**31, "supersedes"),
     ("accuracy-negative", ["location", "accuracy_m"], -1, "location.accuracy_m"),
     ("unknown-indicator", ["answers", "XX-99"], {"value": "yes"}, "answers.XX-99"),
     ("bad-answer-word", ["answers", "SP-01", "value"], "maybe", "answers.SP-01.value"),
@@ -232,6 +259,32 @@ def test_nul_characters_are_refused_with_their_path(client, factory, surveyor, a
     assert response.status_code == 422
     assert set(response.get_json()["error"]["details"]["fields"]) == {"notes", "answers.SP-01.note"}
     assert count_rows(app, Inspection) == 0
+
+
+def test_unpaired_surrogates_are_refused_with_their_path(client, factory, surveyor, app):
+    """A phone cutting a string inside an emoji sends a lone "\\ud83d": valid JSON, not text."""
+    body = factory.submission(notes="Antrean \ud83d")
+    body["answers"]["SP-01"]["note"] = "\udc00 sisa"
+    response = post_json(client, URL, body, surveyor)
+    assert response.status_code == 422
+    assert set(response.get_json()["error"]["details"]["fields"]) == {"notes", "answers.SP-01.note"}
+    # In a key, the path in the error carries U+FFFD so the error itself can be sent.
+    response = post_json(client, URL, {"x\ud800": 1}, surveyor)
+    assert response.status_code == 422
+    assert list(response.get_json()["error"]["details"]["fields"]) == ["x\ufffd"]
+    # A well-formed pair is an emoji like any other.
+    emoji = post_json(client, URL, factory.submission(notes="Antrean \U0001f600"), surveyor)
+    assert emoji.status_code == 201
+    assert emoji.get_json()["notes"] == "Antrean \U0001f600"
+    assert count_rows(app, Inspection) == 1
+
+
+def test_a_number_too_long_to_read_is_a_plain_400(client, surveyor, app):
+    body = '{"fee": ' + "9" * 5000 + "}"
+    response = client.post(URL, data=body, headers=auth(surveyor), content_type="application/json")
+    assert response.status_code == 400
+    message = response.get_json()["error"]["message"]
+    assert "digits" in message and "sys." not in message
 
 
 def test_deep_but_parseable_nesting_is_a_clean_422(client, surveyor, app):

@@ -58,12 +58,35 @@ def test_admin_sees_everything_with_filters_and_pages(client, factory, posted):
 
 
 @pytest.mark.parametrize(
-    "query", ["page=0", "per_page=abc", "status=done", "since=yesterday", "colour=red"]
+    "query",
+    [
+        "page=0",
+        "per_page=abc",
+        "status=done",
+        "since=yesterday",
+        "colour=red",
+        # Past what an id column or Python's dates hold (SQLite's driver and the UTC conversion
+        # raised OverflowError: a 500; PostgreSQL's INTEGER refused 2**31).
+        f"surveyor={2**31}",
+        f"surveyor={2**63}",
+        "since=0001-01-01T00:00:00%2B07:00",
+        "since=9999-12-31T23:00:00-05:00",
+        "unit=%00",
+    ],
 )
 def test_bad_list_arguments_are_422(client, posted, query):
     response = client.get(f"{URL}?{query}", headers=auth(posted["jatim"]))
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "validation_failed"
+
+
+def test_an_id_past_32_bits_is_404_on_every_id_route(client, posted):
+    for url in (f"{URL}/{2**63}", f"{URL}/{2**31}", f"{URL}/{2**31 - 1}"):
+        response = client.get(url, headers=auth(posted["jatim"]))
+        assert response.status_code == 404, url
+        assert response.get_json()["error"]["code"] == "not_found"
+    response = client.post(f"{URL}/{2**31}/review", json={}, headers=auth(posted["jatim"]))
+    assert response.status_code == 404
 
 
 def test_per_page_is_capped(client, factory, posted):

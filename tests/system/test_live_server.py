@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -128,3 +129,42 @@ def test_concurrent_resends_store_one_inspection(factory, seeded, app):
     assert statuses == [200] * 7 + [201], [r.text[:200] for r in responses]
     assert len({r.json()["id"] for r in responses}) == 1
     assert count_rows(app, Inspection) == 1
+
+
+def test_what_gunicorn_refuses_is_answered_in_the_envelope_too(factory, seeded):
+    """Errors raised before the app is reached (gunicorn's own limits) and a chunked body past
+    the size limit (no Content-Length to check up front) get the one JSON envelope."""
+    database_url, token = seeded
+    headers = {"Authorization": f"Bearer {token}"}
+    server = Server(database_url)
+    try:
+        long_url = requests.get(f"{server.url}/api/v1/units?q={'x' * 5000}", timeout=10)
+        huge_header = requests.get(
+            server.url + "/api/v1/units", headers={"X-Big": "y" * 9000}, timeout=10
+        )
+        for response, status, code in (
+            (long_url, 414, "uri_too_long"),
+            (huge_header, 431, "headers_too_large"),
+        ):
+            assert response.status_code == status
+            assert response.headers["Content-Type"] == "application/json"
+            assert response.json()["error"]["code"] == code
+
+        body = json.dumps(factory.submission()).encode() + b" " * 1_200_000
+
+        def chunks():  # a generator body: requests sends it chunked, without Content-Length
+            for start in range(0, len(body), 65536):
+                yield body[start : start + 65536]
+
+        chunked = requests.post(
+            server.url + "/api/v1/inspections",
+            data=chunks(),
+            headers={**headers, "Content-Type": "application/json"},
+            timeout=30,
+        )
+        assert chunked.status_code == 413
+        assert chunked.json()["error"]["code"] == "payload_too_large"
+        listing = requests.get(server.url + "/api/v1/inspections", headers=headers, timeout=10)
+        assert listing.json()["total"] == 0
+    finally:
+        server.kill()

@@ -18,6 +18,11 @@ def test_units_are_listed_within_scope_and_searchable(client, factory):
     assert {u["code"] for u in sidoarjo["items"]} >= {"35.15-DUKCAPIL", "35.15-SATPAS"}
     found = client.get("/api/v1/units?q=imigrasi", headers=auth(admin)).get_json()
     assert {u["code"] for u in found["items"]} == {"13.71-KANIM", "21.71-KANIM"}
+    # What is typed is searched for: "_" and "%" are characters, not LIKE wildcards.
+    for q in ("_", "%25", "Dinas%25Sidoarjo"):
+        assert client.get(f"/api/v1/units?q={q}", headers=auth(admin)).get_json()["total"] == 0
+    nul = client.get("/api/v1/units?q=%00", headers=auth(admin))
+    assert nul.status_code == 422 and list(nul.get_json()["error"]["details"]["fields"]) == ["q"]
 
 
 def test_one_unit_has_agency_region_location_and_services(client, factory):
@@ -83,3 +88,20 @@ def test_services_carry_legal_values_with_citations(client, factory):
     fee = next(v for v in ktp["legal_values"] if v["kind"] == "fee_max")
     assert (fee["value"], fee["citation"]) == (0, "UU 24/2013 Pasal 79A")
     assert fee["valid_from"] and fee["confidence"] in {"verified", "secondary", "unverified"}
+
+
+def test_reference_lists_page_like_every_other_list(client, factory):
+    _, token = factory.user("surveyor")
+    everything = client.get("/api/v1/services", headers=auth(token)).get_json()
+    second = client.get("/api/v1/services?page=2&per_page=5", headers=auth(token))
+    body = second.get_json()
+    assert (body["page"], body["per_page"], body["total"]) == (2, 5, everything["total"])
+    assert body["items"] == everything["items"][5:10]
+    assert (
+        second.headers["ETag"]
+        != client.get("/api/v1/services", headers=auth(token)).headers["ETag"]
+    )
+    for url in ("/api/v1/services", "/api/v1/methodologies"):
+        for query in ("page=0", "per_page=abc", "colour=red"):
+            response = client.get(f"{url}?{query}", headers=auth(token))
+            assert response.status_code == 422, (url, query)
