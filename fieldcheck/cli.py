@@ -45,7 +45,11 @@ def users_create(name: str, role: str, region: str | None) -> None:
 
     if region is not None and db.session.get(Region, region) is None:
         raise click.BadParameter(f"unknown region code {region}", param_hint="--region")
-    user, token = create_user(name.strip(), role, region)
+    if not name.strip():
+        raise click.BadParameter(
+            "must not be blank: it is who the audit log shows", param_hint="--name"
+        )
+    user, token = create_user(name, role, region)
     db.session.commit()
     click.echo(f"created {role} #{user.id} {user.name} (region {region or 'national'})", err=True)
     click.echo(token)

@@ -47,5 +47,7 @@ class OverrideSchema(OverrideBriefSchema):
     id = fields.Integer()
     is_active = fields.Function(lambda o: o.withdrawn_at is None)
     withdrawn_at = DisplayDateTime(allow_none=True)
-    withdrawn_by = fields.Function(lambda o: _user(o.withdrawn_by))
+    withdrawn_by = fields.Function(
+        lambda o: _user(o.withdrawn_by, o.withdrawer.name if o.withdrawer else None)
+    )
     withdraw_reason = fields.String(allow_none=True)

@@ -11,7 +11,13 @@ from schemas.common import DisplayDateTime, PageArgsSchema, StrictSchema, id_fie
 class UserCreateSchema(StrictSchema):
     """Body of ``POST /api/v1/users``."""
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=120),
+            validate.Regexp(r"\S", error="Must not be blank."),
+        ],
+    )
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     region_code = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(min=1, max=16)

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from schemas.common import DisplayDateTime, PageArgsSchema, StrictSchema
+from schemas.common import DisplayDateTime, PageArgsSchema, StrictBoolean, StrictSchema
 
 REGION = validate.Regexp(r"^\d{2}(\.\d{2})?$", error="Must be a region code like 35 or 35.15.")
 METHODOLOGY = validate.Length(min=1, max=64)
@@ -24,8 +24,8 @@ class ZoningRunCreateSchema(StrictSchema):
     methodology = fields.String(load_default=None, validate=METHODOLOGY)
     region = fields.String(load_default=None, allow_none=True, validate=REGION)
     period = fields.Integer(load_default=None, validate=validate.Range(2000, 2100))
-    dry_run = fields.Boolean(load_default=False)
-    full = fields.Boolean(load_default=False)
+    dry_run = StrictBoolean(load_default=False)
+    full = StrictBoolean(load_default=False)
     #: What-if draft weights {indicator_code: weight}; checked against the methodology later.
     weights = fields.Dict(
         keys=fields.String(validate=validate.Length(min=1, max=32)),

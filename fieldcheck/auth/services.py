@@ -88,6 +88,9 @@ def create_user(
 
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    name = name.strip()
+    if not name:
+        raise ValueError("name must not be blank: it is who the audit log shows")
     user = User(name=name, role=role, region_code=region_code)
     db.session.add(user)
     db.session.flush()

@@ -294,6 +294,28 @@ def roll_up_agencies(
     }
 
 
+def within(region_code: str | None, scope: str) -> bool:
+    """Whether a region code lies in ``scope`` (itself or below it); "" is everywhere."""
+    return scope == "" or _located_in(region_code, scope)
+
+
+def complete_within(
+    upper: Mapping[str, Sequence[ResultRow]], scope: str
+) -> dict[str, list[ResultRow]]:
+    """The agency, regency and province rows a run limited to ``scope`` computed completely,
+    re-ranked among themselves.
+
+    Such a run reads only the units in its region. An agency located there has all its units
+    there (its location is the region holding all of them); a regency or province inside the
+    region averages only such agencies. Anything else (a national agency with a few units in
+    the region, the province of a regency run) would be a partial score under an official name.
+    """
+    return {
+        level: rank([r for r in rows if within(r.region_code, scope)])
+        for level, rows in upper.items()
+    }
+
+
 def roll_up(
     units: Iterable[UnitInput],
     agencies: Mapping[str, AgencyInput],

@@ -45,3 +45,4 @@ class UnitOverride(db.Model):
     withdraw_reason: Mapped[str | None] = mapped_column(Text)
 
     creator: Mapped[User] = relationship(foreign_keys=[created_by], lazy="joined")
+    withdrawer: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by], lazy="joined")

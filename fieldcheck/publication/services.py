@@ -30,12 +30,14 @@ def may_publish(user: User, run: ZoningRun) -> bool:
     return in_scope(user, run.scope or None)
 
 
-def publish(run: ZoningRun, user: User) -> bool:
+def publish(run: ZoningRun, user: User | None) -> bool:
     """Make ``run`` official (already checked visible); audited. False: it already was (no-op).
 
-    403 when the run's scope is wider than the user's region; 409 for a dry or unsucceeded run.
+    ``user`` None is the system: an admin at the command line (``rescore --publish``), audited
+    as such. 403 when the run's scope is wider than the user's region; 409 for a dry or
+    unsucceeded run.
     """
-    if not may_publish(user, run):
+    if user is not None and not may_publish(user, run):
         raise ApiError("out_of_scope", "This run covers more than your region.")
     if run.is_official:
         return False
@@ -131,7 +133,7 @@ def withdraw_override(unit: Unit, reason: str, user: User) -> UnitOverride:
         raise ApiError("conflict", "This unit has no override in force.")
     before = _state(row)
     row.withdrawn_at = utcnow()
-    row.withdrawn_by = user.id
+    row.withdrawer = user  # sets withdrawn_by at flush, and the name shown now
     row.withdraw_reason = reason
     db.session.flush()
     record(

@@ -26,7 +26,7 @@ HEADER = [
     "lon",
     "services",
 ]
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,63}$")
 
 
 class ImportError_(Exception):  # noqa: N801 - avoid shadowing the builtin ImportError
@@ -120,7 +120,7 @@ def _parse(
             continue
         seen[r["code"]] = line
         agency_seen.setdefault(r["agency_code"], (r["agency_name"], r["agency_kind"], line))
-        rows.append({**r, "lat": lat, "lon": lon, "services": sorted(services)})
+        rows.append({**r, "line": line, "lat": lat, "lon": lon, "services": sorted(services)})
     return rows, problems
 
 
@@ -150,12 +150,14 @@ def import_units(stream: IO[str], service_codes: set[str]) -> ImportReport:
         if rows
         else {}
     )
+    added: set[str] = set()
     for r in rows:
         agency = agencies.get(r["agency_code"])
         if agency is None:
             agency = Agency(code=r["agency_code"], name=r["agency_name"], kind=r["agency_kind"])
             db.session.add(agency)
             agencies[agency.code] = agency
+            added.add(agency.code)
             report.agencies_added += 1
         elif (agency.name, agency.kind) != (r["agency_name"], r["agency_kind"]):
             agency.name, agency.kind = r["agency_name"], r["agency_kind"]
@@ -201,12 +203,33 @@ def import_units(stream: IO[str], service_codes: set[str]) -> ImportReport:
         else:
             report.units_unchanged += 1
     db.session.flush()
-    _relocate_agencies({r["agency_code"] for r in rows})
+    problems = _relocate_agencies({r["agency_code"] for r in rows}, added, report)
+    if problems:
+        # Raised before the caller commits: nothing of the file is applied.
+        lines = {}
+        for r in rows:
+            lines.setdefault(r["agency_code"], []).append(r["line"])
+        raise ImportError_(
+            sorted((line, problem) for code, problem in problems for line in lines[code])
+        )
     return report
 
 
-def _relocate_agencies(agency_codes: set[str]) -> None:
-    """Set each agency's region to the deepest region holding all its units."""
+#: A regional government is the government of one region: all its units lie in it.
+GOVERNMENT_DEPTH = {"pemprov": 1, "pemkab": 2, "pemkot": 2}
+
+
+def _relocate_agencies(
+    agency_codes: set[str], added: set[str], report: ImportReport
+) -> list[tuple[str, str]]:
+    """Set each agency's region to the deepest region holding all its units; returns
+    (agency code, problem) for a regional government whose units would leave its region.
+
+    The location decides which regency and province an agency's score counts for, so a
+    government's unit typed into the wrong region must not silently move the whole government
+    (and every official aggregate it feeds) out of its region.
+    """
+    problems: list[tuple[str, str]] = []
     for agency in (
         db.session.execute(select(Agency).where(Agency.code.in_(agency_codes))).unique().scalars()
     ):
@@ -215,5 +238,21 @@ def _relocate_agencies(agency_codes: set[str]) -> None:
                 select(Unit.region_code).where(Unit.agency_id == agency.id)
             ).scalars()
         )
-        agency.region_code = _common_region(regions) if regions else None
+        located = _common_region(regions) if regions else None
+        depth = GOVERNMENT_DEPTH.get(agency.kind)
+        if depth is not None and len(located.split(".") if located else []) < depth:
+            where = "a province" if depth == 1 else "a regency or city"
+            problems.append(
+                (
+                    agency.code,
+                    f"{agency.code} ({agency.kind}) governs one region, {where}, but its units "
+                    f"would lie in {', '.join(sorted(regions))}",
+                )
+            )
+            continue
+        if agency.region_code != located:
+            if agency.code not in added:
+                report.agencies_updated += 1  # moved: its scores now count for another region
+            agency.region_code = located
     db.session.flush()
+    return problems

@@ -53,12 +53,16 @@ def rescore_command(
     """Run zoning now; exits 0 and says so when another run holds the lease."""
     from tqdm import tqdm
 
+    from fieldcheck.publication.services import publish as publish_audited
     from fieldcheck.zoning.models import ZoningRun
     from fieldcheck.zoning.runner import execute
-    from fieldcheck.zoning.services import create_run, publish_run
+    from fieldcheck.zoning.services import create_run
 
     if publish and dry_run:
         raise click.UsageError("a dry run can never be published")
+    if region is not None and not region.strip():
+        # An empty --region would silently mean the whole country.
+        raise click.BadParameter("must be a region code (leave it out for a national run)")
     if weights_file is not None and not dry_run:
         raise click.UsageError("--weights needs --dry-run")
     weights = None
@@ -112,7 +116,7 @@ def rescore_command(
         sys.exit(1)
     _summary(run)
     if publish:
-        publish_run(run)
+        publish_audited(run, None)  # audited like a publish through the API
         db.session.commit()
         click.echo(f"run #{run_id} published as the official result")
 

@@ -24,6 +24,7 @@ from fieldcheck.zoning.results import level_rows, unit_row
 from fieldcheck.zoning.runner import score_inspection, withdrawn_findings
 from fieldcheck.zoning.services import (
     apply_weights,
+    covering_scopes,
     create_run,
     default_methodology_id,
     latest_official_run,
@@ -60,15 +61,25 @@ def get_visible_run(run_id: int) -> ZoningRun:
     return run
 
 
-def resolve_run(args: dict[str, Any]) -> ZoningRun | None:
+def resolve_run(args: dict[str, Any], region: str | None = None) -> ZoningRun | None:
     """The run a results query reads: explicit id, ``latest`` succeeded, or the published one.
 
-    Default: the published national run of the methodology (newest period, or ``period``), falling
-    back to the latest succeeded national run when none is published yet.
+    Default: the published run of the methodology (newest period, or ``period``) covering
+    ``region`` (else the query's ``region``, else the caller's): the national one or a regional
+    office's, whichever was published last (services.latest_official_run); falling back to the
+    latest succeeded run covering it when none is published yet. Only runs the caller may read
+    are considered.
     """
     ref = args.get("run")
     if isinstance(ref, int):
-        return get_visible_run(ref)
+        run = get_visible_run(ref)
+        if run.state != "succeeded":
+            raise ApiError(
+                "conflict",
+                f"Run #{run.id} is {run.state}: only a succeeded run has results.",
+                {"run_id": run.id, "state": run.state},
+            )
+        return run
     methodology_id = args.get("methodology") or default_methodology_id()
     if get_registry().methodology(methodology_id) is None:
         raise ApiError(
@@ -77,11 +88,14 @@ def resolve_run(args: dict[str, Any]) -> ZoningRun | None:
             {"fields": {"methodology": ["Unknown methodology."]}},
         )
     period = args.get("period")
+    user = current_user()
+    region = region or args.get("region") or user.region_code
+    scopes = [s for s in covering_scopes(region) if s == "" or in_scope(user, s)]
     if ref is None:
-        run = latest_official_run(methodology_id, period)
+        run = latest_official_run(methodology_id, period, scopes)
         if run is not None:
             return run
-    return latest_succeeded_run(methodology_id, period, scope="")
+    return latest_succeeded_run(methodology_id, period, scopes)
 
 
 def _run_header(run: ZoningRun | None) -> dict[str, Any]:
@@ -215,7 +229,7 @@ def get_unit_result(code: str):
     """
     args = load_args(UnitResultArgsSchema())
     unit = get_visible_unit(code)
-    run = resolve_run(args)
+    run = resolve_run(args, unit.region_code)
     row = None if run is None else unit_row(db.session, run, unit.code)
     if row is None:
         raise ApiError(

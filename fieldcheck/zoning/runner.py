@@ -74,7 +74,7 @@ from fieldcheck.clock import utcnow
 from fieldcheck.core.checks import check
 from fieldcheck.core.facts import derive_facts
 from fieldcheck.core.model import ZONES, Finding, LegalCatalogue, Methodology, ScoreResult
-from fieldcheck.core.rollup import LEVELS, AgencyInput, roll_up_agencies
+from fieldcheck.core.rollup import LEVELS, AgencyInput, complete_within, roll_up_agencies
 from fieldcheck.core.scoring import score
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
@@ -1288,6 +1288,8 @@ def _store(
     anchor_id = None if anchor is None else anchor.id
     totals, unit_zones = _unit_aggregates(conn, run.id, anchor, plan, sql, places)
     upper = roll_up_agencies(totals, plan.agencies, plan.regions, methodology.bands, places)
+    if run.scope:
+        upper = complete_within(upper, run.scope)  # no partial agency or province scores
     # Agency rows keep their exact unit-score sum: what a run sharing this one's rows adjusts.
     _bulk_insert(
         conn,

@@ -222,31 +222,51 @@ def official_run(methodology_id: str, period: int, scope: str = "") -> ZoningRun
     ).scalar_one_or_none()
 
 
+def covering_scopes(region: str | None) -> list[str]:
+    """Run scopes whose results cover all of ``region``: national, then each enclosing region
+    (``35.15`` -> ``["", "35", "35.15"]``); just national for None."""
+    scopes = [""]
+    if region:
+        parts = region.split(".")
+        scopes += [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    return scopes
+
+
 def latest_succeeded_run(
-    methodology_id: str | None = None, period: int | None = None, scope: str | None = None
+    methodology_id: str | None = None, period: int | None = None, scopes: list[str] | None = None
 ) -> ZoningRun | None:
-    """The newest succeeded, non-dry run matching the filters given."""
+    """The newest succeeded, non-dry run matching the filters given (any of ``scopes``)."""
     query = select(ZoningRun).where(ZoningRun.state == "succeeded", ZoningRun.is_dry_run.is_(False))
     if methodology_id is not None:
         query = query.where(ZoningRun.methodology_id == methodology_id)
     if period is not None:
         query = query.where(ZoningRun.period == period)
-    if scope is not None:
-        query = query.where(ZoningRun.scope == scope)
+    if scopes is not None:
+        query = query.where(ZoningRun.scope.in_(scopes))
     return db.session.execute(query.order_by(ZoningRun.id.desc()).limit(1)).scalar_one_or_none()
 
 
-def latest_official_run(methodology_id: str, period: int | None = None) -> ZoningRun | None:
-    """The official national run of the newest period (or of ``period``), if any."""
+def latest_official_run(
+    methodology_id: str, period: int | None = None, scopes: list[str] | None = None
+) -> ZoningRun | None:
+    """The official run of the newest period (or of ``period``) among runs of ``scopes``
+    (default: national); of several, the one published last.
+
+    Each scope has its own official run: a regional office may publish its province's result
+    after the national one. For a region, the latest publication covering it is the current
+    official word on it (covering_scopes).
+    """
     query = select(ZoningRun).where(
         ZoningRun.methodology_id == methodology_id,
         ZoningRun.is_official.is_(True),
-        ZoningRun.scope == "",
+        ZoningRun.scope.in_(scopes if scopes is not None else [""]),
     )
     if period is not None:
         query = query.where(ZoningRun.period == period)
     return db.session.execute(
-        query.order_by(ZoningRun.period.desc(), ZoningRun.id.desc()).limit(1)
+        query.order_by(
+            ZoningRun.period.desc(), ZoningRun.published_at.desc().nulls_last(), ZoningRun.id.desc()
+        ).limit(1)
     ).scalar_one_or_none()
 
 

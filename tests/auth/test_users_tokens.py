@@ -36,6 +36,7 @@ def test_admin_creates_a_user_whose_token_works_once_shown(world, app):
     [
         {"name": "X", "role": "boss"},
         {"name": "", "role": "surveyor"},
+        {"name": "   ", "role": "surveyor"},
         {"name": "X", "role": "surveyor", "region_code": "99.99"},
         {"name": "X", "role": "surveyor", "expires_in_days": 0},
         {"name": "X", "role": "surveyor", "password": "no"},

@@ -112,6 +112,7 @@ def test_override_lifecycle_is_audited(world):
     withdrawn = _withdraw(world)
     assert withdrawn.status_code == 200 and withdrawn.get_json()["is_active"] is False
     assert withdrawn.get_json()["withdraw_reason"] == "Sudah diperbaiki"
+    assert withdrawn.get_json()["withdrawn_by"]["name"]  # who withdrew it, by name
     assert _withdraw(world).status_code == 409
     assert _override(world, zone="hijau").status_code == 201  # a new one after withdrawal
     items = world.get("/api/v1/audit?object=unit:35.15-DUKCAPIL", "supervisor").get_json()["items"]

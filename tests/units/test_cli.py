@@ -33,6 +33,9 @@ def test_users_create_refuses_unknown_region_and_role(runner, app):
         != 0
     )
     assert runner.invoke(args=["users", "create", "--name", "X", "--role", "boss"]).exit_code != 0
+    for blank in ("", "   "):
+        result = runner.invoke(args=["users", "create", "--name", blank, "--role", "admin"])
+        assert result.exit_code == 2 and "blank" in result.output
     assert count_rows(app, User) == 0
 
 
@@ -71,13 +74,53 @@ def test_a_bad_row_is_reported_by_line_and_nothing_is_applied(runner, app, tmp_p
         + "35.15-A,Unit A,AG-1,Agency,pemkab,35.15,puskesmas,-7.4,112.7,puskesmas.rawat-jalan\n"
         + "35.15-B,Unit B,AG-1,Agency,pemkab,99.99,puskesmas,-7.4,112.7,puskesmas.rawat-jalan\n"
         + "35.15-C,Unit C,AG-1,Agency,pemkab,35.15,puskesmas,abc,112.7,nope.service\n"
+        + "35.15-a,Unit a,AG-1,Agency,pemkab,35.15,puskesmas,,,\n"
     )
     result = runner.invoke(args=["import-units", str(path)])
     assert result.exit_code == 1
+    assert ":2:" not in result.output
     assert ":3: unknown region_code 99.99" in result.output
     assert ":4: lat and lon must both be decimal numbers" in result.output
     assert ":4: unknown service code(s): nope.service" in result.output
+    assert ":5: code '35.15-a' has characters other than A-Z" in result.output
     assert count_rows(app, Unit) == 0
+
+
+def test_a_government_unit_outside_its_region_is_refused_not_moved(runner, app, tmp_path, factory):
+    """A city government's unit typed into another province would relocate the whole government
+    (its agency location becomes "nowhere") and change official aggregates: refused, by line. An
+    agency spanning regions by nature moves, and is reported as updated."""
+    factory.units()
+    path = tmp_path / "units.csv"
+    path.write_text(
+        HEADER
+        + "35.15-PKM-X,Puskesmas X,PEMKOT-13.71,Pemerintah Kota Padang,pemkot,35.15,puskesmas,,,\n"
+        + "35.15-KUA-X,KUA X,KEMENAG-35.25,Kantor Kementerian Agama Kab. Gresik,kementerian,"
+        "35.15,kua,,,\n"
+    )
+    result = runner.invoke(args=["import-units", str(path)])
+    assert result.exit_code == 1
+    assert ":2: PEMKOT-13.71 (pemkot) governs one region" in result.output
+    assert ":3:" not in result.output
+    with app.app_context():
+        from fieldcheck.extensions import db
+
+        padang = db.session.query(Agency).filter_by(code="PEMKOT-13.71").one()
+        assert padang.region_code == "13.71"
+        assert db.session.query(Unit).filter_by(code="35.15-PKM-X").first() is None
+
+    path.write_text(
+        HEADER + "35.15-KUA-X,KUA X,KEMENAG-35.25,Kantor Kementerian Agama Kab. Gresik,"
+        "kementerian,35.15,kua,,,\n"
+    )
+    moved = runner.invoke(args=["import-units", str(path)])
+    assert moved.exit_code == 0, moved.output
+    assert "0 agencies added, 1 updated" in moved.output
+    with app.app_context():
+        from fieldcheck.extensions import db
+
+        kemenag = db.session.query(Agency).filter_by(code="KEMENAG-35.25").one()
+        assert kemenag.region_code == "35"  # Gresik and Sidoarjo: both in Jawa Timur
 
 
 def test_import_refuses_a_wrong_header(runner, app, tmp_path):

@@ -124,6 +124,9 @@ def test_post_zoning_run_validation_and_roles(published, client, factory) -> Non
         ({"region": "99"}, "region"),
         ({"period": 1900}, "period"),
         ({"colour": "red"}, "colour"),
+        ({"dry_run": "yes"}, "dry_run"),
+        ({"dry_run": 1}, "dry_run"),
+        ({"full": "true"}, "full"),
     ]
     for body, field in cases:
         response = client.post(url, json=body, headers=auth(admin))
@@ -140,6 +143,11 @@ def test_post_zoning_run_validation_and_roles(published, client, factory) -> Non
     assert client.get(f"/api/v1/zoning-runs/{run_id}", headers=auth(sumbar)).status_code == 404
     listed = client.get("/api/v1/zoning-runs", headers=auth(sumbar)).get_json()
     assert run_id not in {r["id"] for r in listed["items"]}
+    # Still queued (no scheduler here): it has no results yet, and says so.
+    for path in ("/api/v1/results", "/api/v1/units/35.15-DUKCAPIL/result"):
+        early = client.get(f"{path}?run={run_id}", headers=auth(jatim))
+        assert early.status_code == 409
+        assert early.get_json()["error"]["details"] == {"run_id": run_id, "state": "queued"}
 
 
 def test_changes_list_zone_moves_against_the_published_run(published, client) -> None:
@@ -155,3 +163,56 @@ def test_changes_list_zone_moves_against_the_published_run(published, client) ->
     assert change["code"] == "35.15-SATPAS" and change["old_zone"] != change["new_zone"]
     assert change["zone_moved"] is True and change["delta"] > 0
     assert body["compared_run_id"] == published.last_run_id() - 1
+
+
+def test_a_regional_publication_is_what_its_region_reads(published, client, factory) -> None:
+    """A regional office runs and publishes its region: readers of that region get it by default
+    (the latest publication covering them), everyone else keeps the national one. A run of a
+    region shows only aggregates it computed whole: no province row for a regency, no row for
+    a national agency with one unit there."""
+    zoning = published
+    factory.units(
+        "code,name,agency_code,agency_name,agency_kind,region_code,unit_type,lat,lon,services\n"
+        "35.15-BPJS,BPJS Kesehatan Sidoarjo,BPJS,BPJS Kesehatan,lembaga,35.15,kantor,,,\n"
+        "13.71-BPJS,BPJS Kesehatan Padang,BPJS,BPJS Kesehatan,lembaga,13.71,kantor,,,\n"
+    )
+    zoning.inspect("35.15-BPJS", 3)
+    zoning.inspect("13.71-BPJS", 1)
+    assert zoning.rescore("--publish").exit_code == 0
+    national = zoning.last_run_id()
+    zoning.inspect("35.15-DUKCAPIL", 10)  # Sidoarjo's office visits again and re-runs
+    blank = zoning.rescore("--region", " ", "--publish")  # not silently the whole country
+    assert blank.exit_code == 2 and zoning.last_run_id() == national
+    assert zoning.rescore("--region", "35.15", "--publish").exit_code == 0
+    sidoarjo = zoning.last_run_id()
+
+    rows = {(r[0], r[1]) for r in zoning.rows(sidoarjo)}
+    assert {code for level, code in rows if level != "unit"} == {
+        "PEMKAB-35.15",
+        "POLRESTA-35.15",
+        "35.15",
+    }
+    assert ("unit", "35.15-BPJS") in rows  # the unit is there; its national agency is not
+    whole = {(r[0], r[1]) for r in zoning.rows(national)}
+    assert {("agency", "BPJS"), ("province", "35")} <= whole
+
+    admin = zoning.admin
+
+    def results(query, token=admin):
+        return client.get(f"/api/v1/results?{query}", headers=auth(token)).get_json()
+
+    assert results("level=unit&region=35.15")["run_id"] == sidoarjo
+    assert results("level=unit&region=35")["run_id"] == national  # 35.15's run is not all of 35
+    assert results("level=unit")["run_id"] == national
+    _, jatim = factory.user("supervisor", "35")
+    assert results("level=unit", jatim)["run_id"] == national
+    _, sidoarjo_office = factory.user("supervisor", "35.15")
+    assert results("level=regency", sidoarjo_office)["run_id"] == sidoarjo
+    unit = client.get("/api/v1/units/35.15-DUKCAPIL/result", headers=auth(admin)).get_json()
+    assert unit["run_id"] == sidoarjo
+    other = client.get("/api/v1/units/35.78-DUKCAPIL/result", headers=auth(admin)).get_json()
+    assert other["run_id"] == national
+
+    # The national office publishes again: the newest publication covering 35.15 wins.
+    assert zoning.rescore("--publish").exit_code == 0
+    assert results("level=unit&region=35.15")["run_id"] == zoning.last_run_id()

@@ -36,6 +36,14 @@ def test_regency_zones_match_a_hand_computation(zoning, client) -> None:
     result = zoning.rescore("--publish")
     assert result.exit_code == 0, result.output
     assert "succeeded" in result.output and "published" in result.output
+    # Publishing at the command line is audited like publishing through the API.
+    run_id = zoning.last_run_id()
+    audit = client.get(
+        f"/api/v1/audit?object=zoning_run:{run_id}", headers=auth(zoning.admin)
+    ).get_json()
+    assert [(e["action"], e["actor"]["id"]) for e in audit["items"]] == [
+        ("zoning_run.publish", None)
+    ]
 
     stored = zoning.scores()
     unit = {
