@@ -30,9 +30,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_extensions(app)
     register_catalogue(app)
-    from fieldcheck.http import IdConverter
+    from fieldcheck.http import IdConverter, TextConverter
 
-    app.url_map.converters["int"] = IdConverter  # before any route is added: ids fit 64 bits
+    # Before any route is added: ids fit their columns, path text holds no NUL.
+    app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
     register_blueprints(app)
     register_error_handlers(app)
     register_request_boundary(app)

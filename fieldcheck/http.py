@@ -10,7 +10,7 @@ from flask import current_app, request
 from marshmallow import Schema, ValidationError
 from sqlalchemy import Select, func, select
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
@@ -32,6 +32,15 @@ class IdConverter(IntegerConverter):
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
+
+
+class TextConverter(UnicodeConverter):
+    """A path segment (``<code>``) without NUL: "%00" in a code names nothing (404), where
+    PostgreSQL refused the lookup itself (422) and SQLite found nothing."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(url_map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00]")
 
 
 #: A NUL (PostgreSQL cannot store it) or a UTF-16 surrogate left unpaired, e.g. by a phone that

@@ -23,6 +23,9 @@ def test_units_are_listed_within_scope_and_searchable(client, factory):
         assert client.get(f"/api/v1/units?q={q}", headers=auth(admin)).get_json()["total"] == 0
     nul = client.get("/api/v1/units?q=%00", headers=auth(admin))
     assert nul.status_code == 422 and list(nul.get_json()["error"]["details"]["fields"]) == ["q"]
+    # In a path a NUL names nothing, on either database (PostgreSQL refused the lookup: 422).
+    for url in ("/api/v1/units/35.15-DUKCAPIL%00", "/api/v1/regions/%00"):
+        assert client.get(url, headers=auth(admin)).status_code == 404
 
 
 def test_one_unit_has_agency_region_location_and_services(client, factory):
