@@ -87,6 +87,7 @@ class LegalValueSchema(Schema):
     valid_to = fields.Date(allow_none=True)
     confidence = fields.String()
     note = fields.String()
+    sanction = fields.String(allow_none=True)
 
 
 class ServiceSchema(Schema):

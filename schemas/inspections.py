@@ -96,6 +96,24 @@ class PostedStandardSchema(StrictSchema):
         if len(set(data["components"])) != len(data["components"]):
             raise ValidationError("A component is listed twice.", "components")
 
+    @validates_schema
+    def _values_need_their_component(self, data: dict[str, Any], **kwargs: Any) -> None:
+        # A fee, a number of days or a requirement read off the board means that component is
+        # posted: sent without it, the checklist contradicts itself (a fee "not posted" yet
+        # checked against the law).
+        shown = set(data.get("components") or ())
+        problems = {
+            key: [f'Given, so "{component}" must be listed in components.']
+            for key, component, present in (
+                ("fee_idr", "biaya", data.get("fee_idr") is not None),
+                ("max_days", "waktu", data.get("max_days") is not None),
+                ("requirements", "persyaratan", bool(data.get("requirements"))),
+            )
+            if present and component not in shown
+        }
+        if problems:
+            raise ValidationError(problems)
+
 
 class InspectionSubmissionSchema(StrictSchema):
     """The checklist a phone posts to ``POST /api/v1/inspections`` (api.md)."""

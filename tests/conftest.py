@@ -143,17 +143,32 @@ class Factory:
         body["answers"] = {
             i.code: {"value": "yes"} for i in methodology.indicators if i.scope == "unit"
         }
+        # A service the unit offers (intake refuses others): KTP-el where it is offered.
+        offered = Factory.demo_services().get(unit_code, ["adminduk.ktp-el"])
+        service = "adminduk.ktp-el" if "adminduk.ktp-el" in offered else sorted(offered)[0]
         body["posted_standards"] = [
             {
-                "service": "adminduk.ktp-el",
+                "service": service,
                 "components": ["persyaratan", "prosedur", "waktu", "biaya", "produk", "pengaduan"],
                 "fee_idr": 0,
                 "max_days": 1,
-                "requirements": ["kk", "usia-17-atau-kawin"],
+                "requirements": ["kk", "usia-17-atau-kawin"]
+                if service == "adminduk.ktp-el"
+                else [],
             },
         ]
         body.update(copy.deepcopy(overrides))
         return body
+
+    @staticmethod
+    def demo_services() -> dict[str, list[str]]:
+        """Unit code -> the services it offers, from the demo units file."""
+        import csv
+
+        from fieldcheck.demo.seed import DEMO_UNITS
+
+        with DEMO_UNITS.open(encoding="utf-8") as fh:
+            return {r["code"]: r["services"].split(";") for r in csv.DictReader(fh)}
 
     _photo_seeds = itertools.count(10_000)
 

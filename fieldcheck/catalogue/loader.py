@@ -588,7 +588,11 @@ def _legal_value(
 ) -> LegalValue:
     if not isinstance(t, dict):
         raise r.fail(where, "expected a table")
-    r.keys(t, ("kind", "value", "citation", "valid_from", "valid_to", "confidence", "note"), where)
+    r.keys(
+        t,
+        ("kind", "value", "citation", "valid_from", "valid_to", "confidence", "note", "sanction"),
+        where,
+    )
     kind = r.text(t, "kind", where)
     if kind not in _LEGAL_KINDS:
         raise r.fail(f"{where}.kind", f"must be one of {', '.join(_LEGAL_KINDS)}, got {kind!r}")
@@ -622,6 +626,7 @@ def _legal_value(
         valid_to=valid_to,
         confidence=confidence,
         note=r.get(t, "note", where, str, required=False, default=""),
+        sanction=r.text(t, "sanction", where, required=False),
     )
 
 

@@ -41,6 +41,7 @@ from datetime import date
 from fieldcheck.core.model import (
     ALL_COMPONENTS,
     DELIVERY_COMPONENTS,
+    STANDARD_OBLIGATION,
     Finding,
     InspectionFacts,
     LegalCatalogue,
@@ -63,9 +64,12 @@ _TIME_CITATION = "UU 25/2009 Pasal 21 huruf d"
 def check(facts: InspectionFacts, catalogue: LegalCatalogue) -> list[Finding]:
     """All legal findings for one visit, deterministic order: services by code, then obligations."""
     findings: list[Finding] = []
+    # No service observed shows any component: the unit has no standard at all (Pasal 15a/20(1),
+    # sanctioned by Pasal 54(8)); one bare service beside posted ones is not that.
+    none_posted = not any(p.components for p in facts.posted_standards)
     # Sorted so that the order a surveyor entered services in never changes the result.
     for posted in sorted(facts.posted_standards, key=lambda p: p.service):
-        findings.extend(_check_service(posted, facts, catalogue))
+        findings.extend(_check_service(posted, facts, catalogue, none_posted))
     findings.extend(_check_obligations(facts.obligations, catalogue))
     return findings
 
@@ -107,12 +111,12 @@ def component_citation(component: str, catalogue: LegalCatalogue) -> str:
 
 
 def _check_service(
-    posted: PostedStandard, facts: InspectionFacts, catalogue: LegalCatalogue
+    posted: PostedStandard, facts: InspectionFacts, catalogue: LegalCatalogue, none_posted: bool
 ) -> list[Finding]:
     service = catalogue.services.get(posted.service)
     name = service.name if service is not None else posted.service
     if not posted.components:
-        return [_standard_absent(posted, name, catalogue)]
+        return [_standard_absent(posted, name, catalogue, none_posted)]
     out = [
         Finding(
             rule="component.missing",
@@ -137,8 +141,13 @@ def _check_service(
     return out
 
 
-def _standard_absent(posted: PostedStandard, name: str, catalogue: LegalCatalogue) -> Finding:
-    obligation = catalogue.obligations.get("standar_pelayanan")
+def _standard_absent(
+    posted: PostedStandard, name: str, catalogue: LegalCatalogue, none_posted: bool
+) -> Finding:
+    """A service showing none of the six components. The Pasal 54(8) sanction is for a unit
+    with no standard at all: it is named only when no observed service shows any component."""
+    obligation = catalogue.obligations.get(STANDARD_OBLIGATION)
+    sanction = (obligation.sanction if obligation else _STANDARD_SANCTION) if none_posted else None
     return Finding(
         rule="standard.absent",
         severity="violation",
@@ -152,7 +161,7 @@ def _standard_absent(posted: PostedStandard, name: str, catalogue: LegalCatalogu
         observed=(),
         service=posted.service,
         component=None,
-        sanction=(obligation.sanction if obligation else _STANDARD_SANCTION),
+        sanction=sanction,
     )
 
 
@@ -186,6 +195,7 @@ def _check_fee(
             observed=posted.fee_idr,
             service=posted.service,
             component="biaya",
+            sanction=legal.sanction,
         )
     ]
 

@@ -18,6 +18,9 @@ from typing import Literal
 YES_NO_VALUES = ("yes", "partial", "no", "na")
 #: Zones, lowest compliance first.
 ZONES = ("merah", "kuning", "hijau")
+#: The obligation to set and publish a service standard (UU 25/2009 Pasal 15a, 20(1)): answered
+#: "no", the unit shows no standard at all, so every service-delivery component is missing.
+STANDARD_OBLIGATION = "standar_pelayanan"
 #: The six service-delivery components of UU 25/2009 Pasal 21 that must be published to the
 #: public (PermenPANRB 15/2014); a mystery shopper checks these per service.
 DELIVERY_COMPONENTS = ("persyaratan", "prosedur", "waktu", "biaya", "produk", "pengaduan")
@@ -150,6 +153,8 @@ class LegalValue:
     valid_to: date | None
     confidence: Literal["verified", "secondary", "unverified"]
     note: str = ""
+    #: The penalty the law sets for breaking this value, shown with the finding (or None).
+    sanction: str | None = None
 
     def in_force(self, on: date) -> bool:
         """True when this value applies on the given visit date."""

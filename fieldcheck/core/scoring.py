@@ -7,7 +7,9 @@ Rule, as the methodology files state it:
 * a scale answer ``v`` on ``low..high`` is worth ``(v - low) / (high - low)``;
 * a service-scope indicator is worth the mean, over the services in ``posted_standards``, of 1 when
   its component is posted and 0 when not; a *violation* finding for (service, component) sets that
-  service's value to 0 (a warning does not); with no posted service it does not apply;
+  service's value to 0 (a warning does not); with no posted service it does not apply, unless
+  the unit was observed to publish no standard at all (the ``standar_pelayanan`` obligation
+  answered "no"): then it is 0;
 * ``flat``: score = 100 * sum(weight * value) / sum(weight) over applicable indicators;
   ``dimensions``: each dimension scored that way, then the mean of dimension scores weighted by
   dimension weight, over dimensions that have a score;
@@ -26,6 +28,7 @@ from fractions import Fraction
 
 from fieldcheck.core.banding import band_for, round_half_up
 from fieldcheck.core.model import (
+    STANDARD_OBLIGATION,
     AnswerValue,
     DimensionScore,
     Finding,
@@ -127,6 +130,12 @@ def _indicator(
         per_service = _per_service(ind.component, facts.posted_standards, zeroed)
         value = Fraction(sum(per_service.values()), len(per_service)) if per_service else None
         note = "" if per_service else "tidak berlaku: tidak ada layanan yang diamati"
+        if not per_service and facts.obligations.get(STANDARD_OBLIGATION) == "no":
+            # No service to observe because the unit publishes no standard at all: none of the
+            # six components is shown, which is 0, not "does not apply" (else such a unit
+            # scores on its other indicators alone and can come out hijau).
+            value = Fraction(0)
+            note = "nilai 0: unit tidak memublikasikan standar pelayanan sama sekali"
         zeroed_here = sorted(s for s, c in zeroed if c == ind.component and s in per_service)
         if zeroed_here:
             note = "nilai 0 karena pelanggaran pada layanan: " + ", ".join(zeroed_here)

@@ -19,7 +19,7 @@ from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.clock import utcnow
 from fieldcheck.core.checks import check
 from fieldcheck.core.facts import derive_facts
-from fieldcheck.core.model import YES_NO_VALUES, Methodology, ScoreResult
+from fieldcheck.core.model import STANDARD_OBLIGATION, YES_NO_VALUES, Methodology, ScoreResult
 from fieldcheck.core.scoring import score
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
@@ -71,6 +71,26 @@ def _replay(existing: Inspection, payload_hash: str, user: User) -> Outcome:
             {"submission_id": str(existing.submission_id), "inspection_id": existing.id},
         )
     return Outcome(existing, created=False)
+
+
+def _standard_observed(data: dict[str, Any], methodology: Methodology) -> dict[str, list[str]]:
+    """A standard answered as published (yes/partial) must come with what it shows for at least
+    one service; without it the six service components would silently not count."""
+    said = [
+        code
+        for code, answer in data["answers"].items()
+        if answer["value"] in ("yes", "partial")
+        and (indicator := methodology.indicator(code)) is not None
+        and indicator.obligation == STANDARD_OBLIGATION
+    ]
+    if said and not data["posted_standards"]:
+        return {
+            "posted_standards": [
+                f"{', '.join(sorted(said))} says the service standard is published: list, for "
+                "each service observed, the components it shows (or answer no)."
+            ]
+        }
+    return {}
 
 
 def _validate_answers(
@@ -155,11 +175,19 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
         problems["methodology"] = ["Unknown methodology."]
     elif methodology.status != "published":
         problems["methodology"] = [f"Methodology is {methodology.status}, not published."]
+    offered = set(unit.service_codes) if unit is not None else set()
     for i, posted in enumerate(data["posted_standards"]):
         if posted["service"] not in registry.catalogue.services:
             problems[f"posted_standards.{i}.service"] = ["Unknown service code."]
+        elif offered and posted["service"] not in offered:
+            # A finding against a unit for a service it does not provide would be wrong; the
+            # phone shows the unit's services (GET /units/{code}).
+            problems[f"posted_standards.{i}.service"] = [
+                f"{unit.code} does not offer this service (it offers {', '.join(sorted(offered))})."
+            ]
     if methodology is not None:
         problems.update(_validate_answers(data["answers"], methodology))
+        problems.update(_standard_observed(data, methodology))
     if problems:
         raise field_errors(problems)
     assert unit is not None and methodology is not None  # noqa: S101 - narrowed by the checks above

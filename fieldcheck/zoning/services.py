@@ -126,6 +126,15 @@ def create_run(
         problems["region"] = ["Unknown region code."]
     if period is not None and not 2000 <= period <= 2100:
         problems["period"] = ["Must be a year between 2000 and 2100."]
+    elif methodology is not None:
+        # A period the methodology was never in effect for has no inspections scored by it:
+        # the run would publish an empty result under its name.
+        year = period or current_period()
+        first = methodology.effective_from.year
+        last = methodology.effective_to.year if methodology.effective_to else None
+        if year < first or (last is not None and year > last):
+            span = f"{first}-{last}" if last else f"from {first}"
+            problems["period"] = [f"Methodology {methodology.id} is in effect {span}, not {year}."]
     if problems:
         raise field_errors(problems)
     assert methodology is not None  # noqa: S101 - narrowed above

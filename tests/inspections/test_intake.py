@@ -48,6 +48,7 @@ def test_sample_checklist_is_scored_with_cited_findings(client, factory, surveyo
         }
     ]
     assert "Rp25.000" in fee[0]["message"]
+    assert fee[0]["sanction"].startswith("UU 24/2013 Pasal 95B")  # charging for it is a crime
     extra = [f for f in data["findings"] if f["rule"] == "requirements.extra"]
     assert extra and extra[0]["citation"] == "Perpres 96/2018 Pasal 15"
     assert all(f["citation"] for f in data["findings"])
@@ -191,6 +192,34 @@ BAD_BODIES = [
     ("fee-fraction", ["posted_standards", 0, "fee_idr"], 2500.5, "posted_standards.0.fee_idr"),
     ("unknown-top-level-field", ["colour"], "red", "colour"),
     ("answers-not-object", ["answers"], [], "answers"),
+    # A value read off the board means its component is posted: otherwise it contradicts itself.
+    (
+        "fee-without-biaya",
+        ["posted_standards", 1, "components"],
+        ["persyaratan", "prosedur", "produk"],
+        "posted_standards.1.fee_idr",
+    ),
+    (
+        "days-without-waktu",
+        ["posted_standards", 0, "components"],
+        ["persyaratan", "prosedur", "biaya", "produk"],
+        "posted_standards.0.max_days",
+    ),
+    (
+        "requirements-without-persyaratan",
+        ["posted_standards", 1, "components"],
+        ["prosedur", "biaya", "produk"],
+        "posted_standards.1.requirements",
+    ),
+    # Sidoarjo's Disdukcapil does not issue driving licences: no finding against it for one.
+    (
+        "service-not-offered",
+        ["posted_standards", 0, "service"],
+        "polri.sim-c-baru",
+        "posted_standards.0.service",
+    ),
+    # "The standard is published", yet nothing of it listed: the service components would vanish.
+    ("standard-published-but-none-listed", ["posted_standards"], [], "posted_standards"),
 ]
 
 
@@ -209,6 +238,43 @@ def test_invalid_submission_is_422_with_field_path_and_stores_nothing(
     assert all(isinstance(m, list) and m for m in error["details"]["fields"].values())
     assert count_rows(app, Inspection) == 0
     assert count_rows(app, Answer) == 0
+
+
+def test_a_unit_publishing_no_standard_at_all_scores_zero_on_every_component(
+    client, factory, surveyor
+):
+    """No service shows a standard because the unit publishes none (SP-01 "no"): the six
+    service components are missing (0), not "does not apply", so it cannot come out hijau on its
+    other indicators; the Pasal 54(8) sanction for having no standard is named."""
+    body = factory.all_yes_submission(posted_standards=[])
+    body["answers"]["SP-01"] = {"value": "no"}
+    data = post_json(client, URL, body, surveyor).get_json()
+    components = [i for i in data["breakdown"]["indicators"] if i["code"].startswith("SV-")]
+    assert components and all(i["value"] == 0 for i in components)
+    assert data["zone"] == "merah"
+    unmet = [f for f in data["findings"] if f["rule"] == "obligation.unmet"]
+    assert "Pasal 54 ayat (8)" in unmet[0]["sanction"]
+
+    # One bare service beside a posted one is a missing standard for that service, not "no
+    # standard at all": no dismissal sanction on it.
+    body = factory.all_yes_submission()
+    body["posted_standards"].append({"service": "adminduk.kk", "components": []})
+    absent = [
+        f
+        for f in post_json(client, URL, body, surveyor).get_json()["findings"]
+        if f["rule"] == "standard.absent"
+    ]
+    assert [(f["service"], f["sanction"]) for f in absent] == [("adminduk.kk", None)]
+    body = factory.all_yes_submission(
+        posted_standards=[{"service": "adminduk.kk", "components": []}]
+    )
+    body["answers"]["SP-01"] = {"value": "no"}
+    absent = [
+        f
+        for f in post_json(client, URL, body, surveyor).get_json()["findings"]
+        if f["rule"] == "standard.absent"
+    ]
+    assert "Pasal 54 ayat (8)" in absent[0]["sanction"]
 
 
 def test_repeated_service_is_422(client, factory, surveyor):

@@ -123,6 +123,7 @@ def test_post_zoning_run_validation_and_roles(published, client, factory) -> Non
         ({"dry_run": True, "weights": {"SP-01": -1}}, "weights.SP-01"),
         ({"region": "99"}, "region"),
         ({"period": 1900}, "period"),
+        ({"period": 2010}, "period"),  # before ombudsman-2019 took effect (2015)
         ({"colour": "red"}, "colour"),
         ({"dry_run": "yes"}, "dry_run"),
         ({"dry_run": 1}, "dry_run"),
