@@ -24,3 +24,15 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 # render_as_batch lets Alembic alter tables on SQLite (which cannot ALTER most things in place).
 migrate = Migrate(render_as_batch=True, compare_type=True)
+
+
+def lock(obj: object) -> None:
+    """Reload ``obj`` from its row under a row lock, before a change decided on its state.
+
+    On PostgreSQL ``SELECT ... FOR UPDATE OF`` its table: of two requests changing the same
+    object (two supervisors deciding one objection, two publishes of one run), the second waits
+    for the first to commit, then sees its result and is refused or does nothing, instead of
+    both acting on the state they read before. SQLite renders no lock: every write transaction
+    there is already serialised (BEGIN IMMEDIATE).
+    """
+    db.session.refresh(obj, with_for_update={"of": type(obj)})

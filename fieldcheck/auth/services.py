@@ -15,7 +15,7 @@ from sqlalchemy import select
 from fieldcheck.auth.models import ROLES, ApiToken, User
 from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError
-from fieldcheck.extensions import db
+from fieldcheck.extensions import db, lock
 
 TOKEN_PREFIX = "fc_"  # noqa: S105 - a public marker that tells tokens apart, not a secret
 
@@ -60,6 +60,7 @@ def revoke_token(row: ApiToken, *, actor: User | None = None) -> bool:
     """Revoke ``row`` (audited); False when it was already revoked."""
     from fieldcheck.audit.services import record
 
+    lock(row)  # revoked once, audited once, however many requests ask at the same time
     if row.revoked_at is not None:
         return False
     row.revoked_at = utcnow()
@@ -109,6 +110,7 @@ def deactivate_user(user: User, *, actor: User | None = None) -> bool:
     """Deactivate ``user`` (their tokens stop working at once); False when already inactive."""
     from fieldcheck.audit.services import record
 
+    lock(user)
     if not user.is_active:
         return False
     user.is_active = False

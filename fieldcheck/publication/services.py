@@ -16,7 +16,7 @@ from fieldcheck.auth.models import User
 from fieldcheck.auth.services import in_scope
 from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError
-from fieldcheck.extensions import db
+from fieldcheck.extensions import db, lock
 from fieldcheck.publication.models import UnitOverride
 from fieldcheck.units.models import Unit
 from fieldcheck.zoning.models import ZoningRun
@@ -39,6 +39,7 @@ def publish(run: ZoningRun, user: User | None) -> bool:
     """
     if user is not None and not may_publish(user, run):
         raise ApiError("out_of_scope", "This run covers more than your region.")
+    lock(run)  # of two publishes of one run, the second sees the first's and does nothing
     if run.is_official:
         return False
     previous = official_run(run.methodology_id, run.period, run.scope)
@@ -129,7 +130,9 @@ def set_override(unit: Unit, zone: str, reason: str, user: User) -> UnitOverride
 def withdraw_override(unit: Unit, reason: str, user: User) -> UnitOverride:
     """Withdraw ``unit``'s override in force (409 when there is none); audited."""
     row = active_override(unit.id)
-    if row is None:
+    if row is not None:
+        lock(row)  # of two withdrawals at once, the second finds it withdrawn
+    if row is None or row.withdrawn_at is not None:
         raise ApiError("conflict", "This unit has no override in force.")
     before = _state(row)
     row.withdrawn_at = utcnow()

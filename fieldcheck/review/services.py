@@ -29,7 +29,7 @@ from fieldcheck.auth.models import User
 from fieldcheck.auth.services import in_scope, scope_filter
 from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError, field_errors
-from fieldcheck.extensions import db
+from fieldcheck.extensions import db, lock
 from fieldcheck.inspections.models import FindingRow, Inspection
 from fieldcheck.review.models import Comment, Objection, Review
 from fieldcheck.units.models import Unit
@@ -105,14 +105,6 @@ def _on_bulk_decision(unit_ids: set[int]) -> None:
 # --- single review ----------------------------------------------------------------------------
 
 
-def _locked_status(inspection_id: int) -> str:
-    # FOR UPDATE on PostgreSQL so two reviewers cannot both decide from the same status; SQLite
-    # has already serialised writers with BEGIN IMMEDIATE.
-    return db.session.execute(
-        select(Inspection.status).where(Inspection.id == inspection_id).with_for_update()
-    ).scalar_one()
-
-
 def _check_transition(status: str, decision: str) -> None:
     if decision not in ALLOWED[status]:
         raise ApiError(
@@ -124,7 +116,10 @@ def _check_transition(status: str, decision: str) -> None:
 
 def review(inspection: Inspection, decision: str, reason: str | None, reviewer: User) -> Review:
     """Decide on ``inspection`` (already checked visible to ``reviewer``); audited."""
-    status = _locked_status(inspection.id)
+    # Locked and reloaded: two reviewers cannot both decide from the same status, and the audit
+    # entry's "before" is the state this decision changed.
+    lock(inspection)
+    status = inspection.status
     _check_transition(status, decision)
     if decision == "approve":
         blockers = review_blockers(inspection)
@@ -352,6 +347,10 @@ def resolve_superseded(ref: int | uuid.UUID, unit: Unit, user: User) -> Inspecti
     target = (
         db.session.execute(select(Inspection).where(column == ref)).unique().scalar_one_or_none()
     )
+    if target is not None:
+        # Of several corrections sent at once, one wins; the others wait here and then see it
+        # (already_superseded) instead of tripping the unique constraint (a bare conflict).
+        lock(target)
     visible = target is not None and (
         target.surveyor_id == user.id
         or (user.role == "admin" and in_scope(user, target.unit.region_code))
@@ -370,10 +369,15 @@ def resolve_superseded(ref: int | uuid.UUID, unit: Unit, user: User) -> Inspecti
                 ]
             }
         )
-    if target.superseded_by_id is not None:
+    # Asked in a statement of its own, after the lock: the refresh's snapshot predates the
+    # correction a concurrent request committed while this one waited.
+    superseded_by = db.session.execute(
+        select(Inspection.id).where(Inspection.supersedes_id == target.id)
+    ).scalar()
+    if superseded_by is not None:
         raise ApiError(
             "already_superseded",
-            details={"supersedes": target.id, "superseded_by": target.superseded_by_id},
+            details={"supersedes": target.id, "superseded_by": superseded_by},
         )
     return target
 
@@ -418,6 +422,7 @@ def decide_objection(
     objection: Objection, inspection: Inspection, decision: str, reason: str, user: User
 ) -> Objection:
     """Uphold (the finding is withdrawn) or dismiss a pending objection; audited."""
+    lock(objection)  # one decision per objection, however many supervisors press at once
     if objection.status != "pending":
         raise ApiError(
             "invalid_transition",

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from fieldcheck.inspections.models import Inspection
-from tests.helpers import count_rows
+from tests.helpers import count_rows, post_json
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -166,5 +166,72 @@ def test_what_gunicorn_refuses_is_answered_in_the_envelope_too(factory, seeded):
         assert chunked.json()["error"]["code"] == "payload_too_large"
         listing = requests.get(server.url + "/api/v1/inspections", headers=headers, timeout=10)
         assert listing.json()["total"] == 0
+    finally:
+        server.kill()
+
+
+def test_racing_requests_on_one_object_take_effect_once(client, factory, database_url, runner):
+    """Several app processes, one object, requests at the same instant (what PostgreSQL in
+    production sees; SQLite serialises them anyway): one objection decision wins and the finding
+    follows it; one publish changes the official run; each is audited once."""
+    from tests.world import make_world
+
+    world = make_world(client, factory)
+    inspection = world.post_with_findings()
+    finding = inspection["findings"][0]
+    objection = post_json(
+        client,
+        f"/api/v1/findings/{finding['id']}/objections",
+        {"text": "Papan biaya sudah diganti sebelum kunjungan", "photos": []},
+        world.token("supervisor"),
+    ).get_json()
+    assert runner.invoke(args=["rescore", "--period", "2026", "--no-progress"]).exit_code == 0
+    supervisor = {"Authorization": f"Bearer {world.token('supervisor')}"}
+    admin = {"Authorization": f"Bearer {world.token('admin')}"}
+    server = Server(database_url, workers=3, threads=4)
+    try:
+        decide = f"{server.url}/api/v1/objections/{objection['id']}/decision"
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            decisions = list(
+                pool.map(
+                    lambda d: requests.post(
+                        decide,
+                        json={"decision": d, "reason": "Bukti"},
+                        headers=supervisor,
+                        timeout=60,
+                    ),
+                    ["upheld", "dismissed"] * 4,
+                )
+            )
+        won = [r for r in decisions if r.status_code == 200]
+        assert len(won) == 1, [r.status_code for r in decisions]
+        assert {r.status_code for r in decisions if r not in won} == {409}
+        shown = requests.get(
+            f"{server.url}/api/v1/inspections/{inspection['id']}", headers=supervisor, timeout=10
+        ).json()
+        withdrawn = next(f for f in shown["findings"] if f["id"] == finding["id"])["is_withdrawn"]
+        assert withdrawn is (won[0].json()["status"] == "upheld")
+
+        run_id = requests.get(f"{server.url}/api/v1/zoning-runs", headers=admin, timeout=10).json()[
+            "items"
+        ][0]["id"]
+        publish = f"{server.url}/api/v1/zoning-runs/{run_id}/publish"
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            published = list(
+                pool.map(
+                    lambda _: requests.post(publish, json={}, headers=admin, timeout=60), range(5)
+                )
+            )
+        assert [r.status_code for r in published] == [200] * 5
+        assert sum(r.json()["changed"] for r in published) == 1
+
+        def audited(action: str, obj: str) -> int:
+            body = requests.get(
+                f"{server.url}/api/v1/audit?object={obj}&action={action}", headers=admin, timeout=10
+            ).json()
+            return body["total"]
+
+        assert audited("objection.decide", f"objection:{objection['id']}") == 1
+        assert audited("zoning_run.publish", f"zoning_run:{run_id}") == 1
     finally:
         server.kill()
