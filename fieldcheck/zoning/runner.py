@@ -401,7 +401,9 @@ def _compute(
     slow = list(conn.execute(slow_query).scalars())
     if slow:
         _index_work(conn, "unit_id")  # each of their rows is updated by unit id
-        _compute_per_inspection(conn, run, methodology, catalogue, slow, from_answers, plan)
+        _compute_per_inspection(
+            conn, run, methodology, catalogue, slow, from_answers, plan, heartbeat, total
+        )
     plan.inspections = int(
         conn.execute(select(func.coalesce(func.sum(WORK.c.counted), 0))).scalar_one()
     )
@@ -519,9 +521,16 @@ def _compute_per_inspection(
     todo: list[int],
     from_answers: bool,
     plan: _Plan,
+    heartbeat: _Heartbeat,
+    total: int,
 ) -> None:
     """Units scored inspection by inspection, re-scoring stale ones from their answers; their
-    work rows get the new sums, counts and ids."""
+    work rows get the new sums, counts and ids.
+
+    The slow part of a run (a methodology change re-scores every inspection from its answers):
+    it beats after every chunk, so the lease is renewed and progress shown while it works. A
+    run that only beat at its ends lost its lease to the next run after ZONING_LEASE_SECONDS.
+    """
     places = methodology.rounding_places
     scale = 10**places
     for start in range(0, len(todo), UNIT_CHUNK):
@@ -553,6 +562,7 @@ def _compute_per_inspection(
                 ids.append(inspection_id)
                 values.append(stored)
         plan.rescored += len(rescored)
+        heartbeat.beat(total - len(todo) + start + len(chunk), total, plan.rescored)
         conn.execute(
             update(WORK)
             .where(WORK.c.unit_id == bindparam("w_unit"))
@@ -657,18 +667,48 @@ def _mark_failed(run_id: int, message: str) -> None:
     db.session.commit()
 
 
-def _reap_stale(run_id: int) -> int:
+def _reap_stale(run_id: int | None) -> int:
     """Mark failed every run still 'running' other than ours: we hold the lease, they cannot."""
+    query = update(ZoningRun).where(ZoningRun.state == "running")
+    if run_id is not None:
+        query = query.where(ZoningRun.id != run_id)
     result = db.session.execute(
-        update(ZoningRun)
-        .where(ZoningRun.state == "running", ZoningRun.id != run_id)
-        .values(
+        query.values(
             state="failed",
-            error="The process running it stopped (its lease expired); nothing was published.",
+            error=(
+                "The process running it stopped (its lease expired or its process is gone); "
+                "nothing was published."
+            ),
             finished_at=utcnow(),
         )
     )
     return result.rowcount or 0
+
+
+def reap_dead_runs() -> int:
+    """Mark failed the runs left 'running' by a process that died, when no live run holds the
+    lease; returns how many. The scheduler calls it on its heartbeat: a killed run shows as
+    failed within a beat of its lease freeing up, not only when the next run starts.
+    """
+    db.session.rollback()
+    running = db.session.execute(
+        select(ZoningRun.id).where(ZoningRun.state == "running").limit(1)
+    ).first()
+    db.session.rollback()
+    if running is None:
+        return 0
+    holder = lease.new_holder()
+    grant = lease.acquire(LEASE_NAME, holder, current_app.config["ZONING_LEASE_SECONDS"])
+    if not grant.acquired:
+        return 0  # a live run holds it: 'running' is the truth
+    try:
+        reaped = _reap_stale(None)
+        db.session.commit()
+    finally:
+        lease.release(LEASE_NAME, holder)
+    if reaped:
+        log.warning("marked %d stale zoning run(s) failed", reaped)
+    return reaped
 
 
 def execute(

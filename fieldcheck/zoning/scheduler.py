@@ -26,13 +26,14 @@ from sqlalchemy.exc import IntegrityError
 from fieldcheck.clock import utcnow
 from fieldcheck.extensions import db
 from fieldcheck.zoning import lease
-from fieldcheck.zoning.runner import execute, run_queued
+from fieldcheck.zoning.runner import execute, reap_dead_runs, run_queued
 from fieldcheck.zoning.services import create_run
 
 log = logging.getLogger(__name__)
 
 JOB_NIGHTLY = "zoning.nightly"
 JOB_QUEUE = "zoning.queue"
+JOB_HEARTBEAT = "scheduler.heartbeat"
 #: Row of the leases table used as the scheduler's heartbeat (not a lock: any scheduler writes it).
 HEARTBEAT_NAME = "scheduler.heartbeat"
 
@@ -77,7 +78,18 @@ def register_jobs(
         IntervalTrigger(seconds=config["SCHEDULER_QUEUE_POLL_SECONDS"], timezone=tz),
         args=[app],
         id=JOB_QUEUE,
-        name="start zoning runs queued via the API; scheduler heartbeat",
+        name="start zoning runs queued via the API",
+        replace_existing=True,
+    )
+    # Its own job (APScheduler runs jobs on a thread pool): while the queue job executes a long
+    # run, its next firings are skipped (max_instances=1), and a heartbeat riding on it went
+    # quiet, so /healthz called a busy scheduler dead.
+    scheduler.add_job(
+        heartbeat_job,
+        IntervalTrigger(seconds=config["SCHEDULER_QUEUE_POLL_SECONDS"], timezone=tz),
+        args=[app],
+        id=JOB_HEARTBEAT,
+        name="scheduler heartbeat; runs left 'running' by a dead process marked failed",
         replace_existing=True,
     )
 
@@ -116,8 +128,18 @@ def nightly_job(app: Flask) -> None:
             db.session.remove()
 
 
+def heartbeat_job(app: Flask) -> None:
+    """Record that the scheduler is alive; mark failed the runs a dead process left running."""
+    with app.app_context():
+        try:
+            beat(app, _HOLDER)
+            reap_dead_runs()
+        finally:
+            db.session.remove()
+
+
 def queue_job(app: Flask) -> None:
-    """Start the runs queued through the API; also the scheduler's heartbeat."""
+    """Start the runs queued through the API."""
     with app.app_context():
         try:
             beat(app, _HOLDER)

@@ -24,7 +24,13 @@ def _wait_for(predicate, timeout: float = 30.0) -> bool:
 
 
 def test_jobs_have_fixed_ids_and_rebuilding_does_not_duplicate_them(app) -> None:
-    from fieldcheck.zoning.scheduler import JOB_NIGHTLY, JOB_QUEUE, build_scheduler, register_jobs
+    from fieldcheck.zoning.scheduler import (
+        JOB_HEARTBEAT,
+        JOB_NIGHTLY,
+        JOB_QUEUE,
+        build_scheduler,
+        register_jobs,
+    )
 
     scheduler = build_scheduler(app, BackgroundScheduler)
     register_jobs(scheduler, app)  # a restart re-registers on the same scheduler/jobstore
@@ -35,7 +41,7 @@ def test_jobs_have_fixed_ids_and_rebuilding_does_not_duplicate_them(app) -> None
         jobs = {job.id: job for job in scheduler.get_jobs()}
     finally:
         scheduler.shutdown(wait=False)
-    assert set(jobs) == {JOB_NIGHTLY, JOB_QUEUE}
+    assert set(jobs) == {JOB_NIGHTLY, JOB_QUEUE, JOB_HEARTBEAT}
     nightly = jobs[JOB_NIGHTLY]
     assert str(nightly.trigger).startswith("cron[")
     assert "hour='2'" in str(nightly.trigger) and "minute='0'" in str(nightly.trigger)
@@ -81,3 +87,81 @@ def test_the_nightly_job_runs_when_triggered_and_records_its_run(zoning, app, cl
     assert health["last_zoning_run"]["id"] == run_id
     status = client.get("/api/v1/status", headers=auth(zoning.admin)).get_json()
     assert status["queued_runs"] == 0 and status["last_run"]["state"] == "succeeded"
+
+
+def test_the_heartbeat_fails_runs_a_dead_process_left_running(zoning, app) -> None:
+    """Killed mid-run with nothing queued after it: the next heartbeat, not the next run, marks
+    it failed; a run whose holder is alive stays running."""
+    import socket
+
+    from fieldcheck.zoning import lease
+    from fieldcheck.zoning.models import ZoningRun
+    from fieldcheck.zoning.runner import LEASE_NAME
+    from fieldcheck.zoning.scheduler import heartbeat_job
+    from fieldcheck.zoning.services import create_run
+
+    def running_run(holder: str) -> int:
+        with app.app_context():
+            run = create_run(period=2026)
+            run.state = "running"
+            db.session.flush()
+            run_id = run.id
+            db.session.commit()  # the lease below is taken on a connection of its own
+        assert lease_acquire(holder, run_id)
+        return run_id
+
+    def lease_acquire(holder: str, run_id: int) -> bool:
+        with app.app_context():
+            return lease.acquire(LEASE_NAME, holder, 300, run_id).acquired
+
+    def state(run_id: int) -> str:
+        with app.app_context():
+            value = db.session.get(ZoningRun, run_id).state
+            db.session.remove()
+            return value
+
+    alive = lease.new_holder()  # this process: alive, and its lease has not expired
+    live = running_run(alive)
+    heartbeat_job(app)
+    assert state(live) == "running"
+    with app.app_context():
+        lease.release(LEASE_NAME, alive)
+        db.session.execute(
+            ZoningRun.__table__.update().where(ZoningRun.id == live).values(state="succeeded")
+        )
+        db.session.commit()
+
+    # A pid that cannot exist on this machine: the holder died (kill -9) holding the lease.
+    dead = running_run(f"{socket.gethostname()}:{2**22 + 7}:deadbeef")
+    heartbeat_job(app)
+    assert state(dead) == "failed"
+    with app.app_context():
+        assert "process is gone" in db.session.get(ZoningRun, dead).error
+        db.session.remove()  # SQLite: the session's transaction holds the write lock
+        assert not lease.acquire(LEASE_NAME, lease.new_holder(), 1).stole_stale  # released
+
+
+def test_a_long_rescore_renews_its_lease_while_it_works(zoning, app, monkeypatch) -> None:
+    """Re-scoring from answers is the slow part of a run: it beats after every chunk (lease
+    renewed, progress shown), not only at its ends, so a long run keeps its lease."""
+    from fieldcheck.zoning import runner
+
+    for code in ("35.15-DUKCAPIL", "35.15-SATPAS", "35.78-DUKCAPIL", "13.71-KANIM"):
+        zoning.inspect(code, 2)
+    app.config["ZONING_HEARTBEAT_SECONDS"] = 0  # every beat writes
+    monkeypatch.setattr(runner, "UNIT_CHUNK", 1)
+    seen = []
+    original = runner._Heartbeat.beat
+
+    def recording(self, done, total, inspections, force=False):
+        seen.append(done)
+        return original(self, done, total, inspections, force)
+
+    monkeypatch.setattr(runner._Heartbeat, "beat", recording)
+    assert zoning.rescore("--full", "--from-answers").exit_code == 0
+    total = zoning.run(zoning.last_run_id()).counts["units_recomputed"]
+    assert total == 18
+    # The start, one beat per re-scored unit (4 units have inspections), the end.
+    assert seen[0] == 0 and seen[-1] == total
+    assert len([d for d in seen[1:-1] if 0 < d < total]) >= 3
+    assert seen == sorted(seen)
