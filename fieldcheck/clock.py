@@ -14,3 +14,17 @@ def utcnow() -> datetime:
         if clock is not None:
             return clock()
     return datetime.now(UTC)
+
+
+def shown(at: datetime | None) -> str | None:
+    """A stored UTC time as people read it: ISO-8601 in ``DISPLAY_TIMEZONE`` (WIB by default).
+
+    The same rendering as ``schemas.common.DisplayDateTime``, for answers built without a schema
+    (health and status).
+    """
+    if at is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    name = current_app.config["DISPLAY_TIMEZONE"] if has_app_context() else "Asia/Jakarta"
+    return at.astimezone(ZoneInfo(name)).isoformat()

@@ -17,6 +17,10 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+#: Text a person must write (a name, a comment, an objection): whitespace alone says nothing.
+NOT_BLANK = validate.Regexp(r"\S", error="Must not be blank.")
+
+
 def id_field(**kwargs: Any) -> fields.Integer:
     """An id in a body or query string: a whole number from 1 to ``MAX_ID``."""
     return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)

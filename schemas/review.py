@@ -6,7 +6,15 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import DisplayDateTime, PageArgsSchema, StrictSchema, Timestamp, id_field
+from fieldcheck.core.integrity import ALL_CODES as ALL_FLAG_CODES
+from schemas.common import (
+    NOT_BLANK,
+    DisplayDateTime,
+    PageArgsSchema,
+    StrictSchema,
+    Timestamp,
+    id_field,
+)
 from schemas.inspections import CODE, SHA256_HEX
 
 REASON = validate.Length(max=4000)
@@ -41,7 +49,7 @@ class BulkFilterSchema(StrictSchema):
     status = fields.String(
         validate=validate.OneOf(("received", "approved", "rejected", "returned"))
     )
-    flag = fields.String(validate=validate.Length(min=1, max=64))
+    flag = fields.String(validate=validate.OneOf(sorted(ALL_FLAG_CODES)))
 
 
 class BulkReviewSchema(ReviewDecisionSchema):
@@ -89,7 +97,7 @@ class ReviewSchema(Schema):
 class CommentCreateSchema(StrictSchema):
     """Body of ``POST /api/v1/inspections/{id}/comments``."""
 
-    body = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    body = fields.String(required=True, validate=[validate.Length(min=1, max=4000), NOT_BLANK])
 
 
 class CommentSchema(Schema):
@@ -105,7 +113,7 @@ class CommentSchema(Schema):
 class ObjectionCreateSchema(StrictSchema):
     """Body of ``POST /api/v1/findings/{id}/objections``: the agency's counter-evidence."""
 
-    text = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+    text = fields.String(required=True, validate=[validate.Length(min=1, max=10_000), NOT_BLANK])
     photos = fields.List(
         fields.String(validate=SHA256_HEX), load_default=list, validate=validate.Length(max=50)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from fieldcheck.auth.models import ROLES
-from schemas.common import DisplayDateTime, PageArgsSchema, StrictSchema, id_field
+from schemas.common import NOT_BLANK, DisplayDateTime, PageArgsSchema, StrictSchema, id_field
 
 
 class UserCreateSchema(StrictSchema):
@@ -15,7 +15,7 @@ class UserCreateSchema(StrictSchema):
         required=True,
         validate=[
             validate.Length(min=1, max=120),
-            validate.Regexp(r"\S", error="Must not be blank."),
+            NOT_BLANK,
         ],
     )
     role = fields.String(required=True, validate=validate.OneOf(ROLES))

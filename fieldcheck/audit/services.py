@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, text
@@ -35,10 +35,18 @@ SYSTEM_ACTOR = "system"
 
 
 def _plain(value: Any) -> Any:
-    """``value`` as JSON would give it back (dates and decimals as text), so stored == hashed."""
+    """``value`` as JSON would give it back (times as ISO-8601 UTC, decimals as text), so stored
+    == hashed. (Entries written before session 4 hold times as ``str()`` gave them; each entry
+    is hashed as stored, so the chain holds either way.)"""
     if value is None:
         return None
-    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+    return json.loads(json.dumps(value, default=_json_default, ensure_ascii=False))
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
 
 
 def _timestamp(at: datetime) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import Select, select, update
 from fieldcheck.auth.models import User
 from fieldcheck.auth.services import in_scope
 from fieldcheck.catalogue.registry import get_registry
-from fieldcheck.clock import utcnow
+from fieldcheck.clock import shown, utcnow
 from fieldcheck.core.model import Methodology
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
@@ -297,15 +297,13 @@ def status_summary() -> dict[str, Any]:
     ).scalar_one()
     return {
         "scheduler": {
-            "heartbeat_at": None if beat is None else beat.heartbeat_at.isoformat(),
+            "heartbeat_at": None if beat is None else shown(beat.heartbeat_at),
             "is_alive": beat is not None and beat.expires_at is not None and beat.expires_at > now,
         },
         "zoning_lease": {
             "is_held": held is not None and held.holder is not None and held.expires_at > now,
             "run_id": None if held is None else held.run_id,
-            "expires_at": None
-            if held is None or held.expires_at is None
-            else held.expires_at.isoformat(),
+            "expires_at": None if held is None else shown(held.expires_at),
         },
         "last_run": None
         if last is None
@@ -314,7 +312,7 @@ def status_summary() -> dict[str, Any]:
             "state": last.state,
             "mode": last.mode,
             "dry_run": last.is_dry_run,
-            "finished_at": None if last.finished_at is None else last.finished_at.isoformat(),
+            "finished_at": shown(last.finished_at),
             "duration_seconds": last.duration_seconds,
             "error": last.error,
         },

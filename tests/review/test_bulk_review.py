@@ -109,6 +109,7 @@ def test_flag_status_surveyor_and_time_filters(world, app):
         {"filter": {}, "decision": "approve"},
         {"filter": {"region": "35"}, "decision": "reject"},
         {"filter": {"colour": "red"}, "decision": "approve"},
+        {"filter": {"flag": "nope"}, "decision": "approve"},  # an unknown flag matches nothing
         {"ids": [], "decision": "approve"},
         {"ids": ["1"], "decision": "approve"},
     ],

@@ -80,6 +80,7 @@ def test_roles_scope_and_validation(world):
     assert _object(world, finding_id, who="supervisor_out").status_code == 404
     assert _object(world, 999_999).status_code == 404
     assert _object(world, finding_id, text="").status_code == 422
+    assert _object(world, finding_id, text="   ").status_code == 422
     assert _object(world, finding_id, photos=["nothex"]).status_code == 422
     objection = _object(world, finding_id).get_json()
     assert _decide(world, objection["id"], "upheld", who="supervisor_out").status_code == 404

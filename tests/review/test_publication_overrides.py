@@ -122,6 +122,8 @@ def test_override_lifecycle_is_audited(world):
         ("unit.override", "35.15"),
     ]
     assert items[1]["before"]["withdrawn_at"] is None and items[1]["after"]["withdrawn_at"]
+    # Times inside before/after are ISO-8601 (UTC), not Python's str() of a datetime.
+    assert "T" in items[1]["after"]["withdrawn_at"]
 
 
 @pytest.mark.parametrize(
