@@ -5,17 +5,15 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, current_app, request, send_file
-from sqlalchemy import select
 
 from fieldcheck.auth.services import current_user, require_role
 from fieldcheck.errors import ApiError
 from fieldcheck.evidence import services
-from fieldcheck.evidence.models import InspectionPhoto, Photo, PhotoUpload
+from fieldcheck.evidence.models import Photo
 from fieldcheck.evidence.storage import get_storage
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load
-from fieldcheck.inspections.models import Inspection
-from fieldcheck.inspections.routes import get_visible_inspection, visible_inspections
+from fieldcheck.inspections.routes import get_visible_inspection
 from schemas.evidence import WaiverSchema
 
 bp = Blueprint("evidence", __name__)
@@ -62,9 +60,12 @@ def upload_inspection_photo(inspection_id: int):
 
 
 @bp.post("/photos")
-@require_role("surveyor", "admin")
+@require_role("surveyor", "supervisor", "admin")
 def upload_photo():
-    """Upload a photo before (or apart from) its checklist; answers reference it by sha256."""
+    """Upload a photo before (or apart from) its checklist; answers reference it by sha256.
+
+    Supervisors upload too: the agency's counter-evidence for an objection they record.
+    """
     stored = _receive()
     completed = services.deliver(stored.photo.sha256, current_user())
     body = services.photo_json(stored.photo, stored.created)
@@ -73,26 +74,12 @@ def upload_photo():
 
 
 def _visible_photo(sha256: str) -> Photo:
-    """The photo if the caller uploaded it or may see an inspection that received it, else 404."""
+    """The photo if the caller may see it (services.photo_visible_to), else 404."""
     if not SHA256_RE.match(sha256):
         raise ApiError("not_found", "No such photo.")
-    user = current_user()
     photo = db.session.get(Photo, sha256)
-    if photo is None:
+    if photo is None or not services.photo_visible_to(sha256, current_user()):
         raise ApiError("not_found", "No such photo.")
-    own = db.session.execute(
-        select(PhotoUpload.id).where(PhotoUpload.sha256 == sha256, PhotoUpload.user_id == user.id)
-    ).first()
-    if own is None:
-        visible = visible_inspections(user).with_only_columns(InspectionPhoto.id)
-        visible = visible.join(InspectionPhoto, InspectionPhoto.inspection_id == Inspection.id)
-        seen = db.session.execute(
-            visible.where(
-                InspectionPhoto.sha256 == sha256, InspectionPhoto.received_at.is_not(None)
-            ).limit(1)
-        ).first()
-        if seen is None:
-            raise ApiError("not_found", "No such photo.")
     return photo
 
 

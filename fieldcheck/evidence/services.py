@@ -820,3 +820,32 @@ def purge_rejected(older_than_days: int, dry_run: bool = False) -> list[PurgeCan
         )
     db.session.flush()
     return candidates
+
+
+def photo_visible_to(sha256: str, user: Any) -> bool:
+    """Whether ``user`` may see a stored photo: they uploaded it, an inspection they may see
+    received it, or an objection to such an inspection's finding cites it."""
+    from sqlalchemy import Text, cast
+
+    from fieldcheck.inspections.models import Inspection
+    from fieldcheck.inspections.routes import visible_inspections
+    from fieldcheck.review.models import Objection
+
+    own = db.session.execute(
+        select(PhotoUpload.id).where(PhotoUpload.sha256 == sha256, PhotoUpload.user_id == user.id)
+    ).first()
+    if own is not None:
+        return True
+    visible = visible_inspections(user).with_only_columns(Inspection.id)
+    received = visible.join(InspectionPhoto, InspectionPhoto.inspection_id == Inspection.id)
+    if db.session.execute(
+        received.where(
+            InspectionPhoto.sha256 == sha256, InspectionPhoto.received_at.is_not(None)
+        ).limit(1)
+    ).first():
+        return True
+    # A 64-hex digest in quotes can only be a whole element of the JSON list.
+    cited = visible.join(Objection, Objection.inspection_id == Inspection.id).where(
+        cast(Objection.photos, Text).like(f'%"{sha256}"%')
+    )
+    return db.session.execute(cited.limit(1)).first() is not None

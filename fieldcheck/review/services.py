@@ -388,9 +388,23 @@ def resolve_superseded(ref: int | uuid.UUID, unit: Unit, user: User) -> Inspecti
 def record_objection(
     finding: FindingRow, inspection: Inspection, text_: str, photos: list[str], user: User
 ) -> Objection:
-    """Record the agency's objection to ``finding`` (on its behalf, by ``user``); audited."""
+    """Record the agency's objection to ``finding`` (on its behalf, by ``user``); audited.
+
+    Its photos are stored photos the recorder may see (uploaded first, POST /api/v1/photos):
+    evidence cited by digest alone would point at nothing.
+    """
     if finding.is_withdrawn:
         raise ApiError("conflict", "This finding is already withdrawn.")
+    from fieldcheck.evidence.models import Photo
+    from fieldcheck.evidence.services import photo_visible_to
+
+    missing = {
+        f"photos.{i}": ["No such photo of yours: upload it first (POST /api/v1/photos)."]
+        for i, sha in enumerate(photos)
+        if db.session.get(Photo, sha) is None or not photo_visible_to(sha, user)
+    }
+    if missing:
+        raise field_errors(missing)
     objection = Objection(
         finding_id=finding.id,
         inspection_id=inspection.id,

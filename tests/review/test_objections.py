@@ -8,10 +8,8 @@ from sqlalchemy import select
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import FindingRow
 from fieldcheck.review.services import active_findings_condition
-from tests.helpers import post_json
+from tests.helpers import auth, post_json, upload
 from tests.world import INSPECTIONS, make_world
-
-PHOTO = "a" * 64
 
 
 @pytest.fixture
@@ -19,8 +17,21 @@ def world(client, factory):
     return make_world(client, factory)
 
 
+def _evidence(world, who="supervisor") -> str:
+    """A counter-evidence photo uploaded by ``who`` (the supervisor recording the objection)."""
+    from tests.evidence.images import jpeg
+
+    response = upload(
+        world.client, "/api/v1/photos", jpeg(size=(64, 48), seed=77), world.token(who)
+    )
+    assert response.status_code in (200, 201), response.get_json()
+    return response.get_json()["sha256"]
+
+
 def _object(world, finding_id, who="supervisor", **over):
-    body = {"text": "Papan biaya sudah diganti sebelum kunjungan", "photos": [PHOTO], **over}
+    if "photos" not in over:
+        over["photos"] = [_evidence(world)]
+    body = {"text": "Papan biaya sudah diganti sebelum kunjungan", **over}
     return post_json(
         world.client, f"/api/v1/findings/{finding_id}/objections", body, world.token(who)
     )
@@ -41,7 +52,12 @@ def test_upheld_objection_withdraws_the_finding(world, app):
     created = _object(world, finding["id"])
     assert created.status_code == 201, created.get_json()
     objection = created.get_json()
-    assert (objection["status"], objection["photos"]) == ("pending", [PHOTO])
+    assert objection["status"] == "pending" and len(objection["photos"]) == 1
+    # The counter-evidence is readable by whoever sees the inspection, not beyond.
+    photo = f"/api/v1/photos/{objection['photos'][0]}"
+    for who, status in (("surveyor", 200), ("supervisor_out", 404)):
+        with world.client.get(photo, headers=auth(world.token(who))) as response:
+            assert response.status_code == status, who
     decided = _decide(world, objection["id"], "upheld")
     assert decided.status_code == 200
     assert decided.get_json()["status"] == "upheld"
@@ -82,6 +98,10 @@ def test_roles_scope_and_validation(world):
     assert _object(world, finding_id, text="").status_code == 422
     assert _object(world, finding_id, text="   ").status_code == 422
     assert _object(world, finding_id, photos=["nothex"]).status_code == 422
+    # A digest naming no stored photo (or one the recorder may not see) is no evidence.
+    unknown = _object(world, finding_id, photos=["a" * 64])
+    assert unknown.status_code == 422
+    assert "photos.0" in unknown.get_json()["error"]["details"]["fields"]
     objection = _object(world, finding_id).get_json()
     assert _decide(world, objection["id"], "upheld", who="supervisor_out").status_code == 404
     assert _decide(world, objection["id"], "upheld", reason=" ").status_code == 422
