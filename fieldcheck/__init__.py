@@ -129,6 +129,10 @@ def register_request_boundary(app: Flask) -> None:
 
     @app.after_request
     def commit_session(response: Response) -> Response:
+        if "Cache-Control" not in response.headers:
+            # Answers are per user (scope, role) and may carry a token once: no shared or
+            # browser cache keeps them. Endpoints that may be cached say so themselves.
+            response.headers["Cache-Control"] = "no-store"
         if response.status_code >= 400:
             db.session.rollback()
             return response

@@ -19,6 +19,11 @@ DEMO_UNITS = Path(__file__).resolve().parent / "units.csv"
 DEMO_USERS = [
     ("Surveyor Jawa Timur (demo)", "surveyor", "35"),
     ("Surveyor Sumatera Barat (demo)", "surveyor", "13"),
+    # The demo visits' own surveyors (one per province with demo units: no one is in two
+    # provinces at once).
+    ("Surveyor Jawa Barat (demo)", "surveyor", "32"),
+    ("Surveyor Kepulauan Riau (demo)", "surveyor", "21"),
+    ("Surveyor Sulawesi Selatan (demo)", "surveyor", "73"),
     ("Supervisor Jawa Timur (demo)", "supervisor", "35"),
     ("Supervisor Sumatera Barat (demo)", "supervisor", "13"),
     ("Admin Ombudsman RI (demo)", "admin", None),
@@ -52,7 +57,9 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
     admin = next(u for u in users if u.role == "admin")
     from fieldcheck.demo.inspections import seed_demo_inspections
 
-    seed_demo_inspections(admin)
+    seed_demo_inspections(
+        admin, {u.region_code: u for u in users if u.role == "surveyor" and u.region_code}
+    )
     path = tokens_file or Path(current_app.instance_path) / "demo-tokens.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

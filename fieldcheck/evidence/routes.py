@@ -49,7 +49,7 @@ def upload_inspection_photo(inspection_id: int):
     if user.role == "surveyor" and inspection.surveyor_id != user.id:
         raise ApiError("not_found", "No such inspection.")
     stored = _receive()
-    services.attach(inspection, stored.photo.sha256)
+    services.attach(inspection, stored.photo.sha256, user)
     body = services.photo_json(stored.photo, stored.created)
     body["inspection"] = {
         "id": inspection.id,

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
@@ -332,16 +332,35 @@ def _record_upload(sha: str, user: User) -> None:
 # --- linking photos to inspections ---------------------------------------------------------------
 
 
-def attach(inspection: Inspection, sha: str) -> None:
-    """Mark ``sha`` received on ``inspection`` (uploaded straight to it), then refresh flags."""
+def attach(inspection: Inspection, sha: str, user: User) -> None:
+    """Mark ``sha`` received on ``inspection`` (uploaded straight to it), then refresh flags.
+
+    Audited when it is new to the inspection: a photo can lift an approval blocker, and an admin
+    may add one to a surveyor's inspection.
+    """
     link = _link(inspection.id, sha)
     if link is None:
         link = InspectionPhoto(inspection_id=inspection.id, sha256=sha, is_expected=False)
         db.session.add(link)
     if link.received_at is None:
         link.received_at = utcnow()
+        _audit_received(inspection.id, sha, user)
     db.session.flush()
     _refresh_users_of(sha, also=inspection)
+
+
+def _audit_received(inspection_id: int, sha: str, user: User) -> None:
+    from fieldcheck.audit.services import record
+
+    inspection = db.session.get(Inspection, inspection_id)
+    record(
+        "inspection.photo",
+        "inspection",
+        inspection_id,
+        after={"sha256": sha, "received_from_user_id": user.id},
+        actor=user,
+        region=None if inspection is None else inspection.unit.region_code,
+    )
 
 
 def deliver(sha: str, user: User) -> list[int]:
@@ -359,6 +378,7 @@ def deliver(sha: str, user: User) -> list[int]:
     for link in links:
         link.received_at = utcnow()
         ids.append(link.inspection_id)
+        _audit_received(link.inspection_id, sha, user)
     if ids:
         db.session.flush()
         _refresh_users_of(sha)
@@ -601,6 +621,22 @@ def evidence_state(inspection: Inspection) -> EvidenceState:
     return EvidenceState(links, items)
 
 
+def _correction_chain(inspection: Inspection) -> set[int]:
+    """The inspection and its corrections, both ways (A returned, B corrects A, C corrects B)."""
+    chain = {inspection.id}
+    frontier = [inspection.id]
+    while frontier:
+        rows = db.session.execute(
+            select(Inspection.id, Inspection.supersedes_id).where(
+                or_(Inspection.id.in_(frontier), Inspection.supersedes_id.in_(frontier))
+            )
+        ).all()
+        found = {i for row in rows for i in row if i is not None} - chain
+        chain |= found
+        frontier = list(found)
+    return chain
+
+
 def _photo_flags(
     inspection: Inspection, visit: integrity.Visit, limits: integrity.Thresholds
 ) -> list[dict[str, Any]]:
@@ -609,11 +645,14 @@ def _photo_flags(
     photos: list[integrity.PhotoInfo] = []
     if received:
         used: dict[str, list[int]] = {}
+        # A corrected resubmission carries its returned version's photos: the same visit's
+        # evidence, not a photo passed off as another visit's.
+        own = _correction_chain(inspection)
         for sha, other in db.session.execute(
             select(InspectionPhoto.sha256, InspectionPhoto.inspection_id).where(
                 InspectionPhoto.sha256.in_(received),
                 InspectionPhoto.received_at.is_not(None),
-                InspectionPhoto.inspection_id != inspection.id,
+                InspectionPhoto.inspection_id.not_in(own),
             )
         ):
             used.setdefault(sha, []).append(other)

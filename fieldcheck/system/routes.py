@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from fieldcheck.auth.services import require_role
 from fieldcheck.catalogue.registry import get_registry
-from fieldcheck.clock import utcnow
+from fieldcheck.clock import shown, utcnow
 from fieldcheck.extensions import db
 
 bp = Blueprint("system", __name__)
@@ -35,13 +35,17 @@ def healthz():
     body = {
         "status": "ok" if database == "ok" else "degraded",
         "database": database,
-        "time": utcnow().isoformat(),
+        "time": shown(utcnow()),
         "methodologies": sorted(registry.methodologies),
         "legal_catalogue": registry.catalogue.version,
     }
     if zoning is not None:
         body["scheduler"] = zoning["scheduler"]
-        body["last_zoning_run"] = zoning["last_run"]
+        # No token here: the run's state, not its error text (which may name internals).
+        last = zoning["last_run"]
+        body["last_zoning_run"] = (
+            None if last is None else {k: v for k, v in last.items() if k != "error"}
+        )
     return body, 200 if database == "ok" else 503
 
 
@@ -51,4 +55,4 @@ def status():
     """Scheduler heartbeat, the zoning lease, the last run and the queue (any signed-in user)."""
     from fieldcheck.zoning.services import status_summary
 
-    return {"time": utcnow().isoformat(), **status_summary()}
+    return {"time": shown(utcnow()), **status_summary()}

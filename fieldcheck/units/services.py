@@ -239,6 +239,10 @@ def _relocate_agencies(
             ).scalars()
         )
         located = _common_region(regions) if regions else None
+        if agency.kind == "pemprov" and located is not None:
+            # A provincial government is located in its province, even with all its units in
+            # one regency: it must not count in that regency's score (decisions item 11).
+            located = located.split(".")[0]
         depth = GOVERNMENT_DEPTH.get(agency.kind)
         if depth is not None and len(located.split(".") if located else []) < depth:
             where = "a province" if depth == 1 else "a regency or city"

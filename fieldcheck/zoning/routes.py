@@ -48,9 +48,18 @@ READERS = ("supervisor", "admin")
 
 
 def _run_visible(user: User, run: ZoningRun) -> bool:
-    # A national run is readable by everyone with the role (rows are filtered by scope); a run
-    # limited to a region only by users whose scope covers it.
-    return run.scope == "" or in_scope(user, run.scope)
+    # A run is readable by everyone whose region overlaps it, its rows filtered to their scope:
+    # a national run by all; a province's run by that province's and its regencies' users (a
+    # Sidoarjo office reads Jawa Timur's published run for Sidoarjo, as the national one).
+    return (
+        run.scope == ""
+        or in_scope(user, run.scope)
+        or (user.region_code is not None and _within(user.region_code, run.scope))
+    )
+
+
+def _within(region: str, scope: str) -> bool:
+    return region == scope or region.startswith(scope + ".")
 
 
 def get_visible_run(run_id: int) -> ZoningRun:
@@ -90,7 +99,11 @@ def resolve_run(args: dict[str, Any], region: str | None = None) -> ZoningRun | 
     period = args.get("period")
     user = current_user()
     region = region or args.get("region") or user.region_code
-    scopes = [s for s in covering_scopes(region) if s == "" or in_scope(user, s)]
+    scopes = [
+        s
+        for s in covering_scopes(region)
+        if s == "" or in_scope(user, s) or _within(user.region_code or "", s)
+    ]
     if ref is None:
         run = latest_official_run(methodology_id, period, scopes)
         if run is not None:
@@ -140,7 +153,9 @@ def list_zoning_runs():
     query = select(ZoningRun).order_by(ZoningRun.id.desc())
     condition = scope_filter(user, ZoningRun.scope)
     if condition is not None:
-        query = query.where(condition | (ZoningRun.scope == ""))
+        # National runs, runs inside the user's region, and runs of regions enclosing it.
+        enclosing = covering_scopes(user.region_code)
+        query = query.where(condition | ZoningRun.scope.in_(enclosing))
     if "state" in args:
         query = query.where(ZoningRun.state == args["state"])
     items, total = paginate(query, args["page"], args["per_page"])
@@ -305,6 +320,8 @@ def get_unit_result(code: str):
                 "expected": f.expected,
                 "observed": f.observed,
                 "service": f.service,
+                "component": f.component,
+                "sanction": f.sanction,
             }
             for f in found
         )

@@ -165,6 +165,26 @@ def create_run(
     )
     db.session.add(run)
     db.session.flush()
+    from fieldcheck.audit.services import record
+
+    # Who asked for which run (a what-if with draft weights included): the run itself only
+    # says "requested_by", and a run by the CLI or the nightly job names no one.
+    record(
+        "zoning_run.request",
+        "zoning_run",
+        run.id,
+        after={
+            "methodology": run.methodology_id,
+            "period": run.period,
+            "scope": run.scope,
+            "mode": run.requested_mode,
+            "dry_run": run.is_dry_run,
+            "weights": run.weights,
+            "trigger": run.trigger,
+        },
+        actor=user,
+        region=run.scope or None,
+    )
     return run
 
 

@@ -140,7 +140,7 @@ def _run_publish_override_object_and_rerun(world, runner, inspection_id: int) ->
         items = world.get(f"{AUDIT}?{query}", "admin").get_json()["items"]
         return [i["action"] for i in reversed(items)]
 
-    assert audited(f"object=zoning_run:{first}") == ["zoning_run.publish"]
+    assert audited(f"object=zoning_run:{first}") == ["zoning_run.request", "zoning_run.publish"]
     assert audited(f"object=unit:{unit}") == ["unit.override"]
     assert audited(f"object=objection:{objection['id']}") == [
         "objection.create",

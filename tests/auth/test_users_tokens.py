@@ -23,6 +23,14 @@ def test_admin_creates_a_user_whose_token_works_once_shown(world, app):
     data = response.get_json()
     assert data["user"]["role"] == "surveyor" and data["token"].startswith("fc_")
     assert data["expires_at"] is not None
+    # The token is shown once: no cache may keep the answer (nor any per-user answer).
+    assert response.headers["Cache-Control"] == "no-store"
+    assert (
+        world.client.get("/api/v1/users", headers=auth(world.token("admin"))).headers[
+            "Cache-Control"
+        ]
+        == "no-store"
+    )
     me = world.client.get("/api/v1/tokens", headers=auth(data["token"])).get_json()
     assert [t["prefix"] for t in me["items"]] == [data["prefix"]]
     assert "token" not in me["items"][0] and "token_hash" not in me["items"][0]

@@ -197,6 +197,12 @@ def test_only_the_inspections_surveyor_or_admin_uploads_to_it(client, world, ins
     assert upload(client, url, data, world.other_surveyor).status_code == 404
     assert upload(client, url, data, world.supervisor).status_code == 403
     assert upload(client, url, data, world.admin).status_code == 201
+    # An admin's photo can lift an approval blocker on a surveyor's inspection: audited.
+    audit = client.get(
+        f"/api/v1/audit?object=inspection:{inspection}&action=inspection.photo",
+        headers=auth(world.admin),
+    ).get_json()
+    assert [e["actor"]["name"] for e in audit["items"]] == ["Admin"]
 
 
 def test_photo_just_over_the_limit_is_stopped_while_streaming(client, app, world):

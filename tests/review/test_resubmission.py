@@ -77,3 +77,24 @@ def test_someone_elses_or_another_units_inspection_cannot_be_corrected(world):
     assert bad.status_code == 422
     by_admin, _ = _correct(world, original["id"], who="admin")
     assert by_admin.status_code == 201
+
+
+def test_a_correction_reusing_its_returned_versions_photos_is_not_photo_fraud(world):
+    """The correction of a returned visit carries that visit's photos: the same evidence, not a
+    photo passed off as another visit's (photo_reused stays for genuinely other visits)."""
+    first = world.factory.with_evidence(world.factory.all_yes_submission(), world.token("surveyor"))
+    original = post_json(world.client, INSPECTIONS, first, world.token("surveyor")).get_json()
+    world.review(original["id"], "return", "Papan maklumat tidak terfoto")
+    again = world.factory.all_yes_submission(supersedes=original["id"])
+    again["answers"] = first["answers"]  # the same photos, named by sha256
+    correction = post_json(world.client, INSPECTIONS, again, world.token("surveyor")).get_json()
+    assert correction["supersedes_id"] == original["id"]
+    for inspection_id in (original["id"], correction["id"]):
+        shown = world.get(f"{INSPECTIONS}/{inspection_id}", "surveyor").get_json()
+        assert "photo_reused" not in {f["code"] for f in shown["flags"]}, inspection_id
+    # Another visit naming the same photos is still flagged.
+    other = world.factory.all_yes_submission(started_at="2026-11-27T09:00:00+07:00")
+    other["finished_at"] = "2026-11-27T09:40:00+07:00"
+    other["answers"] = first["answers"]
+    flagged = post_json(world.client, INSPECTIONS, other, world.token("surveyor")).get_json()
+    assert "photo_reused" in {f["code"] for f in flagged["flags"]}

@@ -122,6 +122,16 @@ def test_a_government_unit_outside_its_region_is_refused_not_moved(runner, app, 
         kemenag = db.session.query(Agency).filter_by(code="KEMENAG-35.25").one()
         assert kemenag.region_code == "35"  # Gresik and Sidoarjo: both in Jawa Timur
 
+    # A provincial government's only unit in a regency: located in the province, not there.
+    path.write_text(
+        HEADER + "35.16-SAMSAT,Samsat Mojokerto,PEMPROV-35,Pemprov Jatim,pemprov,35.16,samsat,,,\n"
+    )
+    assert runner.invoke(args=["import-units", str(path)]).exit_code == 0
+    with app.app_context():
+        from fieldcheck.extensions import db
+
+        assert db.session.query(Agency).filter_by(code="PEMPROV-35").one().region_code == "35"
+
 
 def test_import_refuses_a_wrong_header(runner, app, tmp_path):
     path = tmp_path / "units.csv"
@@ -137,7 +147,7 @@ def test_seed_demo_is_repeatable_and_revokes_old_demo_tokens(runner, client, app
     old = first.output.split()[-1]
     second = runner.invoke(args=["seed-demo", "--tokens-file", str(tokens_file)])
     new = second.output.split()[-1]
-    assert count_rows(app, Unit) == 18 and count_rows(app, User) == 5
+    assert count_rows(app, Unit) == 18 and count_rows(app, User) == 8
     assert client.get("/api/v1/units", headers=auth(old)).status_code == 401
     assert client.get("/api/v1/units", headers=auth(new)).status_code == 200
     assert new in tokens_file.read_text()

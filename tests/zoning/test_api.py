@@ -106,6 +106,9 @@ def test_unit_result_explains_the_score(published, client) -> None:
     assert body["score"] == round((scores[0] + scores[1]) / 2 + 1e-9, 2)
     assert {d["code"] for d in body["dimensions"]} >= {"standar_pelayanan", "pengaduan"}
     assert all("citation" in f and f["citation"] for f in body["findings"])
+    # As on the inspection: which component a finding concerns, and the sanction the law sets.
+    assert all({"component", "sanction"} <= set(f) for f in body["findings"])
+    assert any(f["sanction"] for f in body["findings"])
     assert any(i["code"] == "SP-01" and i["value"] is not None for i in body["indicators"])
     assert body["methodology"] == "ombudsman-2019"
 
@@ -217,3 +220,15 @@ def test_a_regional_publication_is_what_its_region_reads(published, client, fact
     # The national office publishes again: the newest publication covering 35.15 wins.
     assert zoning.rescore("--publish").exit_code == 0
     assert results("level=unit&region=35.15")["run_id"] == zoning.last_run_id()
+    # Then Jawa Timur's office publishes its province: Sidoarjo's users read it too (their
+    # region lies in it), as everyone asking about 35 or below does.
+    assert zoning.rescore("--region", "35", "--publish").exit_code == 0
+    jawa_timur = zoning.last_run_id()
+    assert results("level=regency", sidoarjo_office)["run_id"] == jawa_timur
+    assert results("level=unit", jatim)["run_id"] == jawa_timur
+    assert (
+        client.get(f"/api/v1/zoning-runs/{jawa_timur}", headers=auth(sidoarjo_office)).status_code
+        == 200
+    )
+    listed = client.get("/api/v1/zoning-runs", headers=auth(sidoarjo_office)).get_json()
+    assert jawa_timur in {r["id"] for r in listed["items"]}

@@ -41,8 +41,9 @@ def test_regency_zones_match_a_hand_computation(zoning, client) -> None:
     audit = client.get(
         f"/api/v1/audit?object=zoning_run:{run_id}", headers=auth(zoning.admin)
     ).get_json()
-    assert [(e["action"], e["actor"]["id"]) for e in audit["items"]] == [
-        ("zoning_run.publish", None)
+    assert [(e["action"], e["actor"]["id"]) for e in reversed(audit["items"])] == [
+        ("zoning_run.request", None),
+        ("zoning_run.publish", None),
     ]
 
     stored = zoning.scores()

@@ -86,7 +86,9 @@ def test_the_nightly_job_runs_when_triggered_and_records_its_run(zoning, app, cl
     assert health["scheduler"]["is_alive"] is True
     # Shown as people read times (WIB), as every other time in the API.
     assert health["scheduler"]["heartbeat_at"].endswith("+07:00")
+    assert health["time"].endswith("+07:00")
     assert health["last_zoning_run"]["finished_at"].endswith("+07:00")
+    assert "error" not in health["last_zoning_run"]  # no token here: no error text
     assert health["last_zoning_run"]["id"] == run_id
     status = client.get("/api/v1/status", headers=auth(zoning.admin)).get_json()
     assert status["queued_runs"] == 0 and status["last_run"]["state"] == "succeeded"
