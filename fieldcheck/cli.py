@@ -61,11 +61,12 @@ def users_list() -> None:
     from fieldcheck.auth.models import User
 
     for user in db.session.execute(select(User).order_by(User.id)).unique().scalars():
-        active = sum(1 for t in user.tokens if t.revoked_at is None)
-        click.echo(
-            f"#{user.id}\t{user.role}\t{user.region_code or '-'}\t{user.name}\t"
-            f"{active} active token(s)"
-        )
+        if not user.is_active:
+            state = "deactivated"
+        else:
+            active = sum(1 for t in user.tokens if t.revoked_at is None)
+            state = f"{active} active token(s)"
+        click.echo(f"#{user.id}\t{user.role}\t{user.region_code or '-'}\t{user.name}\t{state}")
 
 
 @users_cli.command("deactivate")

@@ -75,6 +75,8 @@ class TokenSchema(Schema):
     def _active(self, token) -> bool:
         from fieldcheck.clock import utcnow
 
-        return token.revoked_at is None and (
-            token.expires_at is None or token.expires_at > utcnow()
+        return (
+            token.revoked_at is None
+            and (token.expires_at is None or token.expires_at > utcnow())
+            and token.user.is_active
         )

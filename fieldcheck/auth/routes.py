@@ -137,8 +137,11 @@ def list_tokens():
         query = query.where(ApiToken.user_id == args["user"])
     if "active" in args:
         now = utcnow()
-        live = ApiToken.revoked_at.is_(None) & (
-            ApiToken.expires_at.is_(None) | (ApiToken.expires_at > now)
+        # A deactivated user's tokens are refused at once: not active, whatever their dates.
+        live = (
+            ApiToken.revoked_at.is_(None)
+            & (ApiToken.expires_at.is_(None) | (ApiToken.expires_at > now))
+            & User.is_active.is_(True)
         )
         query = query.where(live if args["active"] else ~live)
     items, total = paginate(query, args["page"], args["per_page"])

@@ -70,6 +70,11 @@ def test_deactivated_user_is_locked_out_and_admin_cannot_deactivate_self(world):
     response = post_json(world.client, url, {}, world.token("admin"))
     assert (response.status_code, response.get_json()["is_active"]) == (200, False)
     assert world.get("/api/v1/inspections", "surveyor_other").status_code == 401
+    # Their tokens are refused, so they are not listed as active either.
+    tokens = f"/api/v1/tokens?user={world.ids['surveyor_other']}"
+    listed = world.get(tokens, "admin").get_json()["items"]
+    assert listed and not any(t["is_active"] for t in listed)
+    assert world.get(tokens + "&active=true", "admin").get_json()["total"] == 0
     me = post_json(
         world.client, f"/api/v1/users/{world.ids['admin']}/deactivate", {}, world.token("admin")
     )
