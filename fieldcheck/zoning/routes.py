@@ -14,6 +14,7 @@ from fieldcheck.auth.models import User
 from fieldcheck.auth.services import current_user, in_scope, require_role, scope_filter
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.core.banding import mean, round_half_up
+from fieldcheck.core.rollup import within
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
@@ -51,15 +52,7 @@ def _run_visible(user: User, run: ZoningRun) -> bool:
     # A run is readable by everyone whose region overlaps it, its rows filtered to their scope:
     # a national run by all; a province's run by that province's and its regencies' users (a
     # Sidoarjo office reads Jawa Timur's published run for Sidoarjo, as the national one).
-    return (
-        run.scope == ""
-        or in_scope(user, run.scope)
-        or (user.region_code is not None and _within(user.region_code, run.scope))
-    )
-
-
-def _within(region: str, scope: str) -> bool:
-    return region == scope or region.startswith(scope + ".")
+    return in_scope(user, run.scope or None) or within(user.region_code, run.scope)
 
 
 def get_visible_run(run_id: int) -> ZoningRun:
@@ -102,7 +95,7 @@ def resolve_run(args: dict[str, Any], region: str | None = None) -> ZoningRun | 
     scopes = [
         s
         for s in covering_scopes(region)
-        if s == "" or in_scope(user, s) or _within(user.region_code or "", s)
+        if in_scope(user, s or None) or within(user.region_code, s)
     ]
     if ref is None:
         run = latest_official_run(methodology_id, period, scopes)
