@@ -54,7 +54,7 @@ def upload_inspection_photo(inspection_id: int):
     body["inspection"] = {
         "id": inspection.id,
         "photos": services.photo_summary(inspection),
-        "flags": inspection.flags,
+        "flags": services.flags_for([inspection.flags], current_user())[0],
     }
     return body, 201 if stored.created else 200
 
@@ -125,5 +125,5 @@ def create_waiver(inspection_id: int):
         "waived_by": waiver.waived_by,
         "photos": services.photo_summary(inspection),
         "blockers": services.approval_blockers(inspection),
-        "flags": inspection.flags,
+        "flags": services.flags_for([inspection.flags], current_user())[0],
     }, 201

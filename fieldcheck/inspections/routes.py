@@ -69,10 +69,11 @@ def create_inspection():
 
 def _with_photos(inspection: Inspection) -> dict:
     """The inspection's JSON plus its expected/received/missing photos (evidence)."""
-    from fieldcheck.evidence.services import photo_summary
+    from fieldcheck.evidence.services import flags_for, photo_summary
 
     body = InspectionSchema().dump(inspection)
     body["photos"] = photo_summary(inspection)
+    body["flags"] = flags_for([body["flags"]], current_user())[0]
     return body
 
 
@@ -105,6 +106,12 @@ def list_inspections():
         query = query.where(Inspection.id.in_(flagged))
     query = query.order_by(Inspection.received_at.desc(), Inspection.id.desc())
     items, total = paginate(query, args["page"], args["per_page"])
-    return page_body(
-        InspectionSummarySchema(many=True).dump(items), args["page"], args["per_page"], total
-    )
+    dumped = InspectionSummarySchema(many=True).dump(items)
+    if dumped and "flags" in dumped[0]:
+        from fieldcheck.evidence.services import flags_for
+
+        for item, flags in zip(
+            dumped, flags_for([i["flags"] for i in dumped], current_user()), strict=True
+        ):
+            item["flags"] = flags
+    return page_body(dumped, args["page"], args["per_page"], total)

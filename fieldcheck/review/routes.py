@@ -46,7 +46,11 @@ def review_inspection(inspection_id: int):
     data = load(ReviewDecisionSchema(), json_body())
     inspection = get_visible_inspection(inspection_id)
     review(inspection, data["decision"], data["reason"], current_user())
-    return InspectionSchema().dump(inspection)
+    from fieldcheck.evidence.services import flags_for
+
+    body = InspectionSchema().dump(inspection)
+    body["flags"] = flags_for([body["flags"]], current_user())[0]
+    return body
 
 
 @bp.get("/inspections/<int:inspection_id>/reviews")

@@ -230,3 +230,44 @@ def test_impossible_travel_between_sidoarjo_and_padang(client, factory, world):
 def test_unknown_flag_filter_is_422(client, world):
     response = client.get("/api/v1/inspections?flag=bogus", headers=auth(world.supervisor))
     assert response.status_code == 422
+
+
+def test_a_flag_naming_another_regions_visit_does_not_name_it(client, factory, world):
+    """The same photo in Sidoarjo and in Padang: each region's people see the flag, but the
+    other region's visit is not named to them; a national admin sees both ids."""
+    data = images.jpeg(seed=16)
+    sidoarjo = submit(client, factory, world.surveyor).json["id"]
+    upload(client, f"/api/v1/inspections/{sidoarjo}/photos", data, world.surveyor)
+    _, padang_surveyor = factory.user("surveyor", "13", name="Surveyor Padang")
+    body = with_photo(
+        factory,
+        [sha(data)],
+        unit_code="13.71-DUKCAPIL",
+        started_at="2026-11-27T09:00:00+07:00",
+        finished_at="2026-11-27T09:40:00+07:00",
+        location=PADANG,
+    )
+    padang = post_json(client, "/api/v1/inspections", body, padang_surveyor).json["id"]
+    upload(client, f"/api/v1/inspections/{padang}/photos", data, padang_surveyor)
+
+    def reused(inspection_id, token):
+        return next(
+            f for f in get(client, inspection_id, token)["flags"] if f["code"] == "photo_reused"
+        )
+
+    for inspection_id, token, other in (
+        (padang, padang_surveyor, sidoarjo),
+        (padang, world.outsider, sidoarjo),  # the supervisor of Sumatera Barat
+        (sidoarjo, world.supervisor, padang),  # the supervisor of Jawa Timur
+    ):
+        flag = reused(inspection_id, token)
+        assert flag["details"]["other_inspection_ids"] == []
+        assert f"#{other}" not in flag["message"] and "di luar wilayah Anda" in flag["message"]
+    assert reused(padang, world.admin)["details"]["other_inspection_ids"] == [sidoarjo]
+    listed = client.get("/api/v1/inspections?flag=photo_reused", headers=auth(world.outsider)).json
+    assert [
+        f["details"]["other_inspection_ids"]
+        for i in listed["items"]
+        for f in i["flags"]
+        if f["code"] == "photo_reused"
+    ] == [[]]
