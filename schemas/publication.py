@@ -8,6 +8,8 @@ from schemas.common import DisplayDateTime, StrictSchema
 
 REASON = validate.Length(min=1, max=4000)
 ZONES = ("merah", "kuning", "hijau")
+#: The assessment period (a year) an override applies to; omitted: the current one (WIB).
+PERIOD = validate.Range(2000, 2100)
 
 
 def _nonblank(value: str) -> None:
@@ -20,12 +22,20 @@ class OverrideCreateSchema(StrictSchema):
 
     zone = fields.String(required=True, validate=validate.OneOf(ZONES))
     reason = fields.String(required=True, validate=[REASON, _nonblank])
+    period = fields.Integer(strict=True, load_default=None, validate=PERIOD)
 
 
 class OverrideWithdrawSchema(StrictSchema):
     """Body of ``POST /api/v1/units/{code}/override/withdraw``."""
 
     reason = fields.String(required=True, validate=[REASON, _nonblank])
+    period = fields.Integer(strict=True, load_default=None, validate=PERIOD)
+
+
+class OverrideListArgsSchema(StrictSchema):
+    """Query of ``GET /api/v1/units/{code}/overrides``."""
+
+    period = fields.Integer(validate=PERIOD)
 
 
 def _user(user_id: int | None, name: str | None = None) -> dict | None:
@@ -33,8 +43,9 @@ def _user(user_id: int | None, name: str | None = None) -> dict | None:
 
 
 class OverrideBriefSchema(Schema):
-    """An override as shown beside a computed result: ``{zone, reason, by, at}``."""
+    """An override as shown beside a computed result: ``{period, zone, reason, by, at}``."""
 
+    period = fields.Integer()
     zone = fields.String()
     reason = fields.String()
     by = fields.Function(lambda o: _user(o.created_by, o.creator.name))

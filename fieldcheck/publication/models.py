@@ -1,10 +1,10 @@
-"""A supervisor's override of a unit's final zone; it belongs to the unit, not to a run."""
+"""A supervisor's override of a unit's final zone for one assessment period (not one run)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldcheck.auth.models import User
@@ -16,18 +16,22 @@ ZONES = ("merah", "kuning", "hijau")
 
 
 class UnitOverride(db.Model):
-    """A final zone set by hand with a reason; the computed result stays beside it.
+    """A final zone set by hand with a reason for one assessment period (a year); the computed
+    result stays beside it.
 
-    It survives later zoning runs until withdrawn; withdrawn rows are kept as history.
+    It is shown beside every run of its period, later runs included, until withdrawn; runs of
+    other periods never show it. Withdrawn rows are kept as history.
     """
 
     __tablename__ = "unit_overrides"
     __table_args__ = (
         CheckConstraint(f"zone IN {ZONES!r}", name="zone"),
-        # At most one active override per unit (the database enforces it under concurrency).
+        CheckConstraint("period BETWEEN 2000 AND 2100", name="period"),
+        # At most one active override per unit and period (enforced under concurrency).
         Index(
             "uq_unit_overrides_active",
             "unit_id",
+            "period",
             unique=True,
             sqlite_where=text("withdrawn_at IS NULL"),
             postgresql_where=text("withdrawn_at IS NULL"),
@@ -36,6 +40,8 @@ class UnitOverride(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    #: The assessment period (calendar year) whose results it overrides.
+    period: Mapped[int] = mapped_column(Integer)
     zone: Mapped[str] = mapped_column(String(8))
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))

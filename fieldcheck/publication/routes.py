@@ -5,12 +5,24 @@ from __future__ import annotations
 from flask import Blueprint
 
 from fieldcheck.auth.services import current_user, require_role
-from fieldcheck.http import json_body, load
-from fieldcheck.publication.services import publish, set_override, withdraw_override
+from fieldcheck.errors import field_errors
+from fieldcheck.http import json_body, load, load_args
+from fieldcheck.publication.services import (
+    publish,
+    set_override,
+    unit_overrides,
+    withdraw_override,
+)
 from fieldcheck.units.models import Unit
 from fieldcheck.units.routes import get_visible_unit
 from fieldcheck.zoning.routes import get_visible_run
-from schemas.publication import OverrideCreateSchema, OverrideSchema, OverrideWithdrawSchema
+from fieldcheck.zoning.services import current_period
+from schemas.publication import (
+    OverrideCreateSchema,
+    OverrideListArgsSchema,
+    OverrideSchema,
+    OverrideWithdrawSchema,
+)
 from schemas.zoning import ZoningRunSchema
 
 bp = Blueprint("publication", __name__)
@@ -38,21 +50,44 @@ def _dump(row, unit: Unit) -> dict:
     return body
 
 
+def _period(data: dict) -> int:
+    """The body's period, or the current one; a year that has not begun cannot be judged."""
+    now = current_period()
+    period = now if data["period"] is None else data["period"]
+    if period > now:
+        raise field_errors({"period": [f"The {period} period has not begun (now: {now})."]})
+    return period
+
+
 @bp.post("/units/<code>/override")
 @require_role(*SUPERVISORS)
 def create_override(code: str):
-    """Set a unit's final zone with a reason (201); 409 while another override is in force."""
+    """Set a unit's final zone for a period (default: the current year) with a reason (201);
+    409 while another override is in force for that period."""
     data = load(OverrideCreateSchema(), json_body())
+    period = _period(data)
     unit = get_visible_unit(code)
-    row = set_override(unit, data["zone"], data["reason"].strip(), current_user())
+    row = set_override(unit, period, data["zone"], data["reason"].strip(), current_user())
     return _dump(row, unit), 201
 
 
 @bp.post("/units/<code>/override/withdraw")
 @require_role(*SUPERVISORS)
 def withdraw_unit_override(code: str):
-    """Withdraw a unit's override in force, with a reason (200); 409 when there is none."""
+    """Withdraw a unit's override in force for a period (default: the current year), with a
+    reason (200); 409 when there is none."""
     data = load(OverrideWithdrawSchema(), json_body())
+    period = _period(data)
     unit = get_visible_unit(code)
-    row = withdraw_override(unit, data["reason"].strip(), current_user())
+    row = withdraw_override(unit, period, data["reason"].strip(), current_user())
     return _dump(row, unit)
+
+
+@bp.get("/units/<code>/overrides")
+@require_role(*SUPERVISORS)
+def list_unit_overrides(code: str):
+    """A unit's overrides, in force and withdrawn, newest first (``?period=`` for one year)."""
+    args = load_args(OverrideListArgsSchema())
+    unit = get_visible_unit(code)
+    rows = unit_overrides(unit, args.get("period"))
+    return {"items": [_dump(row, unit) for row in rows]}

@@ -65,11 +65,13 @@ def publish(run: ZoningRun, user: User | None) -> bool:
 # --- overrides --------------------------------------------------------------------------------
 
 
-def active_override(unit_id: int) -> UnitOverride | None:
-    """The unit's override in force, if any."""
+def active_override(unit_id: int, period: int) -> UnitOverride | None:
+    """The unit's override in force for ``period``, if any."""
     return db.session.execute(
         select(UnitOverride).where(
-            UnitOverride.unit_id == unit_id, UnitOverride.withdrawn_at.is_(None)
+            UnitOverride.unit_id == unit_id,
+            UnitOverride.period == period,
+            UnitOverride.withdrawn_at.is_(None),
         )
     ).scalar_one_or_none()
 
@@ -77,6 +79,7 @@ def active_override(unit_id: int) -> UnitOverride | None:
 def _state(row: UnitOverride) -> dict[str, Any]:
     return {
         "override_id": row.id,
+        "period": row.period,
         "zone": row.zone,
         "reason": row.reason,
         "created_by": row.created_by,
@@ -89,21 +92,27 @@ def _state(row: UnitOverride) -> dict[str, Any]:
 def _already_active(existing: UnitOverride) -> ApiError:
     return ApiError(
         "conflict",
-        "This unit already has an override in force; withdraw it first.",
-        {"override_id": existing.id, "zone": existing.zone},
+        f"This unit already has an override in force for {existing.period}; withdraw it first.",
+        {"override_id": existing.id, "zone": existing.zone, "period": existing.period},
     )
 
 
-def set_override(unit: Unit, zone: str, reason: str, user: User) -> UnitOverride:
-    """Set ``unit``'s final zone by hand (unit already checked in scope); audited.
+def set_override(unit: Unit, period: int, zone: str, reason: str, user: User) -> UnitOverride:
+    """Set ``unit``'s final zone for ``period`` by hand (unit already checked in scope); audited.
 
-    409 while another override is in force: replacing one is two decisions, each with its reason.
+    409 while another override is in force for that period: replacing one is two decisions,
+    each with its reason. Other periods' results are not affected.
     """
-    existing = active_override(unit.id)
+    existing = active_override(unit.id, period)
     if existing is not None:
         raise _already_active(existing)
     row = UnitOverride(
-        unit_id=unit.id, zone=zone, reason=reason, created_by=user.id, created_at=utcnow()
+        unit_id=unit.id,
+        period=period,
+        zone=zone,
+        reason=reason,
+        created_by=user.id,
+        created_at=utcnow(),
     )
     try:
         # A savepoint: a concurrent override that won the race trips the partial unique index
@@ -111,7 +120,7 @@ def set_override(unit: Unit, zone: str, reason: str, user: User) -> UnitOverride
         with db.session.begin_nested():
             db.session.add(row)
     except IntegrityError:
-        winner = active_override(unit.id)
+        winner = active_override(unit.id, period)
         if winner is None:
             raise
         raise _already_active(winner) from None
@@ -127,13 +136,15 @@ def set_override(unit: Unit, zone: str, reason: str, user: User) -> UnitOverride
     return row
 
 
-def withdraw_override(unit: Unit, reason: str, user: User) -> UnitOverride:
-    """Withdraw ``unit``'s override in force (409 when there is none); audited."""
-    row = active_override(unit.id)
+def withdraw_override(unit: Unit, period: int, reason: str, user: User) -> UnitOverride:
+    """Withdraw ``unit``'s override in force for ``period`` (409 when there is none); audited."""
+    row = active_override(unit.id, period)
     if row is not None:
         lock(row)  # of two withdrawals at once, the second finds it withdrawn
     if row is None or row.withdrawn_at is not None:
-        raise ApiError("conflict", "This unit has no override in force.")
+        raise ApiError(
+            "conflict", f"This unit has no override in force for {period}.", {"period": period}
+        )
     before = _state(row)
     row.withdrawn_at = utcnow()
     row.withdrawer = user  # sets withdrawn_by at flush, and the name shown now
@@ -151,28 +162,41 @@ def withdraw_override(unit: Unit, reason: str, user: User) -> UnitOverride:
     return row
 
 
-def active_overrides_by_code(codes: Iterable[str]) -> dict[str, UnitOverride]:
-    """Overrides in force for the given unit codes, by code: one query (creator joined)."""
+def active_overrides_by_code(codes: Iterable[str], period: int) -> dict[str, UnitOverride]:
+    """Overrides in force for ``period`` for the given unit codes, by code: one query."""
     codes = list(codes)
     if not codes:
         return {}
     rows = db.session.execute(
         select(Unit.code, UnitOverride)
         .join(UnitOverride, UnitOverride.unit_id == Unit.id)
-        .where(Unit.code.in_(codes), UnitOverride.withdrawn_at.is_(None))
+        .where(
+            Unit.code.in_(codes),
+            UnitOverride.period == period,
+            UnitOverride.withdrawn_at.is_(None),
+        )
     ).all()
     return {code: row for code, row in rows}
 
 
-def with_overrides(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add ``override`` and ``final_zone`` to dumped unit result rows (one query for the page).
+def unit_overrides(unit: Unit, period: int | None = None) -> list[UnitOverride]:
+    """A unit's overrides, active and withdrawn, newest first (optionally of one period)."""
+    query = select(UnitOverride).where(UnitOverride.unit_id == unit.id)
+    if period is not None:
+        query = query.where(UnitOverride.period == period)
+    return list(db.session.execute(query.order_by(UnitOverride.id.desc())).scalars())
 
-    The computed ``zone`` stays as it is; ``final_zone`` is the override's zone when one is in
-    force, else the computed zone.
+
+def with_overrides(items: list[dict[str, Any]], period: int) -> list[dict[str, Any]]:
+    """Add ``override`` and ``final_zone`` to dumped unit result rows of a run of ``period``
+    (one query for the page).
+
+    The computed ``zone`` stays as it is; ``final_zone`` is the zone of the override in force
+    for the run's period, else the computed zone.
     """
     from schemas.publication import OverrideBriefSchema
 
-    overrides = active_overrides_by_code(item["code"] for item in items)
+    overrides = active_overrides_by_code((item["code"] for item in items), period)
     brief = OverrideBriefSchema()
     for item in items:
         row = overrides.get(item["code"])

@@ -213,7 +213,7 @@ def list_results():
         # Issue 4: a supervisor's override is shown beside the computed zone (one query per page).
         from fieldcheck.publication.services import with_overrides
 
-        dumped = with_overrides(dumped)
+        dumped = with_overrides(dumped, run.period)
     body = page_body(dumped, args["page"], args["per_page"], total)
     body.update(_run_header(run))
     return body
@@ -361,13 +361,13 @@ def get_unit_result(code: str):
         ],
         "findings": findings,
         "inspections": used,
-        # Issue 4: the override in force (the unit's, not the run's) beside the computed zone.
-        **_override_fields(unit.code, row.zone),
+        # Issue 4: the override in force for the run's period beside the computed zone.
+        **_override_fields(unit.code, row.zone, run.period),
     }
 
 
-def _override_fields(code: str, zone: str) -> dict[str, Any]:
+def _override_fields(code: str, zone: str, period: int) -> dict[str, Any]:
     from fieldcheck.publication.services import with_overrides
 
-    shown = with_overrides([{"code": code, "zone": zone}])[0]
+    shown = with_overrides([{"code": code, "zone": zone}], period)[0]
     return {"override": shown["override"], "final_zone": shown["final_zone"]}

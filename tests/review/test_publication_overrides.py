@@ -86,15 +86,16 @@ def test_publish_refuses_dry_and_national_runs_for_a_regional_supervisor(world, 
 
 
 def _override(world, code="35.15-DUKCAPIL", zone="merah", who="supervisor", **over):
-    body = {"zone": zone, "reason": "Pengaduan masyarakat terverifikasi", **over}
+    # The runs here are of PERIOD: their overrides name it (the default is the current year).
+    body = {"zone": zone, "reason": "Pengaduan masyarakat terverifikasi", "period": PERIOD, **over}
     return post_json(world.client, f"/api/v1/units/{code}/override", body, world.token(who))
 
 
-def _withdraw(world, code="35.15-DUKCAPIL", who="supervisor", reason="Sudah diperbaiki"):
+def _withdraw(world, code="35.15-DUKCAPIL", who="supervisor", reason="Sudah diperbaiki", **over):
     return post_json(
         world.client,
         f"/api/v1/units/{code}/override/withdraw",
-        {"reason": reason},
+        {"reason": reason, "period": PERIOD, **over},
         world.token(who),
     )
 
@@ -133,6 +134,8 @@ def test_override_lifecycle_is_audited(world):
         {"zone": "merah"},
         {"zone": "merah", "reason": "   "},
         {"zone": "merah", "reason": "x", "extra": 1},
+        {"zone": "merah", "reason": "x", "period": "2026"},
+        {"zone": "merah", "reason": "x", "period": 1999},
     ],
 )
 def test_bad_override_bodies_are_422(world, body):
@@ -224,7 +227,7 @@ def test_rescoring_from_answers_keeps_withdrawn_findings_out(world, app):
         assert unit_score(full) == stored > unit_score(baseline)
 
 
-def test_database_allows_one_active_override_per_unit(world, app):
+def test_database_allows_one_active_override_per_unit_and_period(world, app):
     from sqlalchemy.exc import IntegrityError
 
     from fieldcheck.publication.models import UnitOverride
@@ -235,9 +238,67 @@ def test_database_allows_one_active_override_per_unit(world, app):
             select(Unit.id).where(Unit.code == "35.15-DUKCAPIL")
         ).scalar_one()
         user = world.ids["admin"]
-        db.session.add(UnitOverride(unit_id=unit_id, zone="merah", reason="a", created_by=user))
-        db.session.commit()
-        db.session.add(UnitOverride(unit_id=unit_id, zone="hijau", reason="b", created_by=user))
+
+        def override(period: int, zone: str) -> UnitOverride:
+            return UnitOverride(
+                unit_id=unit_id, period=period, zone=zone, reason="a", created_by=user
+            )
+
+        db.session.add_all([override(PERIOD, "merah"), override(PERIOD - 1, "merah")])
+        db.session.commit()  # one per period
+        db.session.add(override(PERIOD, "hijau"))
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
+
+
+def test_overrides_belong_to_one_period(world, app):
+    """An override judges one year's results: runs of another period never show it, and a unit
+    may have one in force per period."""
+    world.post()
+    _approve_all(app)
+    run = _run(app)
+    url = f"/api/v1/units/35.15-DUKCAPIL/result?run={run}"
+    earlier = _override(world, zone="merah", period=PERIOD - 1)
+    assert earlier.status_code == 201 and earlier.get_json()["period"] == PERIOD - 1
+    shown = world.get(url, "supervisor").get_json()
+    assert (shown["override"], shown["final_zone"]) == (None, shown["zone"])
+    assert _override(world, zone="kuning").status_code == 201  # PERIOD: no conflict
+    shown = world.get(url, "supervisor").get_json()
+    assert (shown["override"]["period"], shown["final_zone"]) == (PERIOD, "kuning")
+    rows = world.get(f"/api/v1/results?run={run}", "supervisor").get_json()["items"]
+    assert [r["final_zone"] for r in rows if r["code"] == "35.15-DUKCAPIL"] == ["kuning"]
+    conflict = _override(world, zone="hijau", period=PERIOD - 1)
+    assert conflict.status_code == 409
+    assert conflict.get_json()["error"]["details"]["period"] == PERIOD - 1
+    # Withdrawing one period's override leaves the other's in force.
+    assert _withdraw(world, period=PERIOD - 1).status_code == 200
+    assert _withdraw(world, period=PERIOD - 1).status_code == 409
+    assert world.get(url, "supervisor").get_json()["final_zone"] == "kuning"
+    history = world.get("/api/v1/units/35.15-DUKCAPIL/overrides", "supervisor").get_json()
+    assert [(o["period"], o["is_active"]) for o in history["items"]] == [
+        (PERIOD, True),
+        (PERIOD - 1, False),
+    ]
+    only = world.get(f"/api/v1/units/35.15-DUKCAPIL/overrides?period={PERIOD}", "admin")
+    assert [o["period"] for o in only.get_json()["items"]] == [PERIOD]
+    audit = world.get("/api/v1/audit?action=unit.override", "supervisor").get_json()["items"]
+    assert {entry["after"]["period"] for entry in audit} == {PERIOD, PERIOD - 1}
+
+
+def test_override_period_defaults_to_the_current_year_and_refuses_future_ones(world, app):
+    from fieldcheck.zoning.services import current_period
+
+    with app.app_context():
+        now = current_period()
+    body = {"zone": "merah", "reason": "Temuan berat"}
+    url = "/api/v1/units/35.15-DUKCAPIL/override"
+    created = post_json(world.client, url, body, world.token("supervisor"))
+    assert created.status_code == 201 and created.get_json()["period"] == now
+    future = post_json(world.client, url, {**body, "period": now + 1}, world.token("supervisor"))
+    assert future.status_code == 422
+    assert list(future.get_json()["error"]["details"]["fields"]) == ["period"]
+    withdrawn = post_json(
+        world.client, url + "/withdraw", {"reason": "Keliru"}, world.token("supervisor")
+    )
+    assert withdrawn.status_code == 200 and withdrawn.get_json()["period"] == now

@@ -67,3 +67,48 @@ def test_upgrading_a_database_with_runs_keeps_them(tmp_path):
                 ("U", 0)
             ]
         db.engine.dispose()
+
+
+def test_overrides_get_the_period_they_were_made_in(tmp_path):
+    """0007: existing overrides get the year (WIB) they were made in; a downgrade keeps one
+    active override per unit (the newest) and withdraws the rest instead of deleting them."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from fieldcheck import create_app
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}", "TESTING": True})
+    with app.app_context():
+        upgrade(revision="0006")
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO users (id, name, role, is_active, created_at) "
+                "VALUES (1, 'Admin', 'admin', 1, '2025-01-01 00:00:00')",
+                "INSERT INTO agencies (id, code, name, kind, region_code, created_at, updated_at) "
+                "VALUES (1, 'A', 'A', 'pemkab', '35.15', '2025-01-01 00:00:00', "
+                "'2025-01-01 00:00:00')",
+                "INSERT INTO units (id, code, name, agency_id, region_code, unit_type, "
+                "created_at, updated_at) VALUES (1, 'U', 'U', 1, '35.15', 'disdukcapil', "
+                "'2025-01-01 00:00:00', '2025-01-01 00:00:00')",
+                # 2025-12-31 18:00 UTC is already 2026 in WIB.
+                "INSERT INTO unit_overrides (id, unit_id, zone, reason, created_by, created_at) "
+                "VALUES (1, 1, 'merah', 'r', 1, '2025-12-31 18:00:00')",
+            ):
+                conn.execute(text(statement))
+        upgrade()
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT id, period FROM unit_overrides")).all() == [(1, 2026)]
+            conn.execute(
+                text(
+                    "INSERT INTO unit_overrides (id, unit_id, period, zone, reason, created_by, "
+                    "created_at) VALUES (2, 1, 2025, 'hijau', 'r', 1, '2026-02-01 00:00:00')"
+                )
+            )
+        downgrade(revision="0006")
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT id, withdrawn_at IS NULL FROM unit_overrides ORDER BY id")
+            ).all()
+            assert rows == [(1, 0), (2, 1)]
+        upgrade()
+        db.engine.dispose()
