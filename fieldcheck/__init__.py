@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from fieldcheck.config import ConfigError, load_config
-from fieldcheck.errors import envelope, register_error_handlers
+from fieldcheck.errors import error_response, register_error_handlers
 from fieldcheck.extensions import db, migrate
 
 __all__ = ["ConfigError", "create_app"]
@@ -104,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldcheck.audit.routes import bp as audit_bp
     from fieldcheck.auth.routes import bp as auth_bp
     from fieldcheck.catalogue.routes import bp as catalogue_bp
+    from fieldcheck.dashboard.routes import bp as dashboard_bp
     from fieldcheck.evidence.routes import bp as evidence_bp
     from fieldcheck.inspections.routes import bp as inspections_bp
     from fieldcheck.publication.routes import bp as publication_bp
@@ -116,7 +117,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(system_bp)
     for bp in (inspections_bp, units_bp, catalogue_bp, regions_bp, evidence_bp, zoning_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")
-    for bp in (review_bp, auth_bp, audit_bp, publication_bp):
+    for bp in (review_bp, auth_bp, audit_bp, publication_bp, dashboard_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")
 
 
@@ -141,14 +142,11 @@ def register_request_boundary(app: Flask) -> None:
         except IntegrityError as exc:
             db.session.rollback()
             log.warning("commit conflict: %s", exc.orig)
-            failed = jsonify(envelope("conflict", "The change conflicts with stored data."))
-            failed.status_code = 409
-            return failed
+            return error_response("conflict", "The change conflicts with stored data.")
         except OperationalError as exc:
             db.session.rollback()
             log.error("commit failed: %s", exc.orig)
-            failed = jsonify(envelope("unavailable", "The database is busy; try again."))
-            failed.status_code = 503
+            failed = error_response("unavailable", "The database is busy; try again.")
             failed.headers["Retry-After"] = "5"
             return failed
         return response

@@ -88,13 +88,36 @@ def envelope(code: str, message: str, details: dict[str, Any] | None = None) -> 
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def error_response(
+    code: str,
+    message: str | None = None,
+    details: dict[str, Any] | None = None,
+    status: int | None = None,
+):
+    """The error envelope as a response, its messages in the language the request asks for
+    (``Accept-Language``: English or Indonesian, fieldcheck.i18n); the only way one is built."""
+    from fieldcheck.i18n import localize_details, request_language, translate
+
+    language = request_language()
+    default_status, default_message = CATALOGUE[code]
+    body = envelope(
+        code,
+        translate(message or default_message, language),
+        localize_details(details or {}, language),
+    )
+    response = jsonify(body)
+    response.status_code = status or default_status
+    response.headers["Content-Language"] = language
+    response.vary.add("Accept-Language")
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     """Route every exception through the one envelope."""
 
     @app.errorhandler(ApiError)
     def handle_api_error(exc: ApiError):
-        response = jsonify(envelope(exc.code, exc.message, exc.details))
-        response.status_code = exc.status
+        response = error_response(exc.code, exc.message, exc.details, exc.status)
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="fieldcheck"'
         return response
@@ -103,12 +126,10 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http_exception(exc: HTTPException):
         status = exc.code or 500
         code = _HTTP_TO_CODE.get(status, "internal_error" if status >= 500 else "bad_request")
-        message = CATALOGUE[code][1]
         details: dict[str, Any] = {}
         if status == 405 and getattr(exc, "valid_methods", None):
             details["allowed"] = sorted(exc.valid_methods)
-        response = jsonify(envelope(code, message, details))
-        response.status_code = status
+        response = error_response(code, None, details, status)
         if status == 405 and getattr(exc, "valid_methods", None):
             response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
         return response
@@ -120,9 +141,7 @@ def register_error_handlers(app: Flask) -> None:
 
         db.session.rollback()
         log.warning("integrity error turned into 409: %s", exc.orig)
-        response = jsonify(envelope("conflict", "The change conflicts with stored data."))
-        response.status_code = 409
-        return response
+        return error_response("conflict", "The change conflicts with stored data.")
 
     @app.errorhandler(DataError)
     def handle_data_error(exc: DataError):
@@ -132,9 +151,7 @@ def register_error_handlers(app: Flask) -> None:
 
         db.session.rollback()
         log.warning("data error turned into 422: %s", exc.orig)
-        response = jsonify(envelope("validation_failed", "A value cannot be stored as given."))
-        response.status_code = 422
-        return response
+        return error_response("validation_failed", "A value cannot be stored as given.")
 
     @app.errorhandler(OperationalError)
     def handle_operational_error(exc: OperationalError):
@@ -142,17 +159,14 @@ def register_error_handlers(app: Flask) -> None:
 
         db.session.rollback()
         log.error("database unavailable: %s", exc.orig)
-        response = jsonify(envelope("unavailable", CATALOGUE["unavailable"][1]))
-        response.status_code = 503
+        response = error_response("unavailable")
         response.headers["Retry-After"] = "5"
         return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
         log.exception("unhandled error")
-        response = jsonify(envelope("internal_error", CATALOGUE["internal_error"][1]))
-        response.status_code = 500
-        return response
+        return error_response("internal_error")
 
 
 def http_error_response(status: int, reason: str) -> bytes:

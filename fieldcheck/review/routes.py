@@ -9,6 +9,7 @@ from fieldcheck.auth.services import current_user, require_role
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
+from fieldcheck.i18n import request_language, translate
 from fieldcheck.inspections.models import FindingRow, Inspection
 from fieldcheck.inspections.routes import get_visible_inspection, visible_inspections
 from fieldcheck.review.models import Comment, Objection, Review
@@ -81,12 +82,17 @@ def bulk_review_endpoint():
         current_app.config["BULK_REVIEW_MAX"],
     )
     applied = sum(1 for r in results if r.ok)
+    items = ItemResultSchema(many=True).dump(results)
+    language = request_language()
+    for item in items:
+        if item["error"] and item["error"]["message"]:
+            item["error"]["message"] = translate(item["error"]["message"], language)
     return {
         "decision": data["decision"],
         "matched": len(results),
         "applied": applied,
         "failed": len(results) - applied,
-        "items": ItemResultSchema(many=True).dump(results),
+        "items": items,
     }
 
 

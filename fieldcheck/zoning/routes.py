@@ -104,7 +104,8 @@ def resolve_run(args: dict[str, Any], region: str | None = None) -> ZoningRun | 
     return latest_succeeded_run(methodology_id, period, scopes)
 
 
-def _run_header(run: ZoningRun | None) -> dict[str, Any]:
+def run_header(run: ZoningRun | None) -> dict[str, Any]:
+    """Which run a results answer read: id, published or not, methodology, period, region."""
     if run is None:
         return {"run_id": None, "is_published": False, "methodology": None, "period": None}
     return {
@@ -180,7 +181,7 @@ def list_run_changes(run_id: int):
     items, total = paginate(query, args["page"], args["per_page"])
     body = page_body(ChangeSchema(many=True).dump(items), args["page"], args["per_page"], total)
     body["compared_run_id"] = run.compared_run_id
-    body.update({k: v for k, v in _run_header(run).items() if k != "run_id"})
+    body.update({k: v for k, v in run_header(run).items() if k != "run_id"})
     body["run_id"] = run.id
     return body
 
@@ -193,7 +194,7 @@ def list_results():
     run = resolve_run(args)
     if run is None:
         body = page_body([], args["page"], args["per_page"], 0)
-        body.update(_run_header(None))
+        body.update(run_header(None))
         return body
     # Resolved through zoning.results: a run may share unit rows with its anchor run.
     rows = level_rows(run, args["level"]).subquery()
@@ -215,7 +216,7 @@ def list_results():
 
         dumped = with_overrides(dumped, run.period)
     body = page_body(dumped, args["page"], args["per_page"], total)
-    body.update(_run_header(run))
+    body.update(run_header(run))
     return body
 
 
@@ -327,7 +328,7 @@ def get_unit_result(code: str):
             "agency": {"code": unit.agency.code, "name": unit.agency.name},
             "region_code": unit.region_code,
         },
-        **_run_header(run),
+        **run_header(run),
         "methodology_hash": run.methodology_hash,
         "level": "unit",
         "code": row.code,

@@ -309,6 +309,9 @@ MATRIX: dict[tuple[str, str], tuple[T, int, int, int, int, int, int, int]] = {
     ("POST", "/api/v1/units/<code>/override"):             (_override, 401, 403, 403, 201, 404, 201, 404),  # noqa: E501
     ("POST", "/api/v1/units/<code>/override/withdraw"):    (_active_override, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
     ("GET", "/api/v1/units/<code>/overrides"):             (_unit, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
+    # Dashboard and map: supervisors and admins, figures limited to their region.
+    ("GET", "/api/v1/dashboard"):                          (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/map/provinces"):                      (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/status"):                             (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
 }
 # fmt: on

@@ -1,0 +1,123 @@
+"""HTTP endpoints: the supervisors' dashboard and the province map."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from fieldcheck.auth.services import current_user, in_scope, require_role
+from fieldcheck.clock import shown, utcnow
+from fieldcheck.core.rollup import within
+from fieldcheck.dashboard import services
+from fieldcheck.errors import ApiError
+from fieldcheck.extensions import db
+from fieldcheck.http import load_args
+from fieldcheck.regions.models import Region
+from fieldcheck.zoning.routes import resolve_run, run_header
+from fieldcheck.zoning.services import covering_scopes
+from schemas.dashboard import DashboardArgsSchema, MapArgsSchema
+from schemas.zoning import ZoningRunSchema
+
+bp = Blueprint("dashboard", __name__)
+
+READERS = ("supervisor", "admin")
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _region(code: str | None) -> dict[str, Any] | None:
+    """The dashboard's region, checked: unknown is 404, outside the caller's scope 403."""
+    if code is None:
+        return None
+    region = db.session.get(Region, code)
+    if region is None:
+        raise ApiError("not_found", "No such region.")
+    if not in_scope(current_user(), code):
+        raise ApiError("out_of_scope", "This region is outside your scope.")
+    return {"code": region.code, "name": region.name, "level": region.level}
+
+
+@bp.get("/dashboard")
+@require_role(*READERS)
+def dashboard():
+    """One screen for a regional office: the review queue, inspections by status, zones at
+    every level with the lowest regencies, coverage, and the state of the latest zoning run.
+
+    ``region`` narrows to a province or regency inside the caller's; results come from the
+    published run covering the region (or ``run``/``methodology``/``period``, as ``/results``).
+    """
+    args = load_args(DashboardArgsSchema())
+    user = current_user()
+    code = args.get("region") or user.region_code
+    region = _region(code)
+    now = utcnow()
+    run = resolve_run(args, code)
+    results: dict[str, Any] = {**run_header(run)}
+    if run is not None:
+        summary = services.zone_summary(run, code)
+        for row in summary["lowest_regencies"]:
+            row["score"] = _number(row["score"])
+        results.update(summary)
+    last = services.latest_run(
+        [
+            s
+            for s in covering_scopes(code)
+            if in_scope(user, s or None) or within(user.region_code, s)
+        ]
+    )
+    queue = services.review_queue(code)
+    queue["oldest_received_at"] = shown(queue["oldest_received_at"])
+    return {
+        "region": region,
+        "generated_at": shown(now),
+        "review_queue": queue,
+        "inspections": services.inspection_counts(code, now),
+        "results": results,
+        "latest_run": None if last is None else ZoningRunSchema().dump(last),
+    }
+
+
+@bp.get("/map/provinces")
+@require_role(*READERS)
+def province_map():
+    """The province outlines as GeoJSON, each with its score and zone in the chosen results
+    (default: the newest published national run, as ``/results?level=province``).
+
+    A user limited to a region gets their province's outline only. The outlines are simplified
+    for drawing (fieldcheck/regions/data/README.md). Conditional: ETag by run and scope.
+    """
+    args = load_args(MapArgsSchema())
+    user = current_user()
+    province = None if user.region_code is None else user.region_code.split(".")[0]
+    run = resolve_run(args)
+    rows = {} if run is None else services.province_rows(run)
+    features = []
+    for outline in services.province_outlines():
+        code = outline["properties"]["code"]
+        if province is not None and code != province:
+            continue
+        # A province's row is the caller's to see only when the province is in their scope.
+        row = rows.get(code) if in_scope(user, code) else None
+        properties = {
+            "code": code,
+            "name": outline["properties"]["name"],
+            "score": None if row is None else _number(row.score),
+            "zone": None if row is None else row.zone,
+            "grade": None if row is None else row.grade,
+            "label": None if row is None else row.label,
+            "rank": None if row is None else row.rank,
+        }
+        features.append(
+            {"type": "Feature", "properties": properties, "geometry": outline["geometry"]}
+        )
+    body = {"type": "FeatureCollection", "run": run_header(run), "features": features}
+    response = jsonify(body)
+    # Results of a succeeded run never change, and outlines only with a release.
+    tag = f"{run.id if run else 0}:{user.region_code or ''}:{request.query_string.decode()}"
+    response.set_etag(hashlib.sha256(tag.encode()).hexdigest()[:32])
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response.make_conditional(request)

@@ -1,0 +1,186 @@
+"""What the dashboard counts, for one region (or the nation); every figure is one SQL query.
+
+Nothing here knows about requests: the routes pass the region (already checked against the
+caller's scope) and the run the results come from.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from fieldcheck.core.rollup import LEVELS
+from fieldcheck.extensions import db
+from fieldcheck.inspections.models import STATUSES, Inspection
+from fieldcheck.publication.models import UnitOverride
+from fieldcheck.review.models import Objection
+from fieldcheck.units.models import Unit
+from fieldcheck.zoning.models import ZoningRun
+from fieldcheck.zoning.results import level_rows
+
+PROVINCE_OUTLINES = Path(__file__).resolve().parents[1] / "regions" / "data" / "provinces.geojson"
+ZONE_NAMES = ("merah", "kuning", "hijau")
+#: How many of the lowest-scoring regencies the dashboard names.
+LOWEST = 5
+
+
+def within(column: Any, region: str | None) -> Any:
+    """``column`` (a region code) inside ``region``; None for the nation (no condition)."""
+    if region is None:
+        return None
+    return (column == region) | column.like(region + ".%")
+
+
+def _where(query: Any, condition: Any) -> Any:
+    return query if condition is None else query.where(condition)
+
+
+def inspection_counts(region: str | None, now: datetime) -> dict[str, Any]:
+    """Inspections of the region's units by status, and how many arrived in the last 7 days."""
+    in_region = within(Unit.region_code, region)
+    by_status = dict.fromkeys(STATUSES, 0)
+    rows = db.session.execute(
+        _where(
+            select(Inspection.status, func.count()).join(Unit, Unit.id == Inspection.unit_id),
+            in_region,
+        ).group_by(Inspection.status)
+    )
+    by_status.update({status: count for status, count in rows})
+    recent = db.session.execute(
+        _where(
+            select(func.count())
+            .select_from(Inspection)
+            .join(Unit, Unit.id == Inspection.unit_id)
+            .where(Inspection.received_at >= now - timedelta(days=7)),
+            in_region,
+        )
+    ).scalar_one()
+    return {"by_status": by_status, "total": sum(by_status.values()), "last_7_days": recent}
+
+
+def review_queue(region: str | None) -> dict[str, Any]:
+    """What waits for a supervisor: received inspections (oldest first), those of them carrying
+    integrity flags (by flag code), and objections not yet decided."""
+    from fieldcheck.evidence.models import InspectionFlag
+
+    in_region = within(Unit.region_code, region)
+    waiting, oldest = db.session.execute(
+        _where(
+            select(func.count(), func.min(Inspection.received_at))
+            .select_from(Inspection)
+            .join(Unit, Unit.id == Inspection.unit_id)
+            .where(Inspection.status == "received"),
+            in_region,
+        )
+    ).one()
+    flags = db.session.execute(
+        _where(
+            select(InspectionFlag.code, func.count(func.distinct(InspectionFlag.inspection_id)))
+            .join(Inspection, Inspection.id == InspectionFlag.inspection_id)
+            .join(Unit, Unit.id == Inspection.unit_id)
+            .where(Inspection.status == "received"),
+            in_region,
+        )
+        .group_by(InspectionFlag.code)
+        .order_by(InspectionFlag.code)
+    ).all()
+    objections = db.session.execute(
+        _where(
+            select(func.count())
+            .select_from(Objection)
+            .join(Inspection, Inspection.id == Objection.inspection_id)
+            .join(Unit, Unit.id == Inspection.unit_id)
+            .where(Objection.status == "pending"),
+            in_region,
+        )
+    ).scalar_one()
+    return {
+        "received": waiting,
+        "oldest_received_at": oldest,
+        "flagged": dict(flags),
+        "objections_pending": objections,
+    }
+
+
+def zone_summary(run: ZoningRun, region: str | None) -> dict[str, Any]:
+    """Of ``run``'s rows inside the region: how many are in each zone at every level, the
+    lowest-scoring regencies, and how many of the region's units have no result (not inspected,
+    or nothing approved, in the period) and how many carry an override for the run's period."""
+    zones: dict[str, dict[str, int]] = {}
+    for level in LEVELS:
+        rows = level_rows(run, level).subquery()
+        counts = db.session.execute(
+            _where(select(rows.c.zone, func.count()), within(rows.c.region_code, region)).group_by(
+                rows.c.zone
+            )
+        )
+        zones[level] = dict.fromkeys(ZONE_NAMES, 0) | dict(counts.all())
+    regencies = level_rows(run, "regency").subquery()
+    lowest = db.session.execute(
+        _where(
+            select(
+                regencies.c.code,
+                regencies.c.name,
+                regencies.c.score,
+                regencies.c.zone,
+                regencies.c.rank,
+            ),
+            within(regencies.c.region_code, region),
+        )
+        .order_by(regencies.c.score, regencies.c.code)
+        .limit(LOWEST)
+    ).all()
+    units_total = db.session.execute(
+        _where(select(func.count()).select_from(Unit), within(Unit.region_code, region))
+    ).scalar_one()
+    overrides = db.session.execute(
+        _where(
+            select(func.count())
+            .select_from(UnitOverride)
+            .join(Unit, Unit.id == UnitOverride.unit_id)
+            .where(UnitOverride.period == run.period, UnitOverride.withdrawn_at.is_(None)),
+            within(Unit.region_code, region),
+        )
+    ).scalar_one()
+    with_result = sum(zones["unit"].values())
+    return {
+        "zones": zones,
+        "lowest_regencies": [
+            {"code": r.code, "name": r.name, "score": r.score, "zone": r.zone, "rank": r.rank}
+            for r in lowest
+        ],
+        "units": {
+            "total": units_total,
+            "with_result": with_result,
+            "without_result": max(units_total - with_result, 0),
+            "overrides_in_force": overrides,
+        },
+    }
+
+
+def latest_run(scopes: list[str]) -> ZoningRun | None:
+    """The newest run (any state, dry runs excluded) of one of ``scopes``: was last night's OK?"""
+    return db.session.execute(
+        select(ZoningRun)
+        .where(ZoningRun.scope.in_(scopes), ZoningRun.is_dry_run.is_(False))
+        .order_by(ZoningRun.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+@cache
+def province_outlines() -> tuple[dict[str, Any], ...]:
+    """The 38 province outlines (GeoJSON features, simplified for drawing), read once."""
+    with PROVINCE_OUTLINES.open(encoding="utf-8") as handle:
+        return tuple(json.load(handle)["features"])
+
+
+def province_rows(run: ZoningRun) -> dict[str, Any]:
+    """``run``'s province rows by code."""
+    rows = level_rows(run, "province").subquery()
+    return {row.code: row for row in db.session.execute(select(rows))}
