@@ -93,6 +93,9 @@ INDONESIAN: dict[str, str] = {
     "You cannot deactivate yourself.": "Anda tidak dapat menonaktifkan diri sendiri.",
     "The user is deactivated.": "Pengguna sudah dinonaktifkan.",
     "No such token.": "Token tidak ditemukan.",
+    "Only an admin over a wider region may issue tokens for another admin.": (
+        "Hanya admin dengan wilayah yang lebih luas yang boleh menerbitkan token untuk admin lain."
+    ),
     "Unknown region code.": "Kode wilayah tidak dikenal.",
     "The token is unknown, expired or revoked.": (
         "Token tidak dikenal, sudah kedaluwarsa, atau sudah dicabut."

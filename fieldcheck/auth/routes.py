@@ -46,6 +46,13 @@ def _managed_user(user_id: int) -> User:
     return user
 
 
+def _above(admin: User, user: User) -> bool:
+    """True when ``admin``'s region strictly contains ``user``'s (national contains all)."""
+    if user.region_code is None:
+        return False
+    return admin.region_code is None or user.region_code.startswith(admin.region_code + ".")
+
+
 def _expiry(days: int | None) -> timedelta | None:
     return timedelta(days=days) if days else None
 
@@ -114,9 +121,17 @@ def issue_token_endpoint(user_id: int):
     """Issue a token for a user (optional ``expires_in_days``); shown once, in this response."""
     data = load(TokenCreateSchema(), json_body())
     user = _managed_user(user_id)
+    admin = current_user()
+    if user.role == "admin" and user.id != admin.id and not _above(admin, user):
+        # Whoever holds the token acts as its user in the audit log: an admin minting one for a
+        # peer could act in the peer's name. Only an admin over a wider region may (a national
+        # admin for a provincial one), as for any other user they manage.
+        raise ApiError(
+            "forbidden", "Only an admin over a wider region may issue tokens for another admin."
+        )
     if not user.is_active:
         raise ApiError("conflict", "The user is deactivated.")
-    row, token = new_token(user, _expiry(data["expires_in_days"]), actor=current_user())
+    row, token = new_token(user, _expiry(data["expires_in_days"]), actor=admin)
     return {"token": token, **TokenSchema().dump(row)}, 201
 
 

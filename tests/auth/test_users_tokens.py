@@ -112,6 +112,25 @@ def test_issue_expire_and_revoke_tokens(world, app):
     assert actions == ["token.revoke", "token.issue"]
 
 
+def test_an_admin_cannot_mint_tokens_for_a_peer_admin(world, factory):
+    """A token acts in its user's name: only an admin over a wider region may issue one for
+    another admin (nobody may act as a peer in the audit log)."""
+    peer_id, _ = factory.user("admin", "13", name="peer")
+    below_id, _ = factory.user("admin", "13.71", name="kota padang")
+
+    def issue(user_id: int, who: str):
+        url = f"/api/v1/users/{user_id}/tokens"
+        return post_json(world.client, url, {}, world.token(who))
+
+    refused = issue(peer_id, "admin_out")
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
+    assert issue(below_id, "admin_out").status_code == 201  # a regency admin below them
+    assert issue(peer_id, "admin").status_code == 201  # the national admin
+    assert issue(world.ids["admin_out"], "admin_out").status_code == 201  # their own
+    assert issue(world.ids["admin"], "admin").status_code == 201
+    assert issue(world.ids["supervisor_out"], "admin_out").status_code == 201
+
+
 def test_cli_deactivate_revoke_and_import_are_audited(world, runner, app, tmp_path):
     before = count_rows(app, AuditEntry)
     result = runner.invoke(args=["users", "deactivate", str(world.ids["surveyor_other"])])
