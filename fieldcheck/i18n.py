@@ -233,6 +233,15 @@ INDONESIAN: dict[str, str] = {
         "Unit ini tidak memiliki penetapan zona yang berlaku untuk {0}."
     ),
     "The {} period has not begun (now: {}).": "Periode {0} belum dimulai (sekarang: {1}).",
+    # Why a zoning run failed or was skipped (stored with the run, shown with it).
+    "The process running it stopped (its lease expired or its process is gone); "
+    "nothing was published.": (
+        "Proses yang menjalankannya berhenti (lease-nya kedaluwarsa atau prosesnya hilang); "
+        "tidak ada yang diterbitkan."
+    ),
+    "skipped: another run holds the lease (run #{})": (
+        "dilewati: proses penzonaan lain sedang berjalan (proses #{0})"
+    ),
     # Query arguments and shared fields (schemas).
     "Must be <type>:<id>, e.g. inspection:12.": (
         "Harus berbentuk <jenis>:<id>, misalnya inspection:12."
@@ -336,6 +345,11 @@ def translate(message: str, language: str) -> str:
         if match:
             return indonesian.format(*match.groups())
     return message
+
+
+def translate_for_request(message: str) -> str:
+    """``message`` in the language of the request being served."""
+    return translate(message, request_language())
 
 
 def has_translation(message: str) -> bool:

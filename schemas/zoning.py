@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from fieldcheck.i18n import translate_for_request as translate
 from schemas.common import DisplayDateTime, PageArgsSchema, StrictBoolean, StrictSchema
 
 REGION = validate.Regexp(r"^\d{2}(\.\d{2})?$", error="Must be a region code like 35 or 35.15.")
@@ -115,7 +116,8 @@ class ZoningRunSchema(Schema):
         }
     )
     counts = fields.Raw()
-    error = fields.String(allow_none=True)
+    #: Why a run failed or was skipped, in the reader's language where the text is known.
+    error = fields.Function(lambda r: None if r.error is None else translate(r.error))
     is_published = fields.Boolean(attribute="is_official")
     published_at = DisplayDateTime(allow_none=True)
     base_run_id = fields.Integer(allow_none=True)
