@@ -80,6 +80,7 @@ INDONESIAN: dict[str, str] = {
     ),
     "The body is nested too deeply.": "Isi permintaan bersarang terlalu dalam.",
     "The body is not acceptable JSON: {}.": "Isi permintaan bukan JSON yang dapat diterima: {0}.",
+    "duplicate key {}": "kunci ganda {0}",
     "The body must be a JSON object.": "Isi permintaan harus berupa objek JSON.",
     "NUL characters are not allowed.": "Karakter NUL tidak diizinkan.",
     "Unpaired UTF-16 surrogates (\\ud800-\\udfff) are not allowed.": (
@@ -100,7 +101,7 @@ INDONESIAN: dict[str, str] = {
     "The token is unknown, expired or revoked.": (
         "Token tidak dikenal, sudah kedaluwarsa, atau sudah dicabut."
     ),
-    "This needs the role {}.": "Tindakan ini memerlukan peran {0}.",
+    "This needs one of the roles: {}.": "Tindakan ini memerlukan salah satu peran: {0}.",
     # Catalogue, regions, units.
     "No such methodology.": "Metodologi tidak ditemukan.",
     "No such region.": "Wilayah tidak ditemukan.",
@@ -148,6 +149,14 @@ INDONESIAN: dict[str, str] = {
         'Nilainya diisi, jadi "{0}" harus tercantum dalam components.'
     ),
     "Must not be before started_at.": "Tidak boleh sebelum started_at.",
+    "{} says the service standard is published: list, for each service observed, the components "
+    "it shows (or answer no).": (
+        "{0} menyatakan standar pelayanan dipublikasikan: sebutkan, untuk setiap layanan yang "
+        "diamati, komponen yang terpampang (atau jawab no)."
+    ),
+    "{} does not offer this service (it offers {}).": (
+        "{0} tidak menyelenggarakan layanan ini (layanannya: {1})."
+    ),
     "This service is already listed.": "Layanan ini sudah tercantum.",
     # Evidence.
     "The photo is larger than {} bytes.": "Foto lebih besar dari {0} bita.",
@@ -167,6 +176,7 @@ INDONESIAN: dict[str, str] = {
     "Too many pixels.": "Terlalu banyak piksel.",
     "The file is not a JPEG, PNG or WebP image.": "Berkas bukan gambar JPEG, PNG, atau WebP.",
     "The image is truncated or corrupt.": "Gambar terpotong atau rusak.",
+    "The image cannot be decoded: {}": "Gambar tidak dapat dibaca: {0}",
     "The upload ended before it was complete.": "Unggahan berhenti sebelum selesai.",
     "No missing evidence for this indicator.": "Tidak ada bukti yang kurang untuk indikator ini.",
     # Review, objections, corrections.
@@ -179,7 +189,7 @@ INDONESIAN: dict[str, str] = {
     "No such photo of yours: upload it first (POST /api/v1/photos).": (
         "Foto Anda tidak ditemukan: unggah dulu (POST /api/v1/photos)."
     ),
-    "This objection was already decided ({}).": "Keberatan ini sudah diputuskan ({0}).",
+    "This objection was already decided: {}.": "Keberatan ini sudah diputuskan: {0}.",
     "More than {} inspections match; narrow the filter.": (
         "Lebih dari {0} inspeksi cocok; persempit filternya."
     ),
@@ -215,8 +225,8 @@ INDONESIAN: dict[str, str] = {
     "A dry run (what-if) can never be published.": (
         "Simulasi (what-if) tidak pernah dapat diterbitkan."
     ),
-    "Only a succeeded run can be published (this one is {}).": (
-        "Hanya proses yang berhasil yang dapat diterbitkan (proses ini berstatus {0})."
+    "Only a succeeded run can be published; this one is {}.": (
+        "Hanya proses yang berhasil yang dapat diterbitkan; proses ini berstatus {0}."
     ),
     "Must be an object {indicator_code: weight}.": "Harus berupa objek {indicator_code: bobot}.",
     "Must be a number of 0 or more.": "Harus berupa angka 0 atau lebih.",
@@ -224,7 +234,10 @@ INDONESIAN: dict[str, str] = {
         "Metodologi berstatus {0}; hanya simulasi yang boleh memakainya."
     ),
     "This region is outside your scope.": "Wilayah ini berada di luar cakupan Anda.",
-    "Methodology {} is in effect {}, not {}.": "Metodologi {0} berlaku {1}, bukan {2}.",
+    "Methodology {} is in effect {}-{}, not {}.": "Metodologi {0} berlaku {1}-{2}, bukan {3}.",
+    "Methodology {} is in effect from {}, not {}.": (
+        "Metodologi {0} berlaku sejak {1}, bukan {2}."
+    ),
     "This run covers more than your region.": "Proses ini mencakup lebih dari wilayah Anda.",
     "This unit already has an override in force for {}; withdraw it first.": (
         "Unit ini sudah memiliki penetapan zona yang berlaku untuk {0}; cabut dulu."
@@ -259,7 +272,7 @@ INDONESIAN: dict[str, str] = {
     "Invalid type.": "Jenis tidak sah.",
     "Invalid input type.": "Jenis masukan tidak sah.",
     "Invalid input.": "Masukan tidak sah.",
-    "Unknown field.": "Field tidak dikenal.",
+    "Unknown field.": "Isian tidak dikenal.",
     "Not a valid list.": "Bukan daftar yang sah.",
     "Not a valid tuple.": "Bukan tuple yang sah.",
     "Not a valid string.": "Bukan teks yang sah.",
@@ -273,6 +286,9 @@ INDONESIAN: dict[str, str] = {
     "Not a valid boolean.": "Bukan boolean yang sah.",
     "Not a valid {}.": "Bukan {0} yang sah.",
     "Not a valid {} {}.": "Bukan {1} {0} yang sah.",
+    "Not a valid datetime.": "Bukan tanggal-waktu yang sah.",
+    "Not a valid aware datetime.": "Bukan tanggal-waktu yang sah: zona waktunya harus disebut.",
+    "Not a valid naive datetime.": "Bukan tanggal-waktu yang sah: tanpa zona waktu.",
     '"{}" cannot be formatted as a {}.': '"{0}" tidak dapat diformat sebagai {1}.',
     "Not a valid date.": "Bukan tanggal yang sah.",
     '"{}" cannot be formatted as a date.': '"{0}" tidak dapat diformat sebagai tanggal.',
@@ -317,6 +333,53 @@ INDONESIAN: dict[str, str] = {
 }
 
 
+#: Values inside a message that have an Indonesian word: the states and decisions a message may
+#: name (the code stays beside it, since clients and people search on it), and the JSON parser's
+#: own explanations.
+VALUES: dict[str, str] = {
+    **{
+        code: f"{word} ({code})"
+        for code, word in {
+            "received": "diterima",
+            "approved": "disetujui",
+            "rejected": "ditolak",
+            "returned": "dikembalikan",
+            "approve": "setujui",
+            "reject": "tolak",
+            "return": "kembalikan",
+            "pending": "menunggu",
+            "upheld": "dikabulkan",
+            "dismissed": "tidak dikabulkan",
+            "queued": "antre",
+            "running": "berjalan",
+            "succeeded": "berhasil",
+            "failed": "gagal",
+            "skipped": "dilewati",
+            "draft": "rancangan",
+            "retired": "tidak berlaku",
+        }.items()
+    },
+    "Expecting value": "diharapkan sebuah nilai",
+    "Expecting property name enclosed in double quotes": (
+        "diharapkan nama properti dalam tanda kutip ganda"
+    ),
+    "Expecting ',' delimiter": "diharapkan pemisah ','",
+    "Expecting ':' delimiter": "diharapkan pemisah ':'",
+    "Extra data": "ada data lebih setelah akhir JSON",
+    "Unterminated string starting at": "teks tidak ditutup, mulai",
+    "Invalid control character at": "karakter kendali tidak sah pada",
+    "Invalid \\escape": "escape \\ tidak sah",
+    "Invalid \\uXXXX escape": "escape \\uXXXX tidak sah",
+    "NaN is not allowed in JSON": "NaN tidak diizinkan dalam JSON",
+    "Infinity is not allowed in JSON": "Infinity tidak diizinkan dalam JSON",
+    "-Infinity is not allowed in JSON": "-Infinity tidak diizinkan dalam JSON",
+    "a number has more digits than any field accepts": (
+        "sebuah angka memiliki lebih banyak digit daripada yang diterima isian mana pun"
+    ),
+    "a number is too large": "sebuah angka terlalu besar",
+}
+
+
 @cache
 def _patterns() -> tuple[dict[str, str], list[tuple[re.Pattern[str], str]]]:
     """Exact texts, and the templates with values as anchored patterns (longest first, so a
@@ -343,8 +406,16 @@ def translate(message: str, language: str) -> str:
     for pattern, indonesian in patterns:
         match = pattern.match(message)
         if match:
-            return indonesian.format(*match.groups())
+            return indonesian.format(*(_value(value) for value in match.groups()))
     return message
+
+
+def _value(value: str) -> str:
+    """A value inside a message: its Indonesian word, or its own translation when it is itself
+    a known text (a parser's reason inside "not acceptable JSON: ..."), else as it is."""
+    if value in VALUES:
+        return VALUES[value]
+    return translate(value, "id") if " " in value else value
 
 
 def translate_for_request(message: str) -> str:

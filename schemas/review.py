@@ -79,7 +79,12 @@ class ItemResultSchema(Schema):
     error = fields.Method("_error")
 
     def _error(self, item: Any) -> Any:
-        return None if item.ok else {"code": item.error, "message": item.message}
+        if item.ok:
+            return None
+        error = {"code": item.error, "message": item.message}
+        if item.blockers:
+            error["blockers"] = item.blockers
+        return error
 
 
 class ReviewSchema(Schema):

@@ -174,7 +174,7 @@ def require_role(*roles: str) -> Callable:
         def wrapped(*args: Any, **kwargs: Any):
             user = authenticate()
             if user.role not in roles:
-                raise ApiError("forbidden", f"This needs the role {' or '.join(roles)}.")
+                raise ApiError("forbidden", f"This needs one of the roles: {', '.join(roles)}.")
             g.user = user
             return view(*args, **kwargs)
 

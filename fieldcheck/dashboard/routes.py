@@ -16,7 +16,7 @@ from fieldcheck.extensions import db
 from fieldcheck.http import load_args
 from fieldcheck.regions.models import Region
 from fieldcheck.zoning.routes import resolve_run, run_header
-from fieldcheck.zoning.services import covering_scopes
+from fieldcheck.zoning.services import covering_scopes, current_period
 from schemas.dashboard import DashboardArgsSchema, MapArgsSchema
 from schemas.zoning import ZoningRunSchema
 
@@ -56,18 +56,26 @@ def dashboard():
     region = _region(code)
     now = utcnow()
     run = resolve_run(args, code)
-    results: dict[str, Any] = {**run_header(run)}
+    period = run.period if run is not None else args.get("period") or current_period()
+    results: dict[str, Any] = {**run_header(run), "period": period}
+    with_result = 0
+    counted = code
     if run is not None:
         summary = services.zone_summary(run, code)
         for row in summary["lowest_regencies"]:
             row["score"] = _number(row["score"])
         results.update(summary)
+        with_result = sum(summary["zones"]["unit"].values())
+        if run.scope and within(run.scope, code or ""):
+            counted = run.scope  # a narrower run (asked for by id) covers only its own units
+    results["units"] = services.coverage(counted, period, with_result)
     last = services.latest_run(
         [
             s
             for s in covering_scopes(code)
             if in_scope(user, s or None) or within(user.region_code, s)
-        ]
+        ],
+        period,
     )
     queue = services.review_queue(code)
     queue["oldest_received_at"] = shown(queue["oldest_received_at"])
@@ -116,8 +124,19 @@ def province_map():
         )
     body = {"type": "FeatureCollection", "run": run_header(run), "features": features}
     response = jsonify(body)
-    # Results of a succeeded run never change, and outlines only with a release.
-    tag = f"{run.id if run else 0}:{user.region_code or ''}:{request.query_string.decode()}"
+    # A succeeded run's rows never change; whether it is the official one does, and the
+    # outlines change with a release: all of it, with the caller's scope, names this answer.
+    tag = ":".join(
+        str(part)
+        for part in (
+            None if run is None else run.id,
+            None if run is None else run.is_official,
+            None if run is None else run.published_at,
+            user.region_code,
+            request.query_string.decode(),
+            services.outlines_digest(),
+        )
+    )
     response.set_etag(hashlib.sha256(tag.encode()).hexdigest()[:32])
     response.headers["Cache-Control"] = "private, no-cache"
     return response.make_conditional(request)

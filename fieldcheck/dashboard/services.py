@@ -6,6 +6,7 @@ caller's scope) and the run the results come from.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timedelta
 from functools import cache
@@ -108,9 +109,9 @@ def review_queue(region: str | None) -> dict[str, Any]:
 
 
 def zone_summary(run: ZoningRun, region: str | None) -> dict[str, Any]:
-    """Of ``run``'s rows inside the region: how many are in each zone at every level, the
-    lowest-scoring regencies, and how many of the region's units have no result (not inspected,
-    or nothing approved, in the period) and how many carry an override for the run's period."""
+    """Of ``run``'s rows inside the region: how many are in each zone at every level (and, for
+    units, in each final zone once the period's overrides are applied), and the lowest-scoring
+    regencies."""
     zones: dict[str, dict[str, int]] = {}
     for level in LEVELS:
         rows = level_rows(run, level).subquery()
@@ -135,7 +136,37 @@ def zone_summary(run: ZoningRun, region: str | None) -> dict[str, Any]:
         .order_by(regencies.c.score, regencies.c.code)
         .limit(LOWEST)
     ).all()
-    units_total = db.session.execute(
+    # Final zones: a unit's override for the run's period replaces its computed zone (roll-ups
+    # stay computed from scores, decisions item 54).
+    units = level_rows(run, "unit").subquery()
+    final = dict(zones["unit"])
+    moved = db.session.execute(
+        _where(
+            select(units.c.zone, UnitOverride.zone)
+            .join(Unit, Unit.code == units.c.code)
+            .join(UnitOverride, UnitOverride.unit_id == Unit.id)
+            .where(UnitOverride.period == run.period, UnitOverride.withdrawn_at.is_(None)),
+            within(units.c.region_code, region),
+        )
+    )
+    for computed, overridden in moved:
+        final[computed] -= 1
+        final[overridden] += 1
+    return {
+        "zones": zones,
+        "final_zones": {"unit": final},
+        "lowest_regencies": [
+            {"code": r.code, "name": r.name, "score": r.score, "zone": r.zone, "rank": r.rank}
+            for r in lowest
+        ],
+    }
+
+
+def coverage(region: str | None, period: int, with_result: int) -> dict[str, Any]:
+    """The region's units: how many, how many have a result (``with_result``, from the run),
+    how many have none (not inspected, or nothing approved, in the period), and how many carry
+    an override in force for the period."""
+    total = db.session.execute(
         _where(select(func.count()).select_from(Unit), within(Unit.region_code, region))
     ).scalar_one()
     overrides = db.session.execute(
@@ -143,34 +174,37 @@ def zone_summary(run: ZoningRun, region: str | None) -> dict[str, Any]:
             select(func.count())
             .select_from(UnitOverride)
             .join(Unit, Unit.id == UnitOverride.unit_id)
-            .where(UnitOverride.period == run.period, UnitOverride.withdrawn_at.is_(None)),
+            .where(UnitOverride.period == period, UnitOverride.withdrawn_at.is_(None)),
             within(Unit.region_code, region),
         )
     ).scalar_one()
-    with_result = sum(zones["unit"].values())
     return {
-        "zones": zones,
-        "lowest_regencies": [
-            {"code": r.code, "name": r.name, "score": r.score, "zone": r.zone, "rank": r.rank}
-            for r in lowest
-        ],
-        "units": {
-            "total": units_total,
-            "with_result": with_result,
-            "without_result": max(units_total - with_result, 0),
-            "overrides_in_force": overrides,
-        },
+        "total": total,
+        "with_result": with_result,
+        "without_result": max(total - with_result, 0),
+        "overrides_in_force": overrides,
     }
 
 
-def latest_run(scopes: list[str]) -> ZoningRun | None:
-    """The newest run (any state, dry runs excluded) of one of ``scopes``: was last night's OK?"""
+def latest_run(scopes: list[str], period: int) -> ZoningRun | None:
+    """The newest run of ``period`` (any state, dry runs excluded) of one of ``scopes``: did
+    last night's run succeed?"""
     return db.session.execute(
         select(ZoningRun)
-        .where(ZoningRun.scope.in_(scopes), ZoningRun.is_dry_run.is_(False))
+        .where(
+            ZoningRun.scope.in_(scopes),
+            ZoningRun.period == period,
+            ZoningRun.is_dry_run.is_(False),
+        )
         .order_by(ZoningRun.id.desc())
         .limit(1)
     ).scalar_one_or_none()
+
+
+@cache
+def outlines_digest() -> str:
+    """A digest of the shipped outlines file (part of the map's ETag)."""
+    return hashlib.sha256(PROVINCE_OUTLINES.read_bytes()).hexdigest()[:16]
 
 
 @cache

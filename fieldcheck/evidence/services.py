@@ -219,7 +219,7 @@ def inspect_image(path: Path, max_pixels: int, preview_px: int) -> ImageFacts:
             raise ApiError(
                 "invalid_image",
                 "The image is truncated or corrupt.",
-                {"fields": {"file": [f"Cannot decode: {exc}"]}, "reason": "corrupt"},
+                {"fields": {"file": [f"The image cannot be decoded: {exc}"]}, "reason": "corrupt"},
             ) from None
     facts = ImageFacts(FORMATS[fmt], width, height, buffer.getvalue())
     _read_exif(exif, facts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import select
 
 from fieldcheck.auth.services import current_user, require_role
@@ -87,13 +87,19 @@ def bulk_review_endpoint():
     for item in items:
         if item["error"] and item["error"]["message"]:
             item["error"]["message"] = translate(item["error"]["message"], language)
-    return {
-        "decision": data["decision"],
-        "matched": len(results),
-        "applied": applied,
-        "failed": len(results) - applied,
-        "items": items,
-    }
+    response = jsonify(
+        {
+            "decision": data["decision"],
+            "matched": len(results),
+            "applied": applied,
+            "failed": len(results) - applied,
+            "items": items,
+        }
+    )
+    # Its per-item messages follow Accept-Language, as error answers do.
+    response.headers["Content-Language"] = language
+    response.vary.add("Accept-Language")
+    return response
 
 
 @bp.get("/inspections/<int:inspection_id>/comments")

@@ -28,7 +28,7 @@ from fieldcheck.audit.services import Change, record, record_many
 from fieldcheck.auth.models import User
 from fieldcheck.auth.services import in_scope, scope_filter
 from fieldcheck.clock import utcnow
-from fieldcheck.errors import ApiError, field_errors
+from fieldcheck.errors import CATALOGUE, ApiError, field_errors
 from fieldcheck.extensions import db, lock
 from fieldcheck.inspections.models import FindingRow, Inspection
 from fieldcheck.review.models import Comment, Objection, Review
@@ -177,6 +177,8 @@ class ItemResult:
     status: str | None = None
     error: str | None = None
     message: str | None = None
+    #: Why an approval must wait (review_blocked), as the single review's ``details.blockers``.
+    blockers: list[str] | None = None
 
 
 def _flag_condition(flag: str) -> Any:
@@ -262,7 +264,12 @@ def bulk_review(
         for r in eligible:
             if blocked.get(r.id):
                 results[r.id] = ItemResult(
-                    r.id, False, r.status, "review_blocked", "; ".join(blocked[r.id])
+                    r.id,
+                    False,
+                    r.status,
+                    "review_blocked",
+                    CATALOGUE["review_blocked"][1],
+                    blocked[r.id],
                 )
         eligible = [r for r in eligible if not blocked.get(r.id)]
 
@@ -440,7 +447,7 @@ def decide_objection(
     if objection.status != "pending":
         raise ApiError(
             "invalid_transition",
-            f"This objection was already decided ({objection.status}).",
+            f"This objection was already decided: {objection.status}.",
             {"status": objection.status},
         )
     now = utcnow()

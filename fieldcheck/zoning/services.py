@@ -133,8 +133,11 @@ def create_run(
         first = methodology.effective_from.year
         last = methodology.effective_to.year if methodology.effective_to else None
         if year < first or (last is not None and year > last):
-            span = f"{first}-{last}" if last else f"from {first}"
-            problems["period"] = [f"Methodology {methodology.id} is in effect {span}, not {year}."]
+            problems["period"] = [
+                f"Methodology {methodology.id} is in effect {first}-{last}, not {year}."
+                if last
+                else f"Methodology {methodology.id} is in effect from {first}, not {year}."
+            ]
     if problems:
         raise field_errors(problems)
     assert methodology is not None  # noqa: S101 - narrowed above
@@ -198,7 +201,7 @@ def publish_run(run: ZoningRun, user: User | None = None) -> ZoningRun:
         raise ApiError("conflict", "A dry run (what-if) can never be published.")
     if run.state != "succeeded":
         raise ApiError(
-            "conflict", f"Only a succeeded run can be published (this one is {run.state})."
+            "conflict", f"Only a succeeded run can be published; this one is {run.state}."
         )
     if run.is_official:
         return run

@@ -32,7 +32,8 @@ def _template(node: ast.AST) -> str | None:
 
 
 def _messages() -> dict[str, str]:
-    """Every message-like text (a sentence: capitalised, spaces, final stop) in the service's
+    """Every message-like text (a sentence: capitalised or opening with a value, spaces, final
+    stop) in the service's
     request-serving code, by where it is; docstrings, CLI help, the pure core (Indonesian
     findings) and demo data are not error messages."""
     found: dict[str, str] = {}
@@ -56,7 +57,7 @@ def _messages() -> dict[str, str]:
             text = None if id(node) in skip else _template(node)
             if (
                 text
-                and text[:1].isupper()
+                and (text[:1].isupper() or text.startswith("{}"))
                 and " " in text
                 and "\n" not in text
                 and text.rstrip().endswith((".", "?"))
@@ -137,6 +138,16 @@ def test_values_in_a_message_are_carried_over():
     )
     assert translate("skipped: another run holds the lease (run #12)", "id") == (
         "dilewati: proses penzonaan lain sedang berjalan (proses #12)"
+    )
+    # Values that are themselves known texts or state words are translated inside the message.
+    assert translate("The body is not acceptable JSON: duplicate key 'a'.", "id") == (
+        "Isi permintaan bukan JSON yang dapat diterima: kunci ganda 'a'."
+    )
+    assert translate("The body is not valid JSON: Expecting value at line 1 column 2.", "id") == (
+        "Isi permintaan bukan JSON yang sah: diharapkan sebuah nilai pada baris 1 kolom 2."
+    )
+    assert translate("This objection was already decided: dismissed.", "id") == (
+        "Keberatan ini sudah diputuskan: tidak dikabulkan (dismissed)."
     )
     assert translate("No such unit.", "en") == "No such unit."
     assert translate("A text nobody translated.", "id") == "A text nobody translated."
@@ -228,3 +239,26 @@ def test_bulk_review_item_messages_follow_the_language(world):
         english.get_json()["items"][0]["error"]["message"]
         == "No such inspection within the filter."
     )
+
+
+def test_bulk_review_reports_blockers_as_a_single_review_does(world):
+    """A bulk approval blocked by missing evidence says so with the catalogue's message in the
+    reader's language and the blockers listed, as ``details.blockers`` of a single review."""
+    body = world.factory.all_yes_submission("35.15-DUKCAPIL")  # photos never sent
+    inspection = post_json(world.client, "/api/v1/inspections", body, world.token("surveyor"))
+    ids = [inspection.get_json()["id"]]
+    single = world.review(ids[0], "approve").get_json()["error"]
+    for headers, message in (
+        ({}, single["message"]),
+        (INDONESIAN, "Inspeksi belum dapat disetujui."),
+    ):
+        response = world.client.post(
+            "/api/v1/inspections/bulk-review",
+            data=json.dumps({"ids": ids, "decision": "approve"}),
+            content_type="application/json",
+            headers={**auth(world.token("supervisor")), **headers},
+        )
+        error = response.get_json()["items"][0]["error"]
+        assert (error["code"], error["message"]) == ("review_blocked", message)
+        assert error["blockers"] == single["details"]["blockers"]
+        assert "Accept-Language" in response.headers["Vary"]

@@ -82,6 +82,24 @@ def test_dashboard_counts_the_queue_the_zones_and_coverage(world, app):
         "overrides_in_force": 0,
     }
     assert body["latest_run"]["id"] == run_id and body["latest_run"]["state"] == "succeeded"
+    assert results["final_zones"]["unit"] == results["zones"]["unit"]  # no override yet
+    # An override for the run's period moves the unit's final zone, not the computed counts.
+    computed = world.get("/api/v1/units/35.15-DPMPTSP/result", "supervisor").get_json()["zone"]
+    other = "merah" if computed != "merah" else "hijau"
+    overridden = post_json(
+        world.client,
+        "/api/v1/units/35.15-DPMPTSP/override",
+        {"zone": other, "reason": "Temuan lapangan", "period": results["period"]},
+        world.token("supervisor"),
+    )
+    assert overridden.status_code == 201
+    after = world.get("/api/v1/dashboard", "supervisor").get_json()["results"]
+    assert after["zones"] == results["zones"]
+    moved = dict(results["zones"]["unit"])
+    moved[computed] -= 1
+    moved[other] += 1
+    assert after["final_zones"]["unit"] == moved
+    assert after["units"]["overrides_in_force"] == 1
     # An objection waiting for a decision shows in the queue.
     finding = waiting["findings"][0]["id"]
     objected = post_json(
@@ -105,8 +123,14 @@ def test_dashboard_is_limited_to_the_callers_region(world, app):
     assert national["region"] is None and national["review_queue"]["received"] == 1
     narrowed = world.get("/api/v1/dashboard?region=35.78", "supervisor").get_json()
     assert narrowed["region"]["code"] == "35.78" and narrowed["review_queue"]["received"] == 0
-    # No results yet: the dashboard still answers, with an empty results header.
+    # No results yet: the dashboard still answers, with an empty results header, the period it
+    # looked at, and every unit counted as without a result.
     assert narrowed["results"]["run_id"] is None and narrowed["latest_run"] is None
+    assert narrowed["results"]["period"] == current_period()
+    assert narrowed["results"]["units"]["with_result"] == 0
+    assert narrowed["results"]["units"]["without_result"] == narrowed["results"]["units"]["total"]
+    earlier = world.get("/api/v1/dashboard?period=2024", "supervisor").get_json()["results"]
+    assert (earlier["run_id"], earlier["period"]) == (None, 2024)
     wider = world.get("/api/v1/dashboard?region=13", "supervisor")
     assert wider.status_code == 403 and wider.get_json()["error"]["code"] == "out_of_scope"
     assert world.get("/api/v1/dashboard?region=99", "admin").status_code == 404
@@ -140,6 +164,18 @@ def test_province_map_carries_the_published_zones(world, app):
         headers={**auth(world.token("admin")), "If-None-Match": etag},
     )
     assert again.status_code == 304
+    # Once another run is published, the same run's map says it is no longer the official one:
+    # the tag held for it no longer matches.
+    pinned = world.client.get(
+        f"/api/v1/map/provinces?run={run_id}", headers=auth(world.token("admin"))
+    )
+    newer = _approve_and_publish(world, app, ["35.15-DPMPTSP"])
+    assert newer != run_id
+    stale = world.client.get(
+        f"/api/v1/map/provinces?run={run_id}",
+        headers={**auth(world.token("admin")), "If-None-Match": pinned.headers["ETag"]},
+    )
+    assert stale.status_code == 200 and stale.get_json()["run"]["is_published"] is False
     # A regional supervisor gets their province only; a regency-level user sees its outline
     # but not the province's score, which lies outside their scope.
     mine = world.get("/api/v1/map/provinces", "supervisor").get_json()["features"]
