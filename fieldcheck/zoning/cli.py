@@ -114,10 +114,13 @@ def rescore_command(
     if outcome.state != "succeeded":
         click.echo(f"run #{run_id} failed: {run.error}", err=True)
         sys.exit(1)
-    _summary(run)
     if publish:
+        # Before anything is printed: a closed stdout (``rescore --publish | head``) must not
+        # leave a succeeded run unpublished.
         publish_audited(run, None)  # audited like a publish through the API
         db.session.commit()
+    _summary(run)
+    if publish:
         click.echo(f"run #{run_id} published as the official result")
 
 
@@ -141,8 +144,9 @@ def _summary(run: Any) -> None:
         )
     if run.compared_run_id is not None:
         click.echo(
-            f"  against official run #{run.compared_run_id}: {counts['changes']} changed, "
-            f"{counts['zone_moves']} zone move(s)"
+            f"  against official run #{run.compared_run_id}: {counts['changes']} unit and "
+            f"agency row(s) changed, {counts['zone_moves']} zone move(s) "
+            f"(GET /api/v1/zoning-runs/{run.id}/changes lists them)"
         )
     else:
         click.echo("  no official run to compare with yet")

@@ -10,7 +10,7 @@ other records a skipped run. Jobs live in memory: the schedule is configuration,
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -91,6 +91,8 @@ def register_jobs(
         id=JOB_HEARTBEAT,
         name="scheduler heartbeat; runs left 'running' by a dead process marked failed",
         replace_existing=True,
+        # At start too: /healthz called a scheduler dead for its first poll interval.
+        next_run_time=datetime.now(tz),
     )
 
 
@@ -123,7 +125,8 @@ def nightly_job(app: Flask) -> None:
             run = create_run(trigger="schedule")
             db.session.commit()
             outcome = execute(run.id)
-            log.info("nightly zoning run #%s: %s %s", run.id, outcome.state, outcome.message)
+            # A skipped run's message already says "skipped: ..."; a succeeded one has none.
+            log.info("nightly zoning run #%s: %s", run.id, outcome.message or outcome.state)
         finally:
             db.session.remove()
 

@@ -170,3 +170,17 @@ def test_a_long_rescore_renews_its_lease_while_it_works(zoning, app, monkeypatch
     assert seen[0] == 0 and seen[-1] == total
     assert len([d for d in seen[1:-1] if 0 < d < total]) >= 3
     assert seen == sorted(seen)
+
+
+def test_a_started_scheduler_is_alive_before_its_first_poll_interval(app, client) -> None:
+    """The heartbeat job also fires at start: /healthz called a fresh scheduler dead for a
+    whole poll interval (60 s by default)."""
+    from fieldcheck.zoning.scheduler import build_scheduler
+
+    app.config["SCHEDULER_QUEUE_POLL_SECONDS"] = 3600  # no interval firing during the test
+    scheduler = build_scheduler(app, BackgroundScheduler)
+    scheduler.start()
+    try:
+        assert _wait_for(lambda: client.get("/healthz").get_json()["scheduler"]["is_alive"])
+    finally:
+        scheduler.shutdown(wait=True)
