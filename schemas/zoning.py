@@ -47,23 +47,25 @@ class RunRefField(fields.Field):
         raise ValidationError('Must be "latest" or a run id.')
 
 
-class ResultArgsSchema(PageArgsSchema):
+class ResultChoiceArgsSchema(StrictSchema):
+    """Which results a query reads (zoning.routes.resolve_run): a run id or ``latest``, else
+    the published run of ``methodology`` and ``period``. Also the query of
+    ``GET /api/v1/units/{code}/result`` and ``GET /api/v1/map/provinces``."""
+
+    run = RunRefField()
+    methodology = fields.String(validate=METHODOLOGY)
+    period = fields.Integer(validate=validate.Range(2000, 2100))
+
+
+UnitResultArgsSchema = ResultChoiceArgsSchema
+
+
+class ResultArgsSchema(PageArgsSchema, ResultChoiceArgsSchema):
     """Query of ``GET /api/v1/results``."""
 
     level = fields.String(load_default="unit", validate=validate.OneOf(LEVELS))
     region = fields.String(validate=REGION)
     zone = fields.String(validate=validate.OneOf(ZONES))
-    run = RunRefField()
-    methodology = fields.String(validate=METHODOLOGY)
-    period = fields.Integer(validate=validate.Range(2000, 2100))
-
-
-class UnitResultArgsSchema(StrictSchema):
-    """Query of ``GET /api/v1/units/{code}/result``."""
-
-    run = RunRefField()
-    methodology = fields.String(validate=METHODOLOGY)
-    period = fields.Integer(validate=validate.Range(2000, 2100))
 
 
 class ChangeArgsSchema(PageArgsSchema):
