@@ -18,15 +18,17 @@ from fieldcheck.regions.models import Region
 from fieldcheck.zoning.routes import resolve_run, run_header
 from fieldcheck.zoning.services import covering_scopes, current_period
 from schemas.dashboard import DashboardArgsSchema, MapArgsSchema
-from schemas.zoning import ZoningRunSchema
+from schemas.zoning import ResultSchema, ZoningRunSchema
 
 bp = Blueprint("dashboard", __name__)
 
 READERS = ("supervisor", "admin")
 
 
-def _number(value: Any) -> float | None:
-    return None if value is None else float(value)
+#: What the dashboard and the map show of a result row (as ``GET /results`` shows it).
+LOWEST = ResultSchema(only=("code", "name", "score", "zone", "rank"), many=True)
+ON_MAP = ResultSchema(only=("score", "zone", "grade", "label", "rank"))
+EMPTY = dict.fromkeys(ON_MAP.fields)
 
 
 def _region(code: str | None) -> dict[str, Any] | None:
@@ -62,8 +64,7 @@ def dashboard():
     counted = code
     if run is not None:
         summary = services.zone_summary(run, code)
-        for row in summary["lowest_regencies"]:
-            row["score"] = _number(row["score"])
+        summary["lowest_regencies"] = LOWEST.dump(summary["lowest_regencies"])
         results.update(summary)
         with_result = sum(summary["zones"]["unit"].values())
         if run.scope and within(run.scope, code or ""):
@@ -96,7 +97,8 @@ def province_map():
     (default: the newest published national run, as ``/results?level=province``).
 
     A user limited to a region gets their province's outline only. The outlines are simplified
-    for drawing (fieldcheck/regions/data/README.md). Conditional: ETag by run and scope.
+    for drawing (fieldcheck/regions/data/README.md). Conditional: ETag by run, publication and
+    scope.
     """
     args = load_args(MapArgsSchema())
     user = current_user()
@@ -113,11 +115,7 @@ def province_map():
         properties = {
             "code": code,
             "name": outline["properties"]["name"],
-            "score": None if row is None else _number(row.score),
-            "zone": None if row is None else row.zone,
-            "grade": None if row is None else row.grade,
-            "label": None if row is None else row.label,
-            "rank": None if row is None else row.rank,
+            **(EMPTY if row is None else ON_MAP.dump(row)),
         }
         features.append(
             {"type": "Feature", "properties": properties, "geometry": outline["geometry"]}

@@ -155,10 +155,7 @@ def zone_summary(run: ZoningRun, region: str | None) -> dict[str, Any]:
     return {
         "zones": zones,
         "final_zones": {"unit": final},
-        "lowest_regencies": [
-            {"code": r.code, "name": r.name, "score": r.score, "zone": r.zone, "rank": r.rank}
-            for r in lowest
-        ],
+        "lowest_regencies": lowest,
     }
 
 
