@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from flask import current_app, request
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import Select, func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, UnicodeConverter
@@ -187,10 +187,15 @@ def load(schema: Schema, data: Any) -> Any:
 def load_args(schema: Schema) -> Any:
     """Load query-string arguments with ``schema`` (422 on error, unknown arguments refused)."""
     data: dict[str, Any] = {}
+    repeated: dict[str, list[str]] = {}
     for key in request.args:
         values = request.args.getlist(key)
+        if len(values) > 1 and not isinstance(schema.fields.get(key), fields.List):
+            # ?region=35&region=13 is not "a list of regions" anywhere: say so, rather than
+            # "Not a valid string." about a value the caller sent as a plain string.
+            repeated[key] = ["Give this parameter once."]
         data[key] = values if len(values) > 1 else values[0]
-    bad = _unstorable_paths(data)  # "%00" decodes to a NUL, which PostgreSQL refuses
+    bad = _unstorable_paths(data) | repeated  # "%00" decodes to a NUL, which PostgreSQL refuses
     if bad:
         raise field_errors(bad)
     return load(schema, data)

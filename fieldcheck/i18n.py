@@ -260,6 +260,7 @@ INDONESIAN: dict[str, str] = {
         "Harus berbentuk <jenis>:<id>, misalnya inspection:12."
     ),
     "Must not be blank.": "Tidak boleh kosong.",
+    "Give this parameter once.": "Berikan parameter ini sekali saja.",
     "Must be a time between the years 2 and 9998.": "Harus waktu antara tahun 2 dan 9998.",
     "Not a valid number.": "Bukan angka yang sah.",
     "Must be true or false.": "Harus true atau false.",

@@ -93,7 +93,9 @@ class ZoningRunSchema(Schema):
     methodology_hash = fields.String()
     period = fields.Integer()
     region = fields.Function(lambda r: r.scope or None)
-    mode = fields.String()
+    #: What the run did (full or incremental): known once it succeeded; ``requested_mode`` is
+    #: what was asked. A skipped or failed run showed "full" for work it never did.
+    mode = fields.Function(lambda r: r.mode if r.state == "succeeded" else None)
     requested_mode = fields.String()
     dry_run = fields.Boolean(attribute="is_dry_run")
     weights = fields.Raw(allow_none=True)

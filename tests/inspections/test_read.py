@@ -80,6 +80,14 @@ def test_bad_list_arguments_are_422(client, posted, query):
     assert response.get_json()["error"]["code"] == "validation_failed"
 
 
+def test_a_repeated_argument_says_so(client, posted):
+    response = client.get(f"{URL}?status=received&status=approved", headers=auth(posted["jatim"]))
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"]["fields"] == {
+        "status": ["Give this parameter once."]
+    }
+
+
 def test_an_id_past_32_bits_is_404_on_every_id_route(client, posted):
     for url in (f"{URL}/{2**63}", f"{URL}/{2**31}", f"{URL}/{2**31 - 1}"):
         response = client.get(url, headers=auth(posted["jatim"]))

@@ -210,6 +210,10 @@ def test_two_runs_at_once_one_runs_and_one_skips(zoning, app) -> None:
     with app.app_context():
         states = dict(db.session.execute(select(ZoningRun.id, ZoningRun.state)).tuples().all())
     assert sorted(states.values()) == ["skipped", "succeeded"]
+    # A skipped run did no work: it shows the mode asked for, and none done.
+    skipped = next(run_id for run_id, state in states.items() if state == "skipped")
+    shown = zoning.client.get(f"/api/v1/zoning-runs/{skipped}", headers=auth(zoning.admin))
+    assert (shown.get_json()["mode"], shown.get_json()["requested_mode"]) == (None, "incremental")
 
 
 def test_a_dead_run_is_marked_failed_and_the_next_run_proceeds(zoning, app) -> None:
