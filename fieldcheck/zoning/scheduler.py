@@ -10,6 +10,8 @@ other records a skipped run. Jobs live in memory: the schedule is configuration,
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -117,36 +119,35 @@ def beat(app: Flask, holder: str) -> None:
 _HOLDER = lease.new_holder()
 
 
-def nightly_job(app: Flask) -> None:
-    """The nightly run: incremental over the national scope of the default methodology."""
+@contextmanager
+def _job(app: Flask) -> Iterator[None]:
+    """A job's frame: the app context, the scheduler's heartbeat first, a fresh session after."""
     with app.app_context():
         try:
             beat(app, _HOLDER)
-            run = create_run(trigger="schedule")
-            db.session.commit()
-            outcome = execute(run.id)
-            # A skipped run's message already says "skipped: ..."; a succeeded one has none.
-            log.info("nightly zoning run #%s: %s", run.id, outcome.message or outcome.state)
+            yield
         finally:
             db.session.remove()
+
+
+def nightly_job(app: Flask) -> None:
+    """The nightly run: incremental over the national scope of the default methodology."""
+    with _job(app):
+        run = create_run(trigger="schedule")
+        db.session.commit()
+        outcome = execute(run.id)
+        # A skipped run's message already says "skipped: ..."; a succeeded one has none.
+        log.info("nightly zoning run #%s: %s", run.id, outcome.message or outcome.state)
 
 
 def heartbeat_job(app: Flask) -> None:
     """Record that the scheduler is alive; mark failed the runs a dead process left running."""
-    with app.app_context():
-        try:
-            beat(app, _HOLDER)
-            reap_dead_runs()
-        finally:
-            db.session.remove()
+    with _job(app):
+        reap_dead_runs()
 
 
 def queue_job(app: Flask) -> None:
     """Start the runs queued through the API."""
-    with app.app_context():
-        try:
-            beat(app, _HOLDER)
-            for outcome in run_queued():
-                log.info("queued zoning run #%s: %s", outcome.run_id, outcome.state)
-        finally:
-            db.session.remove()
+    with _job(app):
+        for outcome in run_queued():
+            log.info("queued zoning run #%s: %s", outcome.run_id, outcome.state)
