@@ -197,4 +197,6 @@ def scope_filter(user: User, column: Any) -> Any:
     """A SQL condition limiting ``column`` (a region code) to the user's scope, or None."""
     if user.region_code is None:
         return None
-    return (column == user.region_code) | column.like(user.region_code + ".%")
+    from fieldcheck.regions.services import in_region
+
+    return in_region(column, user.region_code)

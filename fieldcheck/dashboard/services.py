@@ -19,6 +19,7 @@ from fieldcheck.core.rollup import LEVELS
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import STATUSES, Inspection
 from fieldcheck.publication.models import UnitOverride
+from fieldcheck.regions.services import in_region
 from fieldcheck.review.models import Objection
 from fieldcheck.units.models import Unit
 from fieldcheck.zoning.models import ZoningRun
@@ -32,33 +33,34 @@ LOWEST = 5
 
 def within(column: Any, region: str | None) -> Any:
     """``column`` (a region code) inside ``region``; None for the nation (no condition)."""
-    if region is None:
-        return None
-    return (column == region) | column.like(region + ".%")
+    return None if region is None else in_region(column, region)
 
 
 def _where(query: Any, condition: Any) -> Any:
     return query if condition is None else query.where(condition)
 
 
+def _in_units(query: Any, region: str | None) -> Any:
+    """A query over inspections limited to the region's units (no join for the nation: the
+    counts then come from the inspections' own indexes)."""
+    if region is None:
+        return query
+    return query.join(Unit, Unit.id == Inspection.unit_id).where(within(Unit.region_code, region))
+
+
 def inspection_counts(region: str | None, now: datetime) -> dict[str, Any]:
     """Inspections of the region's units by status, and how many arrived in the last 7 days."""
-    in_region = within(Unit.region_code, region)
     by_status = dict.fromkeys(STATUSES, 0)
     rows = db.session.execute(
-        _where(
-            select(Inspection.status, func.count()).join(Unit, Unit.id == Inspection.unit_id),
-            in_region,
-        ).group_by(Inspection.status)
+        _in_units(select(Inspection.status, func.count()), region).group_by(Inspection.status)
     )
     by_status.update({status: count for status, count in rows})
     recent = db.session.execute(
-        _where(
+        _in_units(
             select(func.count())
             .select_from(Inspection)
-            .join(Unit, Unit.id == Inspection.unit_id)
             .where(Inspection.received_at >= now - timedelta(days=7)),
-            in_region,
+            region,
         )
     ).scalar_one()
     return {"by_status": by_status, "total": sum(by_status.values()), "last_7_days": recent}

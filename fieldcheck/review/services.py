@@ -31,6 +31,7 @@ from fieldcheck.clock import utcnow
 from fieldcheck.errors import CATALOGUE, ApiError, field_errors
 from fieldcheck.extensions import db, lock
 from fieldcheck.inspections.models import FindingRow, Inspection
+from fieldcheck.regions.services import in_region
 from fieldcheck.review.models import Comment, Objection, Review
 from fieldcheck.units.models import Unit
 
@@ -205,7 +206,7 @@ def bulk_candidates(user: User, criteria: dict[str, Any], ids: list[int] | None)
         query = query.where(Unit.code == criteria["unit"])
     if "region" in criteria:
         region = criteria["region"]
-        query = query.where((Unit.region_code == region) | Unit.region_code.like(region + ".%"))
+        query = query.where(in_region(Unit.region_code, region))
     if "surveyor" in criteria:
         query = query.where(Inspection.surveyor_id == criteria["surveyor"])
     if "since" in criteria:

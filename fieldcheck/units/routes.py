@@ -9,6 +9,7 @@ from fieldcheck.auth.services import current_user, in_scope, require_role, scope
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.http import load_args, page_body, paginate
+from fieldcheck.regions.services import in_region
 from fieldcheck.units.models import Agency, Unit
 from schemas.units import UnitListArgsSchema, UnitSchema
 
@@ -34,7 +35,7 @@ def list_units():
         query = query.where(condition)
     if "region" in args:
         region = args["region"]
-        query = query.where(or_(Unit.region_code == region, Unit.region_code.like(region + ".%")))
+        query = query.where(in_region(Unit.region_code, region))
     if "agency" in args:
         query = query.where(Agency.code == args["agency"])
     if "unit_type" in args:

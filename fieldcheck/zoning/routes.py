@@ -19,6 +19,7 @@ from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.inspections.models import Inspection
+from fieldcheck.regions.services import in_region
 from fieldcheck.units.routes import get_visible_unit
 from fieldcheck.zoning.models import ZoningChange, ZoningRun
 from fieldcheck.zoning.results import level_rows, unit_row
@@ -204,7 +205,7 @@ def list_results():
         query = query.where(condition)
     if "region" in args:
         region = args["region"]
-        query = query.where((rows.c.region_code == region) | rows.c.region_code.like(region + ".%"))
+        query = query.where(in_region(rows.c.region_code, region))
     if "zone" in args:
         query = query.where(rows.c.zone == args["zone"])
     query = query.order_by(rows.c.rank, rows.c.code)

@@ -131,13 +131,35 @@ def _job(app: Flask) -> Iterator[None]:
 
 
 def nightly_job(app: Flask) -> None:
-    """The nightly run: incremental over the national scope of the default methodology."""
+    """The nightly run: incremental over the national scope of the default methodology; then,
+    on SQLite, fresh planner statistics."""
     with _job(app):
         run = create_run(trigger="schedule")
         db.session.commit()
         outcome = execute(run.id)
         # A skipped run's message already says "skipped: ..."; a succeeded one has none.
         log.info("nightly zoning run #%s: %s", run.id, outcome.message or outcome.state)
+        refresh_sqlite_statistics()
+
+
+#: Rows ANALYZE reads per index on SQLite: enough for the planner's choices, and bounded.
+SQLITE_ANALYSIS_LIMIT = 1000
+#: The tables the API's region-scoped lists and counts join. Not the zoning tables: the runner
+#: shapes its SQLite queries for a planner without statistics (runner._counted), and with them
+#: its statements ran no faster (measured on the bench dataset).
+SQLITE_ANALYZED = ("inspections", "units", "agencies", "inspection_flags", "objections")
+
+
+def refresh_sqlite_statistics() -> None:
+    """SQLite keeps no planner statistics unless told (PostgreSQL's autovacuum does it): without
+    them it counted a province's approved inspections by walking the status index over every
+    inspection of the country (330 ms on 100k) instead of the province's units (14 ms)."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
+        for table in SQLITE_ANALYZED:
+            conn.exec_driver_sql(f"ANALYZE {table}")  # our own table names
 
 
 def heartbeat_job(app: Flask) -> None:

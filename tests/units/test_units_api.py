@@ -108,3 +108,24 @@ def test_reference_lists_page_like_every_other_list(client, factory):
         for query in ("page=0", "per_page=abc", "colour=red"):
             response = client.get(f"{url}?{query}", headers=auth(token))
             assert response.status_code == 422, (url, query)
+
+
+def test_in_region_matches_a_region_and_exactly_its_descendants(app):
+    """The SQL "in region" condition (a range on SQLite) selects, for every region of the
+    Kemendagri list, the region itself and the regions below it, nothing else."""
+    from sqlalchemy import select
+
+    from fieldcheck.extensions import db
+    from fieldcheck.regions.models import Region
+    from fieldcheck.regions.services import in_region
+
+    with app.app_context():
+        codes = list(db.session.execute(select(Region.code)).scalars())
+        assert len(codes) == 552
+        for region in codes:
+            found = set(
+                db.session.execute(
+                    select(Region.code).where(in_region(Region.code, region))
+                ).scalars()
+            )
+            assert found == {c for c in codes if c == region or c.startswith(region + ".")}

@@ -184,3 +184,22 @@ def test_a_started_scheduler_is_alive_before_its_first_poll_interval(app, client
         assert _wait_for(lambda: client.get("/healthz").get_json()["scheduler"]["is_alive"])
     finally:
         scheduler.shutdown(wait=True)
+
+
+def test_the_nightly_job_refreshes_sqlite_planner_statistics(zoning, app) -> None:
+    """SQLite has no autovacuum: the nightly job gives its planner statistics (PostgreSQL keeps
+    its own, and the job leaves it alone)."""
+    import pytest
+    from sqlalchemy import text
+
+    from fieldcheck.zoning.scheduler import nightly_job
+
+    zoning.inspect("35.15-DUKCAPIL", 2)
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("PostgreSQL analyzes its tables itself (autovacuum)")
+    nightly_job(app)
+    with app.app_context():
+        analyzed = set(db.session.execute(text("SELECT DISTINCT tbl FROM sqlite_stat1")).scalars())
+        db.session.remove()
+    assert {"inspections", "units"} <= analyzed
