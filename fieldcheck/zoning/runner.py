@@ -79,6 +79,7 @@ from fieldcheck.core.scoring import score
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
 from fieldcheck.regions.models import Region
+from fieldcheck.regions.services import in_region
 from fieldcheck.units.models import Agency, Unit
 from fieldcheck.zoning import lease
 from fieldcheck.zoning.models import (
@@ -202,10 +203,6 @@ def _among(column: Any, ids: list[int], dialect: str) -> Any:
     if dialect == "postgresql":
         return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
     return column.in_(ids)
-
-
-def _scope_condition(column: Any, scope: str) -> Any:
-    return (column == scope) | column.like(scope + ".%")
 
 
 class _Heartbeat:
@@ -383,7 +380,7 @@ def _compute(
         unit_filter = _among(Unit.id, dirty_units, conn.dialect.name)
         inspection_filter = _among(Inspection.unit_id, dirty_units, conn.dialect.name)
     elif run.scope:
-        unit_filter = _scope_condition(Unit.region_code, run.scope)
+        unit_filter = in_region(Unit.region_code, run.scope)
         inspection_filter = Inspection.unit_id.in_(select(Unit.id).where(unit_filter))
     else:
         unit_filter = inspection_filter = None
