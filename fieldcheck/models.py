@@ -13,9 +13,9 @@ from fieldcheck.inspections.models import Answer, FindingRow, Inspection, Posted
 from fieldcheck.publication.models import UnitOverride
 from fieldcheck.regions.models import Region
 from fieldcheck.review.models import Comment, Objection, Review
+from fieldcheck.units.dirty import DirtyUnit
 from fieldcheck.units.models import Agency, Unit, UnitService
 from fieldcheck.zoning.models import (
-    DirtyUnit,
     Lease,
     OutboxEvent,
     ZoningChange,

@@ -19,12 +19,11 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select, text
 
 from fieldcheck.audit.models import AuditEntry
-from fieldcheck.auth.models import User
 from fieldcheck.clock import utcnow
 from fieldcheck.extensions import db
 
@@ -32,6 +31,17 @@ GENESIS = "0" * 64
 #: Any constant; names the advisory lock that serialises appends to the chain on PostgreSQL.
 AUDIT_LOCK_KEY = 0x46434155  # "FCAU"
 SYSTEM_ACTOR = "system"
+
+
+class Actor(Protocol):
+    """Who an entry is written for: a user's id and name (fieldcheck.auth's ``User`` is one).
+
+    A protocol, not the model, so the audit log sits below auth: auth writes entries (users and
+    tokens created, revoked), and so does every package above it.
+    """
+
+    id: int
+    name: str
 
 
 def _plain(value: Any) -> Any:
@@ -96,7 +106,7 @@ def _lock_and_head() -> tuple[int, str]:
     return (0, GENESIS) if last is None else (last.id, last.hash)
 
 
-def record_many(changes: Iterable[Change], *, actor: User | None = None) -> int:
+def record_many(changes: Iterable[Change], *, actor: Actor | None = None) -> int:
     """Append ``changes`` (in order) with one lock and one multi-row INSERT; returns the count."""
     changes = list(changes)
     if not changes:
@@ -134,7 +144,7 @@ def record(
     *,
     before: Any = None,
     after: Any = None,
-    actor: User | None = None,
+    actor: Actor | None = None,
     region: str | None = None,
 ) -> None:
     """Append one audit entry (flush only; the caller's transaction commits it).

@@ -12,10 +12,12 @@ from typing import Any
 from flask import current_app, g, request
 from sqlalchemy import select
 
+from fieldcheck.audit.services import record
 from fieldcheck.auth.models import ROLES, ApiToken, User
 from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db, lock
+from fieldcheck.regions.services import in_region
 
 TOKEN_PREFIX = "fc_"  # noqa: S105 - a public marker that tells tokens apart, not a secret
 
@@ -29,8 +31,6 @@ def new_token(
     user: User, expires_in: timedelta | None = None, *, actor: User | None = None
 ) -> tuple[ApiToken, str]:
     """Create and audit a token for ``user``; returns the row and the token (shown once)."""
-    from fieldcheck.audit.services import record
-
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = utcnow() + expires_in if expires_in else None
     row = ApiToken(
@@ -58,8 +58,6 @@ def issue_token(
 
 def revoke_token(row: ApiToken, *, actor: User | None = None) -> bool:
     """Revoke ``row`` (audited); False when it was already revoked."""
-    from fieldcheck.audit.services import record
-
     lock(row)  # revoked once, audited once, however many requests ask at the same time
     if row.revoked_at is not None:
         return False
@@ -85,8 +83,6 @@ def create_user(
     expires_in: timedelta | None = None,
 ) -> tuple[User, str]:
     """Create a user with a first token (both audited); returns both (token not stored in clear)."""
-    from fieldcheck.audit.services import record
-
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     name = name.strip()
@@ -108,8 +104,6 @@ def create_user(
 
 def deactivate_user(user: User, *, actor: User | None = None) -> bool:
     """Deactivate ``user`` (their tokens stop working at once); False when already inactive."""
-    from fieldcheck.audit.services import record
-
     lock(user)
     if not user.is_active:
         return False
@@ -197,6 +191,4 @@ def scope_filter(user: User, column: Any) -> Any:
     """A SQL condition limiting ``column`` (a region code) to the user's scope, or None."""
     if user.region_code is None:
         return None
-    from fieldcheck.regions.services import in_region
-
     return in_region(column, user.region_code)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, jsonify, request
 
 from fieldcheck.auth.services import require_role
 from fieldcheck.catalogue.registry import get_registry
@@ -28,8 +28,6 @@ def _page(items: list) -> tuple[dict, str]:
 
 def _cached(body: dict, etag: str):
     """Answer 304 when the client already holds this version; otherwise the body with its ETag."""
-    from flask import jsonify
-
     response = jsonify(body)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, max-age=300, must-revalidate"

@@ -13,7 +13,7 @@ from fieldcheck.evidence.models import Photo
 from fieldcheck.evidence.storage import get_storage
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load
-from fieldcheck.inspections.routes import get_visible_inspection
+from fieldcheck.inspections.visibility import get_visible_inspection
 from schemas.evidence import WaiverSchema
 
 bp = Blueprint("evidence", __name__)

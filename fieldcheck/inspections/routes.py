@@ -6,13 +6,12 @@ from flask import Blueprint, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from fieldcheck.auth.models import User
-from fieldcheck.auth.services import current_user, require_role, scope_filter
-from fieldcheck.errors import ApiError
+from fieldcheck.auth.services import current_user, require_role
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.inspections.services import submit
+from fieldcheck.inspections.visibility import get_visible_inspection, visible_inspections
 from fieldcheck.units.models import Unit
 from schemas.inspections import (
     InspectionListArgsSchema,
@@ -24,34 +23,6 @@ from schemas.inspections import (
 bp = Blueprint("inspections", __name__)
 
 ALL_ROLES = ("surveyor", "supervisor", "admin")
-
-
-def visible_inspections(user: User):
-    """A select of the inspections ``user`` may see: own for surveyors, region for others."""
-    query = select(Inspection).join(Inspection.unit)
-    if user.role == "surveyor":
-        query = query.where(Inspection.surveyor_id == user.id)
-    condition = scope_filter(user, Unit.region_code)
-    if condition is not None:
-        query = query.where(condition)
-    return query
-
-
-def get_visible_inspection(inspection_id: int) -> Inspection:
-    """The inspection if the current user may see it, else 404 (existence is not revealed)."""
-    query = (
-        visible_inspections(current_user())
-        .where(Inspection.id == inspection_id)
-        .options(
-            selectinload(Inspection.answers),
-            selectinload(Inspection.posted_standards),
-            selectinload(Inspection.findings),
-        )
-    )
-    inspection = db.session.execute(query).unique().scalar_one_or_none()
-    if inspection is None:
-        raise ApiError("not_found", "No such inspection.")
-    return inspection
 
 
 @bp.post("/inspections")

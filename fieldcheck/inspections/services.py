@@ -24,8 +24,8 @@ from fieldcheck.core.scoring import score
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
+from fieldcheck.units.dirty import mark_unit_dirty
 from fieldcheck.units.models import Unit
-from fieldcheck.zoning.services import mark_unit_dirty
 
 
 def canonical_hash(body: Any) -> str:

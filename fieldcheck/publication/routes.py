@@ -14,7 +14,7 @@ from fieldcheck.publication.services import (
     withdraw_override,
 )
 from fieldcheck.units.models import Unit
-from fieldcheck.units.routes import get_visible_unit
+from fieldcheck.units.visibility import get_visible_unit
 from fieldcheck.zoning.routes import get_visible_run
 from fieldcheck.zoning.services import current_period
 from schemas.publication import (

@@ -11,7 +11,7 @@ from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.i18n import request_language, translate
 from fieldcheck.inspections.models import FindingRow, Inspection
-from fieldcheck.inspections.routes import get_visible_inspection, visible_inspections
+from fieldcheck.inspections.visibility import get_visible_inspection, visible_inspections
 from fieldcheck.review.models import Comment, Objection, Review
 from fieldcheck.review.services import (
     add_comment,

@@ -5,23 +5,14 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlalchemy import or_, select
 
-from fieldcheck.auth.services import current_user, in_scope, require_role, scope_filter
-from fieldcheck.errors import ApiError
-from fieldcheck.extensions import db
+from fieldcheck.auth.services import current_user, require_role, scope_filter
 from fieldcheck.http import load_args, page_body, paginate
 from fieldcheck.regions.services import in_region
 from fieldcheck.units.models import Agency, Unit
+from fieldcheck.units.visibility import get_visible_unit
 from schemas.units import UnitListArgsSchema, UnitSchema
 
 bp = Blueprint("units", __name__)
-
-
-def get_visible_unit(code: str) -> Unit:
-    """The unit with ``code`` if inside the caller's region, else 404."""
-    unit = db.session.execute(select(Unit).where(Unit.code == code)).unique().scalar_one_or_none()
-    if unit is None or not in_scope(current_user(), unit.region_code):
-        raise ApiError("not_found", "No such unit.")
-    return unit
 
 
 @bp.get("/units")

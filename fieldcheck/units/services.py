@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from fieldcheck.extensions import db
 from fieldcheck.regions.models import Region
+from fieldcheck.units.dirty import mark_unit_dirty
 from fieldcheck.units.models import AGENCY_KINDS, Agency, Unit, UnitService
 
 HEADER = [
@@ -197,8 +198,6 @@ def import_units(stream: IO[str], service_codes: set[str]) -> ImportReport:
             changed = True
         if changed:
             report.units_updated += 1
-            from fieldcheck.zoning.services import mark_unit_dirty
-
             mark_unit_dirty(unit.id, "unit")
         else:
             report.units_unchanged += 1

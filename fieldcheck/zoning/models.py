@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from fieldcheck.clock import utcnow
 from fieldcheck.columns import JSONType, UTCDateTime
 from fieldcheck.extensions import db
+from fieldcheck.units.dirty import DirtyUnit  # noqa: F401 - moved below zoning (issue 12)
 
 RUN_STATES = ("queued", "running", "succeeded", "failed", "skipped")
 RUN_MODES = ("full", "incremental")
@@ -159,21 +160,6 @@ class ZoningChange(db.Model):
     old_zone: Mapped[str | None] = mapped_column(String(8))
     new_zone: Mapped[str | None] = mapped_column(String(8))
     is_zone_move: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class DirtyUnit(db.Model):
-    """A marker that a unit's zoning inputs changed; written in the same transaction as the change.
-
-    A run reads the markers in its snapshot and deletes exactly those ids when it succeeds, so a
-    marker committed while a run was working survives for the next run.
-    """
-
-    __tablename__ = "zoning_dirty_units"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    reason: Mapped[str] = mapped_column(String(32), default="")
 
 
 class Lease(db.Model):

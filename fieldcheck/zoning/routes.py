@@ -20,7 +20,7 @@ from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.regions.services import in_region
-from fieldcheck.units.routes import get_visible_unit
+from fieldcheck.units.visibility import get_visible_unit
 from fieldcheck.zoning.models import ZoningChange, ZoningRun
 from fieldcheck.zoning.results import level_rows, unit_row
 from fieldcheck.zoning.runner import score_inspection, withdrawn_findings

@@ -21,21 +21,13 @@ from fieldcheck.core.model import Methodology
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
 from fieldcheck.regions.models import Region
-from fieldcheck.zoning.models import DirtyUnit, OutboxEvent, ZoningRun
+from fieldcheck.zoning.models import OutboxEvent, ZoningRun
 
 #: The one rule for which inspections count in zoning (api.md: "Only approved inspections count").
 #: Only approved inspections count. A corrected resubmission can only supersede a *returned*
 #: inspection (fieldcheck.review), so "approved" already excludes superseded versions; see
 #: fieldcheck.review.services.counted_inspections_condition for the same rule as SQL.
 COUNTED_STATUSES = ("approved",)
-
-
-def mark_unit_dirty(unit_id: int, reason: str = "") -> None:
-    """Record that a unit's zoning inputs changed; call it in the transaction making the change.
-
-    The next incremental run recomputes the unit (intake, review decisions, unit imports call it).
-    """
-    db.session.add(DirtyUnit(unit_id=unit_id, changed_at=utcnow(), reason=reason[:32]))
 
 
 def current_period() -> int:

@@ -194,7 +194,7 @@ def _approved_subject(world) -> None:
     from sqlalchemy import update
 
     from fieldcheck.inspections.models import Inspection
-    from fieldcheck.zoning.services import mark_unit_dirty
+    from fieldcheck.units.dirty import mark_unit_dirty
 
     with world.factory.app.app_context():
         subject = db.session.get(Inspection, world.subject["id"])

@@ -7,10 +7,11 @@ from sqlalchemy import select, update
 
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import FindingRow, Inspection
+from fieldcheck.units.dirty import mark_unit_dirty
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.results import level_rows
 from fieldcheck.zoning.runner import execute
-from fieldcheck.zoning.services import create_run, mark_unit_dirty
+from fieldcheck.zoning.services import create_run
 from tests.helpers import count_queries, post_json
 from tests.world import make_world
 

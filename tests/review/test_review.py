@@ -102,8 +102,8 @@ def test_decisions_mark_the_unit_for_the_next_zoning_run(world, app):
     from sqlalchemy import select
 
     from fieldcheck.extensions import db
+    from fieldcheck.units.dirty import DirtyUnit
     from fieldcheck.units.models import Unit
-    from fieldcheck.zoning.models import DirtyUnit
 
     inspection = world.post()
     with app.app_context():

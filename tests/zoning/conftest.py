@@ -50,7 +50,7 @@ class Zoning:
     def approve(self, *ids: int, status: str = "approved") -> None:
         """Set the status directly (what review will do) and mark the units dirty like it will."""
         from fieldcheck.inspections.models import Inspection
-        from fieldcheck.zoning.services import mark_unit_dirty
+        from fieldcheck.units.dirty import mark_unit_dirty
 
         with self.app.app_context():
             db.session.execute(

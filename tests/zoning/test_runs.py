@@ -118,7 +118,8 @@ def test_incremental_and_full_runs_agree_exactly(zoning) -> None:
 
 
 def test_a_what_if_run_changes_nothing_official(zoning, client, app) -> None:
-    from fieldcheck.zoning.models import DirtyUnit, OutboxEvent, ZoningRun
+    from fieldcheck.units.dirty import DirtyUnit
+    from fieldcheck.zoning.models import OutboxEvent, ZoningRun
     from fieldcheck.zoning.runner import run_queued
 
     for code, noes in [("35.15-DUKCAPIL", 4), ("35.15-SATPAS", 6), ("13.71-KANIM", 5)]:

@@ -1,0 +1,1 @@
+"""Users, API tokens, authentication of a request, roles and region scope."""

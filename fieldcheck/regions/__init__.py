@@ -1,0 +1,1 @@
+"""The Kemendagri region list and the region-prefix filter every package uses."""

@@ -1,0 +1,1 @@
+"""Service units and agencies: the places inspected, their services, and which changed."""
