@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response
@@ -29,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     register_extensions(app)
+    register_signal_receivers()
     register_catalogue(app)
     from fieldcheck.http import IdConverter, TextConverter
 
@@ -61,8 +63,6 @@ def register_extensions(app: Flask) -> None:
 
 
 def _migrations_dir() -> str:
-    from pathlib import Path
-
     return str(Path(__file__).resolve().parent.parent / "migrations")
 
 
@@ -90,6 +90,16 @@ def _tune_sqlite(engine: Any, busy_timeout_ms: int) -> None:
             conn.exec_driver_sql("BEGIN")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_signal_receivers() -> None:
+    """Connect the receivers of ``fieldcheck.signals`` (they connect when their module loads).
+
+    Imported here, not only through the blueprints, so a CLI command or a job that never touches
+    a blueprint still links photos at intake and sees photos cited by objections.
+    """
+    import fieldcheck.evidence.linking  # noqa: F401
+    import fieldcheck.review.objections  # noqa: F401
 
 
 def register_catalogue(app: Flask) -> None:

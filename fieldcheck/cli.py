@@ -188,7 +188,7 @@ def photos_purge_rejected(older_than_days: int | None, dry_run: bool) -> None:
     """Delete photos used only by inspections rejected longer ago than the retention period."""
     from flask import current_app
 
-    from fieldcheck.evidence.services import purge_rejected
+    from fieldcheck.evidence.retention import purge_rejected
 
     days = (
         current_app.config["PHOTO_RETENTION_DAYS_REJECTED"]

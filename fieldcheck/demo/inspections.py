@@ -84,8 +84,8 @@ def _surveyor(province: str, surveyors: dict[str, User]) -> User:
 
 def _approve(inspection: Inspection, admin: User) -> None:
     """Approve as a supervisor would: waive the photos a demo visit lacks, then review."""
-    from fieldcheck.evidence.services import waive
-    from fieldcheck.review.services import review
+    from fieldcheck.evidence.blockers import waive
+    from fieldcheck.review.decisions import review
 
     for flag in inspection.flags or ():
         if flag.get("code") == "evidence_missing":

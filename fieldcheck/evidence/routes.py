@@ -8,9 +8,13 @@ from flask import Blueprint, current_app, request, send_file
 
 from fieldcheck.auth.services import current_user, require_role
 from fieldcheck.errors import ApiError
-from fieldcheck.evidence import services
+from fieldcheck.evidence.blockers import approval_blockers, waive
+from fieldcheck.evidence.linking import attach, deliver
 from fieldcheck.evidence.models import Photo
+from fieldcheck.evidence.state import photo_summary
 from fieldcheck.evidence.storage import get_storage
+from fieldcheck.evidence.upload import MULTIPART_OVERHEAD, photo_json, spool_upload, store_photo
+from fieldcheck.evidence.visibility import flags_for, photo_visible_to
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load
 from fieldcheck.inspections.visibility import get_visible_inspection
@@ -25,7 +29,7 @@ def _receive():
     """Spool and store the request's photo (413/415/422 on refusal)."""
     limit = current_app.config["PHOTO_MAX_BYTES"]
     # The app-wide cap is sized for JSON; photos get their own, plus room for multipart framing.
-    request.max_content_length = limit + services.MULTIPART_OVERHEAD
+    request.max_content_length = limit + MULTIPART_OVERHEAD
     if request.content_length is not None and request.content_length > request.max_content_length:
         # Refused before reading, with the limit a phone needs to shrink the photo to (the
         # stream would raise a bare 413).
@@ -36,8 +40,8 @@ def _receive():
     # meanwhile (on SQLite, BEGIN IMMEDIATE would block every other writer): nothing has been
     # written yet but a token's last-use touch, which the next request redoes.
     db.session.rollback()
-    spooled = services.spool_upload(request.stream, request.content_type, limit)
-    return services.store_photo(spooled, current_user())
+    spooled = spool_upload(request.stream, request.content_type, limit)
+    return store_photo(spooled, current_user())
 
 
 @bp.post("/inspections/<int:inspection_id>/photos")
@@ -49,12 +53,12 @@ def upload_inspection_photo(inspection_id: int):
     if user.role == "surveyor" and inspection.surveyor_id != user.id:
         raise ApiError("not_found", "No such inspection.")
     stored = _receive()
-    services.attach(inspection, stored.photo.sha256, user)
-    body = services.photo_json(stored.photo, stored.created)
+    attach(inspection, stored.photo.sha256, user)
+    body = photo_json(stored.photo, stored.created)
     body["inspection"] = {
         "id": inspection.id,
-        "photos": services.photo_summary(inspection),
-        "flags": services.flags_for([inspection.flags], current_user())[0],
+        "photos": photo_summary(inspection),
+        "flags": flags_for([inspection.flags], current_user())[0],
     }
     return body, 201 if stored.created else 200
 
@@ -67,18 +71,18 @@ def upload_photo():
     Supervisors upload too: the agency's counter-evidence for an objection they record.
     """
     stored = _receive()
-    completed = services.deliver(stored.photo.sha256, current_user())
-    body = services.photo_json(stored.photo, stored.created)
+    completed = deliver(stored.photo.sha256, current_user())
+    body = photo_json(stored.photo, stored.created)
     body["completed_inspections"] = completed
     return body, 201 if stored.created else 200
 
 
 def _visible_photo(sha256: str) -> Photo:
-    """The photo if the caller may see it (services.photo_visible_to), else 404."""
+    """The photo if the caller may see it (evidence.visibility.photo_visible_to), else 404."""
     if not SHA256_RE.match(sha256):
         raise ApiError("not_found", "No such photo.")
     photo = db.session.get(Photo, sha256)
-    if photo is None or not services.photo_visible_to(sha256, current_user()):
+    if photo is None or not photo_visible_to(sha256, current_user()):
         raise ApiError("not_found", "No such photo.")
     return photo
 
@@ -117,13 +121,13 @@ def create_waiver(inspection_id: int):
     """Waive a missing photo for one indicator, with a reason; audited."""
     data = load(WaiverSchema(), json_body())
     inspection = get_visible_inspection(inspection_id)
-    waiver = services.waive(inspection, data["indicator"], data["reason"].strip(), current_user())
+    waiver = waive(inspection, data["indicator"], data["reason"].strip(), current_user())
     return {
         "inspection_id": inspection.id,
         "indicator": waiver.indicator_code,
         "reason": waiver.reason,
         "waived_by": waiver.waived_by,
-        "photos": services.photo_summary(inspection),
-        "blockers": services.approval_blockers(inspection),
-        "flags": services.flags_for([inspection.flags], current_user())[0],
+        "photos": photo_summary(inspection),
+        "blockers": approval_blockers(inspection),
+        "flags": flags_for([inspection.flags], current_user())[0],
     }, 201

@@ -7,6 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from fieldcheck.auth.services import current_user, require_role
+from fieldcheck.evidence.models import InspectionFlag
+from fieldcheck.evidence.state import photo_summary
+from fieldcheck.evidence.visibility import flags_for
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.inspections.models import Inspection
@@ -40,8 +43,6 @@ def create_inspection():
 
 def _with_photos(inspection: Inspection) -> dict:
     """The inspection's JSON plus its expected/received/missing photos (evidence)."""
-    from fieldcheck.evidence.services import flags_for, photo_summary
-
     body = InspectionSchema().dump(inspection)
     body["photos"] = photo_summary(inspection)
     body["flags"] = flags_for([body["flags"]], current_user())[0]
@@ -71,16 +72,12 @@ def list_inspections():
         query = query.where(Inspection.surveyor_id == args["surveyor"])
     if "flag" in args:
         # An indexed (inspection, code) table: JSON containment differs between SQLite and PG.
-        from fieldcheck.evidence.models import InspectionFlag
-
         flagged = select(InspectionFlag.inspection_id).where(InspectionFlag.code == args["flag"])
         query = query.where(Inspection.id.in_(flagged))
     query = query.order_by(Inspection.received_at.desc(), Inspection.id.desc())
     items, total = paginate(query, args["page"], args["per_page"])
     dumped = InspectionSummarySchema(many=True).dump(items)
     if dumped and "flags" in dumped[0]:
-        from fieldcheck.evidence.services import flags_for
-
         for item, flags in zip(
             dumped, flags_for([i["flags"] for i in dumped], current_user()), strict=True
         ):

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from fieldcheck import signals
 from fieldcheck.audit.services import record
 from fieldcheck.auth.models import User
 from fieldcheck.auth.services import in_scope
@@ -195,7 +196,7 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
         raise ApiError("out_of_scope", "This unit is outside your region.")
     supersedes = None
     if data.get("supersedes") is not None:
-        from fieldcheck.review.services import resolve_superseded
+        from fieldcheck.inspections.superseding import resolve_superseded
 
         supersedes = resolve_superseded(data["supersedes"], unit, user)
 
@@ -284,10 +285,9 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
         if existing is None:
             raise
         return _replay(existing, payload_hash, user)
-    # Photos sent earlier are linked, and integrity flags computed, in the same transaction.
-    from fieldcheck.evidence.services import on_intake
-
-    on_intake(inspection)
+    # Photos sent earlier are linked, and integrity flags computed, in the same transaction
+    # (fieldcheck.evidence receives the signal: it sits above intake).
+    signals.inspection_received.send(inspection)
 
     record(
         "inspection.submit",

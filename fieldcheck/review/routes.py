@@ -7,19 +7,17 @@ from sqlalchemy import select
 
 from fieldcheck.auth.services import current_user, require_role
 from fieldcheck.errors import ApiError
+from fieldcheck.evidence.visibility import flags_for
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.i18n import request_language, translate
 from fieldcheck.inspections.models import FindingRow, Inspection
 from fieldcheck.inspections.visibility import get_visible_inspection, visible_inspections
+from fieldcheck.review.bulk import bulk_review
+from fieldcheck.review.comments import add_comment
+from fieldcheck.review.decisions import review
 from fieldcheck.review.models import Comment, Objection, Review
-from fieldcheck.review.services import (
-    add_comment,
-    bulk_review,
-    decide_objection,
-    record_objection,
-    review,
-)
+from fieldcheck.review.objections import decide_objection, record_objection
 from schemas.inspections import InspectionSchema
 from schemas.review import (
     BulkReviewSchema,
@@ -47,8 +45,6 @@ def review_inspection(inspection_id: int):
     data = load(ReviewDecisionSchema(), json_body())
     inspection = get_visible_inspection(inspection_id)
     review(inspection, data["decision"], data["reason"], current_user())
-    from fieldcheck.evidence.services import flags_for
-
     body = InspectionSchema().dump(inspection)
     body["flags"] = flags_for([body["flags"]], current_user())[0]
     return body

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from fieldcheck.evidence.services import approval_blockers
+from fieldcheck.evidence.blockers import approval_blockers
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Inspection
 from tests.helpers import auth, post_json

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import FindingRow
-from fieldcheck.review.services import active_findings_condition
+from fieldcheck.review.counting import active_findings_condition
 from tests.helpers import auth, post_json, upload
 from tests.world import INSPECTIONS, make_world
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Inspection
-from fieldcheck.review.services import counted_inspections_condition
+from fieldcheck.review.counting import counted_inspections_condition
 from tests.helpers import post_json
 from tests.world import INSPECTIONS, make_world
 

@@ -1,0 +1,117 @@
+"""Objections (sanggahan): an agency disputes a finding; an upheld objection withdraws it and
+the inspection is re-scored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, Text, cast, select
+
+from fieldcheck import signals
+from fieldcheck.audit.services import record
+from fieldcheck.auth.models import User
+from fieldcheck.clock import utcnow
+from fieldcheck.errors import ApiError, field_errors
+from fieldcheck.evidence.models import Photo
+from fieldcheck.evidence.visibility import photo_visible_to
+from fieldcheck.extensions import db, lock
+from fieldcheck.inspections.models import FindingRow, Inspection
+from fieldcheck.review.decisions import mark_units_dirty
+from fieldcheck.review.models import Objection
+from fieldcheck.review.services import rescore_inspection
+
+
+def record_objection(
+    finding: FindingRow, inspection: Inspection, text_: str, photos: list[str], user: User
+) -> Objection:
+    """Record the agency's objection to ``finding`` (on its behalf, by ``user``); audited.
+
+    Its photos are stored photos the recorder may see (uploaded first, POST /api/v1/photos):
+    evidence cited by digest alone would point at nothing.
+    """
+    if finding.is_withdrawn:
+        raise ApiError("conflict", "This finding is already withdrawn.")
+    missing = {
+        f"photos.{i}": ["No such photo of yours: upload it first (POST /api/v1/photos)."]
+        for i, sha in enumerate(photos)
+        if db.session.get(Photo, sha) is None or not photo_visible_to(sha, user)
+    }
+    if missing:
+        raise field_errors(missing)
+    objection = Objection(
+        finding_id=finding.id,
+        inspection_id=inspection.id,
+        text=text_,
+        photos=photos,
+        recorded_by_id=user.id,
+        recorded_at=utcnow(),
+        status="pending",
+    )
+    db.session.add(objection)
+    db.session.flush()
+    record(
+        "objection.create",
+        "objection",
+        objection.id,
+        after={
+            "finding_id": finding.id,
+            "inspection_id": inspection.id,
+            "text": text_,
+            "photos": photos,
+        },
+        actor=user,
+        region=inspection.unit.region_code,
+    )
+    return objection
+
+
+def decide_objection(
+    objection: Objection, inspection: Inspection, decision: str, reason: str, user: User
+) -> Objection:
+    """Uphold (the finding is withdrawn) or dismiss a pending objection; audited."""
+    lock(objection)  # one decision per objection, however many supervisors press at once
+    if objection.status != "pending":
+        raise ApiError(
+            "invalid_transition",
+            f"This objection was already decided: {objection.status}.",
+            {"status": objection.status},
+        )
+    now = utcnow()
+    objection.status = decision
+    objection.decided_by_id = user.id
+    objection.decided_at = now
+    objection.decision_reason = reason
+    finding = db.session.get(FindingRow, objection.finding_id)
+    withdrawn = decision == "upheld" and finding is not None and not finding.is_withdrawn
+    if withdrawn:
+        finding.withdrawn_at = now
+        finding.withdrawn_by_objection_id = objection.id
+    db.session.flush()
+    record(
+        "objection.decide",
+        "objection",
+        objection.id,
+        before={"status": "pending"},
+        after={
+            "status": decision,
+            "reason": reason,
+            "finding_id": objection.finding_id,
+            "finding_withdrawn": withdrawn,
+        },
+        actor=user,
+        region=inspection.unit.region_code,
+    )
+    if withdrawn:
+        rescore_inspection(inspection, user)
+        mark_units_dirty({inspection.unit_id})
+    return objection
+
+
+@signals.photo_citations.connect
+def inspections_citing(sha256: str, **_: Any) -> Select:
+    """Receiver of ``signals.photo_citations``: inspections with an objection citing the photo.
+
+    Whoever may see such an inspection may see the photos its objections cite.
+    """
+    # A 64-hex digest in quotes can only be a whole element of the JSON list.
+    return select(Objection.inspection_id).where(cast(Objection.photos, Text).like(f'%"{sha256}"%'))
