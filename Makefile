@@ -38,8 +38,10 @@ run: setup
 scheduler: setup
 	$(FLASK) scheduler
 
+# ruff, then the layer order (.importlinter; docs/architecture.md): a back-edge fails the build.
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test-sqlite: venv
 	$(BIN)/pytest -q
