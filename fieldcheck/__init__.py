@@ -16,6 +16,11 @@ from fieldcheck.extensions import db, migrate
 
 __all__ = ["ConfigError", "create_app"]
 
+# The packages are imported inside the registration steps below, not up here: this module runs
+# before any ``fieldcheck.<x>`` import, so importing them at the top would load the whole app (and
+# close import cycles through this half-initialised module) for anyone importing only the pure
+# core or one package.
+
 log = logging.getLogger(__name__)
 
 

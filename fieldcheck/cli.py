@@ -6,11 +6,22 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from fieldcheck.audit.cli import audit_cli
+from fieldcheck.audit.services import record
+from fieldcheck.auth.models import ApiToken, User
+from fieldcheck.auth.services import create_user, deactivate_user, revoke_token
+from fieldcheck.catalogue.registry import get_registry
+from fieldcheck.demo.seed import seed_demo
+from fieldcheck.evidence.retention import purge_rejected
 from fieldcheck.extensions import db
+from fieldcheck.regions.models import Region
+from fieldcheck.regions.services import sync_regions
+from fieldcheck.units.services import ImportError_, import_units
+from fieldcheck.zoning.cli import rescore_command, scheduler_command
 
 users_cli = AppGroup("users", help="Create and list users; tokens are printed once.")
 photos_cli = AppGroup("photos", help="Photo evidence maintenance (retention).")
@@ -24,11 +35,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(import_units_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(regions_sync_command)
-    from fieldcheck.audit.cli import audit_cli
-
     app.cli.add_command(audit_cli)
-
-    from fieldcheck.zoning.cli import rescore_command, scheduler_command
 
     app.cli.add_command(rescore_command)
     app.cli.add_command(scheduler_command)
@@ -40,9 +47,6 @@ def register(app: Flask) -> None:
 @click.option("--region", default=None, help="Region code the user is limited to (e.g. 35).")
 def users_create(name: str, role: str, region: str | None) -> None:
     """Create a user and print its token alone on the last line (it is not shown again)."""
-    from fieldcheck.auth.services import create_user
-    from fieldcheck.regions.models import Region
-
     if region is not None and db.session.get(Region, region) is None:
         raise click.BadParameter(f"unknown region code {region}", param_hint="--region")
     if not name.strip():
@@ -58,8 +62,6 @@ def users_create(name: str, role: str, region: str | None) -> None:
 @users_cli.command("list")
 def users_list() -> None:
     """List users with role, region and token count."""
-    from fieldcheck.auth.models import User
-
     for user in db.session.execute(select(User).order_by(User.id)).unique().scalars():
         if not user.is_active:
             state = "deactivated"
@@ -73,9 +75,6 @@ def users_list() -> None:
 @click.argument("user_id", type=int)
 def users_deactivate(user_id: int) -> None:
     """Deactivate a user (audited as the system); their tokens stop working at once."""
-    from fieldcheck.auth.models import User
-    from fieldcheck.auth.services import deactivate_user
-
     user = db.session.get(User, user_id)
     if user is None:
         raise click.BadParameter(f"no user #{user_id}", param_hint="USER_ID")
@@ -91,9 +90,6 @@ tokens_cli = AppGroup("tokens", help="Revoke API tokens.")
 @click.argument("token_id", type=int)
 def tokens_revoke(token_id: int) -> None:
     """Revoke a token by id (audited as the system)."""
-    from fieldcheck.auth.models import ApiToken
-    from fieldcheck.auth.services import revoke_token
-
     row = db.session.get(ApiToken, token_id)
     if row is None:
         raise click.BadParameter(f"no token #{token_id}", param_hint="TOKEN_ID")
@@ -107,9 +103,6 @@ def tokens_revoke(token_id: int) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_units_command(file: Path) -> None:
     """Create or update units from a CSV; a bad row aborts the whole file with its line number."""
-    from fieldcheck.catalogue.registry import get_registry
-    from fieldcheck.units.services import ImportError_, import_units
-
     try:
         with file.open(encoding="utf-8", newline="") as fh:
             report = import_units(fh, set(get_registry().catalogue.services))
@@ -123,8 +116,6 @@ def import_units_command(file: Path) -> None:
         db.session.rollback()
         click.echo(f"{file}: not UTF-8 text; nothing imported", err=True)
         sys.exit(1)
-    from fieldcheck.audit.services import record
-
     record(
         "units.import",
         "import",
@@ -151,8 +142,6 @@ def import_units_command(file: Path) -> None:
 @with_appcontext
 def regions_sync_command() -> None:
     """Bring the regions table in step with the shipped Kemendagri list."""
-    from fieldcheck.regions.services import sync_regions
-
     added, updated = sync_regions()
     db.session.commit()
     click.echo(f"regions: {added} added, {updated} updated")
@@ -168,8 +157,6 @@ def regions_sync_command() -> None:
 )
 def seed_demo_command(tokens_file: Path | None) -> None:
     """Load demo agencies, units and users; print fresh demo tokens (old demo tokens revoked)."""
-    from fieldcheck.demo.seed import seed_demo
-
     tokens = seed_demo(tokens_file)
     db.session.commit()
     for user_name, role, region, token in tokens:
@@ -186,9 +173,6 @@ def seed_demo_command(tokens_file: Path | None) -> None:
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; change nothing.")
 def photos_purge_rejected(older_than_days: int | None, dry_run: bool) -> None:
     """Delete photos used only by inspections rejected longer ago than the retention period."""
-    from flask import current_app
-
-    from fieldcheck.evidence.retention import purge_rejected
 
     days = (
         current_app.config["PHOTO_RETENTION_DAYS_REJECTED"]

@@ -111,7 +111,7 @@ class S3Storage:
         prefix: str = "",
         client: Any = None,
     ) -> None:
-        import boto3
+        import boto3  # only when S3 storage is configured: a slow import local storage never needs
 
         self.bucket = bucket
         self.prefix = prefix
