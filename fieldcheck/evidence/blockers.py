@@ -12,10 +12,7 @@ from fieldcheck.clock import utcnow
 from fieldcheck.core import integrity
 from fieldcheck.errors import ApiError
 from fieldcheck.evidence.flags import refresh_photo_flags
-from fieldcheck.evidence.models import (
-    EvidenceWaiver,
-    InspectionFlag,
-)
+from fieldcheck.evidence.models import EvidenceWaiver, InspectionFlag
 from fieldcheck.evidence.state import evidence_state
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Inspection

@@ -11,11 +11,7 @@ from flask import current_app
 from sqlalchemy import delete, or_, select
 
 from fieldcheck.core import integrity
-from fieldcheck.evidence.models import (
-    InspectionFlag,
-    InspectionPhoto,
-    Photo,
-)
+from fieldcheck.evidence.models import InspectionFlag, InspectionPhoto, Photo
 from fieldcheck.evidence.state import evidence_state
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Inspection

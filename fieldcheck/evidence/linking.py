@@ -16,10 +16,7 @@ from fieldcheck.audit.services import record
 from fieldcheck.auth.models import User
 from fieldcheck.clock import utcnow
 from fieldcheck.evidence.flags import refresh_flags, refresh_photo_flags
-from fieldcheck.evidence.models import (
-    InspectionPhoto,
-    PhotoUpload,
-)
+from fieldcheck.evidence.models import InspectionPhoto, PhotoUpload
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Inspection
 

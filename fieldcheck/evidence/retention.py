@@ -10,11 +10,7 @@ from sqlalchemy import delete, func, select
 
 from fieldcheck.audit.services import record
 from fieldcheck.clock import utcnow
-from fieldcheck.evidence.models import (
-    InspectionPhoto,
-    Photo,
-    PhotoUpload,
-)
+from fieldcheck.evidence.models import InspectionPhoto, Photo, PhotoUpload
 from fieldcheck.evidence.storage import get_storage
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Inspection

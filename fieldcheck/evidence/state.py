@@ -10,10 +10,7 @@ from sqlalchemy import select
 
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.core import integrity
-from fieldcheck.evidence.models import (
-    EvidenceWaiver,
-    InspectionPhoto,
-)
+from fieldcheck.evidence.models import EvidenceWaiver, InspectionPhoto
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Inspection
 

@@ -30,10 +30,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 from fieldcheck.auth.models import User
 from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError
-from fieldcheck.evidence.models import (
-    Photo,
-    PhotoUpload,
-)
+from fieldcheck.evidence.models import Photo, PhotoUpload
 from fieldcheck.evidence.storage import get_storage, upload_tmp_dir
 from fieldcheck.extensions import db
 

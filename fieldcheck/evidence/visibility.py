@@ -8,10 +8,7 @@ from sqlalchemy import select
 
 from fieldcheck import signals
 from fieldcheck.auth.models import User
-from fieldcheck.evidence.models import (
-    InspectionPhoto,
-    PhotoUpload,
-)
+from fieldcheck.evidence.models import InspectionPhoto, PhotoUpload
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.inspections.visibility import visible_inspections
