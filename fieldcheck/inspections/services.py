@@ -17,14 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from fieldcheck.audit.services import record
 from fieldcheck.auth.models import User
 from fieldcheck.auth.services import in_scope
-from fieldcheck.catalogue.registry import get_registry
+from fieldcheck.catalogue.registry import Registry, get_registry
 from fieldcheck.clock import utcnow
 from fieldcheck.core import evaluate
 from fieldcheck.core.model import (
     STANDARD_OBLIGATION,
     YES_NO_VALUES,
     Finding,
-    LegalCatalogue,
     Methodology,
 )
 from fieldcheck.errors import ApiError, field_errors
@@ -158,23 +157,20 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
         registry.catalogue,
         visit_date,
     )
-    inspection = _new_inspection(
-        body, data, payload_hash, user, unit, methodology, registry.catalogue, visit_date
-    )
+    inspection = _new_inspection(body, data, payload_hash, user, unit, methodology, visit_date)
     inspection.supersedes_id = None if supersedes is None else supersedes.id
     inspection.findings = _finding_rows(evaluation.findings)
     for name, value in stored_score(evaluation.result, methodology, registry.catalogue).items():
         setattr(inspection, name, value)
-    if not _store(inspection, unit):
+    earlier = _store(inspection, unit)
+    if earlier is not None:
         # A concurrent resend stored the same submission first: answer as if we had seen it.
-        existing = find_by_submission(data["submission_id"])
-        assert existing is not None  # noqa: S101 - _store saw its unique key taken
-        return _replay(existing, payload_hash, user)
+        return _replay(earlier, payload_hash, user)
     _after_store(inspection, unit, user)
     return Outcome(inspection, created=True)
 
 
-def _validate(data: dict[str, Any], registry: Any) -> tuple[Unit, Methodology]:
+def _validate(data: dict[str, Any], registry: Registry) -> tuple[Unit, Methodology]:
     """The unit and methodology the checklist names, or a 422 listing every problem with it."""
     problems: dict[str, list[str]] = {}
     unit = (
@@ -200,7 +196,7 @@ def _validate(data: dict[str, Any], registry: Any) -> tuple[Unit, Methodology]:
 
 
 def _validate_services(
-    posted_standards: list[dict[str, Any]], unit: Unit | None, registry: Any
+    posted_standards: list[dict[str, Any]], unit: Unit | None, registry: Registry
 ) -> dict[str, list[str]]:
     """Each posted service must be in the legal catalogue and offered by the unit."""
     problems: dict[str, list[str]] = {}
@@ -247,7 +243,6 @@ def _new_inspection(
     user: User,
     unit: Unit,
     methodology: Methodology,
-    catalogue: LegalCatalogue,
     visit_date: date,
 ) -> Inspection:
     """The inspection as received: payload, visit, answers and posted standards (not scored)."""
@@ -260,8 +255,6 @@ def _new_inspection(
         surveyor_id=user.id,
         methodology_id=methodology.id,
         methodology_version=methodology.version,
-        methodology_hash=methodology.content_hash,
-        catalogue_hash=catalogue.content_hash,
         started_at=data["started_at"],
         finished_at=data["finished_at"],
         visit_date=visit_date,
@@ -310,19 +303,21 @@ def _finding_rows(findings: Iterable[Finding]) -> list[FindingRow]:
     ]
 
 
-def _store(inspection: Inspection, unit: Unit) -> bool:
-    """Add the inspection and mark its unit dirty; False when a concurrent request stored the
-    same submission first (the savepoint keeps the request's transaction usable)."""
+def _store(inspection: Inspection, unit: Unit) -> Inspection | None:
+    """Add the inspection and mark its unit dirty; returns None, or the inspection a concurrent
+    request stored first under the same submission_id (the savepoint keeps the request's
+    transaction usable)."""
     try:
         with db.session.begin_nested():
             db.session.add(inspection)
             # Same transaction: the next incremental zoning run sees the unit as changed.
             mark_unit_dirty(unit.id, "inspection")
     except IntegrityError:
-        if find_by_submission(inspection.submission_id) is None:
+        earlier = find_by_submission(inspection.submission_id)
+        if earlier is None:
             raise
-        return False
-    return True
+        return earlier
+    return None
 
 
 def _after_store(inspection: Inspection, unit: Unit, user: User) -> None:
