@@ -3,7 +3,7 @@
 Baseline (same run, same database): one transaction per checklist that only inserts the raw JSON
 into a scratch table and commits, i.e. what any durable intake must at least do. The ratio tells
 how much validation, legal checks, scoring and the normalised rows cost on top. Also prints the
-pure core's cost per checklist (derive_facts + check + score) without any I/O.
+pure core's cost per checklist (``fieldcheck.core.evaluate``) without any I/O.
 """
 
 from __future__ import annotations
@@ -37,9 +37,7 @@ def main(quick: bool = False) -> None:
     from fieldcheck import create_app
     from fieldcheck.auth.services import create_user
     from fieldcheck.catalogue.registry import get_registry
-    from fieldcheck.core.checks import check
-    from fieldcheck.core.facts import derive_facts
-    from fieldcheck.core.scoring import score
+    from fieldcheck.core import evaluate
     from fieldcheck.demo.seed import DEMO_UNITS
     from fieldcheck.extensions import db
     from fieldcheck.units.services import import_units
@@ -91,8 +89,13 @@ def main(quick: bool = False) -> None:
         started = time.perf_counter()
         for body in loaded:
             answers = {k: v["value"] for k, v in body["answers"].items()}
-            facts = derive_facts(answers, body["posted_standards"], methodology, date(2026, 11, 20))
-            score(facts, check(facts, registry.catalogue), methodology)
+            evaluate(
+                answers,
+                body["posted_standards"],
+                methodology,
+                registry.catalogue,
+                date(2026, 11, 20),
+            )
         core = time.perf_counter() - started
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE bench_raw"))

@@ -91,7 +91,7 @@ class Loader:
 
 
 def _patterns(rng: random.Random, methodology: Any, catalogue: Any, services: list[str]) -> list:
-    from fieldcheck.zoning.runner import score_inspection
+    from fieldcheck.core import evaluate
 
     unit_codes = [i.code for i in methodology.indicators if i.scope == "unit"]
     components = ["persyaratan", "prosedur", "waktu", "biaya", "produk", "pengaduan"]
@@ -112,7 +112,7 @@ def _patterns(rng: random.Random, methodology: Any, catalogue: Any, services: li
             }
             for s in rng.sample(services, SERVICES_PER_INSPECTION)
         ]
-        result, _ = score_inspection(methodology, catalogue, answers, posted, date(PERIOD, 6, 1))
+        result = evaluate(answers, posted, methodology, catalogue, date(PERIOD, 6, 1)).result
         out.append((answers, posted, result))
     return out
 

@@ -1,4 +1,4 @@
-"""Roll unit scores up to agencies, regencies and provinces; rank; and diff two runs.
+"""Roll unit scores up to agencies, regencies and provinces, and rank every level.
 
 Rules (domain.md §5 "Aggregation"; the methodology file's ``[roll_up]`` says the same in words):
 
@@ -13,6 +13,21 @@ Rules (domain.md §5 "Aggregation"; the methodology file's ``[roll_up]`` says th
 * zone, grade and label come from the methodology's bands applied to the rounded score;
 * ranks are standard competition ranks ("1224") by score, highest first, within each level; rows
   with equal scores share a rank and are listed by code.
+
+Where each rule is computed (one rule of record each, docs/decisions.md "Issue 12: core"):
+
+* the zoning run computes unit rows (mean, band, rank) and the per-agency sums in SQL
+  (``zoning.runner._UnitSQL``), and the changes between runs in SQL (``runner._store_changes``):
+  that SQL is the rule of record;
+* agency, regency and province rows are computed here, from those sums, by ``roll_up_agencies``
+  and limited to a regional run's reach by ``complete_within``: these functions are the rule of
+  record for the upper levels;
+* ``unit_score`` states the unit mean in Python for the unit-result endpoint, which checks a stored
+  row is reproducible from its inspections.
+
+The same rules written plainly, without the SQL's or this module's shortcuts, are the test
+oracle in ``tests/core/oracle.py``; a property test (tests/zoning/test_oracle_property.py) runs
+real zoning runs on SQLite and PostgreSQL and holds the stored rows equal to it, ranks included.
 
 Pure: plain data in, plain data out.
 """
@@ -29,17 +44,6 @@ from fieldcheck.core.banding import band_for, mean
 from fieldcheck.core.model import Band
 
 LEVELS = ("unit", "agency", "regency", "province")
-
-
-@dataclass(frozen=True)
-class UnitInput:
-    """A unit with a score for the period, and where it sits."""
-
-    code: str
-    name: str
-    agency_code: str
-    score: Decimal
-    region_code: str
 
 
 @dataclass(frozen=True)
@@ -70,76 +74,26 @@ class ResultRow:
     agency_code: str | None = None
 
 
-@dataclass(frozen=True)
-class Change:
-    """How one unit or agency moved between two runs (None on the side where it is absent)."""
-
-    level: str
-    code: str
-    name: str
-    region_code: str | None
-    old_score: Decimal | None
-    new_score: Decimal | None
-    old_zone: str | None
-    new_zone: str | None
-
-    @property
-    def delta(self) -> Decimal | None:
-        """New minus old score, or None when either side is missing."""
-        if self.old_score is None or self.new_score is None:
-            return None
-        return self.new_score - self.old_score
-
-    @property
-    def zone_changed(self) -> bool:
-        """True when the zone differs (appearing or disappearing counts as a move)."""
-        return self.old_zone != self.new_zone
-
-
-def fast_mean(scores: Iterable[Decimal | None], places: int = 2) -> Decimal | None:
-    """``banding.mean`` (exact mean, rounded half-up), on integers when the inputs allow it.
-
-    Roll-ups average scores that already carry at most ``places`` decimals, so the mean is
-    ``total / n`` in units of 10**-places, rounded half-up with integer arithmetic: exact, and
-    several times faster than Fractions. Anything else (more decimals, negatives) falls back to
-    ``banding.mean``.
-    """
-    present = [s for s in scores if s is not None]
-    if not present:
-        return None
-    total = 0
-    for s in present:
-        scaled = s.scaleb(places)
-        whole = int(scaled)
-        if whole != scaled or whole < 0:
-            return mean(present, places)
-        total += whole
-    n = len(present)
-    return Decimal((2 * total + n) // (2 * n)).scaleb(-places)
-
-
 def mean_scaled(values: Sequence[int]) -> int:
-    """Half-up rounded mean of non-negative integers (scores in units of 10**-places).
-
-    The hot path of a zoning run: inspection scores arrive as integer hundredths, so the unit mean
-    is one integer division, exactly what ``banding.mean`` computes on the same numbers.
-    """
-    n = len(values)
-    if n == 0:
-        raise ValueError("mean of no values")
-    return (2 * sum(values) + n) // (2 * n)
+    """Half-up rounded mean of non-negative integers (scores in units of 10**-places)."""
+    return mean_scaled_total(sum(values), len(values))
 
 
 def mean_scaled_total(total: int, count: int) -> int:
-    """``mean_scaled`` from a sum and a count already taken (e.g. by SQL ``SUM``/``COUNT``)."""
+    """The half-up mean of ``count`` scores summing to ``total``, all in units of 10**-places.
+
+    ``(2 * total + count) // (2 * count)`` is ``banding.mean`` on such scores with integers only;
+    the zoning SQL writes the same expression over its work table's sums.
+    """
     if count <= 0:
         raise ValueError("mean of no values")
     return (2 * total + count) // (2 * count)
 
 
 def unit_score(inspection_scores: Iterable[Decimal | None], places: int = 2) -> Decimal | None:
-    """A unit's score for the period: mean of its inspections' scores, None when none has one."""
-    return fast_mean(inspection_scores, places)
+    """A unit's score for the period: the half-up mean of its scored inspections' scores, None
+    when none has one (the rule the zoning SQL applies; see the module docstring)."""
+    return mean(inspection_scores, places)
 
 
 def rank(rows: Sequence[ResultRow]) -> list[ResultRow]:
@@ -194,48 +148,6 @@ def _located_in(agency_region: str | None, region: str) -> bool:
     )
 
 
-def unit_rows(
-    units: Iterable[UnitInput],
-    bands: Sequence[Band],
-    unit_members: Mapping[str, int] | None = None,
-    ranked: bool = False,
-) -> list[ResultRow]:
-    """Banded unit rows: rank 0 in input order, or (``ranked``) ranked like ``rank`` does.
-
-    Built in one pass (a national run has ~20k units): bands are looked up once per distinct
-    score, and ranked rows are constructed already ranked instead of copied by ``rank``.
-    """
-    members = unit_members or {}
-    if ranked:
-        units = sorted(sorted(units, key=attrgetter("code")), key=attrgetter("score"), reverse=True)
-    cache: dict[Decimal, Band] = {}
-    rows: list[ResultRow] = []
-    previous: Decimal | None = None
-    current = 0
-    for position, unit in enumerate(units, start=1):
-        band = cache.get(unit.score)
-        if band is None:
-            band = cache[unit.score] = band_for(unit.score, bands)
-        if ranked and unit.score != previous:
-            current, previous = position, unit.score
-        rows.append(
-            ResultRow(
-                "unit",
-                unit.code,
-                unit.name,
-                unit.region_code,
-                unit.score,
-                band.zone,
-                band.grade,
-                band.label,
-                current,
-                members.get(unit.code, 1),
-                unit.agency_code,
-            )
-        )
-    return rows
-
-
 def roll_up_agencies(
     agency_totals: Mapping[str, tuple[int, int]],
     agencies: Mapping[str, AgencyInput],
@@ -247,7 +159,7 @@ def roll_up_agencies(
 
     ``agency_totals`` maps an agency code to (sum of its unit scores in units of 10**-places,
     number of units with a score): what a SQL ``SUM``/``COUNT`` over stored unit rows gives, so an
-    incremental run need not load every unit score. Same rules as ``roll_up``.
+    incremental run need not load every unit score.
     """
     agency_rows: list[ResultRow] = []
     by_regency: dict[str, list[int]] = defaultdict(list)
@@ -314,66 +226,3 @@ def complete_within(
         level: rank([r for r in rows if within(r.region_code, scope)])
         for level, rows in upper.items()
     }
-
-
-def roll_up(
-    units: Iterable[UnitInput],
-    agencies: Mapping[str, AgencyInput],
-    region_names: Mapping[str, str],
-    bands: Sequence[Band],
-    unit_members: Mapping[str, int] | None = None,
-    places: int = 2,
-) -> dict[str, list[ResultRow]]:
-    """Ranked result rows per level from unit scores (see the module docstring for the rules).
-
-    ``region_names`` maps region codes (provinces ``35`` and regencies ``35.15``) to names; a
-    region missing from it is still rolled up, named by its code. Unit scores must be
-    non-negative with at most ``places`` decimals (what ``unit_score`` gives).
-    """
-    rows = unit_rows(units, bands, unit_members, ranked=True)
-    totals: dict[str, tuple[int, int]] = {}
-    for r in rows:
-        scaled = r.score.scaleb(places)
-        whole = int(scaled)
-        if whole != scaled or whole < 0:
-            raise ValueError(f"unit score {r.score} is not a non-negative {places}-place score")
-        total, count = totals.get(r.agency_code, (0, 0))  # type: ignore[arg-type]
-        totals[r.agency_code] = (total + whole, count + 1)  # type: ignore[index]
-    return {"unit": rows, **roll_up_agencies(totals, agencies, region_names, bands, places)}
-
-
-def diff(
-    old: Iterable[ResultRow | Mapping], new: Iterable[ResultRow | Mapping], levels: Sequence[str]
-) -> list[Change]:
-    """Changes between two result sets at ``levels``: zone moves and score deltas, by level+code.
-
-    Rows are ResultRow objects or mappings with the same keys. Unchanged rows are left out.
-    The rule of record: zoning runs compute the same changes in SQL (runner._store_changes),
-    and tests/zoning check them against this function.
-    """
-
-    def key(row: ResultRow | Mapping) -> dict:
-        return row if isinstance(row, Mapping) else row.__dict__
-
-    before = {(key(r)["level"], key(r)["code"]): key(r) for r in old if key(r)["level"] in levels}
-    after = {(key(r)["level"], key(r)["code"]): key(r) for r in new if key(r)["level"] in levels}
-    changes: list[Change] = []
-    for k in sorted(set(before) | set(after), key=lambda k: (levels.index(k[0]), k[1])):
-        b, a = before.get(k), after.get(k)
-        if b is not None and a is not None and b["score"] == a["score"] and b["zone"] == a["zone"]:
-            continue
-        shown = a or b
-        assert shown is not None  # noqa: S101 - k comes from one of the two sides
-        changes.append(
-            Change(
-                level=k[0],
-                code=k[1],
-                name=shown["name"],
-                region_code=shown["region_code"],
-                old_score=None if b is None else b["score"],
-                new_score=None if a is None else a["score"],
-                old_zone=None if b is None else b["zone"],
-                new_zone=None if a is None else a["zone"],
-            )
-        )
-    return changes

@@ -1,11 +1,13 @@
-"""Intake: validate -> dedupe -> check -> score -> store, in the request's one transaction."""
+"""Intake: dedupe -> validate -> evaluate (``fieldcheck.core.evaluate``) -> store, in the
+request's one transaction."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,15 +18,20 @@ from fieldcheck import signals
 from fieldcheck.audit.services import record
 from fieldcheck.auth.models import User
 from fieldcheck.auth.services import in_scope
-from fieldcheck.catalogue.registry import get_registry
+from fieldcheck.catalogue.registry import Registry, get_registry
 from fieldcheck.clock import utcnow
-from fieldcheck.core.checks import check
-from fieldcheck.core.facts import derive_facts
-from fieldcheck.core.model import STANDARD_OBLIGATION, YES_NO_VALUES, Methodology, ScoreResult
-from fieldcheck.core.scoring import score
+from fieldcheck.core import evaluate
+from fieldcheck.core.model import (
+    STANDARD_OBLIGATION,
+    YES_NO_VALUES,
+    Finding,
+    Methodology,
+)
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
+from fieldcheck.inspections.scoring import stored_score
+from fieldcheck.inspections.superseding import resolve_superseded
 from fieldcheck.units.dirty import mark_unit_dirty
 from fieldcheck.units.models import Unit
 
@@ -126,36 +133,13 @@ def _validate_answers(
     return problems
 
 
-def breakdown_json(result: ScoreResult) -> dict[str, Any]:
-    """The score breakdown as JSON-ready data (numbers as numbers, rounded for people)."""
-
-    def num(value: Decimal | None) -> float | None:
-        return None if value is None else float(value)
-
-    return {
-        "indicators": [
-            {
-                "code": i.code,
-                "dimension": i.dimension,
-                "weight": num(i.weight),
-                "answer": i.answer,
-                "value": num(i.value),
-                "per_service": {k: num(v) for k, v in i.per_service.items()},
-                "note": i.note,
-            }
-            for i in result.indicators
-        ],
-        "dimensions": [
-            {"code": d.code, "weight": num(d.weight), "score": num(d.score)}
-            for d in result.dimensions
-        ],
-    }
-
-
 def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
     """Store a validated submission exactly once; a resend returns the stored inspection.
 
-    ``body`` is the parsed JSON as sent (hashed and kept), ``data`` its loaded form.
+    ``body`` is the parsed JSON as sent (hashed and kept), ``data`` its loaded form. The steps:
+    replay a resend, validate against the unit and methodology, check the surveyor's region,
+    resolve the corrected version, evaluate with the pure core, store, then link evidence and
+    audit.
     """
     payload_hash = canonical_hash(body)
     existing = find_by_submission(data["submission_id"])
@@ -163,6 +147,33 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
         return _replay(existing, payload_hash, user)
 
     registry = get_registry()
+    unit, methodology = _validate(data, registry)
+    if not in_scope(user, unit.region_code):
+        raise ApiError("out_of_scope", "This unit is outside your region.")
+    supersedes = _superseded(data, unit, user)
+    visit_date = _visit_date(data, unit, methodology)
+    evaluation = evaluate(
+        {code: a["value"] for code, a in data["answers"].items()},
+        data["posted_standards"],
+        methodology,
+        registry.catalogue,
+        visit_date,
+    )
+    inspection = _new_inspection(body, data, payload_hash, user, unit, methodology, visit_date)
+    inspection.supersedes_id = None if supersedes is None else supersedes.id
+    inspection.findings = _finding_rows(evaluation.findings)
+    for name, value in stored_score(evaluation.result, methodology, registry.catalogue).items():
+        setattr(inspection, name, value)
+    earlier = _store(inspection, unit)
+    if earlier is not None:
+        # A concurrent resend stored the same submission first: answer as if we had seen it.
+        return _replay(earlier, payload_hash, user)
+    _after_store(inspection, unit, user)
+    return Outcome(inspection, created=True)
+
+
+def _validate(data: dict[str, Any], registry: Registry) -> tuple[Unit, Methodology]:
+    """The unit and methodology the checklist names, or a 422 listing every problem with it."""
     problems: dict[str, list[str]] = {}
     unit = (
         db.session.execute(select(Unit).where(Unit.code == data["unit_code"]))
@@ -176,32 +187,45 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
         problems["methodology"] = ["Unknown methodology."]
     elif methodology.status != "published":
         problems["methodology"] = [f"Methodology is {methodology.status}, not published."]
-    offered = set(unit.service_codes) if unit is not None else set()
-    for i, posted in enumerate(data["posted_standards"]):
-        if posted["service"] not in registry.catalogue.services:
-            problems[f"posted_standards.{i}.service"] = ["Unknown service code."]
-        elif offered and posted["service"] not in offered:
-            # A finding against a unit for a service it does not provide would be wrong; the
-            # phone shows the unit's services (GET /units/{code}).
-            problems[f"posted_standards.{i}.service"] = [
-                f"{unit.code} does not offer this service (it offers {', '.join(sorted(offered))})."
-            ]
+    problems.update(_validate_services(data["posted_standards"], unit, registry))
     if methodology is not None:
         problems.update(_validate_answers(data["answers"], methodology))
         problems.update(_standard_observed(data, methodology))
     if problems:
         raise field_errors(problems)
     assert unit is not None and methodology is not None  # noqa: S101 - narrowed by the checks above
-    if not in_scope(user, unit.region_code):
-        raise ApiError("out_of_scope", "This unit is outside your region.")
-    supersedes = None
-    if data.get("supersedes") is not None:
-        from fieldcheck.inspections.superseding import resolve_superseded
+    return unit, methodology
 
-        supersedes = resolve_superseded(data["supersedes"], unit, user)
 
-    tz = ZoneInfo(unit.region.timezone)
-    visit_date = data["started_at"].astimezone(tz).date()
+def _validate_services(
+    posted_standards: list[dict[str, Any]], unit: Unit | None, registry: Registry
+) -> dict[str, list[str]]:
+    """Each posted service must be in the legal catalogue and offered by the unit."""
+    problems: dict[str, list[str]] = {}
+    offered = set(unit.service_codes) if unit is not None else set()
+    for i, posted in enumerate(posted_standards):
+        if posted["service"] not in registry.catalogue.services:
+            problems[f"posted_standards.{i}.service"] = ["Unknown service code."]
+        elif offered and posted["service"] not in offered:
+            # A finding against a unit for a service it does not provide would be wrong; the
+            # phone shows the unit's services (GET /units/{code}).
+            assert unit is not None  # noqa: S101 - offered is empty without a unit
+            problems[f"posted_standards.{i}.service"] = [
+                f"{unit.code} does not offer this service (it offers {', '.join(sorted(offered))})."
+            ]
+    return problems
+
+
+def _superseded(data: dict[str, Any], unit: Unit, user: User) -> Inspection | None:
+    """The returned inspection this checklist corrects, if it names one (see superseding)."""
+    if data.get("supersedes") is None:
+        return None
+    return resolve_superseded(data["supersedes"], unit, user)
+
+
+def _visit_date(data: dict[str, Any], unit: Unit, methodology: Methodology) -> date:
+    """The visit's local date at the unit, which must fall in the methodology's period."""
+    visit_date = data["started_at"].astimezone(ZoneInfo(unit.region.timezone)).date()
     if not (
         methodology.effective_from <= visit_date
         and (methodology.effective_to is None or visit_date <= methodology.effective_to)
@@ -209,13 +233,21 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
         raise field_errors(
             {"methodology": [f"Methodology {methodology.id} was not in effect on {visit_date}."]}
         )
-    answers = {code: a["value"] for code, a in data["answers"].items()}
-    facts = derive_facts(answers, data["posted_standards"], methodology, visit_date)
-    findings = check(facts, registry.catalogue)
-    result = score(facts, findings, methodology)
+    return visit_date
 
+
+def _new_inspection(
+    body: Any,
+    data: dict[str, Any],
+    payload_hash: str,
+    user: User,
+    unit: Unit,
+    methodology: Methodology,
+    visit_date: date,
+) -> Inspection:
+    """The inspection as received: payload, visit, answers and posted standards (not scored)."""
     location = data["location"] or {}
-    inspection = Inspection(
+    return Inspection(
         submission_id=data["submission_id"],
         payload_hash=payload_hash,
         payload=body,
@@ -223,8 +255,6 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
         surveyor_id=user.id,
         methodology_id=methodology.id,
         methodology_version=methodology.version,
-        methodology_hash=methodology.content_hash,
-        catalogue_hash=registry.catalogue.content_hash,
         started_at=data["started_at"],
         finished_at=data["finished_at"],
         visit_date=visit_date,
@@ -233,14 +263,8 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
         lon=location.get("lon"),
         accuracy_m=location.get("accuracy_m"),
         status="received",
-        score=result.score,
-        zone=result.zone,
-        grade=result.grade,
-        label=result.label,
-        breakdown=breakdown_json(result),
         flags=[],
         notes=data["notes"],
-        supersedes_id=supersedes.id if supersedes is not None else None,
         answers=[
             Answer(indicator_code=code, value=str(a["value"]), note=a["note"], photos=a["photos"])
             for code, a in sorted(data["answers"].items())
@@ -256,39 +280,52 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
             )
             for i, p in enumerate(data["posted_standards"])
         ],
-        findings=[
-            FindingRow(
-                position=i,
-                rule=f.rule,
-                severity=f.severity,
-                category=f.category,
-                citation=f.citation,
-                message=f.message,
-                expected=f.expected,
-                observed=f.observed,
-                service_code=f.service,
-                component=f.component,
-                sanction=f.sanction,
-            )
-            for i, f in enumerate(findings)
-        ],
     )
-    # A concurrent resend of the same submission may insert first: the savepoint keeps the
-    # request's transaction usable so we can answer as if we had seen it (200 or 409).
+
+
+def _finding_rows(findings: Iterable[Finding]) -> list[FindingRow]:
+    """The core's findings as the rows stored with the inspection, in the core's order."""
+    return [
+        FindingRow(
+            position=i,
+            rule=f.rule,
+            severity=f.severity,
+            category=f.category,
+            citation=f.citation,
+            message=f.message,
+            expected=f.expected,
+            observed=f.observed,
+            service_code=f.service,
+            component=f.component,
+            sanction=f.sanction,
+        )
+        for i, f in enumerate(findings)
+    ]
+
+
+def _store(inspection: Inspection, unit: Unit) -> Inspection | None:
+    """Add the inspection and mark its unit dirty; returns None, or the inspection a concurrent
+    request stored first under the same submission_id (the savepoint keeps the request's
+    transaction usable)."""
     try:
         with db.session.begin_nested():
             db.session.add(inspection)
             # Same transaction: the next incremental zoning run sees the unit as changed.
             mark_unit_dirty(unit.id, "inspection")
     except IntegrityError:
-        existing = find_by_submission(data["submission_id"])
-        if existing is None:
+        earlier = find_by_submission(inspection.submission_id)
+        if earlier is None:
             raise
-        return _replay(existing, payload_hash, user)
-    # Photos sent earlier are linked, and integrity flags computed, in the same transaction
-    # (fieldcheck.evidence receives the signal: it sits above intake).
-    signals.inspection_received.send(inspection)
+        return earlier
+    return None
 
+
+def _after_store(inspection: Inspection, unit: Unit, user: User) -> None:
+    """Link photos sent earlier and compute integrity flags, then audit; same transaction.
+
+    ``fieldcheck.evidence`` receives the signal: it sits above intake in the layer order.
+    """
+    signals.inspection_received.send(inspection)
     record(
         "inspection.submit",
         "inspection",
@@ -304,4 +341,3 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
         actor=user,
         region=unit.region_code,
     )
-    return Outcome(inspection, created=True)

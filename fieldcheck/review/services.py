@@ -12,50 +12,29 @@ from typing import Any
 
 from fieldcheck.audit.services import record
 from fieldcheck.auth.models import User
+from fieldcheck.catalogue.registry import get_registry
+from fieldcheck.core import finding_key
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Inspection
+from fieldcheck.inspections.scoring import evaluate_stored, stored_score
 
 
 def rescore_inspection(inspection: Inspection, actor: User | None = None) -> None:
     """Re-score ``inspection`` now without its withdrawn findings and store the result; audited.
 
-    The same pure core as intake and zoning (``score_inspection``: facts from the stored answers
-    and posted standards, legal checks, withdrawn findings dropped, score). The stored score is
+    The same core call as intake and zoning (``fieldcheck.core.evaluate``, on the stored answers
+    and posted standards through ``inspections.scoring.evaluate_stored``). The stored score is
     what the next zoning run reads, so an upheld objection counts from that run on.
     """
-    from fieldcheck.catalogue.registry import get_registry
-    from fieldcheck.inspections.services import breakdown_json
-    from fieldcheck.zoning.runner import score_inspection, withdrawn_findings
-
     registry = get_registry()
     methodology = registry.methodology(inspection.methodology_id)
     if methodology is None:  # not loaded any more: a later zoning run re-scores from answers
         return
-    answers = {a.indicator_code: a.value for a in inspection.answers}
-    posted = [
-        {
-            "service": p.service_code,
-            "components": p.components,
-            "fee_idr": p.fee_idr,
-            "max_days": p.max_days,
-            "requirements": p.requirements,
-        }
-        for p in inspection.posted_standards
-    ]
-    db.session.flush()
-    withdrawn = withdrawn_findings([inspection.id]).get(inspection.id, set())
-    result, _ = score_inspection(
-        methodology, registry.catalogue, answers, posted, inspection.visit_date, withdrawn
-    )
+    db.session.flush()  # the withdrawal just made is read back with the stored rows
+    evaluation = evaluate_stored([inspection.id], methodology, registry.catalogue)[inspection.id]
     before = _score_state(inspection)
-    inspection.score = result.score
-    inspection.zone = result.zone
-    inspection.grade = result.grade
-    inspection.label = result.label
-    inspection.breakdown = breakdown_json(result)
-    # The score now names exactly what produced it (zoning compares these hashes).
-    inspection.methodology_hash = methodology.content_hash
-    inspection.catalogue_hash = registry.catalogue.content_hash
+    for name, value in stored_score(evaluation.result, methodology, registry.catalogue).items():
+        setattr(inspection, name, value)
     db.session.flush()
     record(
         "inspection.rescore",
@@ -64,7 +43,9 @@ def rescore_inspection(inspection: Inspection, actor: User | None = None) -> Non
         before=before,
         after={
             **_score_state(inspection),
-            "withdrawn_findings": sorted((list(k) for k in withdrawn), key=str),
+            "withdrawn_findings": sorted(
+                (list(k) for k in {finding_key(f) for f in evaluation.withdrawn}), key=str
+            ),
         },
         actor=actor,
         region=inspection.unit.region_code,

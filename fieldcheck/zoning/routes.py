@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from fractions import Fraction
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from fieldcheck.auth.models import User
 from fieldcheck.auth.services import current_user, in_scope, require_role, scope_filter
 from fieldcheck.catalogue.registry import get_registry
-from fieldcheck.core.banding import mean, round_half_up
-from fieldcheck.core.rollup import within
+from fieldcheck.core.banding import mean
+from fieldcheck.core.model import Finding, Methodology, ScoreResult
+from fieldcheck.core.rollup import unit_score, within
+from fieldcheck.core.scoring import VALUE_PLACES
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.inspections.models import Inspection
+from fieldcheck.inspections.scoring import evaluate_stored
 from fieldcheck.regions.services import in_region
 from fieldcheck.units.visibility import get_visible_unit
 from fieldcheck.zoning.models import ZoningChange, ZoningRun
 from fieldcheck.zoning.results import level_rows, unit_row
-from fieldcheck.zoning.runner import score_inspection, withdrawn_findings
 from fieldcheck.zoning.services import (
     apply_weights,
     covering_scopes,
@@ -221,107 +222,26 @@ def list_results():
     return body
 
 
-def _mean_shown(values: list[Any], places: int) -> float | None:
-    present = [Fraction(v) for v in values if v is not None]
-    if not present:
-        return None
-    return float(round_half_up(sum(present, Fraction(0)) / len(present), places))
-
-
 @bp.get("/units/<code>/result")
 @require_role(*READERS)
 def get_unit_result(code: str):
     """A unit's result: score, breakdown per dimension and indicator, findings, inspections used.
 
     The breakdown is re-derived now from the inspections the run used, with the run's
-    methodology (and draft weights), by the same pure core; each dimension and indicator shows the
-    mean over those inspections.
+    methodology (and draft weights), by the same core call as intake and zoning
+    (``fieldcheck.core.evaluate``); each dimension and indicator shows the mean over those
+    inspections.
     """
     args = load_args(UnitResultArgsSchema())
     unit = get_visible_unit(code)
     run = resolve_run(args, unit.region_code)
-    row = None if run is None else unit_row(db.session, run, unit.code)
-    if row is None:
-        raise ApiError(
-            "not_found",
-            "This unit has no result in the run (no approved, scored inspection in the period).",
-            {"run_id": None if run is None else run.id},
-        )
-    registry = get_registry()
-    methodology = registry.methodology(run.methodology_id)
-    if methodology is None:
-        raise ApiError("not_found", "The run's methodology is no longer loaded.")
-    methodology = apply_weights(methodology, run.weights)
-    inspections = (
-        db.session.execute(
-            select(Inspection)
-            .where(Inspection.id.in_(row.inspection_ids or []))
-            .options(selectinload(Inspection.answers), selectinload(Inspection.posted_standards))
-            .order_by(Inspection.visit_date, Inspection.id)
-        )
-        .unique()
-        .scalars()
-        .all()
+    row = _unit_row_or_404(run, unit.code)
+    methodology = _run_methodology(run)
+    inspections = _inspections_used(row)
+    evaluations = evaluate_stored(
+        [i.id for i in inspections], methodology, get_registry().catalogue
     )
-    withdrawn = withdrawn_findings([i.id for i in inspections])
-    indicator_values: dict[str, list[Any]] = defaultdict(list)
-    dimension_scores: dict[str, list[Any]] = defaultdict(list)
-    used, findings, scores = [], [], []
-    for inspection in inspections:
-        answers = {a.indicator_code: a.value for a in inspection.answers}
-        posted = [
-            {
-                "service": p.service_code,
-                "components": p.components,
-                "fee_idr": p.fee_idr,
-                "max_days": p.max_days,
-                "requirements": p.requirements,
-            }
-            for p in inspection.posted_standards
-        ]
-        result, found = score_inspection(
-            methodology,
-            registry.catalogue,
-            answers,
-            posted,
-            inspection.visit_date,
-            withdrawn=withdrawn.get(inspection.id, ()),
-        )
-        scores.append(result.score)
-        for item in result.indicators:
-            indicator_values[item.code].append(item.value)
-        for dim in result.dimensions:
-            dimension_scores[dim.code].append(dim.score)
-        used.append(
-            {
-                "id": inspection.id,
-                "visit_date": inspection.visit_date.isoformat(),
-                "status": inspection.status,
-                "score": None if result.score is None else float(result.score),
-                "zone": result.zone,
-                "intake_score": None if inspection.score is None else float(inspection.score),
-                "methodology": inspection.methodology_id,
-                "methodology_version": inspection.methodology_version,
-            }
-        )
-        findings.extend(
-            {
-                "inspection_id": inspection.id,
-                "rule": f.rule,
-                "severity": f.severity,
-                "category": f.category,
-                "citation": f.citation,
-                "message": f.message,
-                "expected": f.expected,
-                "observed": f.observed,
-                "service": f.service,
-                "component": f.component,
-                "sanction": f.sanction,
-            }
-            for f in found
-        )
-    places = methodology.rounding_places
-    rederived = mean(scores, places)
+    results = [evaluations[i.id].result for i in inspections]
     return {
         "unit": {
             "code": unit.code,
@@ -341,13 +261,77 @@ def get_unit_result(code: str):
         "rank": row.rank,
         "roll_up_rule": methodology.roll_up.get("unit"),
         # False only if data the run read has since been changed in place (it never should be).
-        "is_reproducible": rederived == row.score,
+        "is_reproducible": _is_reproducible(row, results, methodology),
+        **_breakdown_means(results, methodology),
+        "findings": [
+            _finding_json(inspection.id, f)
+            for inspection in inspections
+            for f in evaluations[inspection.id].findings
+        ],
+        "inspections": [
+            _inspection_used_json(inspection, result)
+            for inspection, result in zip(inspections, results, strict=True)
+        ],
+        # Issue 4: the override in force for the run's period beside the computed zone.
+        **_override_fields(unit.code, row.zone, run.period),
+    }
+
+
+def _unit_row_or_404(run: ZoningRun | None, unit_code: str) -> Any:
+    """The unit's stored row in ``run``, or a 404 naming the run."""
+    row = None if run is None else unit_row(db.session, run, unit_code)
+    if row is None:
+        raise ApiError(
+            "not_found",
+            "This unit has no result in the run (no approved, scored inspection in the period).",
+            {"run_id": None if run is None else run.id},
+        )
+    return row
+
+
+def _run_methodology(run: ZoningRun) -> Methodology:
+    """The methodology the run scored with, its what-if weights applied."""
+    methodology = get_registry().methodology(run.methodology_id)
+    if methodology is None:
+        raise ApiError("not_found", "The run's methodology is no longer loaded.")
+    return apply_weights(methodology, run.weights)
+
+
+def _inspections_used(row: Any) -> list[Inspection]:
+    """The inspections the run averaged for the unit, in visit order."""
+    return list(
+        db.session.execute(
+            select(Inspection)
+            .where(Inspection.id.in_(row.inspection_ids or []))
+            .order_by(Inspection.visit_date, Inspection.id)
+        )
+        .unique()
+        .scalars()
+    )
+
+
+def _is_reproducible(row: Any, results: list[ScoreResult], methodology: Methodology) -> bool:
+    """Whether re-deriving the inspections gives the stored unit score (the one unit mean)."""
+    return unit_score((r.score for r in results), methodology.rounding_places) == row.score
+
+
+def _breakdown_means(results: list[ScoreResult], methodology: Methodology) -> dict[str, Any]:
+    """Each dimension's and indicator's mean over the re-derived inspections."""
+    places = methodology.rounding_places
+    dimension_scores: dict[str, list[Any]] = defaultdict(list)
+    indicator_values: dict[str, list[Any]] = defaultdict(list)
+    for result in results:
+        for dim in result.dimensions:
+            dimension_scores[dim.code].append(dim.score)
+        for item in result.indicators:
+            indicator_values[item.code].append(item.value)
+    return {
         "dimensions": [
             {
                 "code": d.code,
                 "name": d.name,
                 "weight": None if d.weight is None else float(d.weight),
-                "score": _mean_shown(dimension_scores[d.code], places),
+                "score": _shown(mean(dimension_scores[d.code], places)),
             }
             for d in methodology.dimensions
         ],
@@ -356,15 +340,46 @@ def get_unit_result(code: str):
                 "code": i.code,
                 "dimension": i.dimension,
                 "weight": float(i.weight),
-                "value": _mean_shown(indicator_values[i.code], 6),
+                "value": _shown(mean(indicator_values[i.code], VALUE_PLACES)),
                 "legal_basis": list(i.legal_basis),
             }
             for i in methodology.indicators
         ],
-        "findings": findings,
-        "inspections": used,
-        # Issue 4: the override in force for the run's period beside the computed zone.
-        **_override_fields(unit.code, row.zone, run.period),
+    }
+
+
+def _shown(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _finding_json(inspection_id: int, f: Finding) -> dict[str, Any]:
+    """A standing finding of a re-derived inspection, as the unit result lists it."""
+    return {
+        "inspection_id": inspection_id,
+        "rule": f.rule,
+        "severity": f.severity,
+        "category": f.category,
+        "citation": f.citation,
+        "message": f.message,
+        "expected": f.expected,
+        "observed": f.observed,
+        "service": f.service,
+        "component": f.component,
+        "sanction": f.sanction,
+    }
+
+
+def _inspection_used_json(inspection: Inspection, result: ScoreResult) -> dict[str, Any]:
+    """One inspection the run used: its re-derived score beside the one stored at intake."""
+    return {
+        "id": inspection.id,
+        "visit_date": inspection.visit_date.isoformat(),
+        "status": inspection.status,
+        "score": _shown(result.score),
+        "zone": result.zone,
+        "intake_score": _shown(inspection.score),
+        "methodology": inspection.methodology_id,
+        "methodology_version": inspection.methodology_version,
     }
 
 

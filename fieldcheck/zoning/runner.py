@@ -11,7 +11,8 @@ Shape of a run (the CLI, the scheduler and the API queue all come here):
 3. an inspection scored at intake by the same methodology file and legal catalogue keeps its
    stored score (the pure core is deterministic, so re-deriving it gives the same number); a unit
    with any other inspection is re-scored from stored answers and posted standards with the same
-   pure core (derive_facts -> check -> score) and its work row updated;
+   pure core (``fieldcheck.core.evaluate``, through ``inspections.scoring.evaluate_stored``) and
+   its work row updated;
 4. in one write transaction on the same connection (re-checking the lease): unit rows go from
    the work table to the results in SQL (half-up mean, band and rank as SQL expressions generated
    from the methodology); agencies, regencies and provinces are rolled up by the pure core from
@@ -31,7 +32,7 @@ import logging
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -71,13 +72,11 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.clock import utcnow
-from fieldcheck.core.checks import check
-from fieldcheck.core.facts import derive_facts
-from fieldcheck.core.model import ZONES, Finding, LegalCatalogue, Methodology, ScoreResult
+from fieldcheck.core.model import ZONES, LegalCatalogue, Methodology
 from fieldcheck.core.rollup import LEVELS, AgencyInput, complete_within, roll_up_agencies
-from fieldcheck.core.scoring import score
 from fieldcheck.extensions import db
-from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
+from fieldcheck.inspections.models import Inspection
+from fieldcheck.inspections.scoring import evaluate_stored
 from fieldcheck.regions.models import Region
 from fieldcheck.regions.services import in_region
 from fieldcheck.units.models import Agency, Unit
@@ -157,44 +156,6 @@ class _Plan:
 
 #: Count keys of a run: {"units", "agencies", "regencies", "provinces"}.
 PLURALS = {"unit": "units", "agency": "agencies", "regency": "regencies", "province": "provinces"}
-
-
-def parse_answer(methodology: Methodology, code: str, value: str) -> Any:
-    """A stored answer (text) as the core expects it: an int on a scale indicator, else the word."""
-    indicator = methodology.indicator(code)
-    if indicator is not None and indicator.is_scale and value != "na":
-        try:
-            return int(value)
-        except ValueError:
-            return value
-    return value
-
-
-def score_inspection(
-    methodology: Methodology,
-    catalogue: LegalCatalogue,
-    answers: dict[str, str],
-    posted: list[dict[str, Any]],
-    visit_date: date,
-    withdrawn: Collection[tuple[str, str | None, str | None]] = (),
-) -> tuple[ScoreResult, list[Finding]]:
-    """Re-score one stored inspection with the pure core (the same path as intake).
-
-    Answers to indicators this methodology does not have are ignored (an inspection made under
-    another methodology is scored on what it observed in common). ``withdrawn``: (rule, service,
-    component) of findings withdrawn by an upheld objection; they are dropped before scoring.
-    """
-    known = {
-        code: parse_answer(methodology, code, value)
-        for code, value in answers.items()
-        if methodology.indicator(code) is not None
-    }
-    facts = derive_facts(known, posted, methodology, visit_date)
-    findings = check(facts, catalogue)
-    if withdrawn:
-        # Issue 4: an upheld objection removed these findings; re-deriving must not resurrect them.
-        findings = [f for f in findings if (f.rule, f.service, f.component) not in withdrawn]
-    return score(facts, findings, methodology), findings
 
 
 def _among(column: Any, ids: list[int], dialect: str) -> Any:
@@ -548,7 +509,11 @@ def _compute_per_inspection(
             .order_by(Inspection.unit_id, Inspection.id)
         ).all()
         stale = [r[0] for r in rows if from_answers or not r[3]]
-        rescored = _rescore(conn, stale, methodology, catalogue) if stale else {}
+        # Stale scores are re-derived from stored answers by the same core call as intake.
+        rescored = {
+            i: evaluation.result.score
+            for i, evaluation in evaluate_stored(stale, methodology, catalogue, conn).items()
+        }
         per_unit: dict[int, tuple[list[int], list[int]]] = {u: ([], []) for u in chunk}
         for inspection_id, unit_id, stored, _fresh in rows:
             if rescored and inspection_id in rescored:
@@ -579,79 +544,6 @@ def _compute_per_inspection(
                 for unit_id, (ids, values) in per_unit.items()
             ],
         )
-
-
-def _rescore(
-    conn: Connection,
-    ids: list[int],
-    methodology: Methodology,
-    catalogue: LegalCatalogue,
-) -> dict[int, Decimal | None]:
-    """Scores of the given inspections re-derived from their stored answers and standards."""
-    visit = dict(
-        conn.execute(
-            select(Inspection.id, Inspection.visit_date).where(Inspection.id.in_(ids))
-        ).all()
-    )
-    answers: dict[int, dict[str, str]] = defaultdict(dict)
-    for inspection_id, code, value in conn.execute(
-        select(Answer.inspection_id, Answer.indicator_code, Answer.value).where(
-            Answer.inspection_id.in_(ids)
-        )
-    ):
-        answers[inspection_id][code] = value
-    posted: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in conn.execute(
-        select(
-            PostedStandardRow.inspection_id,
-            PostedStandardRow.service_code,
-            PostedStandardRow.components,
-            PostedStandardRow.fee_idr,
-            PostedStandardRow.max_days,
-            PostedStandardRow.requirements,
-        )
-        .where(PostedStandardRow.inspection_id.in_(ids))
-        .order_by(PostedStandardRow.inspection_id, PostedStandardRow.position)
-    ):
-        posted[row.inspection_id].append(
-            {
-                "service": row.service_code,
-                "components": row.components,
-                "fee_idr": row.fee_idr,
-                "max_days": row.max_days,
-                "requirements": row.requirements,
-            }
-        )
-    # Issue 4: findings withdrawn by an upheld objection stay withdrawn when re-scoring from
-    # answers (methodology change, --from-answers); otherwise a full re-score resurrects them.
-    withdrawn = withdrawn_findings(ids, conn)
-    return {
-        i: score_inspection(
-            methodology, catalogue, answers[i], posted[i], visit[i], withdrawn.get(i, ())
-        )[0].score
-        for i in ids
-    }
-
-
-def withdrawn_findings(ids: list[int], conn: Any = None) -> dict[int, set[tuple]]:
-    """(rule, service, component) of each inspection's withdrawn findings (on ``conn`` or the
-    session)."""
-    executor = conn if conn is not None else db.session
-    out: dict[int, set[tuple]] = defaultdict(set)
-    for start in range(0, len(ids), 1000):
-        for inspection_id, rule, service, component in executor.execute(
-            select(
-                FindingRow.inspection_id,
-                FindingRow.rule,
-                FindingRow.service_code,
-                FindingRow.component,
-            ).where(
-                FindingRow.inspection_id.in_(ids[start : start + 1000]),
-                FindingRow.withdrawn_at.is_not(None),
-            )
-        ):
-            out[inspection_id].add((rule, service, component))
-    return out
 
 
 def _mark_failed(run_id: int, message: str) -> None:

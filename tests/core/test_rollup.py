@@ -1,4 +1,5 @@
-"""Roll-up, ranking and diff rules (domain.md §5 "Aggregation")."""
+"""Roll-up, ranking and diff rules (domain.md §5 "Aggregation"): the live functions of
+``core.rollup`` by hand and against the test oracle, and the oracle itself by hand."""
 
 from __future__ import annotations
 
@@ -11,18 +12,16 @@ from fieldcheck.core.banding import mean
 from fieldcheck.core.rollup import (
     AgencyInput,
     ResultRow,
-    UnitInput,
-    diff,
-    fast_mean,
+    complete_within,
     mean_scaled,
     mean_scaled_total,
     rank,
-    roll_up,
     roll_up_agencies,
-    unit_rows,
     unit_score,
+    within,
 )
 from tests.core.helpers import METHODOLOGY
+from tests.core.oracle import UnitInput, by_rank, diff, roll_up, unit_rows
 
 AGENCIES = {
     "PEMKAB-35.15": AgencyInput("PEMKAB-35.15", "Pemkab Sidoarjo", "35.15"),
@@ -131,16 +130,14 @@ def test_diff_reports_moves_deltas_and_new_rows() -> None:
 
 @given(
     st.lists(
-        st.one_of(
-            st.none(),
-            st.decimals(min_value=0, max_value=100, places=2, allow_nan=False),
-            st.decimals(min_value=0, max_value=100, places=4, allow_nan=False),
-        ),
+        st.one_of(st.none(), st.decimals(min_value=0, max_value=100, places=2, allow_nan=False)),
         max_size=12,
     )
 )
-def test_fast_mean_equals_the_exact_mean(scores) -> None:
-    assert fast_mean(scores) == mean(scores)
+def test_unit_score_equals_the_integer_mean_the_zoning_sql_takes(scores) -> None:
+    present = [int(s.scaleb(2)) for s in scores if s is not None]
+    expected = None if not present else D(mean_scaled(present)).scaleb(-2)
+    assert unit_score(scores) == expected
 
 
 @given(st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=12))
@@ -168,14 +165,15 @@ unit_inputs = st.lists(
 
 
 @given(unit_inputs)
-def test_ranked_unit_rows_equal_rank_of_unit_rows(units) -> None:
+def test_core_rank_equals_the_oracle_ranking(units) -> None:
     bands = METHODOLOGY.bands
-    assert unit_rows(units, bands, ranked=True) == rank(unit_rows(units, bands))
+    assert rank(unit_rows(units, bands)) == by_rank(unit_rows(units, bands))
+    assert unit_rows(units, bands, ranked=True) == by_rank(unit_rows(units, bands))
     assert all(r.rank == 0 for r in unit_rows(units, bands))
 
 
 @given(unit_inputs)
-def test_roll_up_agencies_from_sql_style_totals_equals_roll_up(units) -> None:
+def test_roll_up_agencies_from_sql_style_totals_equals_the_oracle(units) -> None:
     # What an incremental run does: SUM/COUNT of stored unit scores per agency, then the core.
     totals: dict[str, tuple[int, int]] = {}
     for u in units:
@@ -184,3 +182,41 @@ def test_roll_up_agencies_from_sql_style_totals_equals_roll_up(units) -> None:
     full = roll_up(units, AGENCIES, {}, METHODOLOGY.bands)
     upper = roll_up_agencies(totals, AGENCIES, {}, METHODOLOGY.bands)
     assert {level: full[level] for level in upper} == upper
+
+
+#: Where an agency's units may be: its location holds all of them (None: anywhere).
+UNIT_REGIONS = {
+    "PEMKAB-35.15": ["35.15"],
+    "POLRESTA-35.15": ["35.15"],
+    "PEMKAB-35.25": ["35.25"],
+    "PEMPROV-35": ["35.15", "35.25", "35.78"],
+    "KEMENAG": ["35.15", "31.71"],
+}
+
+
+@st.composite
+def placed_units(draw) -> list[UnitInput]:
+    units = draw(unit_inputs)
+    return [
+        UnitInput(
+            u.code,
+            u.name,
+            u.agency_code,
+            u.score,
+            draw(st.sampled_from(UNIT_REGIONS[u.agency_code])),
+        )
+        for u in units
+    ]
+
+
+@given(placed_units(), st.sampled_from(["", "35", "35.15", "35.25", "31"]))
+def test_complete_within_equals_the_oracle_for_a_regional_run(units, scope) -> None:
+    # A regional run reads only the units inside its region, then keeps the complete rows.
+    inside = [u for u in units if within(u.region_code, scope)]
+    totals: dict[str, tuple[int, int]] = {}
+    for u in inside:
+        total, count = totals.get(u.agency_code, (0, 0))
+        totals[u.agency_code] = (total + int(u.score.scaleb(2)), count + 1)
+    upper = complete_within(roll_up_agencies(totals, AGENCIES, {}, METHODOLOGY.bands), scope)
+    oracle = roll_up(units, AGENCIES, {}, METHODOLOGY.bands, scope=scope)
+    assert {level: oracle[level] for level in upper} == upper

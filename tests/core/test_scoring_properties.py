@@ -7,10 +7,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldcheck.core.checks import check
-from fieldcheck.core.facts import derive_facts
+from fieldcheck.core import evaluate
 from fieldcheck.core.model import DELIVERY_COMPONENTS, PostedStandard
-from fieldcheck.core.scoring import score
 
 from .helpers import CATALOGUE, METHODOLOGY, UNIT_INDICATORS, VISIT_2026
 
@@ -39,9 +37,8 @@ standards_st = st.lists(standard_st, max_size=4, unique_by=lambda p: p.service)
 
 
 def run(answers, standards):
-    """Score through the same path the intake uses: facts -> check -> score."""
-    f = derive_facts(answers, standards, METHODOLOGY, VISIT_2026)
-    return score(f, check(f, CATALOGUE), METHODOLOGY)
+    """Score through the one path intake, re-scoring and zoning use: ``core.evaluate``."""
+    return evaluate(answers, standards, METHODOLOGY, CATALOGUE, VISIT_2026).result
 
 
 @given(answers_st, standards_st)

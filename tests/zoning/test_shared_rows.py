@@ -96,7 +96,7 @@ def test_shared_runs_resolve_to_what_a_complete_run_stores(zoning, client, monke
     assert changes(night2) == changes(complete) != []
 
     # Changes are worked out in SQL: they are what the pure core's diff gives on the rows.
-    from fieldcheck.core.rollup import diff
+    from tests.core.oracle import diff
 
     def as_rows(run_id):
         keys = ("level", "code", "name", "region_code", "agency_code", "score", "zone")
@@ -155,8 +155,9 @@ def _zone_change_event(app, run_id: int) -> list[dict]:
 def test_sql_bands_and_means_match_the_core(app) -> None:
     """Unit rows are computed in SQL from the methodology: same numbers as the pure core."""
     from fieldcheck.catalogue.registry import get_registry
-    from fieldcheck.core.rollup import UnitInput, mean_scaled_total, unit_rows
+    from fieldcheck.core.rollup import mean_scaled_total
     from fieldcheck.zoning.runner import _create_work_table, _UnitSQL
+    from tests.core.oracle import UnitInput, unit_rows
 
     rng = random.Random(7)
     with app.app_context(), db.engine.connect() as conn, conn.begin():
