@@ -54,8 +54,8 @@ def rescore_command(
     from tqdm import tqdm
 
     from fieldcheck.publication.services import publish as publish_audited
+    from fieldcheck.zoning.lifecycle import execute
     from fieldcheck.zoning.models import ZoningRun
-    from fieldcheck.zoning.runner import execute
     from fieldcheck.zoning.services import create_run
 
     if publish and dry_run:

@@ -178,7 +178,7 @@ def _zoning_run(world):
 
 def _succeeded_run(world, region: str | None) -> int:
     """Run zoning now (the runner the CLI uses) for ``region`` (None: national); its id."""
-    from fieldcheck.zoning.runner import execute
+    from fieldcheck.zoning.lifecycle import execute
     from fieldcheck.zoning.services import create_run
 
     with world.factory.app.app_context():

@@ -7,9 +7,9 @@ from sqlalchemy import select, update
 
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import FindingRow, Inspection
+from fieldcheck.zoning.lifecycle import execute
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.results import level_rows
-from fieldcheck.zoning.runner import execute
 from fieldcheck.zoning.services import create_run, mark_unit_dirty
 from tests.helpers import count_queries, post_json
 from tests.world import make_world

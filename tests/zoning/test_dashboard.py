@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.units.models import Unit
-from fieldcheck.zoning.runner import execute
+from fieldcheck.zoning.lifecycle import execute
 from fieldcheck.zoning.services import create_run, current_period, mark_unit_dirty
 from tests.helpers import auth, post_json
 from tests.world import make_world
