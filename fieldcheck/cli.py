@@ -28,7 +28,8 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(audit_cli)
 
-    from fieldcheck.zoning.cli import rescore_command, scheduler_command
+    from fieldcheck.publication.cli import rescore_command
+    from fieldcheck.zoning.cli import scheduler_command
 
     app.cli.add_command(rescore_command)
     app.cli.add_command(scheduler_command)

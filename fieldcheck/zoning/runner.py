@@ -98,7 +98,6 @@ WORK = table(
 )
 
 
-
 @dataclass
 class _Plan:
     """What the read phase decided and found."""

@@ -221,8 +221,8 @@ def _unit_with_result(world):
 
 
 def _no_active_override(world) -> None:
-    from fieldcheck.publication.models import UnitOverride
     from fieldcheck.units.models import Unit
+    from fieldcheck.zoning.overrides import UnitOverride
 
     with world.factory.app.app_context():
         unit = db.session.execute(db.select(Unit).where(Unit.code == "35.15-DUKCAPIL")).scalar_one()

@@ -230,8 +230,8 @@ def test_rescoring_from_answers_keeps_withdrawn_findings_out(world, app):
 def test_database_allows_one_active_override_per_unit_and_period(world, app):
     from sqlalchemy.exc import IntegrityError
 
-    from fieldcheck.publication.models import UnitOverride
     from fieldcheck.units.models import Unit
+    from fieldcheck.zoning.overrides import UnitOverride
 
     with app.app_context():
         unit_id = db.session.execute(
