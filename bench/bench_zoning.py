@@ -350,8 +350,8 @@ def settle(app: Any) -> None:
 def zoning_run(app: Any, memory: bool = False, **kwargs: Any) -> tuple[float, Any, int]:
     """Create and execute a run; returns (seconds, run, tracemalloc peak bytes or 0)."""
     from fieldcheck.extensions import db
+    from fieldcheck.zoning.lifecycle import execute
     from fieldcheck.zoning.models import ZoningRun
-    from fieldcheck.zoning.runner import execute
     from fieldcheck.zoning.services import create_run
 
     from_answers = kwargs.pop("from_answers", False)

@@ -18,10 +18,11 @@ from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.demo.seed import seed_demo
 from fieldcheck.evidence.retention import purge_rejected
 from fieldcheck.extensions import db
+from fieldcheck.publication.cli import rescore_command
 from fieldcheck.regions.models import Region
 from fieldcheck.regions.services import sync_regions
 from fieldcheck.units.services import ImportError_, import_units
-from fieldcheck.zoning.cli import rescore_command, scheduler_command
+from fieldcheck.zoning.cli import scheduler_command
 
 users_cli = AppGroup("users", help="Create and list users; tokens are printed once.")
 photos_cli = AppGroup("photos", help="Photo evidence maintenance (retention).")

@@ -10,7 +10,6 @@ from fieldcheck.evidence.models import (
     PhotoUpload,
 )
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
-from fieldcheck.publication.models import UnitOverride
 from fieldcheck.regions.models import Region
 from fieldcheck.review.models import Comment, Objection, Review
 from fieldcheck.units.dirty import DirtyUnit
@@ -22,6 +21,7 @@ from fieldcheck.zoning.models import (
     ZoningResult,
     ZoningRun,
 )
+from fieldcheck.zoning.overrides import UnitOverride
 
 __all__ = [
     "Agency",

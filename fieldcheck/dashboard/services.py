@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from fieldcheck.core.rollup import LEVELS
+from fieldcheck.evidence.models import InspectionFlag
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import STATUSES, Inspection
-from fieldcheck.publication.models import UnitOverride
 from fieldcheck.regions.services import in_region
 from fieldcheck.review.models import Objection
 from fieldcheck.units.models import Unit
 from fieldcheck.zoning.models import ZoningRun
+from fieldcheck.zoning.overrides import UnitOverride
 from fieldcheck.zoning.results import level_rows
 
 PROVINCE_OUTLINES = Path(__file__).resolve().parents[1] / "regions" / "data" / "provinces.geojson"
@@ -69,8 +70,6 @@ def inspection_counts(region: str | None, now: datetime) -> dict[str, Any]:
 def review_queue(region: str | None) -> dict[str, Any]:
     """What waits for a supervisor: received inspections (oldest first), those of them carrying
     integrity flags (by flag code), and objections not yet decided."""
-    from fieldcheck.evidence.models import InspectionFlag
-
     in_region = within(Unit.region_code, region)
     waiting, oldest = db.session.execute(
         _where(

@@ -5,7 +5,6 @@ Functions here only ``flush()``; the request boundary commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -17,9 +16,9 @@ from fieldcheck.auth.services import in_scope
 from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db, lock
-from fieldcheck.publication.models import UnitOverride
 from fieldcheck.units.models import Unit
 from fieldcheck.zoning.models import ZoningRun
+from fieldcheck.zoning.overrides import UnitOverride
 from fieldcheck.zoning.services import official_run, publish_run
 
 # --- publication ------------------------------------------------------------------------------
@@ -162,44 +161,9 @@ def withdraw_override(unit: Unit, period: int, reason: str, user: User) -> UnitO
     return row
 
 
-def active_overrides_by_code(codes: Iterable[str], period: int) -> dict[str, UnitOverride]:
-    """Overrides in force for ``period`` for the given unit codes, by code: one query."""
-    codes = list(codes)
-    if not codes:
-        return {}
-    rows = db.session.execute(
-        select(Unit.code, UnitOverride)
-        .join(UnitOverride, UnitOverride.unit_id == Unit.id)
-        .where(
-            Unit.code.in_(codes),
-            UnitOverride.period == period,
-            UnitOverride.withdrawn_at.is_(None),
-        )
-    ).all()
-    return {code: row for code, row in rows}
-
-
 def unit_overrides(unit: Unit, period: int | None = None) -> list[UnitOverride]:
     """A unit's overrides, active and withdrawn, newest first (optionally of one period)."""
     query = select(UnitOverride).where(UnitOverride.unit_id == unit.id)
     if period is not None:
         query = query.where(UnitOverride.period == period)
     return list(db.session.execute(query.order_by(UnitOverride.id.desc())).scalars())
-
-
-def with_overrides(items: list[dict[str, Any]], period: int) -> list[dict[str, Any]]:
-    """Add ``override`` and ``final_zone`` to dumped unit result rows of a run of ``period``
-    (one query for the page).
-
-    The computed ``zone`` stays as it is; ``final_zone`` is the zone of the override in force
-    for the run's period, else the computed zone.
-    """
-    from schemas.publication import OverrideBriefSchema
-
-    overrides = active_overrides_by_code((item["code"] for item in items), period)
-    brief = OverrideBriefSchema()
-    for item in items:
-        row = overrides.get(item["code"])
-        item["override"] = None if row is None else brief.dump(row)
-        item["final_zone"] = item["zone"] if row is None else row.zone
-    return items

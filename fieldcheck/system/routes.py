@@ -10,6 +10,7 @@ from fieldcheck.auth.services import require_role
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.clock import shown, utcnow
 from fieldcheck.extensions import db
+from fieldcheck.zoning.services import status_summary
 
 bp = Blueprint("system", __name__)
 
@@ -26,8 +27,6 @@ def healthz():
     registry = get_registry()
     zoning = None
     if database == "ok":
-        from fieldcheck.zoning.services import status_summary
-
         try:
             zoning = status_summary()
         except SQLAlchemyError:
@@ -53,6 +52,4 @@ def healthz():
 @require_role("surveyor", "supervisor", "admin")
 def status():
     """Scheduler heartbeat, the zoning lease, the last run and the queue (any signed-in user)."""
-    from fieldcheck.zoning.services import status_summary
-
     return {"time": shown(utcnow()), **status_summary()}

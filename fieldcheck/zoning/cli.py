@@ -1,4 +1,9 @@
-"""``flask --app app rescore`` and ``flask --app app scheduler``."""
+"""``flask --app app rescore`` and ``flask --app app scheduler``.
+
+``rescore --publish`` makes the run official through the publication package, which sits above
+zoning: it builds the command with its publisher (fieldcheck.publication.cli), so nothing here
+imports it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,48 +22,63 @@ from flask.cli import with_appcontext
 
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
+from fieldcheck.zoning.lifecycle import execute
+from fieldcheck.zoning.models import ZoningRun
+from fieldcheck.zoning.services import create_run
+
+#: Makes a succeeded run the official result, as an admin at the command line (audited).
+Publisher = Callable[[ZoningRun], None]
 
 
-@click.command("rescore")
-@with_appcontext
-@click.option("--methodology", default=None, help="Methodology id (default: newest published).")
-@click.option("--region", default=None, help="Limit the run to a region code (e.g. 35).")
-@click.option("--period", type=int, default=None, help="Assessment year (default: this year).")
-@click.option("--full", is_flag=True, help="Recompute every unit, not only the changed ones.")
-@click.option("--dry-run", is_flag=True, help="What-if: store nothing official, print the diff.")
-@click.option(
-    "--weights",
-    "weights_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="With --dry-run: JSON file {indicator_code: weight} of draft weights.",
-)
-@click.option("--publish", is_flag=True, help="Admin: make the run the official result.")
-@click.option(
-    "--from-answers",
-    is_flag=True,
-    help="Re-score every inspection from its answers even when its stored score is current.",
-)
-@click.option("--no-progress", is_flag=True, help="No progress bar (logs, cron).")
-def rescore_command(
+def make_rescore_command(publish_run: Publisher) -> click.Command:
+    """The ``rescore`` command; ``--publish`` hands the succeeded run to ``publish_run``."""
+
+    @click.command("rescore")
+    @with_appcontext
+    @click.option("--methodology", default=None, help="Methodology id (default: newest published).")
+    @click.option("--region", default=None, help="Limit the run to a region code (e.g. 35).")
+    @click.option("--period", type=int, default=None, help="Assessment year (default: this year).")
+    @click.option("--full", is_flag=True, help="Recompute every unit, not only the changed ones.")
+    @click.option(
+        "--dry-run", is_flag=True, help="What-if: store nothing official, print the diff."
+    )
+    @click.option(
+        "--weights",
+        "weights_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        help="With --dry-run: JSON file {indicator_code: weight} of draft weights.",
+    )
+    @click.option("--publish", is_flag=True, help="Admin: make the run the official result.")
+    @click.option(
+        "--from-answers",
+        is_flag=True,
+        help="Re-score every inspection from its answers even when its stored score is current.",
+    )
+    @click.option("--no-progress", is_flag=True, help="No progress bar (logs, cron).")
+    def rescore_command(publish: bool, **options: Any) -> None:
+        """Run zoning now; exits 0 and says so when another run holds the lease."""
+        rescore(publish_run=publish_run if publish else None, **options)
+
+    return rescore_command
+
+
+def rescore(
     methodology: str | None,
     region: str | None,
     period: int | None,
     full: bool,
     dry_run: bool,
     weights_file: Path | None,
-    publish: bool,
+    publish_run: Publisher | None,
     from_answers: bool,
     no_progress: bool,
 ) -> None:
-    """Run zoning now; exits 0 and says so when another run holds the lease."""
+    """Create a run, execute it with a progress bar, publish it when asked, print a summary."""
+    # Loaded when the command runs, not when the app starts: web workers never draw a bar.
     from tqdm import tqdm
 
-    from fieldcheck.publication.services import publish as publish_audited
-    from fieldcheck.zoning.models import ZoningRun
-    from fieldcheck.zoning.runner import execute
-    from fieldcheck.zoning.services import create_run
-
+    publish = publish_run is not None
     if publish and dry_run:
         raise click.UsageError("a dry run can never be published")
     if region is not None and not region.strip():
@@ -117,7 +138,7 @@ def rescore_command(
     if publish:
         # Before anything is printed: a closed stdout (``rescore --publish | head``) must not
         # leave a succeeded run unpublished.
-        publish_audited(run, None)  # audited like a publish through the API
+        publish_run(run)  # audited like a publish through the API
         db.session.commit()
     _summary(run)
     if publish:
@@ -156,6 +177,8 @@ def _summary(run: Any) -> None:
 @with_appcontext
 def scheduler_command() -> None:
     """Run the nightly zoning job and the API run queue in the foreground (Ctrl-C stops)."""
+    # APScheduler is loaded by the scheduler process only, not by every app that registers
+    # this command.
     from fieldcheck.zoning.scheduler import JOB_NIGHTLY, build_scheduler
 
     app = current_app._get_current_object()  # the jobs need the app, not the proxy

@@ -24,6 +24,7 @@ from fieldcheck.inspections.scoring import evaluate_stored
 from fieldcheck.regions.services import in_region
 from fieldcheck.units.visibility import get_visible_unit
 from fieldcheck.zoning.models import ZoningChange, ZoningRun
+from fieldcheck.zoning.overrides import active_overrides_by_code
 from fieldcheck.zoning.results import level_rows, unit_row
 from fieldcheck.zoning.services import (
     apply_weights,
@@ -33,6 +34,7 @@ from fieldcheck.zoning.services import (
     latest_official_run,
     latest_succeeded_run,
 )
+from schemas.publication import OverrideBriefSchema
 from schemas.zoning import (
     ChangeArgsSchema,
     ChangeSchema,
@@ -214,9 +216,7 @@ def list_results():
     dumped = ResultSchema(many=True).dump(items)
     if args["level"] == "unit":
         # Issue 4: a supervisor's override is shown beside the computed zone (one query per page).
-        from fieldcheck.publication.services import with_overrides
-
-        dumped = with_overrides(dumped, run.period)
+        dumped = _with_overrides(dumped, run.period)
     body = page_body(dumped, args["page"], args["per_page"], total)
     body.update(run_header(run))
     return body
@@ -384,7 +384,21 @@ def _inspection_used_json(inspection: Inspection, result: ScoreResult) -> dict[s
 
 
 def _override_fields(code: str, zone: str, period: int) -> dict[str, Any]:
-    from fieldcheck.publication.services import with_overrides
-
-    shown = with_overrides([{"code": code, "zone": zone}], period)[0]
+    shown = _with_overrides([{"code": code, "zone": zone}], period)[0]
     return {"override": shown["override"], "final_zone": shown["final_zone"]}
+
+
+def _with_overrides(items: list[dict[str, Any]], period: int) -> list[dict[str, Any]]:
+    """Add ``override`` and ``final_zone`` to dumped unit result rows of a run of ``period``
+    (one query for the page).
+
+    The computed ``zone`` stays as it is; ``final_zone`` is the zone of the override in force
+    for the run's period, else the computed zone.
+    """
+    overrides = active_overrides_by_code((item["code"] for item in items), period)
+    brief = OverrideBriefSchema()
+    for item in items:
+        row = overrides.get(item["code"])
+        item["override"] = None if row is None else brief.dump(row)
+        item["final_zone"] = item["zone"] if row is None else row.zone
+    return items

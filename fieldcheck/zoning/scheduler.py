@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from fieldcheck.clock import utcnow
 from fieldcheck.extensions import db
 from fieldcheck.zoning import lease
-from fieldcheck.zoning.runner import execute, reap_dead_runs, run_queued
+from fieldcheck.zoning.lifecycle import execute, reap_dead_runs, run_queued
 from fieldcheck.zoning.services import create_run
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,11 @@ import json
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select, update
 
+from fieldcheck.audit.services import record
 from fieldcheck.auth.models import User
 from fieldcheck.auth.services import in_scope
 from fieldcheck.catalogue.registry import get_registry
@@ -21,7 +23,7 @@ from fieldcheck.core.model import Methodology
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
 from fieldcheck.regions.models import Region
-from fieldcheck.zoning.models import OutboxEvent, ZoningRun
+from fieldcheck.zoning.models import Lease, OutboxEvent, ZoningRun
 
 #: The one rule for which inspections count in zoning (api.md: "Only approved inspections count").
 #: Only approved inspections count. A corrected resubmission can only supersede a *returned*
@@ -32,8 +34,6 @@ COUNTED_STATUSES = ("approved",)
 
 def current_period() -> int:
     """The default assessment period: the current calendar year (in WIB)."""
-    from zoneinfo import ZoneInfo
-
     return utcnow().astimezone(ZoneInfo("Asia/Jakarta")).year
 
 
@@ -160,8 +160,6 @@ def create_run(
     )
     db.session.add(run)
     db.session.flush()
-    from fieldcheck.audit.services import record
-
     # Who asked for which run (a what-if with draft weights included): the run itself only
     # says "requested_by", and a run by the CLI or the nightly job names no one.
     record(
@@ -296,8 +294,6 @@ def latest_official_run(
 
 def status_summary() -> dict[str, Any]:
     """Scheduler heartbeat, the zoning lease and the last finished run, for health endpoints."""
-    from fieldcheck.zoning.models import Lease
-
     now = utcnow()
     beat = db.session.get(Lease, "scheduler.heartbeat")
     held = db.session.get(Lease, "zoning")

@@ -178,7 +178,7 @@ def _zoning_run(world):
 
 def _succeeded_run(world, region: str | None) -> int:
     """Run zoning now (the runner the CLI uses) for ``region`` (None: national); its id."""
-    from fieldcheck.zoning.runner import execute
+    from fieldcheck.zoning.lifecycle import execute
     from fieldcheck.zoning.services import create_run
 
     with world.factory.app.app_context():
@@ -221,8 +221,8 @@ def _unit_with_result(world):
 
 
 def _no_active_override(world) -> None:
-    from fieldcheck.publication.models import UnitOverride
     from fieldcheck.units.models import Unit
+    from fieldcheck.zoning.overrides import UnitOverride
 
     with world.factory.app.app_context():
         unit = db.session.execute(db.select(Unit).where(Unit.code == "35.15-DUKCAPIL")).scalar_one()

@@ -8,9 +8,9 @@ from sqlalchemy import select, update
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import FindingRow, Inspection
 from fieldcheck.units.dirty import mark_unit_dirty
+from fieldcheck.zoning.lifecycle import execute
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.results import level_rows
-from fieldcheck.zoning.runner import execute
 from fieldcheck.zoning.services import create_run
 from tests.helpers import count_queries, post_json
 from tests.world import make_world
@@ -231,8 +231,8 @@ def test_rescoring_from_answers_keeps_withdrawn_findings_out(world, app):
 def test_database_allows_one_active_override_per_unit_and_period(world, app):
     from sqlalchemy.exc import IntegrityError
 
-    from fieldcheck.publication.models import UnitOverride
     from fieldcheck.units.models import Unit
+    from fieldcheck.zoning.overrides import UnitOverride
 
     with app.app_context():
         unit_id = db.session.execute(

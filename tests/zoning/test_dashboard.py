@@ -9,7 +9,7 @@ from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.units.dirty import mark_unit_dirty
 from fieldcheck.units.models import Unit
-from fieldcheck.zoning.runner import execute
+from fieldcheck.zoning.lifecycle import execute
 from fieldcheck.zoning.services import create_run, current_period
 from tests.helpers import auth, post_json
 from tests.world import make_world

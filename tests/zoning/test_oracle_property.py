@@ -37,12 +37,13 @@ from fieldcheck.inspections.models import FindingRow, Inspection
 from fieldcheck.publication.services import publish, set_override, with_overrides
 from fieldcheck.regions.models import Region
 from fieldcheck.review.services import decide_objection, record_objection
+from fieldcheck.units.dirty import mark_unit_dirty
 from fieldcheck.units.models import Agency, Unit
 from fieldcheck.units.services import import_units
+from fieldcheck.zoning.lifecycle import execute
 from fieldcheck.zoning.models import ZoningChange, ZoningRun
 from fieldcheck.zoning.results import level_rows
-from fieldcheck.zoning.runner import execute
-from fieldcheck.zoning.services import create_run, mark_unit_dirty
+from fieldcheck.zoning.services import create_run
 from tests.conftest import _empty_tables
 from tests.core.oracle import UnitInput, diff, roll_up, unit_mean
 from tests.helpers import post_json

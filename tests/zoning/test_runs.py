@@ -119,8 +119,8 @@ def test_incremental_and_full_runs_agree_exactly(zoning) -> None:
 
 def test_a_what_if_run_changes_nothing_official(zoning, client, app) -> None:
     from fieldcheck.units.dirty import DirtyUnit
+    from fieldcheck.zoning.lifecycle import run_queued
     from fieldcheck.zoning.models import OutboxEvent, ZoningRun
-    from fieldcheck.zoning.runner import run_queued
 
     for code, noes in [("35.15-DUKCAPIL", 4), ("35.15-SATPAS", 6), ("13.71-KANIM", 5)]:
         zoning.inspect(code, noes)
@@ -178,8 +178,8 @@ def test_a_what_if_run_changes_nothing_official(zoning, client, app) -> None:
 
 
 def test_two_runs_at_once_one_runs_and_one_skips(zoning, app) -> None:
+    from fieldcheck.zoning.lifecycle import execute
     from fieldcheck.zoning.models import ZoningRun
-    from fieldcheck.zoning.runner import execute
     from fieldcheck.zoning.services import create_run
 
     zoning.inspect("35.15-DUKCAPIL", 3)

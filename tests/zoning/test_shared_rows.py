@@ -156,7 +156,8 @@ def test_sql_bands_and_means_match_the_core(app) -> None:
     """Unit rows are computed in SQL from the methodology: same numbers as the pure core."""
     from fieldcheck.catalogue.registry import get_registry
     from fieldcheck.core.rollup import mean_scaled_total
-    from fieldcheck.zoning.runner import _create_work_table, _UnitSQL
+    from fieldcheck.zoning.runner import _create_work_table
+    from fieldcheck.zoning.store_units import _UnitSQL
     from tests.core.oracle import UnitInput, unit_rows
 
     rng = random.Random(7)
@@ -201,7 +202,8 @@ def test_inspection_lists_compare_as_sets_where_they_are_unordered(app) -> None:
     are compared on their own): the same list never differs, a different set always does, and
     on PostgreSQL (ids aggregated in no order) a reordering of the same ids does not."""
     from fieldcheck.catalogue.registry import get_registry
-    from fieldcheck.zoning.runner import _create_work_table, _UnitSQL
+    from fieldcheck.zoning.runner import _create_work_table
+    from fieldcheck.zoning.store_units import _UnitSQL
 
     cases = [  # (computed ids, stored JSON list, differ on PostgreSQL, differ on SQLite)
         ("1,2,3", "[1, 2, 3]", False, False),
@@ -259,14 +261,14 @@ def test_a_runs_rows_are_known_to_the_planner_once_written(zoning, monkeypatch) 
     """PostgreSQL: a run with many rows leaves its id in the planner's statistics, so the runs
     that compare with it or share its rows are not planned for a run of one row (the first run
     sharing a fresh national anchor once took 16 s so, docs/decisions.md item 64)."""
-    from fieldcheck.zoning import runner
+    from fieldcheck.zoning import store
 
     with zoning.app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("SQLite keeps no planner statistics here")
     # Only the rule under test: the whole-table ANALYZE of a mostly new table stays out.
-    monkeypatch.setattr(runner, "_refresh_statistics", lambda conn, name: False)
-    monkeypatch.setattr(runner, "ANALYZE_OWN_ROWS", 2)
+    monkeypatch.setattr(store, "_refresh_statistics", lambda conn, name: False)
+    monkeypatch.setattr(store, "ANALYZE_OWN_ROWS", 2)
     for code in ("35.15-DUKCAPIL", "35.15-RSUD", "13.71-SATPAS"):
         zoning.inspect(code, 3)
     with zoning.app.app_context():

@@ -1,18 +1,24 @@
-"""A supervisor's override of a unit's final zone for one assessment period (not one run)."""
+"""A unit's final zone: its computed zone, unless a supervisor's override is in force.
+
+The override is a publication decision (fieldcheck.publication sets and withdraws it, audited);
+it lives here, below publication, because every reader of zoning results shows it beside the
+computed zone (``final_zone``): the results API, a unit's result, the dashboard.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldcheck.auth.models import User
 from fieldcheck.clock import utcnow
 from fieldcheck.columns import UTCDateTime
+from fieldcheck.core.model import ZONES
 from fieldcheck.extensions import db
-
-ZONES = ("merah", "kuning", "hijau")
+from fieldcheck.units.models import Unit
 
 
 class UnitOverride(db.Model):
@@ -52,3 +58,20 @@ class UnitOverride(db.Model):
 
     creator: Mapped[User] = relationship(foreign_keys=[created_by], lazy="joined")
     withdrawer: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by], lazy="joined")
+
+
+def active_overrides_by_code(codes: Iterable[str], period: int) -> dict[str, UnitOverride]:
+    """Overrides in force for ``period`` for the given unit codes, by code: one query."""
+    codes = list(codes)
+    if not codes:
+        return {}
+    rows = db.session.execute(
+        select(Unit.code, UnitOverride)
+        .join(UnitOverride, UnitOverride.unit_id == Unit.id)
+        .where(
+            Unit.code.in_(codes),
+            UnitOverride.period == period,
+            UnitOverride.withdrawn_at.is_(None),
+        )
+    ).all()
+    return {code: row for code, row in rows}
