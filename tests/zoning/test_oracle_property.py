@@ -34,14 +34,15 @@ from fieldcheck.core import FindingKey, evaluate
 from fieldcheck.core.rollup import AgencyInput, ResultRow
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import FindingRow, Inspection
-from fieldcheck.publication.services import publish, set_override, with_overrides
+from fieldcheck.publication.services import publish, set_override
 from fieldcheck.regions.models import Region
-from fieldcheck.review.services import decide_objection, record_objection
+from fieldcheck.review.objections import decide_objection, record_objection
 from fieldcheck.units.dirty import mark_unit_dirty
 from fieldcheck.units.models import Agency, Unit
 from fieldcheck.units.services import import_units
 from fieldcheck.zoning.lifecycle import execute
 from fieldcheck.zoning.models import ZoningChange, ZoningRun
+from fieldcheck.zoning.overrides import active_overrides_by_code
 from fieldcheck.zoning.results import level_rows
 from fieldcheck.zoning.services import create_run
 from tests.conftest import _empty_tables
@@ -451,5 +452,8 @@ def test_stored_rows_equal_the_oracle(app, client, world_shape, data) -> None:
 def with_overrides_of(world: World, unit_rows: list[ResultRow]) -> dict[str, str]:
     """Unit code -> the final zone readers are shown, for the oracle's unit rows."""
     with world.app.app_context():
-        items = [{"code": r.code, "zone": r.zone} for r in unit_rows]
-        return {item["code"]: item["final_zone"] for item in with_overrides(items, PERIOD)}
+        # The oracle's rule: the override in force for the period wins over the computed zone.
+        overrides = active_overrides_by_code((r.code for r in unit_rows), PERIOD)
+        return {
+            r.code: overrides[r.code].zone if r.code in overrides else r.zone for r in unit_rows
+        }
