@@ -11,6 +11,7 @@ from fieldcheck.auth.services import current_user, require_role, scope_filter
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
+from fieldcheck.i18n import N_
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.inspections.services import submit
 from fieldcheck.units.models import Unit
@@ -50,7 +51,7 @@ def get_visible_inspection(inspection_id: int) -> Inspection:
     )
     inspection = db.session.execute(query).unique().scalar_one_or_none()
     if inspection is None:
-        raise ApiError("not_found", "No such inspection.")
+        raise ApiError("not_found", N_("No such inspection."))
     return inspection
 
 

@@ -22,6 +22,7 @@ from fieldcheck.core.integrity import (
     travel_flags,
     visit_flags,
 )
+from fieldcheck.i18n import render
 
 #: Real places (unit coordinates from the demo set, landmarks from public maps).
 SIDOARJO = (-7.4478, 112.7183)  # Disdukcapil Kab. Sidoarjo
@@ -99,7 +100,8 @@ def test_gps_far_details_name_the_distance():
     (f,) = location_flags(visit(at=PADANG), LIMITS)
     assert f["severity"] == "serious"
     assert f["details"]["distance_m"] == pytest.approx(1_543_000, rel=0.01)
-    assert "km dari unit layanan" in f["message"]
+    assert "km dari unit layanan" in render(f["message"], f["params"], "id")
+    assert "km from the service unit" in render(f["message"], f["params"], "en")
 
 
 @pytest.mark.parametrize(
