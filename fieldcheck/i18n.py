@@ -207,6 +207,12 @@ def render_flags(flags: Iterable[Mapping[str, Any]] | None) -> list[dict[str, An
     ]
 
 
+#: Indonesia's three time zones by UTC offset, named as Indonesians name them in any language.
+_ZONES = {7.0: "WIB", 8.0: "WITA", 9.0: "WIT"}
+#: A date and a time together ("5 Desember 2026 pukul 09.12").
+_AT = N_("%(date)s at %(time)s")
+
+
 def format_param(key: str, value: Any, locale: str) -> str:
     """One parameter as a reader of ``locale`` writes it; the key's suffix says what it is:
     ``*_idr`` rupiah (``Rp25.000``), ``*_m`` a distance in metres (``850 m``, ``1,5 km``),
@@ -227,11 +233,13 @@ def format_param(key: str, value: Any, locale: str) -> str:
         return format_date(day, "long", locale=locale)
     if key.endswith("_at") and isinstance(value, str | datetime):
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-        return (
-            f"{format_date(moment, 'long', locale=locale)} "
-            f"{format_time(moment, 'short', tzinfo=moment.tzinfo, locale=locale)} "
-            f"{get_timezone_gmt(moment, locale=locale)}"
-        ).strip()
+        offset = moment.utcoffset()
+        zone = _ZONES.get(offset.total_seconds() / 3600 if offset is not None else None)
+        text = translations(locale).ugettext(_AT) % {
+            "date": format_date(moment, "long", locale=locale),
+            "time": format_time(moment, "short", tzinfo=moment.tzinfo, locale=locale),
+        }
+        return f"{text} {zone or get_timezone_gmt(moment, locale=locale)}"
     if isinstance(value, float):
         return format_decimal(value, locale=locale)
     return str(value)
