@@ -35,6 +35,8 @@ from babel.support import Translations
 from flask import Flask, Response, g, has_request_context, request
 from flask_babel import gettext
 
+from fieldcheck.extensions import babel
+
 __all__ = [
     "CONTENT_DEFAULT",
     "LANGUAGES",
@@ -119,8 +121,6 @@ def state(code: str) -> str:
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel (locale from ``Accept-Language``) and label answers whose findings or
     flags were rendered with ``Content-Language`` and ``Vary: Accept-Language``."""
-    from fieldcheck.extensions import babel
-
     babel.init_app(app, default_locale=LANGUAGES[0], locale_selector=select_locale)
 
     @app.after_request
