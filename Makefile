@@ -8,13 +8,18 @@ PORT ?= 5000
 WORKERS ?= 2
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 FLASK := $(BIN)/flask --app app
+# Message catalogues (fieldcheck.i18n): .po files are in git, the compiled .mo files are not.
+LOCALES_DIR := fieldcheck/translations
+MO := $(patsubst %.po,%.mo,$(wildcard $(LOCALES_DIR)/*/LC_MESSAGES/messages.po))
 
-.PHONY: help venv setup run demo-banner test test-sqlite test-pg lint bench scheduler clean
+.PHONY: help venv setup run demo-banner test test-sqlite test-pg lint bench scheduler clean \
+	translations compile-translations
 
 help:
 	@echo "make run    - set up, migrate, seed demo data and serve on http://$(HOST):$(PORT)"
 	@echo "make test   - lint, then the test suite on SQLite and (if reachable) PostgreSQL"
 	@echo "make bench  - benchmarks, with ratios against a baseline measured in the same run"
+	@echo "make translations - extract messages from the code and update the .po files"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PY)" || { echo "Python 3.11 is needed (python3.11 or python3 on PATH)"; exit 1; }
@@ -26,7 +31,22 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-setup: venv
+# A .po file newer than its .mo is compiled again (make run / make test on a fresh clone too).
+$(LOCALES_DIR)/%/LC_MESSAGES/messages.mo: $(LOCALES_DIR)/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel -q compile -l $* -i $< -o $@
+
+compile-translations: $(MO)
+
+# For developers after adding or changing a message: new msgids get an empty msgstr in id (the
+# test suite fails until it is translated), removed ones are dropped.
+translations: venv
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ --no-location --sort-output \
+		--project fieldcheck -o $(LOCALES_DIR)/messages.pot .
+	$(BIN)/pybabel -q update -i $(LOCALES_DIR)/messages.pot -d $(LOCALES_DIR) \
+		--ignore-obsolete --no-fuzzy-matching --ignore-pot-creation-date
+	$(MAKE) --no-print-directory compile-translations
+
+setup: venv compile-translations
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo > /dev/null
 
@@ -43,12 +63,12 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test-sqlite: venv
+test-sqlite: venv compile-translations
 	$(BIN)/pytest -q
 
 # Runs the same suite on PostgreSQL when one answers at PG_TEST_URL; says so when skipped.
 # With FIELDCHECK_REQUIRE_PG=1 (as .ci/run sets) an unreachable server fails the run.
-test-pg: venv
+test-pg: venv compile-translations
 	@if $(BIN)/python scripts/pg_ready.py "$(PG_TEST_URL)"; then \
 		echo "== PostgreSQL suite ($(PG_TEST_URL)) =="; \
 		FIELDCHECK_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -q; \
@@ -63,7 +83,7 @@ test: lint
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-pg
 
-bench: venv
+bench: venv compile-translations
 	$(BIN)/python -m bench
 
 clean:

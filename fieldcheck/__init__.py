@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from fieldcheck.config import ConfigError, load_config
 from fieldcheck.errors import error_response, register_error_handlers
 from fieldcheck.extensions import db, migrate
+from fieldcheck.i18n import N_
+from fieldcheck.i18n import init_app as init_i18n
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -59,6 +61,7 @@ def register_extensions(app: Flask) -> None:
     """Bind the database and migrations; tune SQLite for durability and concurrent access."""
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir())
+    init_i18n(app)  # Flask-Babel: messages from the catalogues, in the reader's language
     # Import models so metadata (and Alembic autogenerate) sees every table.
     from fieldcheck import models  # noqa: F401
 
@@ -157,11 +160,11 @@ def register_request_boundary(app: Flask) -> None:
         except IntegrityError as exc:
             db.session.rollback()
             log.warning("commit conflict: %s", exc.orig)
-            return error_response("conflict", "The change conflicts with stored data.")
+            return error_response("conflict", N_("The change conflicts with stored data."))
         except OperationalError as exc:
             db.session.rollback()
             log.error("commit failed: %s", exc.orig)
-            failed = error_response("unavailable", "The database is busy; try again.")
+            failed = error_response("unavailable", N_("The database is busy; try again."))
             failed.headers["Retry-After"] = "5"
             return failed
         return response

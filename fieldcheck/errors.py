@@ -15,32 +15,35 @@ from flask import Flask, jsonify
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from fieldcheck.i18n import N_, localize, localize_details, request_language
+
 log = logging.getLogger(__name__)
 
-#: code -> (HTTP status, default message). Codes are stable; messages may be improved.
+#: code -> (HTTP status, default message). Codes are stable; messages may be improved. The
+#: messages are msgids (``N_``), rendered in the request's language by ``error_response``.
 CATALOGUE: dict[str, tuple[int, str]] = {
-    "malformed_json": (400, "The request body is not valid JSON."),
-    "bad_request": (400, "The request could not be understood."),
-    "unauthorized": (401, "A valid bearer token is required."),
-    "forbidden": (403, "Your role does not allow this."),
-    "out_of_scope": (403, "This object is outside your region."),
-    "not_found": (404, "No such object."),
-    "method_not_allowed": (405, "This method is not allowed here."),
-    "not_acceptable": (406, "The requested representation is not available."),
-    "conflict": (409, "The request conflicts with the stored state."),
-    "submission_conflict": (409, "This submission_id was already used for a different body."),
-    "invalid_transition": (409, "This change is not allowed from the object's current state."),
-    "review_blocked": (409, "The inspection cannot be approved yet."),
-    "already_superseded": (409, "This inspection was already corrected by another submission."),
-    "payload_too_large": (413, "The request body is larger than allowed."),
-    "uri_too_long": (414, "The request line (URL) is longer than allowed."),
-    "unsupported_media_type": (415, "The content type is not supported here."),
-    "validation_failed": (422, "The request is well-formed but invalid."),
-    "invalid_image": (422, "The file is not a complete, acceptable image."),
-    "rate_limited": (429, "Too many requests; slow down."),
-    "headers_too_large": (431, "The request headers are larger than allowed."),
-    "internal_error": (500, "Something went wrong on our side; it has been logged."),
-    "unavailable": (503, "The service is temporarily unavailable; try again."),
+    "malformed_json": (400, N_("The request body is not valid JSON.")),
+    "bad_request": (400, N_("The request could not be understood.")),
+    "unauthorized": (401, N_("A valid bearer token is required.")),
+    "forbidden": (403, N_("Your role does not allow this.")),
+    "out_of_scope": (403, N_("This object is outside your region.")),
+    "not_found": (404, N_("No such object.")),
+    "method_not_allowed": (405, N_("This method is not allowed here.")),
+    "not_acceptable": (406, N_("The requested representation is not available.")),
+    "conflict": (409, N_("The request conflicts with the stored state.")),
+    "submission_conflict": (409, N_("This submission_id was already used for a different body.")),
+    "invalid_transition": (409, N_("This change is not allowed from the object's current state.")),
+    "review_blocked": (409, N_("The inspection cannot be approved yet.")),
+    "already_superseded": (409, N_("This inspection was already corrected by another submission.")),
+    "payload_too_large": (413, N_("The request body is larger than allowed.")),
+    "uri_too_long": (414, N_("The request line (URL) is longer than allowed.")),
+    "unsupported_media_type": (415, N_("The content type is not supported here.")),
+    "validation_failed": (422, N_("The request is well-formed but invalid.")),
+    "invalid_image": (422, N_("The file is not a complete, acceptable image.")),
+    "rate_limited": (429, N_("Too many requests; slow down.")),
+    "headers_too_large": (431, N_("The request headers are larger than allowed.")),
+    "internal_error": (500, N_("Something went wrong on our side; it has been logged.")),
+    "unavailable": (503, N_("The service is temporarily unavailable; try again.")),
 }
 
 _HTTP_TO_CODE = {
@@ -96,15 +99,9 @@ def error_response(
 ):
     """The error envelope as a response, its messages in the language the request asks for
     (``Accept-Language``: English or Indonesian, fieldcheck.i18n); the only way one is built."""
-    from fieldcheck.i18n import localize_details, request_language, translate
-
     language = request_language()
     default_status, default_message = CATALOGUE[code]
-    body = envelope(
-        code,
-        translate(message or default_message, language),
-        localize_details(details or {}, language),
-    )
+    body = envelope(code, localize(message or default_message), localize_details(details or {}))
     response = jsonify(body)
     response.status_code = status or default_status
     response.headers["Content-Language"] = language
@@ -141,7 +138,7 @@ def register_error_handlers(app: Flask) -> None:
 
         db.session.rollback()
         log.warning("integrity error turned into 409: %s", exc.orig)
-        return error_response("conflict", "The change conflicts with stored data.")
+        return error_response("conflict", N_("The change conflicts with stored data."))
 
     @app.errorhandler(DataError)
     def handle_data_error(exc: DataError):
@@ -151,7 +148,7 @@ def register_error_handlers(app: Flask) -> None:
 
         db.session.rollback()
         log.warning("data error turned into 422: %s", exc.orig)
-        return error_response("validation_failed", "A value cannot be stored as given.")
+        return error_response("validation_failed", N_("A value cannot be stored as given."))
 
     @app.errorhandler(OperationalError)
     def handle_operational_error(exc: OperationalError):
@@ -173,7 +170,7 @@ def http_error_response(status: int, reason: str) -> bytes:
     """A complete HTTP/1.1 error response in the envelope, for a server that answers before the
     app is reached (gunicorn on an over-long request line or headers: gunicorn.conf.py)."""
     code = _HTTP_TO_CODE.get(status, "internal_error" if status >= 500 else "bad_request")
-    body = json.dumps(envelope(code, CATALOGUE[code][1])).encode()
+    body = json.dumps(envelope(code, str(CATALOGUE[code][1]))).encode()  # English: no request
     head = (
         f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"

@@ -1,5 +1,6 @@
 """Flask extensions, created unbound here and bound to an app in ``create_app`` via ``init_app``."""
 
+from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -24,6 +25,8 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 # render_as_batch lets Alembic alter tables on SQLite (which cannot ALTER most things in place).
 migrate = Migrate(render_as_batch=True, compare_type=True)
+#: Messages from the gettext catalogues in fieldcheck/translations (fieldcheck.i18n).
+babel = Babel()
 
 
 def lock(obj: object) -> None:

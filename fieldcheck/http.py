@@ -15,6 +15,7 @@ from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
+from fieldcheck.i18n import N_, _
 
 #: The largest id: ids are INTEGER columns, 32-bit on PostgreSQL (which refuses a bigger number
 #: with a DataError) and 64-bit on SQLite (whose driver raises OverflowError past 2**63 - 1).
@@ -50,8 +51,22 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+#: The JSON parser's own explanations (``JSONDecodeError.msg``), so they are in the catalogue.
+JSON_REASONS = (
+    N_("Expecting value"),
+    N_("Expecting property name enclosed in double quotes"),
+    N_("Expecting ',' delimiter"),
+    N_("Expecting ':' delimiter"),
+    N_("Extra data"),
+    N_("Unterminated string starting at"),
+    N_("Invalid control character at"),
+    N_("Invalid \\escape"),
+    N_("Invalid \\uXXXX escape"),
+)
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed in JSON")
+    raise ValueError(_("%(name)s is not allowed in JSON", name=name))
 
 
 def _finite_float(text: str) -> float:
@@ -59,7 +74,7 @@ def _finite_float(text: str) -> float:
     # JSON answer can carry (it came back as the bare word Infinity).
     value = float(text)
     if math.isinf(value):
-        raise ValueError("a number is too large")
+        raise ValueError(_("a number is too large"))
     return value
 
 
@@ -67,9 +82,17 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f"duplicate key {key!r}")
+            raise ValueError(_("duplicate key %(key)s", key=repr(key)))
         result[key] = value
     return result
+
+
+def _why(exc: ValueError) -> str:
+    """Why the parser refused a body, in the request's language (the reasons raised above are
+    rendered already; Python's own limit on long integers is explained here)."""
+    if "integer string conversion" in str(exc):
+        return _("a number has more digits than any field accepts")
+    return str(exc)
 
 
 def _unstorable_paths(value: Any) -> dict[str, list[str]]:
@@ -82,9 +105,9 @@ def _unstorable_paths(value: Any) -> dict[str, list[str]]:
 
     def report(path: str, text: str) -> None:
         problem = (
-            "NUL characters are not allowed."
+            N_("NUL characters are not allowed.")
             if "\x00" in text
-            else "Unpaired UTF-16 surrogates (\\ud800-\\udfff) are not allowed."
+            else N_("Unpaired UTF-16 surrogates (\\ud800-\\udfff) are not allowed.")
         )
         found[_SURROGATE.sub("\ufffd", path) or "_schema"] = [problem]
 
@@ -109,7 +132,7 @@ def json_body() -> Any:
     """The request's JSON body, strictly parsed, or 415/413/400 in the error envelope."""
     mimetype = request.mimetype
     if mimetype != "application/json" and not mimetype.endswith("+json"):
-        raise ApiError("unsupported_media_type", "Send the body as application/json.")
+        raise ApiError("unsupported_media_type", N_("Send the body as application/json."))
     raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
     limit = request.max_content_length
     if request.content_length is None and limit is not None and len(raw) >= limit:
@@ -119,9 +142,9 @@ def json_body() -> Any:
     try:
         text = raw.decode(request.mimetype_params.get("charset", "utf-8"))
     except (UnicodeDecodeError, LookupError):
-        raise ApiError("malformed_json", "The body is not valid UTF-8.") from None
+        raise ApiError("malformed_json", N_("The body is not valid UTF-8.")) from None
     if not text.strip():
-        raise ApiError("malformed_json", "The body is empty.")
+        raise ApiError("malformed_json", N_("The body is empty."))
     try:
         # Duplicate keys and NaN/Infinity are silently accepted by json.loads; a phone that sends
         # them has a bug we want to hear about rather than store half of.
@@ -134,16 +157,20 @@ def json_body() -> Any:
     except json.JSONDecodeError as exc:
         raise ApiError(
             "malformed_json",
-            f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.",
+            _(
+                "The body is not valid JSON: %(reason)s at line %(line)s column %(column)s.",
+                reason=_(exc.msg),
+                line=exc.lineno,
+                column=exc.colno,
+            ),
             {"line": exc.lineno, "column": exc.colno},
         ) from None
     except RecursionError:
-        raise ApiError("malformed_json", "The body is nested too deeply.") from None
+        raise ApiError("malformed_json", N_("The body is nested too deeply.")) from None
     except ValueError as exc:
-        reason = str(exc)
-        if "integer string conversion" in reason:
-            reason = "a number has more digits than any field accepts"
-        raise ApiError("malformed_json", f"The body is not acceptable JSON: {reason}.") from None
+        raise ApiError(
+            "malformed_json", _("The body is not acceptable JSON: %(reason)s.", reason=_why(exc))
+        ) from None
     # "\u0000" and a lone "\ud83d" are valid JSON but neither PostgreSQL nor a UTF-8 response
     # can carry them: refuse them here with the field's path instead of a 500 further on.
     bad = _unstorable_paths(data)
@@ -177,7 +204,7 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 def load(schema: Schema, data: Any) -> Any:
     """Load ``data`` with ``schema``; validation errors become a 422 with dotted field paths."""
     if not isinstance(data, dict) and not schema.many:
-        raise field_errors({"_schema": ["The body must be a JSON object."]})
+        raise field_errors({"_schema": [N_("The body must be a JSON object.")]})
     try:
         return schema.load(data)
     except ValidationError as exc:
@@ -193,7 +220,7 @@ def load_args(schema: Schema) -> Any:
         if len(values) > 1 and not isinstance(schema.fields.get(key), fields.List):
             # ?region=35&region=13 is not "a list of regions" anywhere: say so, rather than
             # "Not a valid string." about a value the caller sent as a plain string.
-            repeated[key] = ["Give this parameter once."]
+            repeated[key] = [N_("Give this parameter once.")]
         data[key] = values if len(values) > 1 else values[0]
     bad = _unstorable_paths(data) | repeated  # "%00" decodes to a NUL, which PostgreSQL refuses
     if bad:

@@ -1,461 +1,245 @@
-"""Error messages in the reader's language: English, or Indonesian for ``Accept-Language: id``.
+"""Words people read, from the gettext catalogues in ``fieldcheck/translations`` (Flask-Babel).
 
-Supervisors work in Bahasa Indonesia, and their browsers say so (``id-ID,id;q=0.9,en;q=0.8``);
-phones and scripts that send nothing keep the English the contract documents. Only the human
-``message`` texts of the error envelope (and ``details.fields``) change: ``code``, field paths
-and every other value stay as they are, so nothing that a client matches on depends on the
-language.
+Every message is written once, in English, as a gettext msgid with named placeholders
+(``"No such unit."``, ``"Unknown indicator for methodology %(methodology)s."``); the Indonesian
+text is its ``msgstr`` in ``translations/id/LC_MESSAGES/messages.po``. ``make translations``
+extracts the msgids (``babel.cfg``) and updates the ``.po`` files; ``make`` compiles them to
+``.mo`` at install. ``tests/system/test_i18n.py`` fails when a msgid has no Indonesian text or the
+catalogue is stale against the code.
 
-The service's messages are written in English at the place that raises them, as before. This
-module maps each English text to its Indonesian one; a text with values in it (``{}`` in the
-English template) is matched as a pattern and its values carried over, so the call sites stay
-plain f-strings. ``tests/system/test_i18n.py`` checks that every message in the code, and every
-default message of the marshmallow fields and validators in use, has a translation. A text
-without one is sent in English rather than not at all.
+Three kinds of text, three ways to reach the catalogue:
+
+- An error raised with values is rendered where it is raised, in the request's language:
+  ``_("... %(name)s ...", name=value)`` (Flask-Babel's ``gettext``).
+- A constant (the error catalogue, a marshmallow default message, a validator's ``error=``) is
+  marked with ``N_``, which returns a ``Template``: the English msgid, rendered through the
+  catalogue when it is formatted or when the one error handler ``localize``\\s it.
+- A finding, an integrity flag or an evidence blocker is *stored* as a msgid plus parameters
+  (the pure core marks its msgids with a no-op ``N_`` of its own) and ``render``\\ed when read,
+  with numbers, rupiah, distances and dates formatted by Babel for the reader's locale.
+
+Codes, field paths and every value a client matches on never depend on the language.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-#: Languages answered, first = default (what a request without Accept-Language gets).
+from babel.dates import format_date, format_time, get_timezone_gmt
+from babel.numbers import format_currency, format_decimal
+from babel.support import Translations
+from flask import Flask, Response, g, has_request_context, request
+from flask_babel import gettext
+
+from fieldcheck.extensions import babel
+
+__all__ = [
+    "CONTENT_DEFAULT",
+    "LANGUAGES",
+    "N_",
+    "Template",
+    "_",
+    "content_language",
+    "format_param",
+    "init_app",
+    "localize",
+    "localize_details",
+    "render",
+    "render_flags",
+    "request_language",
+    "select_locale",
+    "state",
+]
+
+#: Languages answered, first = default for messages about the request (errors): a request without
+#: ``Accept-Language`` gets the English the contract documents.
 LANGUAGES = ("en", "id")
+#: Findings and flags were written in Indonesian for everyone before they came from the
+#: catalogue; a reader who states no language still gets them in Indonesian (docs/api.md).
+CONTENT_DEFAULT = "id"
+#: Where the compiled catalogues are (``translations/<locale>/LC_MESSAGES/messages.mo``).
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
-#: English message (``{}`` for a value) -> Indonesian (``{0}``, ``{1}``... for the values in the
-#: English order).
-INDONESIAN: dict[str, str] = {
-    # The error catalogue (fieldcheck.errors.CATALOGUE) and the handlers' own texts.
-    "The request body is not valid JSON.": "Isi permintaan bukan JSON yang sah.",
-    "The request could not be understood.": "Permintaan tidak dapat dipahami.",
-    "A valid bearer token is required.": "Diperlukan token bearer yang sah.",
-    "Your role does not allow this.": "Peran Anda tidak mengizinkan tindakan ini.",
-    "This object is outside your region.": "Objek ini berada di luar wilayah Anda.",
-    "No such object.": "Objek tidak ditemukan.",
-    "This method is not allowed here.": "Metode ini tidak diizinkan di sini.",
-    "The requested representation is not available.": "Format yang diminta tidak tersedia.",
-    "The request conflicts with the stored state.": (
-        "Permintaan bertentangan dengan data yang tersimpan."
-    ),
-    "This submission_id was already used for a different body.": (
-        "submission_id ini sudah dipakai untuk isi yang berbeda."
-    ),
-    "This change is not allowed from the object's current state.": (
-        "Perubahan ini tidak diizinkan dari status objek saat ini."
-    ),
-    "The inspection cannot be approved yet.": "Inspeksi belum dapat disetujui.",
-    "This inspection was already corrected by another submission.": (
-        "Inspeksi ini sudah dikoreksi oleh kiriman lain."
-    ),
-    "The request body is larger than allowed.": "Isi permintaan melebihi ukuran yang diizinkan.",
-    "The request line (URL) is longer than allowed.": (
-        "Baris permintaan (URL) melebihi panjang yang diizinkan."
-    ),
-    "The content type is not supported here.": "Jenis konten ini tidak didukung di sini.",
-    "The request is well-formed but invalid.": "Format permintaan benar, tetapi isinya tidak sah.",
-    "The file is not a complete, acceptable image.": (
-        "Berkas bukan gambar yang utuh dan dapat diterima."
-    ),
-    "Too many requests; slow down.": "Terlalu banyak permintaan; mohon perlambat.",
-    "The request headers are larger than allowed.": (
-        "Header permintaan melebihi ukuran yang diizinkan."
-    ),
-    "Something went wrong on our side; it has been logged.": (
-        "Terjadi kesalahan di sisi kami; kesalahan ini sudah dicatat."
-    ),
-    "The service is temporarily unavailable; try again.": (
-        "Layanan sedang tidak tersedia; silakan coba lagi."
-    ),
-    "The database is busy; try again.": "Basis data sedang sibuk; silakan coba lagi.",
-    "The change conflicts with stored data.": "Perubahan bertentangan dengan data yang tersimpan.",
-    "A value cannot be stored as given.": "Sebuah nilai tidak dapat disimpan seperti yang dikirim.",
-    # Request bodies (fieldcheck.http).
-    "Send the body as application/json.": "Kirim isi permintaan sebagai application/json.",
-    "The body is empty.": "Isi permintaan kosong.",
-    "The body is not valid UTF-8.": "Isi permintaan bukan UTF-8 yang sah.",
-    "The body is not valid JSON: {} at line {} column {}.": (
-        "Isi permintaan bukan JSON yang sah: {0} pada baris {1} kolom {2}."
-    ),
-    "The body is nested too deeply.": "Isi permintaan bersarang terlalu dalam.",
-    "The body is not acceptable JSON: {}.": "Isi permintaan bukan JSON yang dapat diterima: {0}.",
-    "duplicate key {}": "kunci ganda {0}",
-    "The body must be a JSON object.": "Isi permintaan harus berupa objek JSON.",
-    "NUL characters are not allowed.": "Karakter NUL tidak diizinkan.",
-    "Unpaired UTF-16 surrogates (\\ud800-\\udfff) are not allowed.": (
-        "Surrogate UTF-16 tanpa pasangan (\\ud800-\\udfff) tidak diizinkan."
-    ),
-    # Users and tokens.
-    "No such user.": "Pengguna tidak ditemukan.",
-    "You may only create users inside your region.": (
-        "Anda hanya boleh membuat pengguna di dalam wilayah Anda."
-    ),
-    "You cannot deactivate yourself.": "Anda tidak dapat menonaktifkan diri sendiri.",
-    "The user is deactivated.": "Pengguna sudah dinonaktifkan.",
-    "No such token.": "Token tidak ditemukan.",
-    "Only an admin over a wider region may issue tokens for another admin.": (
-        "Hanya admin dengan wilayah yang lebih luas yang boleh menerbitkan token untuk admin lain."
-    ),
-    "Unknown region code.": "Kode wilayah tidak dikenal.",
-    "The token is unknown, expired or revoked.": (
-        "Token tidak dikenal, sudah kedaluwarsa, atau sudah dicabut."
-    ),
-    "This needs one of the roles: {}.": "Tindakan ini memerlukan salah satu peran: {0}.",
-    # Catalogue, regions, units.
-    "No such methodology.": "Metodologi tidak ditemukan.",
-    "No such region.": "Wilayah tidak ditemukan.",
-    "No such unit.": "Unit tidak ditemukan.",
-    # Inspections (intake).
-    "This submission_id is already used by another surveyor's checklist; every checklist needs "
-    "its own submission_id.": (
-        "submission_id ini sudah dipakai oleh daftar periksa surveyor lain; setiap daftar periksa "
-        "memerlukan submission_id sendiri."
-    ),
-    "This submission_id was already used for a different checklist; a corrected checklist needs "
-    "a new submission_id.": (
-        "submission_id ini sudah dipakai untuk daftar periksa yang berbeda; daftar periksa yang "
-        "dikoreksi memerlukan submission_id baru."
-    ),
-    "No such inspection.": "Inspeksi tidak ditemukan.",
-    "Unknown unit.": "Unit tidak dikenal.",
-    "Unknown methodology.": "Metodologi tidak dikenal.",
-    "This unit is outside your region.": "Unit ini berada di luar wilayah Anda.",
-    "Unknown indicator for methodology {}.": "Indikator tidak dikenal untuk metodologi {0}.",
-    "This indicator is derived from posted_standards; do not answer it directly.": (
-        "Indikator ini diturunkan dari posted_standards; jangan dijawab langsung."
-    ),
-    'Missing answer (send "na" when the item does not apply).': (
-        'Jawaban belum diisi (kirim "na" bila butir ini tidak berlaku).'
-    ),
-    "Methodology is {}, not published.": "Metodologi berstatus {0}, belum diterbitkan.",
-    "Unknown service code.": "Kode layanan tidak dikenal.",
-    "Must be a whole number from {} to {}, or na.": (
-        "Harus bilangan bulat dari {0} sampai {1}, atau na."
-    ),
-    "Must be one of {}.": "Harus salah satu dari {0}.",
-    "Methodology {} was not in effect on {}.": "Metodologi {0} tidak berlaku pada {1}.",
-    "Must be one of yes, partial, no, na, or a whole number.": (
-        "Harus salah satu dari yes, partial, no, na, atau bilangan bulat."
-    ),
-    "Must be an inspection id or a submission_id (UUID).": (
-        "Harus berupa id inspeksi atau submission_id (UUID)."
-    ),
-    "Must be a lowercase sha256 hex digest.": (
-        "Harus berupa digest sha256 heksadesimal huruf kecil."
-    ),
-    "A component is listed twice.": "Sebuah komponen tercantum dua kali.",
-    'Given, so "{}" must be listed in components.': (
-        'Nilainya diisi, jadi "{0}" harus tercantum dalam components.'
-    ),
-    "Must not be before started_at.": "Tidak boleh sebelum started_at.",
-    "{} says the service standard is published: list, for each service observed, the components "
-    "it shows (or answer no).": (
-        "{0} menyatakan standar pelayanan dipublikasikan: sebutkan, untuk setiap layanan yang "
-        "diamati, komponen yang terpampang (atau jawab no)."
-    ),
-    "{} does not offer this service (it offers {}).": (
-        "{0} tidak menyelenggarakan layanan ini (layanannya: {1})."
-    ),
-    "This service is already listed.": "Layanan ini sudah tercantum.",
-    # Evidence.
-    "The photo is larger than {} bytes.": "Foto lebih besar dari {0} bita.",
-    "No such photo.": "Foto tidak ditemukan.",
-    "The photo's file is no longer stored.": "Berkas foto ini sudah tidak disimpan.",
-    "The image has too many pixels (possible decompression bomb).": (
-        "Gambar memiliki terlalu banyak piksel (kemungkinan bom dekompresi)."
-    ),
-    "Send the photo as multipart/form-data, field file.": (
-        "Kirim foto sebagai multipart/form-data, pada field file."
-    ),
-    "This indicator has no missing photo evidence to waive.": (
-        "Indikator ini tidak memiliki bukti foto yang kurang untuk dikecualikan."
-    ),
-    "The multipart body has no 'file' part.": "Isi multipart tidak memiliki bagian 'file'.",
-    "The upload is incomplete or malformed.": "Unggahan tidak lengkap atau formatnya rusak.",
-    "Too many pixels.": "Terlalu banyak piksel.",
-    "The file is not a JPEG, PNG or WebP image.": "Berkas bukan gambar JPEG, PNG, atau WebP.",
-    "The image is truncated or corrupt.": "Gambar terpotong atau rusak.",
-    "The image cannot be decoded: {}": "Gambar tidak dapat dibaca: {0}",
-    "The upload ended before it was complete.": "Unggahan berhenti sebelum selesai.",
-    "No missing evidence for this indicator.": "Tidak ada bukti yang kurang untuk indikator ini.",
-    # Review, objections, corrections.
-    "No such finding.": "Temuan tidak ditemukan.",
-    "No such objection.": "Keberatan tidak ditemukan.",
-    "An inspection that is {} cannot be given the decision {}.": (
-        "Inspeksi berstatus {0} tidak dapat diberi keputusan {1}."
-    ),
-    "This finding is already withdrawn.": "Temuan ini sudah dicabut.",
-    "No such photo of yours: upload it first (POST /api/v1/photos).": (
-        "Foto Anda tidak ditemukan: unggah dulu (POST /api/v1/photos)."
-    ),
-    "This objection was already decided: {}.": "Keberatan ini sudah diputuskan: {0}.",
-    "More than {} inspections match; narrow the filter.": (
-        "Lebih dari {0} inspeksi cocok; persempit filternya."
-    ),
-    "No such inspection within the filter.": "Inspeksi tidak ditemukan dalam filter ini.",
-    "No such inspection of yours.": "Inspeksi Anda tidak ditemukan.",
-    "The corrected inspection is of another unit.": "Inspeksi yang dikoreksi milik unit lain.",
-    "Only a returned inspection can be corrected; this is {}.": (
-        "Hanya inspeksi yang dikembalikan yang dapat dikoreksi; inspeksi ini berstatus {0}."
-    ),
-    "A reason is required.": "Alasan wajib diisi.",
-    "A reason is required for this decision.": "Keputusan ini wajib disertai alasan.",
-    "Give at least one filter criterion or a list of ids.": (
-        "Berikan sedikitnya satu kriteria filter atau daftar id."
-    ),
-    # Zoning runs, results, publication, overrides.
-    "No such zoning run.": "Proses penzonaan tidak ditemukan.",
-    "This unit has no result in the run (no approved, scored inspection in the period).": (
-        "Unit ini tidak memiliki hasil dalam proses ini (tidak ada inspeksi yang disetujui dan "
-        "dinilai pada periode tersebut)."
-    ),
-    "The run's methodology is no longer loaded.": "Metodologi proses ini sudah tidak dimuat.",
-    "Run #{} is {}: only a succeeded run has results.": (
-        "Proses #{0} berstatus {1}: hanya proses yang berhasil yang memiliki hasil."
-    ),
-    "At least one indicator needs a weight above 0.": (
-        "Sedikitnya satu indikator harus berbobot di atas 0."
-    ),
-    "No published methodology is loaded.": "Tidak ada metodologi terbit yang dimuat.",
-    "Draft weights are only allowed in a dry run (what-if).": (
-        "Bobot rancangan hanya diizinkan pada simulasi (what-if)."
-    ),
-    "Must be a year between 2000 and 2100.": "Harus tahun antara 2000 dan 2100.",
-    "A dry run (what-if) can never be published.": (
-        "Simulasi (what-if) tidak pernah dapat diterbitkan."
-    ),
-    "Only a succeeded run can be published; this one is {}.": (
-        "Hanya proses yang berhasil yang dapat diterbitkan; proses ini berstatus {0}."
-    ),
-    "Must be an object {indicator_code: weight}.": "Harus berupa objek {indicator_code: bobot}.",
-    "Must be a number of 0 or more.": "Harus berupa angka 0 atau lebih.",
-    "Methodology is {}; only a dry run may use it.": (
-        "Metodologi berstatus {0}; hanya simulasi yang boleh memakainya."
-    ),
-    "This region is outside your scope.": "Wilayah ini berada di luar cakupan Anda.",
-    "Methodology {} is in effect {}-{}, not {}.": "Metodologi {0} berlaku {1}-{2}, bukan {3}.",
-    "Methodology {} is in effect from {}, not {}.": (
-        "Metodologi {0} berlaku sejak {1}, bukan {2}."
-    ),
-    "This run covers more than your region.": "Proses ini mencakup lebih dari wilayah Anda.",
-    "This unit already has an override in force for {}; withdraw it first.": (
-        "Unit ini sudah memiliki penetapan zona yang berlaku untuk {0}; cabut dulu."
-    ),
-    "This unit has no override in force for {}.": (
-        "Unit ini tidak memiliki penetapan zona yang berlaku untuk {0}."
-    ),
-    "The {} period has not begun (now: {}).": "Periode {0} belum dimulai (sekarang: {1}).",
-    # Why a zoning run failed or was skipped (stored with the run, shown with it).
-    "The process running it stopped (its lease expired or its process is gone); "
-    "nothing was published.": (
-        "Proses yang menjalankannya berhenti (lease-nya kedaluwarsa atau prosesnya hilang); "
-        "tidak ada yang diterbitkan."
-    ),
-    "skipped: another run holds the lease (run #{})": (
-        "dilewati: proses penzonaan lain sedang berjalan (proses #{0})"
-    ),
-    # Query arguments and shared fields (schemas).
-    "Must be <type>:<id>, e.g. inspection:12.": (
-        "Harus berbentuk <jenis>:<id>, misalnya inspection:12."
-    ),
-    "Must not be blank.": "Tidak boleh kosong.",
-    "Give this parameter once.": "Berikan parameter ini sekali saja.",
-    "Must be a time between the years 2 and 9998.": "Harus waktu antara tahun 2 dan 9998.",
-    "Not a valid number.": "Bukan angka yang sah.",
-    "Must be true or false.": "Harus true atau false.",
-    "Must be a region code like 35 or 35.15.": "Harus kode wilayah seperti 35 atau 35.15.",
-    'Must be "latest" or a run id.': 'Harus "latest" atau id proses.',
-    # marshmallow's own messages (fields, schemas and the validators in use).
-    "Missing data for required field.": "Wajib diisi.",
-    "Field may not be null.": "Tidak boleh null.",
-    "Invalid value.": "Nilai tidak sah.",
-    "Invalid type.": "Jenis tidak sah.",
-    "Invalid input type.": "Jenis masukan tidak sah.",
-    "Invalid input.": "Masukan tidak sah.",
-    "Unknown field.": "Isian tidak dikenal.",
-    "Not a valid list.": "Bukan daftar yang sah.",
-    "Not a valid tuple.": "Bukan tuple yang sah.",
-    "Not a valid string.": "Bukan teks yang sah.",
-    "Not a valid utf-8 string.": "Bukan teks utf-8 yang sah.",
-    "Not a valid UUID.": "Bukan UUID yang sah.",
-    "Number too large.": "Angka terlalu besar.",
-    "Not a valid integer.": "Bukan bilangan bulat yang sah.",
-    "Special numeric values (nan or infinity) are not permitted.": (
-        "Nilai angka khusus (nan atau infinity) tidak diizinkan."
-    ),
-    "Not a valid boolean.": "Bukan boolean yang sah.",
-    "Not a valid {}.": "Bukan {0} yang sah.",
-    "Not a valid {} {}.": "Bukan {1} {0} yang sah.",
-    "Not a valid datetime.": "Bukan tanggal-waktu yang sah.",
-    "Not a valid aware datetime.": "Bukan tanggal-waktu yang sah: zona waktunya harus disebut.",
-    "Not a valid naive datetime.": "Bukan tanggal-waktu yang sah: tanpa zona waktu.",
-    '"{}" cannot be formatted as a {}.': '"{0}" tidak dapat diformat sebagai {1}.',
-    "Not a valid date.": "Bukan tanggal yang sah.",
-    '"{}" cannot be formatted as a date.': '"{0}" tidak dapat diformat sebagai tanggal.',
-    "Not a valid period of time.": "Bukan rentang waktu yang sah.",
-    "{} cannot be formatted as a timedelta.": "{0} tidak dapat diformat sebagai rentang waktu.",
-    "Not a valid mapping type.": "Bukan objek (mapping) yang sah.",
-    "Not a valid URL.": "Bukan URL yang sah.",
-    "Not a valid email address.": "Bukan alamat email yang sah.",
-    "Not a valid IP address.": "Bukan alamat IP yang sah.",
-    "Not a valid IPv4 address.": "Bukan alamat IPv4 yang sah.",
-    "Not a valid IPv6 address.": "Bukan alamat IPv6 yang sah.",
-    "Not a valid IP interface.": "Bukan antarmuka IP yang sah.",
-    "Not a valid IPv4 interface.": "Bukan antarmuka IPv4 yang sah.",
-    "Not a valid IPv6 interface.": "Bukan antarmuka IPv6 yang sah.",
-    "Must be one of: {}.": "Harus salah satu dari: {0}.",
-    "Must be greater than or equal to {}.": "Harus lebih dari atau sama dengan {0}.",
-    "Must be greater than {}.": "Harus lebih dari {0}.",
-    "Must be less than or equal to {}.": "Harus kurang dari atau sama dengan {0}.",
-    "Must be less than {}.": "Harus kurang dari {0}.",
-    "Must be greater than or equal to {} and less than or equal to {}.": (
-        "Harus lebih dari atau sama dengan {0} dan kurang dari atau sama dengan {1}."
-    ),
-    "Must be greater than {} and less than {}.": "Harus lebih dari {0} dan kurang dari {1}.",
-    "Must be greater than or equal to {} and less than {}.": (
-        "Harus lebih dari atau sama dengan {0} dan kurang dari {1}."
-    ),
-    "Must be greater than {} and less than or equal to {}.": (
-        "Harus lebih dari {0} dan kurang dari atau sama dengan {1}."
-    ),
-    "Shorter than minimum length {}.": "Lebih pendek dari panjang minimum {0}.",
-    "Longer than maximum length {}.": "Lebih panjang dari panjang maksimum {0}.",
-    "Length must be between {} and {}.": "Panjang harus antara {0} dan {1}.",
-    "Length must be {}.": "Panjang harus {0}.",
-    "Must be equal to {}.": "Harus sama dengan {0}.",
-    "String does not match expected pattern.": "Teks tidak sesuai pola yang diharapkan.",
-    "One or more of the choices you made was not in: {}.": (
-        "Satu atau lebih pilihan Anda tidak termasuk dalam: {0}."
-    ),
-    "One or more of the choices you made was in: {}.": (
-        "Satu atau lebih pilihan Anda termasuk dalam: {0}."
-    ),
-}
+_ = gettext
 
 
-#: Values inside a message that have an Indonesian word: the states and decisions a message may
-#: name (the code stays beside it, since clients and people search on it), and the JSON parser's
-#: own explanations.
-VALUES: dict[str, str] = {
-    **{
-        code: f"{word} ({code})"
-        for code, word in {
-            "received": "diterima",
-            "approved": "disetujui",
-            "rejected": "ditolak",
-            "returned": "dikembalikan",
-            "approve": "setujui",
-            "reject": "tolak",
-            "return": "kembalikan",
-            "pending": "menunggu",
-            "upheld": "dikabulkan",
-            "dismissed": "tidak dikabulkan",
-            "queued": "antre",
-            "running": "berjalan",
-            "succeeded": "berhasil",
-            "failed": "gagal",
-            "skipped": "dilewati",
-            "draft": "rancangan",
-            "retired": "tidak berlaku",
-        }.items()
-    },
-    "Expecting value": "diharapkan sebuah nilai",
-    "Expecting property name enclosed in double quotes": (
-        "diharapkan nama properti dalam tanda kutip ganda"
-    ),
-    "Expecting ',' delimiter": "diharapkan pemisah ','",
-    "Expecting ':' delimiter": "diharapkan pemisah ':'",
-    "Extra data": "ada data lebih setelah akhir JSON",
-    "Unterminated string starting at": "teks tidak ditutup, mulai",
-    "Invalid control character at": "karakter kendali tidak sah pada",
-    "Invalid \\escape": "escape \\ tidak sah",
-    "Invalid \\uXXXX escape": "escape \\uXXXX tidak sah",
-    "NaN is not allowed in JSON": "NaN tidak diizinkan dalam JSON",
-    "Infinity is not allowed in JSON": "Infinity tidak diizinkan dalam JSON",
-    "-Infinity is not allowed in JSON": "-Infinity tidak diizinkan dalam JSON",
-    "a number has more digits than any field accepts": (
-        "sebuah angka memiliki lebih banyak digit daripada yang diterima isian mana pun"
-    ),
-    "a number is too large": "sebuah angka terlalu besar",
-}
+def N_(message: str) -> Template:  # noqa: N802 - the gettext convention pybabel looks for
+    """Mark a constant msgid (extracted by pybabel); it is translated when it is shown."""
+    return Template(message)
 
 
-@cache
-def _patterns() -> tuple[dict[str, str], list[tuple[re.Pattern[str], str]]]:
-    """Exact texts, and the templates with values as anchored patterns (longest first, so a
-    more specific template wins over a shorter one that would also match)."""
-    exact: dict[str, str] = {}
-    patterns = []
-    for english, indonesian in INDONESIAN.items():
-        if "{}" not in english:
-            exact[english] = indonesian
-            continue
-        pieces = [re.escape(piece) for piece in english.split("{}")]
-        patterns.append((re.compile("^" + "(.+?)".join(pieces) + "$", re.DOTALL), indonesian))
-    patterns.sort(key=lambda item: -len(item[0].pattern))
-    return exact, patterns
+class Template(str):
+    """An English msgid that renders through the catalogue in the reader's language.
+
+    It is a ``str`` (equal to its msgid) so marshmallow, ``ApiError`` and JSON take it as
+    they take any text; formatting it (``.format(**values)``, as marshmallow does with its
+    messages) or ``localize``-ing it looks the msgid up in the request's language first.
+    """
+
+    __slots__ = ()
+
+    def format(self, *args: Any, **values: Any) -> str:  # noqa: ARG002 - named placeholders only
+        """The translated text with ``%(name)s`` placeholders filled from ``values``."""
+        text = gettext(str(self))
+        return text % values if "%(" in text else text
 
 
-def translate(message: str, language: str) -> str:
-    """``message`` in ``language``; unchanged for English or a text with no translation."""
-    if language != "id":
-        return message
-    exact, patterns = _patterns()
-    if message in exact:
-        return exact[message]
-    for pattern, indonesian in patterns:
-        match = pattern.match(message)
-        if match:
-            return indonesian.format(*(_value(value) for value in match.groups()))
-    return message
+#: The states and decisions a message may name, as a reader says them; the Indonesian text keeps
+#: the code beside the word, since clients and people search on it (``state("dismissed")``).
+STATES = frozenset(
+    (
+        N_("received"),
+        N_("approved"),
+        N_("rejected"),
+        N_("returned"),
+        N_("approve"),
+        N_("reject"),
+        N_("return"),
+        N_("pending"),
+        N_("upheld"),
+        N_("dismissed"),
+        N_("queued"),
+        N_("running"),
+        N_("succeeded"),
+        N_("failed"),
+        N_("skipped"),
+        N_("draft"),
+        N_("retired"),
+    )
+)
 
 
-def _value(value: str) -> str:
-    """A value inside a message: its Indonesian word, or its own translation when it is itself
-    a known text (a parser's reason inside "not acceptable JSON: ..."), else as it is."""
-    if value in VALUES:
-        return VALUES[value]
-    return translate(value, "id") if " " in value else value
+def state(code: str) -> str:
+    """A state or decision ``code`` named inside a message, in the request's language."""
+    return gettext(code) if code in STATES else code
 
 
-def translate_for_request(message: str) -> str:
-    """``message`` in the language of the request being served."""
-    return translate(message, request_language())
+def init_app(app: Flask) -> None:
+    """Bind Flask-Babel (locale from ``Accept-Language``) and label answers whose findings or
+    flags were rendered with ``Content-Language`` and ``Vary: Accept-Language``."""
+    babel.init_app(app, default_locale=LANGUAGES[0], locale_selector=select_locale)
+
+    @app.after_request
+    def label_language(response: Response) -> Response:
+        if g.get("content_rendered") and "Content-Language" not in response.headers:
+            response.headers["Content-Language"] = content_language()
+            response.vary.add("Accept-Language")
+        return response
 
 
-def has_translation(message: str) -> bool:
-    """True when ``message`` has an Indonesian text (used by the completeness test)."""
-    return translate(message, "id") != message
-
-
-def negotiate(accept_languages: Any) -> str:
-    """The language for a request, from its parsed ``Accept-Language`` (werkzeug's
-    ``LanguageAccept``): the best supported match, English when none is asked for."""
-    return accept_languages.best_match(LANGUAGES, default=LANGUAGES[0])
+def select_locale() -> str | None:
+    """Flask-Babel's locale selector: the best ``Accept-Language`` match among ``LANGUAGES``,
+    or None (Flask-Babel's default, English) when the request names neither."""
+    if not has_request_context():
+        return None
+    return request.accept_languages.best_match(LANGUAGES)
 
 
 def request_language() -> str:
-    """The language of the request being served (English outside a request)."""
-    from flask import has_request_context, request
-
-    return negotiate(request.accept_languages) if has_request_context() else LANGUAGES[0]
+    """The language of the request's messages (English outside a request or without a match)."""
+    return select_locale() or LANGUAGES[0]
 
 
-def localize_details(details: dict[str, Any], language: str) -> dict[str, Any]:
-    """``details`` with the messages under ``fields`` translated (paths and values unchanged)."""
+def content_language() -> str:
+    """The language findings and flags are rendered in: the request's choice, else Indonesian."""
+    return select_locale() or CONTENT_DEFAULT
+
+
+def localize(message: Any) -> Any:
+    """A message in the request's language: a msgid is looked up in the catalogue; a text that
+    was already rendered (or is no msgid) comes back unchanged."""
+    return gettext(str(message)) if isinstance(message, str) and message else message
+
+
+def localize_details(details: dict[str, Any]) -> dict[str, Any]:
+    """``details`` with the messages under ``fields`` localized (paths and values unchanged)."""
     fields = details.get("fields")
-    if language == "en" or not isinstance(fields, dict):
+    if not isinstance(fields, dict):
         return details
-    return {
-        **details,
-        "fields": {path: _each(messages, language) for path, messages in fields.items()},
-    }
+    return {**details, "fields": {path: _each(messages) for path, messages in fields.items()}}
 
 
-def _each(messages: Any, language: str) -> Any:
+def _each(messages: Any) -> Any:
     if isinstance(messages, str):
-        return translate(messages, language)
+        return localize(messages)
     if isinstance(messages, Iterable) and not isinstance(messages, dict):
-        return [translate(m, language) if isinstance(m, str) else m for m in messages]
+        return [localize(m) for m in messages]
     return messages
+
+
+@cache
+def translations(locale: str) -> Translations:
+    """The compiled catalogue of ``locale`` (English: the msgids themselves)."""
+    return Translations.load(str(TRANSLATIONS), [locale], domain="messages")
+
+
+def render(message: str, params: Mapping[str, Any] | None, locale: str | None = None) -> str:
+    """A stored msgid with its parameters, in ``locale`` (default: ``content_language()``).
+
+    ``params`` is None for what was stored as finished text before the catalogues (findings and
+    flags written before migration 0008): that text is shown as it was stored.
+    """
+    if params is None:
+        return message
+    if locale is None:
+        locale = content_language()
+        if has_request_context():
+            g.content_rendered = True  # the answer says which language it is in (init_app)
+    text = translations(locale).ugettext(message)
+    return text % {key: format_param(key, value, locale) for key, value in params.items()}
+
+
+def render_flags(flags: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    """Stored integrity flags as the API shows them: ``message`` rendered, ``params`` dropped."""
+    return [
+        {
+            key: render(flag.get("message") or "", flag.get("params"))
+            if key == "message"
+            else value
+            for key, value in flag.items()
+            if key != "params"
+        }
+        for flag in flags or ()
+    ]
+
+
+#: Indonesia's three time zones by UTC offset, named as Indonesians name them in any language.
+_ZONES = {7.0: "WIB", 8.0: "WITA", 9.0: "WIT"}
+#: A date and a time together ("5 Desember 2026 pukul 09.12").
+_AT = N_("%(date)s at %(time)s")
+
+
+def format_param(key: str, value: Any, locale: str) -> str:
+    """One parameter as a reader of ``locale`` writes it; the key's suffix says what it is:
+    ``*_idr`` rupiah (``Rp25.000``), ``*_m`` a distance in metres (``850 m``, ``1,5 km``),
+    ``*_on`` an ISO date (``5 Desember 2026``), ``*_at`` an ISO time with offset; any other
+    float is a decimal (``81,25``); lists are joined with commas; the rest is shown as is."""
+    if value is None:
+        return "-"
+    if isinstance(value, list | tuple):
+        return ", ".join(format_param(key, item, locale) for item in value)
+    if key.endswith("_idr") and isinstance(value, int | float):
+        return format_currency(value, "IDR", "¤#,##0", locale=locale, currency_digits=False)
+    if key.endswith("_m") and isinstance(value, int | float):
+        if value < 1000:
+            return f"{format_decimal(round(value), locale=locale)} m"
+        return f"{format_decimal(round(value / 1000, 1), locale=locale)} km"
+    if key.endswith("_on") and isinstance(value, str | date):
+        day = value if isinstance(value, date) else date.fromisoformat(value)
+        return format_date(day, "long", locale=locale)
+    if key.endswith("_at") and isinstance(value, str | datetime):
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        offset = moment.utcoffset()
+        zone = _ZONES.get(offset.total_seconds() / 3600 if offset is not None else None)
+        text = translations(locale).ugettext(_AT) % {
+            "date": format_date(moment, "long", locale=locale),
+            "time": format_time(moment, "short", tzinfo=moment.tzinfo, locale=locale),
+        }
+        return f"{text} {zone or get_timezone_gmt(moment, locale=locale)}"
+    if isinstance(value, float):
+        return format_decimal(value, locale=locale)
+    return str(value)

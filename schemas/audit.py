@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from fieldcheck.i18n import N_
 from schemas.common import DisplayDateTime, PageArgsSchema, Timestamp, id_field
 
 
@@ -23,7 +24,7 @@ class AuditListArgsSchema(PageArgsSchema):
     def _type_and_id(self, value: str, **kwargs: Any) -> None:
         kind, sep, ident = value.partition(":")
         if not sep or not kind or not ident:
-            raise ValidationError("Must be <type>:<id>, e.g. inspection:12.")
+            raise ValidationError(N_("Must be <type>:<id>, e.g. inspection:12."))
 
 
 class AuditEntrySchema(Schema):

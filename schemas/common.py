@@ -8,6 +8,122 @@ from flask import current_app, has_app_context
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from fieldcheck.http import MAX_ID
+from fieldcheck.i18n import N_, _
+
+#: marshmallow's own messages, as msgids with named placeholders (marshmallow formats them with
+#: ``.format(**values)``, which renders a ``Template`` through the catalogue in the request's
+#: language). ``install_messages`` puts them in place of the English defaults.
+FIELD_MESSAGES: dict[type, dict[str, str]] = {
+    Schema: {"type": N_("Invalid input type."), "unknown": N_("Unknown field.")},
+    fields.Field: {
+        "required": N_("Missing data for required field."),
+        "null": N_("Field may not be null."),
+        "validator_failed": N_("Invalid value."),
+    },
+    fields.Boolean: {"invalid": N_("Not a valid boolean.")},
+    fields.Date: {
+        "invalid": N_("Not a valid date."),
+        "format": N_('"%(input)s" cannot be formatted as a date.'),
+    },
+    fields.Decimal: {"special": N_("Special numeric values (nan or infinity) are not permitted.")},
+    fields.Email: {"invalid": N_("Not a valid email address.")},
+    fields.Enum: {"unknown": N_("Must be one of: %(choices)s.")},
+    fields.Float: {"special": N_("Special numeric values (nan or infinity) are not permitted.")},
+    fields.IP: {"invalid_ip": N_("Not a valid IP address.")},
+    fields.IPInterface: {"invalid_ip_interface": N_("Not a valid IP interface.")},
+    fields.IPv4: {"invalid_ip": N_("Not a valid IPv4 address.")},
+    fields.IPv4Interface: {"invalid_ip_interface": N_("Not a valid IPv4 interface.")},
+    fields.IPv6: {"invalid_ip": N_("Not a valid IPv6 address.")},
+    fields.IPv6Interface: {"invalid_ip_interface": N_("Not a valid IPv6 interface.")},
+    fields.Integer: {"invalid": N_("Not a valid integer.")},
+    fields.List: {"invalid": N_("Not a valid list.")},
+    fields.Mapping: {"invalid": N_("Not a valid mapping type.")},
+    fields.Nested: {"type": N_("Invalid type.")},
+    fields.Number: {"invalid": N_("Not a valid number."), "too_large": N_("Number too large.")},
+    fields.String: {
+        "invalid": N_("Not a valid string."),
+        "invalid_utf8": N_("Not a valid utf-8 string."),
+    },
+    fields.TimeDelta: {
+        "invalid": N_("Not a valid period of time."),
+        "format": N_("%(input)r cannot be formatted as a timedelta."),
+    },
+    fields.Tuple: {"invalid": N_("Not a valid tuple.")},
+    fields.Url: {"invalid": N_("Not a valid URL.")},
+    fields.UUID: {"invalid_uuid": N_("Not a valid UUID.")},
+    fields.DateTime.__mro__[1]: {  # marshmallow's _TemporalField: Date, DateTime, Time
+        "invalid": N_("Not a valid %(obj_type)s."),
+        "invalid_awareness": N_("Not a valid %(awareness)s %(obj_type)s."),
+        "format": N_('"%(input)s" cannot be formatted as a %(obj_type)s.'),
+    },
+}
+
+#: The validators' messages (class attribute -> msgid).
+VALIDATOR_MESSAGES: dict[type, dict[str, str]] = {
+    validate.ContainsNoneOf: {
+        "default_message": N_("One or more of the choices you made was in: %(values)s.")
+    },
+    validate.ContainsOnly: {
+        "default_message": N_("One or more of the choices you made was not in: %(choices)s.")
+    },
+    validate.Email: {"default_message": N_("Not a valid email address.")},
+    validate.Equal: {"default_message": N_("Must be equal to %(other)s.")},
+    validate.Length: {
+        "message_min": N_("Shorter than minimum length %(min)s."),
+        "message_max": N_("Longer than maximum length %(max)s."),
+        "message_all": N_("Length must be between %(min)s and %(max)s."),
+        "message_equal": N_("Length must be %(equal)s."),
+    },
+    validate.NoneOf: {"default_message": N_("Invalid input.")},
+    validate.OneOf: {"default_message": N_("Must be one of: %(choices)s.")},
+    validate.Predicate: {"default_message": N_("Invalid input.")},
+    validate.Regexp: {"default_message": N_("String does not match expected pattern.")},
+    validate.URL: {"default_message": N_("Not a valid URL.")},
+}
+
+#: ``validate.Range`` builds its sentence from pieces at construction (English, before any
+#: request); whole sentences translate, so the message is chosen here by which bounds are set
+#: and whether each is inclusive.
+RANGE_MESSAGES: dict[tuple[str, bool, bool], str] = {
+    ("min", True, True): N_("Must be greater than or equal to %(min)s."),
+    ("min", False, True): N_("Must be greater than %(min)s."),
+    ("max", True, True): N_("Must be less than or equal to %(max)s."),
+    ("max", True, False): N_("Must be less than %(max)s."),
+    ("all", True, True): N_(
+        "Must be greater than or equal to %(min)s and less than or equal to %(max)s."
+    ),
+    ("all", False, False): N_("Must be greater than %(min)s and less than %(max)s."),
+    ("all", True, False): N_("Must be greater than or equal to %(min)s and less than %(max)s."),
+    ("all", False, True): N_("Must be greater than %(min)s and less than or equal to %(max)s."),
+}
+
+
+def _range_error(self: validate.Range, value: Any, message: str) -> str:
+    if self.error:
+        return self.error.format(input=value, min=self.min, max=self.max)
+    bounds = "min" if self.max is None else "max" if self.min is None else "all"
+    inclusive = (
+        self.min_inclusive or bounds == "max",
+        self.max_inclusive or bounds == "min",
+    )
+    template = RANGE_MESSAGES[(bounds, *inclusive)]
+    return template.format(input=value, min=self.min, max=self.max)
+
+
+def install_messages() -> None:
+    """Give marshmallow's fields and validators the catalogue's messages (idempotent): field
+    paths and codes stay marshmallow's, only the sentences change."""
+    Schema._default_error_messages = dict(FIELD_MESSAGES[Schema])
+    for cls, messages in FIELD_MESSAGES.items():
+        if cls is not Schema:
+            cls.default_error_messages = dict(messages)
+    for cls, messages in VALIDATOR_MESSAGES.items():
+        for name, message in messages.items():
+            setattr(cls, name, message)
+    validate.Range._format_error = _range_error  # type: ignore[method-assign]
+
+
+install_messages()
 
 
 class StrictSchema(Schema):
@@ -18,7 +134,7 @@ class StrictSchema(Schema):
 
 
 #: Text a person must write (a name, a comment, an objection): whitespace alone says nothing.
-NOT_BLANK = validate.Regexp(r"\S", error="Must not be blank.")
+NOT_BLANK = validate.Regexp(r"\S", error=N_("Must not be blank."))
 
 
 def id_field(**kwargs: Any) -> fields.Integer:
@@ -40,7 +156,7 @@ class Timestamp(fields.AwareDateTime):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         result = super()._deserialize(value, attr, data, **kwargs)
         if not 2 <= result.year <= 9998:
-            raise ValidationError("Must be a time between the years 2 and 9998.")
+            raise ValidationError(_("Must be a time between the years 2 and 9998."))
         return result
 
 
@@ -49,7 +165,7 @@ class StrictFloat(fields.Float):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValidationError("Not a valid number.")
+            raise ValidationError(_("Not a valid number."))
         return super()._deserialize(value, attr, data, **kwargs)
 
 
@@ -58,7 +174,7 @@ class StrictBoolean(fields.Boolean):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, bool):
-            raise ValidationError("Must be true or false.")
+            raise ValidationError(_("Must be true or false."))
         return value
 
 

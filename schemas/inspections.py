@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from fieldcheck.core.integrity import ALL_CODES as ALL_FLAG_CODES
 from fieldcheck.core.model import ALL_COMPONENTS
+from fieldcheck.i18n import N_, _, render, render_flags
 from schemas.common import (
     MAX_ID,
     DisplayDateTime,
@@ -20,7 +21,7 @@ from schemas.common import (
     id_field,
 )
 
-SHA256_HEX = validate.Regexp(r"^[0-9a-f]{64}$", error="Must be a lowercase sha256 hex digest.")
+SHA256_HEX = validate.Regexp(r"^[0-9a-f]{64}$", error=N_("Must be a lowercase sha256 hex digest."))
 CODE = validate.Length(min=1, max=64)
 
 
@@ -29,7 +30,7 @@ class AnswerValueField(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, str | int):
-            raise ValidationError("Must be one of yes, partial, no, na, or a whole number.")
+            raise ValidationError(N_("Must be one of yes, partial, no, na, or a whole number."))
         return value
 
 
@@ -44,7 +45,7 @@ class SupersedesField(fields.Field):
                 return uuid.UUID(value)
             except ValueError:
                 pass
-        raise ValidationError("Must be an inspection id or a submission_id (UUID).")
+        raise ValidationError(N_("Must be an inspection id or a submission_id (UUID)."))
 
 
 class LocationSchema(StrictSchema):
@@ -94,7 +95,7 @@ class PostedStandardSchema(StrictSchema):
     @validates_schema
     def _no_repeated_components(self, data: dict[str, Any], **kwargs: Any) -> None:
         if len(set(data["components"])) != len(data["components"]):
-            raise ValidationError("A component is listed twice.", "components")
+            raise ValidationError(N_("A component is listed twice."), "components")
 
     @validates_schema
     def _values_need_their_component(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -103,7 +104,7 @@ class PostedStandardSchema(StrictSchema):
         # checked against the law).
         shown = set(data.get("components") or ())
         problems = {
-            key: [f'Given, so "{component}" must be listed in components.']
+            key: [_('Given, so "%(component)s" must be listed in components.', component=component)]
             for key, component, present in (
                 ("fee_idr", "biaya", data.get("fee_idr") is not None),
                 ("max_days", "waktu", data.get("max_days") is not None),
@@ -139,7 +140,7 @@ class InspectionSubmissionSchema(StrictSchema):
     @validates_schema
     def _finished_after_started(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data["finished_at"] < data["started_at"]:
-            raise ValidationError("Must not be before started_at.", "finished_at")
+            raise ValidationError(N_("Must not be before started_at."), "finished_at")
 
     @validates_schema
     def _services_once(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -147,7 +148,8 @@ class InspectionSubmissionSchema(StrictSchema):
         for i, posted in enumerate(data.get("posted_standards") or []):
             if posted["service"] in seen:
                 raise ValidationError(
-                    {str(i): {"service": ["This service is already listed."]}}, "posted_standards"
+                    {str(i): {"service": [N_("This service is already listed.")]}},
+                    "posted_standards",
                 )
             seen.add(posted["service"])
 
@@ -172,7 +174,8 @@ class FindingSchema(Schema):
     severity = fields.String()
     category = fields.String()
     citation = fields.String()
-    message = fields.String()
+    #: Rendered in the reader's language from the stored msgid and params.
+    message = fields.Function(lambda f: render(f.message, f.params))
     expected = fields.Raw()
     observed = fields.Raw()
     service = fields.String(attribute="service_code", allow_none=True)
@@ -229,7 +232,7 @@ class InspectionSchema(Schema):
     grade = fields.String(allow_none=True)
     label = fields.String(allow_none=True)
     findings = fields.List(fields.Nested(FindingSchema))
-    flags = fields.List(fields.Raw())
+    flags = fields.Function(lambda i: render_flags(i.flags))
     answers = fields.Method("_answers")
     posted_standards = fields.List(fields.Nested(PostedStandardDumpSchema))
     breakdown = fields.Raw()

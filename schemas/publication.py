@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from fieldcheck.i18n import N_
 from schemas.common import DisplayDateTime, StrictSchema
 
 REASON = validate.Length(min=1, max=4000)
@@ -14,7 +15,7 @@ PERIOD = validate.Range(2000, 2100)
 
 def _nonblank(value: str) -> None:
     if not value.strip():
-        raise validate.ValidationError("A reason is required.")
+        raise validate.ValidationError(N_("A reason is required."))
 
 
 class OverrideCreateSchema(StrictSchema):

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from fieldcheck.core.integrity import ALL_CODES as ALL_FLAG_CODES
+from fieldcheck.i18n import N_
 from schemas.common import (
     NOT_BLANK,
     DisplayDateTime,
@@ -22,7 +23,7 @@ REASON = validate.Length(max=4000)
 
 def _require_reason(data: dict[str, Any], needs_reason: bool) -> None:
     if needs_reason and not (data.get("reason") or "").strip():
-        raise ValidationError("A reason is required for this decision.", "reason")
+        raise ValidationError(N_("A reason is required for this decision."), "reason")
 
 
 class ReviewDecisionSchema(StrictSchema):
@@ -67,7 +68,9 @@ class BulkReviewSchema(ReviewDecisionSchema):
     def _something_chosen(self, data: dict[str, Any], **kwargs: Any) -> None:
         # An empty filter would decide on everything in scope: almost always a mistake.
         if not data.get("filter") and not data.get("ids"):
-            raise ValidationError("Give at least one filter criterion or a list of ids.", "filter")
+            raise ValidationError(
+                N_("Give at least one filter criterion or a list of ids."), "filter"
+            )
 
 
 class ItemResultSchema(Schema):

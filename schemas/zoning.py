@@ -6,10 +6,10 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from fieldcheck.i18n import translate_for_request as translate
+from fieldcheck.i18n import N_, localize
 from schemas.common import DisplayDateTime, PageArgsSchema, StrictBoolean, StrictSchema
 
-REGION = validate.Regexp(r"^\d{2}(\.\d{2})?$", error="Must be a region code like 35 or 35.15.")
+REGION = validate.Regexp(r"^\d{2}(\.\d{2})?$", error=N_("Must be a region code like 35 or 35.15."))
 METHODOLOGY = validate.Length(min=1, max=64)
 LEVELS = ("unit", "agency", "regency", "province")
 ZONES = ("merah", "kuning", "hijau")
@@ -44,7 +44,7 @@ class RunRefField(fields.Field):
             return value
         if isinstance(value, str) and value.isdigit() and len(value) < 12:
             return int(value)
-        raise ValidationError('Must be "latest" or a run id.')
+        raise ValidationError(N_('Must be "latest" or a run id.'))
 
 
 class ResultChoiceArgsSchema(StrictSchema):
@@ -121,7 +121,7 @@ class ZoningRunSchema(Schema):
     )
     counts = fields.Raw()
     #: Why a run failed or was skipped, in the reader's language where the text is known.
-    error = fields.Function(lambda r: None if r.error is None else translate(r.error))
+    error = fields.Function(lambda r: None if r.error is None else localize(r.error))
     is_published = fields.Boolean(attribute="is_official")
     published_at = DisplayDateTime(allow_none=True)
     base_run_id = fields.Integer(allow_none=True)

@@ -23,6 +23,7 @@ from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
+from fieldcheck.i18n import N_
 from fieldcheck.regions.models import Region
 from schemas.users import (
     TokenCreateSchema,
@@ -42,7 +43,7 @@ def _managed_user(user_id: int) -> User:
     """A user the current admin may manage (inside their region), else 404."""
     user = db.session.get(User, user_id)
     if user is None or not in_scope(current_user(), user.region_code):
-        raise ApiError("not_found", "No such user.")
+        raise ApiError("not_found", N_("No such user."))
     return user
 
 
@@ -81,10 +82,10 @@ def create_user_endpoint():
     data = load(UserCreateSchema(), json_body())
     region = data["region_code"]
     if region is not None and db.session.get(Region, region) is None:
-        raise field_errors({"region_code": ["Unknown region code."]})
+        raise field_errors({"region_code": [N_("Unknown region code.")]})
     admin = current_user()
     if not in_scope(admin, region):
-        raise ApiError("out_of_scope", "You may only create users inside your region.")
+        raise ApiError("out_of_scope", N_("You may only create users inside your region."))
     user, token = create_user(
         data["name"].strip(),
         data["role"],
@@ -110,7 +111,7 @@ def deactivate_user_endpoint(user_id: int):
     user = _managed_user(user_id)
     admin = current_user()
     if user.id == admin.id:
-        raise ApiError("conflict", "You cannot deactivate yourself.")
+        raise ApiError("conflict", N_("You cannot deactivate yourself."))
     deactivate_user(user, actor=admin)
     return UserSchema().dump(user)
 
@@ -127,10 +128,10 @@ def issue_token_endpoint(user_id: int):
         # peer could act in the peer's name. Only an admin over a wider region may (a national
         # admin for a provincial one), as for any other user they manage.
         raise ApiError(
-            "forbidden", "Only an admin over a wider region may issue tokens for another admin."
+            "forbidden", N_("Only an admin over a wider region may issue tokens for another admin.")
         )
     if not user.is_active:
-        raise ApiError("conflict", "The user is deactivated.")
+        raise ApiError("conflict", N_("The user is deactivated."))
     row, token = new_token(user, _expiry(data["expires_in_days"]), actor=admin)
     return {"token": token, **TokenSchema().dump(row)}, 201
 
@@ -173,6 +174,6 @@ def revoke_token_endpoint(token_id: int):
         row.user_id == user.id or (user.role == "admin" and in_scope(user, row.user.region_code))
     )
     if not allowed:
-        raise ApiError("not_found", "No such token.")
+        raise ApiError("not_found", N_("No such token."))
     revoke_token(row, actor=user)
     return TokenSchema().dump(row)

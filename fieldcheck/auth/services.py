@@ -17,6 +17,7 @@ from fieldcheck.auth.models import ROLES, ApiToken, User
 from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db, lock
+from fieldcheck.i18n import N_, _
 from fieldcheck.regions.services import in_region
 
 TOKEN_PREFIX = "fc_"  # noqa: S105 - a public marker that tells tokens apart, not a secret
@@ -143,7 +144,7 @@ def authenticate() -> User:
         or (row.expires_at is not None and row.expires_at <= now)
         or not row.user.is_active
     ):
-        raise ApiError("unauthorized", "The token is unknown, expired or revoked.")
+        raise ApiError("unauthorized", N_("The token is unknown, expired or revoked."))
     touch = timedelta(seconds=current_app.config["TOKEN_TOUCH_SECONDS"])
     if row.last_used_at is None or now - row.last_used_at >= touch:
         # Recorded at most every TOKEN_TOUCH_SECONDS so reads don't all become writes.
@@ -168,7 +169,10 @@ def require_role(*roles: str) -> Callable:
         def wrapped(*args: Any, **kwargs: Any):
             user = authenticate()
             if user.role not in roles:
-                raise ApiError("forbidden", f"This needs one of the roles: {', '.join(roles)}.")
+                raise ApiError(
+                    "forbidden",
+                    _("This needs one of the roles: %(roles)s.", roles=", ".join(roles)),
+                )
             g.user = user
             return view(*args, **kwargs)
 

@@ -8,6 +8,7 @@ from fieldcheck.auth.services import require_role
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.errors import ApiError
 from fieldcheck.http import load_args, page_body
+from fieldcheck.i18n import N_
 from schemas.catalogue import MethodologySchema, MethodologySummarySchema, ServiceSchema
 from schemas.common import PageArgsSchema
 
@@ -50,7 +51,7 @@ def get_methodology(methodology_id: str):
     """The checklist a phone renders and the scoring rules, with an ETag for caching."""
     methodology = get_registry().methodology(methodology_id)
     if methodology is None:
-        raise ApiError("not_found", "No such methodology.")
+        raise ApiError("not_found", N_("No such methodology."))
     return _cached(MethodologySchema().dump(methodology), methodology.content_hash)
 
 

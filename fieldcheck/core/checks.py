@@ -52,6 +52,13 @@ from fieldcheck.core.model import (
 )
 
 PROCEDURE = "penyimpangan prosedur"
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext marker pybabel extracts (babel.cfg)
+    """Mark a msgid: findings carry it with their parameters and are rendered when read."""
+    return message
+
+
 #: Used when a catalogue lacks the ``standar_pelayanan`` obligation (e.g. one built in a test); the
 #: shipped catalogue defines it and then its citation and sanction are used instead.
 _STANDARD_CITATION = "UU 25/2009 Pasal 15 huruf a dan Pasal 20 ayat (1)"
@@ -93,11 +100,6 @@ def match_requirement(text: str, catalogue: LegalCatalogue) -> str | None:
     return _requirement_index(catalogue).get(normalise(text))
 
 
-def rupiah(amount: int) -> str:
-    """Rupiah as Indonesians write it: ``Rp25.000``."""
-    return "Rp" + f"{amount:,}".replace(",", ".")
-
-
 def component_citation(component: str, catalogue: LegalCatalogue) -> str:
     """``UU 25/2009 Pasal 21 huruf <letter>`` for a component (the catalogue's when it has one)."""
     known = catalogue.components.get(component)
@@ -123,10 +125,11 @@ def _check_service(
             severity="violation",
             category=PROCEDURE,
             citation=component_citation(comp, catalogue),
-            message=(
-                f'Komponen standar pelayanan "{_component_name(comp, catalogue)}" untuk layanan '
-                f"{name} tidak dipublikasikan."
+            message=N_(
+                'The service standard component "%(component)s" for the service %(service)s '
+                "is not published."
             ),
+            params={"component": _component_name(comp, catalogue), "service": name},
             expected="dipublikasikan",
             observed="tidak ada",
             service=posted.service,
@@ -153,10 +156,11 @@ def _standard_absent(
         severity="violation",
         category=PROCEDURE,
         citation=obligation.citation if obligation else _STANDARD_CITATION,
-        message=(
-            f"Tidak ada standar pelayanan yang dipublikasikan untuk layanan {name}: tidak satu pun "
-            "dari komponen persyaratan, prosedur, waktu, biaya, produk, dan pengaduan terpampang."
+        message=N_(
+            "No service standard is published for the service %(service)s: none of the "
+            "components requirements, procedure, time, fee, product and complaints is displayed."
         ),
+        params={"service": name},
         expected=DELIVERY_COMPONENTS,
         observed=(),
         service=posted.service,
@@ -175,15 +179,21 @@ def _check_fee(
     if posted.fee_idr <= ceiling:  # a fee exactly at the ceiling is lawful (tariffs are maxima)
         return []
     if ceiling == 0:
-        message = (
-            f"Biaya layanan {name} yang terpampang {rupiah(posted.fee_idr)}, padahal layanan ini "
-            f"tidak dipungut biaya (gratis) menurut {legal.citation}."
+        message = N_(
+            "The fee displayed for the service %(service)s is %(fee_idr)s, although the service "
+            "is free of charge under %(citation)s."
         )
     else:
-        message = (
-            f"Biaya layanan {name} yang terpampang {rupiah(posted.fee_idr)} melebihi tarif "
-            f"tertinggi {rupiah(ceiling)} menurut {legal.citation}."
+        message = N_(
+            "The fee displayed for the service %(service)s, %(fee_idr)s, exceeds the highest "
+            "tariff of %(ceiling_idr)s under %(citation)s."
         )
+    params = {
+        "service": name,
+        "fee_idr": posted.fee_idr,
+        "ceiling_idr": ceiling,
+        "citation": legal.citation,
+    }
     return [
         Finding(
             rule="fee.above_legal",
@@ -191,6 +201,7 @@ def _check_fee(
             category="permintaan imbalan",
             citation=legal.citation,
             message=message,
+            params=params,
             expected=ceiling,
             observed=posted.fee_idr,
             service=posted.service,
@@ -211,7 +222,7 @@ def _check_requirements(
     if legal is None or not posted.requirements:
         return []
     allowed = tuple(legal.value)  # type: ignore[arg-type]  # requirements_only values are tuples
-    allowed_names = ", ".join(_requirement_name(c, catalogue) for c in allowed)
+    allowed_names = [_requirement_name(c, catalogue) for c in allowed]
     index = _requirement_index(catalogue)
     out: list[Finding] = []
     seen: set[str] = set()
@@ -222,6 +233,12 @@ def _check_requirements(
         if (code or key) in seen or code in allowed:
             continue
         seen.add(code or key)
+        params = {
+            "text": text,
+            "service": name,
+            "citation": legal.citation,
+            "allowed": allowed_names,
+        }
         if code is not None:
             out.append(
                 Finding(
@@ -229,11 +246,12 @@ def _check_requirements(
                     severity="violation",
                     category=PROCEDURE,
                     citation=legal.citation,
-                    message=(
-                        f'Persyaratan "{text}" untuk layanan {name} tidak termasuk '
-                        "persyaratan yang "
-                        f"ditetapkan {legal.citation} ({allowed_names}); ini persyaratan tambahan."
+                    message=N_(
+                        'The requirement "%(text)s" for the service %(service)s is not among the '
+                        "requirements set by %(citation)s (%(allowed)s); it is an extra "
+                        "requirement."
                     ),
+                    params=params,
                     expected=allowed,
                     observed=code,
                     service=posted.service,
@@ -247,10 +265,12 @@ def _check_requirements(
                     severity="warning",
                     category=PROCEDURE,
                     citation=legal.citation,
-                    message=(
-                        f'Persyaratan "{text}" untuk layanan {name} tidak dikenali; periksa apakah '
-                        f"termasuk persyaratan yang ditetapkan {legal.citation} ({allowed_names})."
+                    message=N_(
+                        'The requirement "%(text)s" for the service %(service)s is not '
+                        "recognised; check whether it is among the requirements set by "
+                        "%(citation)s (%(allowed)s)."
                     ),
+                    params=params,
                     expected=allowed,
                     observed=text,
                     service=posted.service,
@@ -270,10 +290,11 @@ def _check_time(
                 severity="violation",
                 category=PROCEDURE,
                 citation=_TIME_CITATION,
-                message=(
-                    f"Jangka waktu penyelesaian layanan {name} dipublikasikan tanpa jumlah "
-                    "hari yang pasti, sehingga tidak ada kepastian waktu."
+                message=N_(
+                    "The completion time of the service %(service)s is published without a "
+                    "definite number of days, so there is no certainty of time."
                 ),
+                params={"service": name},
                 expected="jumlah hari yang pasti",
                 observed=None,
                 service=posted.service,
@@ -292,10 +313,16 @@ def _check_time(
             severity="violation",
             category="penundaan berlarut",
             citation=legal.citation,
-            message=(
-                f"Jangka waktu penyelesaian layanan {name} yang terpampang {posted.max_days} hari "
-                f"melebihi batas {limit} hari menurut {legal.citation}."
+            message=N_(
+                "The completion time displayed for the service %(service)s, %(days)s days, "
+                "exceeds the limit of %(limit_days)s days under %(citation)s."
             ),
+            params={
+                "service": name,
+                "days": posted.max_days,
+                "limit_days": limit,
+                "citation": legal.citation,
+            },
             expected=limit,
             observed=posted.max_days,
             service=posted.service,
@@ -319,7 +346,7 @@ def _check_obligations(answers: Mapping[str, str], catalogue: LegalCatalogue) ->
                     word,
                     "obligation.unmet",
                     "violation",
-                    f'Kewajiban "{obligation.name}" tidak dipenuhi.',
+                    N_('The obligation "%(obligation)s" is not met.'),
                 )
             )
         elif word == "partial":
@@ -329,7 +356,7 @@ def _check_obligations(answers: Mapping[str, str], catalogue: LegalCatalogue) ->
                     word,
                     "obligation.partial",
                     "warning",
-                    f'Kewajiban "{obligation.name}" hanya dipenuhi sebagian; perlu diperiksa.',
+                    N_('The obligation "%(obligation)s" is only partly met; it needs checking.'),
                 )
             )
         # "yes" and "na" are lawful or not applicable; an obligation id the catalogue does not know
@@ -346,6 +373,7 @@ def _obligation_finding(
         category=obligation.category,
         citation=obligation.citation,
         message=message,
+        params={"obligation": obligation.name},
         expected="yes",
         observed=word,
         sanction=obligation.sanction,

@@ -2,7 +2,9 @@
 
 Pure functions over plain data: a visit, the unit's coordinates, the surveyor's neighbouring visits
 and the photos received, in; a list of flag dicts ``{"code", "severity", "message", "details"}``
-out. Flags are for a reviewer to weigh: they never change or drop the submitted data.
+out, plus ``"params"``: ``message`` is a gettext msgid (marked with ``N_``) whose placeholders
+``params`` fills when the flag is read, in the reader's language (fieldcheck.i18n.render).
+Flags are for a reviewer to weigh: they never change or drop the submitted data.
 
 Severities: ``"serious"`` (the visit may not have happened as reported), ``"warning"`` (worth a
 look), ``"blocking"`` (approval is refused until resolved), ``"info"`` (a recorded decision).
@@ -94,9 +96,26 @@ class EvidenceItem:
     waived_by: int | None = None
 
 
-def flag(code: str, severity: str, message: str, **details: Any) -> dict[str, Any]:
-    """One flag as stored on an inspection."""
-    return {"code": code, "severity": severity, "message": message, "details": details}
+def N_(message: str) -> str:  # noqa: N802 - the gettext marker pybabel extracts (babel.cfg)
+    """Mark a msgid: flags carry it with their parameters and are rendered when read."""
+    return message
+
+
+def flag(
+    code: str,
+    severity: str,
+    message: str,
+    params: Mapping[str, Any] | None = None,
+    **details: Any,
+) -> dict[str, Any]:
+    """One flag as stored on an inspection: ``message`` is a msgid, ``params`` its values."""
+    return {
+        "code": code,
+        "severity": severity,
+        "message": message,
+        "params": dict(params or {}),
+        "details": details,
+    }
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -111,7 +130,7 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def location_flags(visit: Visit, limits: Thresholds) -> list[dict[str, Any]]:
     """GPS missing, or farther from the unit than allowed even at the edge of its accuracy."""
     if visit.lat is None or visit.lon is None:
-        return [flag("gps_missing", "warning", "Lokasi GPS tidak dikirim bersama kunjungan.")]
+        return [flag("gps_missing", "warning", N_("The visit was sent without a GPS location."))]
     if visit.unit_lat is None or visit.unit_lon is None:
         return []  # the unit has no coordinates on file: nothing to compare with
     distance = haversine_m(visit.lat, visit.lon, visit.unit_lat, visit.unit_lon)
@@ -123,8 +142,8 @@ def location_flags(visit: Visit, limits: Thresholds) -> list[dict[str, Any]]:
         flag(
             "gps_far",
             "serious",
-            f"Lokasi kunjungan {_km(distance)} dari unit layanan "
-            f"(batas {limits.max_distance_m:.0f} m).",
+            N_("The visit was %(distance_m)s from the service unit (limit %(limit_m)s)."),
+            {"distance_m": round(distance), "limit_m": round(limits.max_distance_m)},
             distance_m=round(distance),
             accuracy_m=visit.accuracy_m,
             max_distance_m=limits.max_distance_m,
@@ -141,8 +160,8 @@ def duration_flags(visit: Visit, limits: Thresholds) -> list[dict[str, Any]]:
         flag(
             "short_visit",
             "warning",
-            f"Waktu di lokasi hanya {minutes:.0f} menit "
-            f"(minimal {limits.min_minutes_on_site:.0f} menit).",
+            N_("Only %(minutes)s minutes on site (at least %(min_minutes)s minutes)."),
+            {"minutes": round(minutes), "min_minutes": round(limits.min_minutes_on_site)},
             minutes=round(minutes, 1),
             min_minutes=limits.min_minutes_on_site,
         )
@@ -157,8 +176,11 @@ def clock_flags(visit: Visit, limits: Thresholds) -> list[dict[str, Any]]:
             flag(
                 "clock_future",
                 "warning",
-                f"Waktu selesai {ahead.total_seconds() / 60:.0f} menit setelah data diterima "
-                "server; jam ponsel mungkin salah.",
+                N_(
+                    "Finished %(minutes)s minutes after the server received the data; the "
+                    "phone's clock may be wrong."
+                ),
+                {"minutes": round(ahead.total_seconds() / 60)},
                 ahead_minutes=round(ahead.total_seconds() / 60, 1),
             )
         ]
@@ -168,8 +190,11 @@ def clock_flags(visit: Visit, limits: Thresholds) -> list[dict[str, Any]]:
             flag(
                 "late_receipt",
                 "warning",
-                f"Data diterima {delay.total_seconds() / 86400:.1f} hari setelah kunjungan "
-                f"(batas {limits.max_receipt_delay_days:g} hari).",
+                N_("Data received %(days)s days after the visit (limit %(limit_days)s days)."),
+                {
+                    "days": round(delay.total_seconds() / 86400, 1),
+                    "limit_days": limits.max_receipt_delay_days,
+                },
                 delay_days=round(delay.total_seconds() / 86400, 2),
             )
         ]
@@ -199,9 +224,17 @@ def travel_flags(visit: Visit, others: Iterable[Visit], limits: Thresholds) -> l
             flag(
                 "impossible_travel",
                 "serious",
-                f"Surveyor yang sama tercatat di {other.unit_code} berjarak {_km(distance)} "
-                f"dengan selang {max(gap_h, 0) * 60:.0f} menit; tidak mungkin ditempuh "
-                f"(maks {limits.max_speed_kmh:.0f} km/jam).",
+                N_(
+                    "The same surveyor was recorded at %(unit)s, %(distance_m)s away, "
+                    "%(minutes)s minutes apart; that cannot be travelled "
+                    "(at most %(max_kmh)s km/h)."
+                ),
+                {
+                    "unit": other.unit_code,
+                    "distance_m": round(distance),
+                    "minutes": round(max(gap_h, 0) * 60),
+                    "max_kmh": round(limits.max_speed_kmh),
+                },
                 other_inspection_id=other.inspection_id,
                 other_unit=other.unit_code,
                 distance_km=round(distance / 1000, 1),
@@ -223,8 +256,8 @@ def evidence_flags(items: Iterable[EvidenceItem], received: set[str]) -> list[di
                 flag(
                     "evidence_waived",
                     "info",
-                    f"Foto bukti {item.indicator} tidak ada; dikecualikan oleh supervisor: "
-                    f"{item.waiver_reason}",
+                    N_("No photo evidence for %(indicator)s; waived by a supervisor: %(reason)s"),
+                    {"indicator": item.indicator, "reason": item.waiver_reason},
                     indicator=item.indicator,
                     waived_by=item.waived_by,
                     reason=item.waiver_reason,
@@ -236,7 +269,11 @@ def evidence_flags(items: Iterable[EvidenceItem], received: set[str]) -> list[di
             flag(
                 "evidence_missing",
                 "blocking",
-                f"Indikator {item.indicator} dijawab 'ya' tetapi foto buktinya belum diterima.",
+                N_(
+                    "Indicator %(indicator)s was answered 'yes' but its photo evidence has not "
+                    "been received."
+                ),
+                {"indicator": item.indicator},
                 indicator=item.indicator,
                 awaited=awaited,
             )
@@ -261,8 +298,8 @@ def photo_flags(
                 flag(
                     "photo_reused",
                     "serious",
-                    f"Foto {photo.sha256[:12]} juga dipakai pada kunjungan lain "
-                    f"({', '.join(f'#{i}' for i in others)}).",
+                    N_("Photo %(photo)s is also used on other visits (%(visits)s)."),
+                    {"photo": photo.sha256[:12], "visits": [f"#{i}" for i in others]},
                     sha256=photo.sha256,
                     other_inspection_ids=others,
                 )
@@ -275,8 +312,8 @@ def photo_flags(
                     flag(
                         "exif_outside_visit",
                         "warning",
-                        f"Foto {photo.sha256[:12]} diambil {aware.isoformat()}, di luar waktu "
-                        "kunjungan.",
+                        N_("Photo %(photo)s was taken %(taken_at)s, outside the visit."),
+                        {"photo": photo.sha256[:12], "taken_at": aware.isoformat()},
                         sha256=photo.sha256,
                         taken_at=aware.isoformat(),
                     )
@@ -293,7 +330,8 @@ def photo_flags(
                     flag(
                         "photo_gps_far",
                         "serious",
-                        f"Foto {photo.sha256[:12]} diambil {_km(distance)} dari unit layanan.",
+                        N_("Photo %(photo)s was taken %(distance_m)s from the service unit."),
+                        {"photo": photo.sha256[:12], "distance_m": round(distance)},
                         sha256=photo.sha256,
                         distance_m=round(distance),
                     )
@@ -317,7 +355,3 @@ def merge(stored: Iterable[Mapping[str, Any]], photo_flags_: list[dict[str, Any]
     """Stored flags with their photo-dependent part replaced by a fresh computation."""
     kept = [dict(f) for f in stored if f.get("code") not in PHOTO_CODES]
     return kept + photo_flags_
-
-
-def _km(metres: float) -> str:
-    return f"{metres:.0f} m" if metres < 1000 else f"{metres / 1000:.1f} km"

@@ -238,18 +238,25 @@ class InspectionFacts:
 
 @dataclass(frozen=True)
 class Finding:
-    """A legal finding with the article it rests on; serialised as the api.md finding object."""
+    """A legal finding with the article it rests on; serialised as the api.md finding object.
+
+    Its text is a code plus parameters (``message`` msgid, ``params``), so each reader gets it
+    in their own language."""
 
     rule: str
     severity: Severity
     category: str
     citation: str
+    #: A gettext msgid with named placeholders (English); rendered with ``params`` in the
+    #: reader's language when read (fieldcheck.i18n.render), never here.
     message: str
     expected: object
     observed: object
     service: str | None = None
     component: str | None = None
     sanction: str | None = None
+    #: The values of ``message``'s placeholders (JSON-able; keys name their kind, e.g. ``*_idr``).
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

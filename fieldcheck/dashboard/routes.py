@@ -14,6 +14,7 @@ from fieldcheck.dashboard import services
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.http import load_args
+from fieldcheck.i18n import N_
 from fieldcheck.regions.models import Region
 from fieldcheck.zoning.routes import resolve_run, run_header
 from fieldcheck.zoning.services import covering_scopes, current_period
@@ -37,9 +38,9 @@ def _region(code: str | None) -> dict[str, Any] | None:
         return None
     region = db.session.get(Region, code)
     if region is None:
-        raise ApiError("not_found", "No such region.")
+        raise ApiError("not_found", N_("No such region."))
     if not in_scope(current_user(), code):
-        raise ApiError("out_of_scope", "This region is outside your scope.")
+        raise ApiError("out_of_scope", N_("This region is outside your scope."))
     return {"code": region.code, "name": region.name, "level": region.level}
 
 

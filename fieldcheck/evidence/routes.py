@@ -17,6 +17,7 @@ from fieldcheck.evidence.upload import MULTIPART_OVERHEAD, photo_json, spool_upl
 from fieldcheck.evidence.visibility import flags_for, photo_visible_to
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load
+from fieldcheck.i18n import N_, _, render_flags
 from fieldcheck.inspections.visibility import get_visible_inspection
 from schemas.evidence import WaiverSchema
 
@@ -34,7 +35,9 @@ def _receive():
         # Refused before reading, with the limit a phone needs to shrink the photo to (the
         # stream would raise a bare 413).
         raise ApiError(
-            "payload_too_large", f"The photo is larger than {limit} bytes.", {"max_bytes": limit}
+            "payload_too_large",
+            _("The photo is larger than %(limit)s bytes.", limit=limit),
+            {"max_bytes": limit},
         )
     # A phone on poor signal may take minutes to send a photo. Do not hold a transaction open
     # meanwhile (on SQLite, BEGIN IMMEDIATE would block every other writer): nothing has been
@@ -51,14 +54,14 @@ def upload_inspection_photo(inspection_id: int):
     inspection = get_visible_inspection(inspection_id)
     user = current_user()
     if user.role == "surveyor" and inspection.surveyor_id != user.id:
-        raise ApiError("not_found", "No such inspection.")
+        raise ApiError("not_found", N_("No such inspection."))
     stored = _receive()
     attach(inspection, stored.photo.sha256, user)
     body = photo_json(stored.photo, stored.created)
     body["inspection"] = {
         "id": inspection.id,
         "photos": photo_summary(inspection),
-        "flags": flags_for([inspection.flags], current_user())[0],
+        "flags": render_flags(flags_for([inspection.flags], current_user())[0]),
     }
     return body, 201 if stored.created else 200
 
@@ -80,10 +83,10 @@ def upload_photo():
 def _visible_photo(sha256: str) -> Photo:
     """The photo if the caller may see it (evidence.visibility.photo_visible_to), else 404."""
     if not SHA256_RE.match(sha256):
-        raise ApiError("not_found", "No such photo.")
+        raise ApiError("not_found", N_("No such photo."))
     photo = db.session.get(Photo, sha256)
     if photo is None or not photo_visible_to(sha256, current_user()):
-        raise ApiError("not_found", "No such photo.")
+        raise ApiError("not_found", N_("No such photo."))
     return photo
 
 
@@ -91,7 +94,7 @@ def _send(key: str, mimetype: str, etag: str):
     try:
         fh = get_storage().open(key)
     except FileNotFoundError:
-        raise ApiError("not_found", "The photo's file is no longer stored.") from None
+        raise ApiError("not_found", N_("The photo's file is no longer stored.")) from None
     response = send_file(fh, mimetype=mimetype, etag=etag, conditional=True, max_age=3600)
     # Content-addressed, so never stale; but only for this user (authorization applies).
     response.cache_control.private = True
@@ -129,5 +132,5 @@ def create_waiver(inspection_id: int):
         "waived_by": waiver.waived_by,
         "photos": photo_summary(inspection),
         "blockers": approval_blockers(inspection),
-        "flags": flags_for([inspection.flags], current_user())[0],
+        "flags": render_flags(flags_for([inspection.flags], current_user())[0]),
     }, 201

@@ -153,7 +153,10 @@ class FindingRow(db.Model):
     severity: Mapped[str] = mapped_column(String(16))
     category: Mapped[str] = mapped_column(String(64))
     citation: Mapped[str] = mapped_column(String(200))
+    #: A gettext msgid rendered with ``params`` in the reader's language (fieldcheck.i18n);
+    #: rows written before migration 0008 hold finished Indonesian text and no params.
     message: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
     expected: Mapped[object] = mapped_column(JSONType, nullable=True)
     observed: Mapped[object] = mapped_column(JSONType, nullable=True)
     service_code: Mapped[str | None] = mapped_column(String(64))

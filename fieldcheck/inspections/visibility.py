@@ -13,6 +13,7 @@ from fieldcheck.auth.models import User
 from fieldcheck.auth.services import current_user, scope_filter
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
+from fieldcheck.i18n import N_
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.units.models import Unit
 
@@ -41,5 +42,5 @@ def get_visible_inspection(inspection_id: int) -> Inspection:
     )
     inspection = db.session.execute(query).unique().scalar_one_or_none()
     if inspection is None:
-        raise ApiError("not_found", "No such inspection.")
+        raise ApiError("not_found", N_("No such inspection."))
     return inspection

@@ -7,6 +7,7 @@ from flask import Blueprint
 from fieldcheck.auth.services import current_user, require_role
 from fieldcheck.errors import field_errors
 from fieldcheck.http import json_body, load, load_args
+from fieldcheck.i18n import _
 from fieldcheck.publication.services import (
     publish,
     set_override,
@@ -55,7 +56,13 @@ def _period(data: dict) -> int:
     now = current_period()
     period = now if data["period"] is None else data["period"]
     if period > now:
-        raise field_errors({"period": [f"The {period} period has not begun (now: {now})."]})
+        raise field_errors(
+            {
+                "period": [
+                    _("The %(period)s period has not begun (now: %(now)s).", period=period, now=now)
+                ]
+            }
+        )
     return period
 
 

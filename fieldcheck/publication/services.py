@@ -16,6 +16,7 @@ from fieldcheck.auth.services import in_scope
 from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db, lock
+from fieldcheck.i18n import N_, _
 from fieldcheck.units.models import Unit
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.overrides import UnitOverride
@@ -37,7 +38,7 @@ def publish(run: ZoningRun, user: User | None) -> bool:
     unsucceeded run.
     """
     if user is not None and not may_publish(user, run):
-        raise ApiError("out_of_scope", "This run covers more than your region.")
+        raise ApiError("out_of_scope", N_("This run covers more than your region."))
     lock(run)  # of two publishes of one run, the second sees the first's and does nothing
     if run.is_official:
         return False
@@ -91,7 +92,10 @@ def _state(row: UnitOverride) -> dict[str, Any]:
 def _already_active(existing: UnitOverride) -> ApiError:
     return ApiError(
         "conflict",
-        f"This unit already has an override in force for {existing.period}; withdraw it first.",
+        _(
+            "This unit already has an override in force for %(period)s; withdraw it first.",
+            period=existing.period,
+        ),
         {"override_id": existing.id, "zone": existing.zone, "period": existing.period},
     )
 
@@ -142,7 +146,9 @@ def withdraw_override(unit: Unit, period: int, reason: str, user: User) -> UnitO
         lock(row)  # of two withdrawals at once, the second finds it withdrawn
     if row is None or row.withdrawn_at is not None:
         raise ApiError(
-            "conflict", f"This unit has no override in force for {period}.", {"period": period}
+            "conflict",
+            _("This unit has no override in force for %(period)s.", period=period),
+            {"period": period},
         )
     before = _state(row)
     row.withdrawn_at = utcnow()

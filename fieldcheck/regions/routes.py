@@ -9,6 +9,7 @@ from fieldcheck.auth.services import require_role
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.http import load_args, page_body, paginate
+from fieldcheck.i18n import N_
 from fieldcheck.regions.models import Region
 from schemas.units import RegionListArgsSchema, RegionSchema
 
@@ -37,5 +38,5 @@ def get_region(code: str):
     """One region."""
     region = db.session.get(Region, code)
     if region is None:
-        raise ApiError("not_found", "No such region.")
+        raise ApiError("not_found", N_("No such region."))
     return RegionSchema().dump(region)

@@ -10,7 +10,7 @@ from fieldcheck.errors import ApiError
 from fieldcheck.evidence.visibility import flags_for
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
-from fieldcheck.i18n import request_language, translate
+from fieldcheck.i18n import N_, localize, request_language
 from fieldcheck.inspections.models import FindingRow, Inspection
 from fieldcheck.inspections.visibility import get_visible_inspection, visible_inspections
 from fieldcheck.review.bulk import bulk_review
@@ -79,10 +79,9 @@ def bulk_review_endpoint():
     )
     applied = sum(1 for r in results if r.ok)
     items = ItemResultSchema(many=True).dump(results)
-    language = request_language()
     for item in items:
         if item["error"] and item["error"]["message"]:
-            item["error"]["message"] = translate(item["error"]["message"], language)
+            item["error"]["message"] = localize(item["error"]["message"])
     response = jsonify(
         {
             "decision": data["decision"],
@@ -93,7 +92,7 @@ def bulk_review_endpoint():
         }
     )
     # Its per-item messages follow Accept-Language, as error answers do.
-    response.headers["Content-Language"] = language
+    response.headers["Content-Language"] = request_language()
     response.vary.add("Accept-Language")
     return response
 
@@ -128,7 +127,7 @@ def _visible_finding(finding_id: int) -> tuple[FindingRow, Inspection]:
         .where(FindingRow.id == finding_id)
     ).first()
     if row is None:
-        raise ApiError("not_found", "No such finding.")
+        raise ApiError("not_found", N_("No such finding."))
     return row[1], row[0]
 
 
@@ -151,11 +150,11 @@ def decide_objection_endpoint(objection_id: int):
     data = load(ObjectionDecisionSchema(), json_body())
     objection = db.session.get(Objection, objection_id)
     if objection is None:
-        raise ApiError("not_found", "No such objection.")
+        raise ApiError("not_found", N_("No such objection."))
     try:
         inspection = get_visible_inspection(objection.inspection_id)
     except ApiError:
-        raise ApiError("not_found", "No such objection.") from None
+        raise ApiError("not_found", N_("No such objection.")) from None
     decide_objection(
         objection, inspection, data["decision"], data["reason"].strip(), current_user()
     )

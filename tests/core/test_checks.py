@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from fieldcheck.core.checks import check, match_requirement, rupiah
+from fieldcheck.core.checks import check, match_requirement
 from fieldcheck.core.model import (
     Component,
     LegalCatalogue,
@@ -15,6 +15,7 @@ from fieldcheck.core.model import (
     Requirement,
     Service,
 )
+from fieldcheck.i18n import format_param, render
 
 from .helpers import ALL, CATALOGUE, VISIT_2026, facts, posted
 
@@ -283,21 +284,43 @@ def test_fee_finding_fields_and_message():
     assert finding.expected == 0
     assert finding.observed == 25000
     assert finding.service == KTP
-    assert "Rp25.000" in finding.message
-    assert "gratis" in finding.message
+    # The core stores a msgid and its values; the reader's language is chosen when it is read.
+    assert finding.params["fee_idr"] == 25000
+    indonesian = render(finding.message, finding.params, "id")
+    assert "Rp25.000" in indonesian
+    assert "gratis" in indonesian
+    assert "IDR25,000" in render(finding.message, finding.params, "en")
 
 
 def test_fee_ceiling_message_names_both_amounts():
     (finding,) = check(facts(posted(SIM_C, fee=150000)), CATALOGUE)
     assert (finding.expected, finding.observed) == (100000, 150000)
-    assert "Rp150.000" in finding.message and "Rp100.000" in finding.message
+    indonesian = render(finding.message, finding.params, "id")
+    assert "Rp150.000" in indonesian and "Rp100.000" in indonesian
 
 
 def test_extra_requirement_names_the_code_and_the_legal_list():
     (finding,) = check(facts(posted(KTP, reqs=("Pengantar RT/RW",))), CATALOGUE)
     assert finding.observed == "surat-pengantar-rt-rw"
     assert finding.expected == ("usia-17-atau-kawin", "kk")
-    assert "Pengantar RT/RW" in finding.message
+    assert "Pengantar RT/RW" in render(finding.message, finding.params, "id")
+
+
+def test_every_finding_message_is_a_msgid_its_params_fill():
+    """Each rule's text renders in both languages with no placeholder left over."""
+    findings = [
+        *check(facts(posted(KTP, fee=25000, reqs=("Pengantar RT/RW", "surat sakti"))), CATALOGUE),
+        *check(facts(posted(SIM_C, fee=150000, days=30)), CATALOGUE),
+        *check(facts(posted(KTP, components={"waktu"}, days=None)), CATALOGUE),
+        *check(facts(posted(KTP, components=set())), CATALOGUE),
+        *check(facts(obligations={"maklumat": "no", "standar_pelayanan": "partial"}), CATALOGUE),
+    ]
+    assert len({f.rule for f in findings}) >= 8
+    for finding in findings:
+        indonesian = render(finding.message, finding.params, "id")
+        english = render(finding.message, finding.params, "en")
+        assert "%(" not in indonesian and "%(" not in english, finding.rule
+        assert indonesian != english, f"{finding.rule} has no Indonesian text"
 
 
 def test_standard_absent_carries_pasal_54_ayat_8_sanction():
@@ -494,4 +517,4 @@ def test_order_is_deterministic_whatever_the_input_order():
     [(0, "Rp0"), (25000, "Rp25.000"), (1500000, "Rp1.500.000"), (999, "Rp999")],
 )
 def test_rupiah(amount, text):
-    assert rupiah(amount) == text
+    assert format_param("fee_idr", amount, "id") == text

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fieldcheck.core.integrity import (
+    ALL_CODES,
     EvidenceItem,
     PhotoInfo,
     Thresholds,
@@ -22,6 +23,7 @@ from fieldcheck.core.integrity import (
     travel_flags,
     visit_flags,
 )
+from fieldcheck.i18n import render
 
 #: Real places (unit coordinates from the demo set, landmarks from public maps).
 SIDOARJO = (-7.4478, 112.7183)  # Disdukcapil Kab. Sidoarjo
@@ -99,7 +101,8 @@ def test_gps_far_details_name_the_distance():
     (f,) = location_flags(visit(at=PADANG), LIMITS)
     assert f["severity"] == "serious"
     assert f["details"]["distance_m"] == pytest.approx(1_543_000, rel=0.01)
-    assert "km dari unit layanan" in f["message"]
+    assert "km dari unit layanan" in render(f["message"], f["params"], "id")
+    assert "km from the service unit" in render(f["message"], f["params"], "en")
 
 
 @pytest.mark.parametrize(
@@ -207,3 +210,39 @@ def test_visit_flags_combine_and_merge_keeps_non_photo_flags():
     stored = flags + [{"code": "evidence_missing", "details": {}}]
     fresh = [{"code": "photo_reused", "details": {}}]
     assert codes(merge(stored, fresh)) == ["gps_far", "short_visit", "photo_reused"]
+
+
+def test_every_flag_message_is_a_msgid_its_params_fill():
+    """Each flag's text renders in Indonesian and English with no placeholder left over."""
+    first = visit(ident=1, at=None, minutes=4)
+    second = visit(where=PADANG, at=PADANG, start=first.finished_at, ident=2, unit="13.71")
+    flags = [
+        *location_flags(first, LIMITS),
+        *location_flags(visit(at=PADANG), LIMITS),
+        *duration_flags(first, LIMITS),
+        *clock_flags(visit(received=T0), LIMITS),
+        *clock_flags(visit(received=T0 + timedelta(days=9)), LIMITS),
+        *travel_flags(second, [visit(ident=1)], LIMITS),
+        *evidence_flags(
+            [EvidenceItem("SP-01", "yes"), EvidenceItem("VM-01", "yes", waiver_reason="Rusak")],
+            received=set(),
+        ),
+        *photo_flags(
+            visit(ident=5),
+            [
+                PhotoInfo("2" * 64, exif_taken_at=datetime(2026, 11, 19, 15, 0)),
+                PhotoInfo("3" * 64, used_by=(5, 9)),
+                PhotoInfo("4" * 64, exif_lat=PADANG[0], exif_lon=PADANG[1]),
+            ],
+            WIB,
+            LIMITS,
+        ),
+    ]
+    assert {f["code"] for f in flags} == ALL_CODES
+    for f in flags:
+        indonesian = render(f["message"], f["params"], "id")
+        english = render(f["message"], f["params"], "en")
+        assert "%(" not in indonesian and "%(" not in english, f["code"]
+        assert indonesian != english, f"{f['code']} has no Indonesian text"
+    exif = next(f for f in flags if f["code"] == "exif_outside_visit")
+    assert "19 November 2026 pukul 15.00 WIB" in render(exif["message"], exif["params"], "id")
