@@ -23,11 +23,14 @@ from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
+from fieldcheck.openapi.doc import PageOf, api_doc
 from fieldcheck.regions.models import Region
 from schemas.users import (
     TokenCreateSchema,
+    TokenIssuedSchema,
     TokenListArgsSchema,
     TokenSchema,
+    UserCreatedSchema,
     UserCreateSchema,
     UserListArgsSchema,
     UserSchema,
@@ -58,6 +61,7 @@ def _expiry(days: int | None) -> timedelta | None:
 
 
 @bp.get("/users")
+@api_doc(args=UserListArgsSchema, responses={200: PageOf(UserSchema)})
 @require_role("admin")
 def list_users():
     """Users inside the admin's region (all for a national admin)."""
@@ -75,6 +79,7 @@ def list_users():
 
 
 @bp.post("/users")
+@api_doc(body=UserCreateSchema, responses={201: UserCreatedSchema}, errors=("out_of_scope",))
 @require_role("admin")
 def create_user_endpoint():
     """Create a user and its first token; the token is in this response only."""
@@ -97,6 +102,7 @@ def create_user_endpoint():
 
 
 @bp.get("/users/<int:user_id>")
+@api_doc(responses={200: UserSchema})
 @require_role("admin")
 def get_user(user_id: int):
     """One user."""
@@ -104,6 +110,7 @@ def get_user(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/deactivate")
+@api_doc(responses={200: UserSchema}, errors=("conflict",))
 @require_role("admin")
 def deactivate_user_endpoint(user_id: int):
     """Deactivate a user: every token of theirs stops working. Not yourself (409)."""
@@ -116,6 +123,7 @@ def deactivate_user_endpoint(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/tokens")
+@api_doc(body=TokenCreateSchema, responses={201: TokenIssuedSchema}, errors=("conflict",))
 @require_role("admin")
 def issue_token_endpoint(user_id: int):
     """Issue a token for a user (optional ``expires_in_days``); shown once, in this response."""
@@ -136,6 +144,7 @@ def issue_token_endpoint(user_id: int):
 
 
 @bp.get("/tokens")
+@api_doc(args=TokenListArgsSchema, responses={200: PageOf(TokenSchema)})
 @require_role(*ALL_ROLES)
 def list_tokens():
     """Token metadata: an admin sees tokens of users in their region, others their own."""
@@ -164,6 +173,7 @@ def list_tokens():
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
+@api_doc(responses={200: TokenSchema})
 @require_role(*ALL_ROLES)
 def revoke_token_endpoint(token_id: int):
     """Revoke a token: your own, or (admin) any in your region. Revoking twice is harmless."""

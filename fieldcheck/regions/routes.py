@@ -9,6 +9,7 @@ from fieldcheck.auth.services import require_role
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.http import load_args, page_body, paginate
+from fieldcheck.openapi.doc import PageOf, api_doc
 from fieldcheck.regions.models import Region
 from schemas.units import RegionListArgsSchema, RegionSchema
 
@@ -16,6 +17,7 @@ bp = Blueprint("regions", __name__)
 
 
 @bp.get("/regions")
+@api_doc(args=RegionListArgsSchema, responses={200: PageOf(RegionSchema)})
 @require_role("surveyor", "supervisor", "admin")
 def list_regions():
     """Provinces and regencies, filtered by level, parent province or name."""
@@ -32,6 +34,7 @@ def list_regions():
 
 
 @bp.get("/regions/<code>")
+@api_doc(responses={200: RegionSchema})
 @require_role("surveyor", "supervisor", "admin")
 def get_region(code: str):
     """One region."""

@@ -12,6 +12,7 @@ from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.i18n import request_language, translate
 from fieldcheck.inspections.models import FindingRow, Inspection
 from fieldcheck.inspections.routes import get_visible_inspection, visible_inspections
+from fieldcheck.openapi.doc import ItemsOf, PageOf, api_doc
 from fieldcheck.review.models import Comment, Objection, Review
 from fieldcheck.review.services import (
     add_comment,
@@ -22,6 +23,7 @@ from fieldcheck.review.services import (
 )
 from schemas.inspections import InspectionSchema
 from schemas.review import (
+    BulkReviewResultSchema,
     BulkReviewSchema,
     CommentCreateSchema,
     CommentSchema,
@@ -41,6 +43,11 @@ REVIEWERS = ("supervisor", "admin")
 
 
 @bp.post("/inspections/<int:inspection_id>/review")
+@api_doc(
+    body=ReviewDecisionSchema,
+    responses={200: InspectionSchema},
+    errors=("invalid_transition", "review_blocked", "conflict"),
+)
 @require_role(*REVIEWERS)
 def review_inspection(inspection_id: int):
     """Approve, reject or return an inspection in the reviewer's region."""
@@ -55,6 +62,7 @@ def review_inspection(inspection_id: int):
 
 
 @bp.get("/inspections/<int:inspection_id>/reviews")
+@api_doc(responses={200: ItemsOf(ReviewSchema)})
 @require_role(*ALL_ROLES)
 def list_reviews(inspection_id: int):
     """The review history of an inspection, oldest first."""
@@ -66,6 +74,7 @@ def list_reviews(inspection_id: int):
 
 
 @bp.post("/inspections/bulk-review")
+@api_doc(body=BulkReviewSchema, responses={200: BulkReviewResultSchema})
 @require_role(*REVIEWERS)
 def bulk_review_endpoint():
     """One decision for every inspection matching a filter (and/or ids) within scope.
@@ -103,6 +112,7 @@ def bulk_review_endpoint():
 
 
 @bp.get("/inspections/<int:inspection_id>/comments")
+@api_doc(args=ListArgsSchema, responses={200: PageOf(CommentSchema)})
 @require_role(*ALL_ROLES)
 def list_comments(inspection_id: int):
     """Comments on an inspection, oldest first."""
@@ -114,6 +124,7 @@ def list_comments(inspection_id: int):
 
 
 @bp.post("/inspections/<int:inspection_id>/comments")
+@api_doc(body=CommentCreateSchema, responses={201: CommentSchema})
 @require_role(*ALL_ROLES)
 def create_comment(inspection_id: int):
     """Comment on an inspection you may see."""
@@ -137,6 +148,11 @@ def _visible_finding(finding_id: int) -> tuple[FindingRow, Inspection]:
 
 
 @bp.post("/findings/<int:finding_id>/objections")
+@api_doc(
+    body=ObjectionCreateSchema,
+    responses={201: ObjectionSchema},
+    errors=("conflict", "invalid_transition"),
+)
 @require_role(*REVIEWERS)
 def create_objection(finding_id: int):
     """Record the assessed agency's objection (sanggahan) to a finding, with counter-evidence."""
@@ -149,6 +165,11 @@ def create_objection(finding_id: int):
 
 
 @bp.post("/objections/<int:objection_id>/decision")
+@api_doc(
+    body=ObjectionDecisionSchema,
+    responses={200: ObjectionSchema},
+    errors=("conflict", "invalid_transition"),
+)
 @require_role(*REVIEWERS)
 def decide_objection_endpoint(objection_id: int):
     """Uphold (the finding is withdrawn) or dismiss an objection, with a reason."""
@@ -167,6 +188,7 @@ def decide_objection_endpoint(objection_id: int):
 
 
 @bp.get("/inspections/<int:inspection_id>/objections")
+@api_doc(responses={200: ItemsOf(ObjectionSchema)})
 @require_role(*ALL_ROLES)
 def list_objections(inspection_id: int):
     """Objections to an inspection's findings, oldest first."""

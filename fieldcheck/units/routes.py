@@ -9,6 +9,7 @@ from fieldcheck.auth.services import current_user, in_scope, require_role, scope
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.http import load_args, page_body, paginate
+from fieldcheck.openapi.doc import PageOf, api_doc
 from fieldcheck.regions.services import in_region
 from fieldcheck.units.models import Agency, Unit
 from schemas.units import UnitListArgsSchema, UnitSchema
@@ -25,6 +26,7 @@ def get_visible_unit(code: str) -> Unit:
 
 
 @bp.get("/units")
+@api_doc(args=UnitListArgsSchema, responses={200: PageOf(UnitSchema)})
 @require_role("surveyor", "supervisor", "admin")
 def list_units():
     """Units in the caller's region, filtered by region prefix, agency, type or a search text."""
@@ -56,6 +58,7 @@ def list_units():
 
 
 @bp.get("/units/<code>")
+@api_doc(responses={200: UnitSchema})
 @require_role("surveyor", "supervisor", "admin")
 def get_unit(code: str):
     """One unit with its agency, region, location and services."""

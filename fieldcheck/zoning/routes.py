@@ -19,6 +19,7 @@ from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.inspections.models import Inspection
+from fieldcheck.openapi.doc import LOCATION, PageOf, Response, api_doc
 from fieldcheck.regions.services import in_region
 from fieldcheck.units.routes import get_visible_unit
 from fieldcheck.zoning.models import ZoningChange, ZoningRun
@@ -35,10 +36,14 @@ from fieldcheck.zoning.services import (
 from schemas.zoning import (
     ChangeArgsSchema,
     ChangeSchema,
+    ChangesHeaderSchema,
     ResultArgsSchema,
+    ResultRowSchema,
     ResultSchema,
+    RunHeaderSchema,
     RunListArgsSchema,
     UnitResultArgsSchema,
+    UnitResultSchema,
     ZoningRunCreateSchema,
     ZoningRunSchema,
 )
@@ -121,6 +126,11 @@ def run_header(run: ZoningRun | None) -> dict[str, Any]:
 
 
 @bp.post("/zoning-runs")
+@api_doc(
+    body=ZoningRunCreateSchema,
+    responses={202: Response(ZoningRunSchema, "Queued.", headers=LOCATION)},
+    errors=("conflict", "out_of_scope"),
+)
 @require_role(*READERS)
 def create_zoning_run():
     """Queue a zoning run (202); the scheduler process starts it within a poll interval."""
@@ -140,6 +150,7 @@ def create_zoning_run():
 
 
 @bp.get("/zoning-runs")
+@api_doc(args=RunListArgsSchema, responses={200: PageOf(ZoningRunSchema)})
 @require_role(*READERS)
 def list_zoning_runs():
     """Runs the caller may see, newest first."""
@@ -158,6 +169,7 @@ def list_zoning_runs():
 
 
 @bp.get("/zoning-runs/<int:run_id>")
+@api_doc(responses={200: ZoningRunSchema})
 @require_role(*READERS)
 def get_zoning_run(run_id: int):
     """One run: state, progress, counts, duration."""
@@ -165,6 +177,10 @@ def get_zoning_run(run_id: int):
 
 
 @bp.get("/zoning-runs/<int:run_id>/changes")
+@api_doc(
+    args=ChangeArgsSchema,
+    responses={200: PageOf(ChangeSchema, extra=ChangesHeaderSchema)},
+)
 @require_role(*READERS)
 def list_run_changes(run_id: int):
     """Unit and agency zone moves and score deltas against the run it was compared with."""
@@ -188,6 +204,11 @@ def list_run_changes(run_id: int):
 
 
 @bp.get("/results")
+@api_doc(
+    args=ResultArgsSchema,
+    responses={200: PageOf(ResultRowSchema, extra=RunHeaderSchema)},
+    errors=("not_found", "conflict"),
+)
 @require_role(*READERS)
 def list_results():
     """Ranked results at one level, filtered by region and zone, from the chosen run."""
@@ -229,6 +250,7 @@ def _mean_shown(values: list[Any], places: int) -> float | None:
 
 
 @bp.get("/units/<code>/result")
+@api_doc(args=UnitResultArgsSchema, responses={200: UnitResultSchema}, errors=("conflict",))
 @require_role(*READERS)
 def get_unit_result(code: str):
     """A unit's result: score, breakdown per dimension and indicator, findings, inspections used.
