@@ -73,6 +73,7 @@ class ApiDoc:
     cacheable: bool
     public: bool
     tags: tuple[str, ...]
+    path_examples: Mapping[str, Any]
 
 
 def api_doc(
@@ -87,6 +88,7 @@ def api_doc(
     cacheable: bool = False,
     public: bool = False,
     tags: Iterable[str] = (),
+    path_examples: Mapping[str, Any] | None = None,
 ) -> Callable[[Callable], Callable]:
     """Record a route's documentation on its view function (and change nothing else).
 
@@ -97,7 +99,8 @@ def api_doc(
     catalogue codes the route raises beyond those every route of its kind can answer (spec.py
     adds 401/403 for a route with roles, 422 for arguments or a body, 400/413/415 for a body,
     404 for a path parameter, 500/503 everywhere). ``cacheable``: answers carry an ETag and
-    may be 304. ``public``: no token is needed. Roles come from ``require_role``.
+    may be 304. ``public``: no token is needed. ``path_examples`` overrides the example of a
+    path parameter (spec.PATH_EXAMPLES). Roles come from ``require_role``.
     """
 
     record = ApiDoc(
@@ -111,6 +114,7 @@ def api_doc(
         cacheable=cacheable,
         public=public,
         tags=tuple(tags),
+        path_examples=dict(path_examples or {}),
     )
 
     def decorator(view: Callable) -> Callable:

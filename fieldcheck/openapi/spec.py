@@ -34,6 +34,18 @@ API_VERSION = "1"
 _IMPLICIT_METHODS = {"HEAD", "OPTIONS"}
 #: Errors any route can answer: the database is busy, or something failed on our side.
 _EVERYWHERE = ("internal_error", "unavailable")
+#: Examples of path parameters, by name: objects of the demo data (``flask seed-demo``).
+PATH_EXAMPLES: dict[str, Any] = {
+    "code": "35.15-DUKCAPIL",
+    "methodology_id": "ombudsman-2019",
+    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "inspection_id": 1,
+    "finding_id": 1,
+    "objection_id": 1,
+    "run_id": 1,
+    "user_id": 1,
+    "token_id": 1,
+}
 #: ``<converter(arguments):name>`` in a rule.
 _PATH_ARGUMENT = re.compile(r"<(?:[^>:]+:)?(?P<name>[^>]+)>")
 
@@ -80,7 +92,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
         if record is None:
             raise DocumentError(f"{rule.rule} ({rule.endpoint}) has no @api_doc")
         roles = tuple(getattr(view, "required_roles", ()) or ())
-        path, parameters = _path(rule)
+        path, parameters = _path(rule, record)
         operations = {}
         for method in sorted((rule.methods or set()) - _IMPLICIT_METHODS):
             operations[method.lower()] = _operation(rule, record, roles, parameters, view)
@@ -154,19 +166,21 @@ def _declared_shape(_converter: Any, field: Any, **kwargs: Any) -> dict[str, Any
     return copy.deepcopy(getattr(type(field), "openapi_schema", None) or {})
 
 
-def _path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
+def _path(rule: Rule, record: ApiDoc) -> tuple[str, list[dict[str, Any]]]:
     """The rule as an OpenAPI path (``{name}``) and its typed path parameters."""
     parameters = []
     for argument in _PATH_ARGUMENT.findall(rule.rule):
         converter = rule._converters[argument]  # noqa: SLF001 - werkzeug keeps them only here
-        parameters.append(
-            {
-                "name": argument,
-                "in": "path",
-                "required": True,
-                "schema": _converter_schema(converter),
-            }
-        )
+        parameter = {
+            "name": argument,
+            "in": "path",
+            "required": True,
+            "schema": _converter_schema(converter),
+        }
+        example = record.path_examples.get(argument, PATH_EXAMPLES.get(argument))
+        if example is not None:
+            parameter["example"] = example
+        parameters.append(parameter)
     return _PATH_ARGUMENT.sub(lambda m: "{" + m.group("name") + "}", rule.rule), parameters
 
 

@@ -34,7 +34,7 @@ def list_regions():
 
 
 @bp.get("/regions/<code>")
-@api_doc(responses={200: RegionSchema})
+@api_doc(responses={200: RegionSchema}, path_examples={"code": "35.15"})
 @require_role("surveyor", "supervisor", "admin")
 def get_region(code: str):
     """One region."""
