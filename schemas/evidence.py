@@ -91,4 +91,4 @@ class InspectionWithPhotosSchema(InspectionSchema):
 
 
 #: The multipart form of the photo uploads: one part, ``file``.
-PHOTO_UPLOAD = {"file": "The photo: JPEG, PNG or WebP, checked by content, not by name."}
+PHOTO_UPLOAD = {"file": "The photo: JPEG, PNG or WebP, checked by content, not by name"}

@@ -61,8 +61,8 @@ def get_visible_inspection(inspection_id: int) -> Inspection:
     body=InspectionSubmissionSchema,
     body_example="inspection-dukcapil-sidoarjo",
     responses={
-        201: Response(InspectionWithPhotosSchema, "Stored.", headers=LOCATION),
-        200: Response(InspectionWithPhotosSchema, "The same body again.", headers=LOCATION),
+        201: Response(InspectionWithPhotosSchema, "Stored", headers=LOCATION),
+        200: Response(InspectionWithPhotosSchema, "Sent before: the same body", headers=LOCATION),
     },
     errors=("submission_conflict", "already_superseded", "invalid_transition", "out_of_scope"),
 )

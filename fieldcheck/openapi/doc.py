@@ -18,7 +18,7 @@ from typing import Any
 ATTRIBUTE = "__api_doc__"
 
 #: The header of an answer that created something.
-LOCATION = {"Location": "The URL of what was created."}
+LOCATION = {"Location": "The URL of what was created"}
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def document() -> dict:
 @api_doc(
     public=True,
     tags=("documentation",),
-    responses={200: {"type": "object", "description": "An OpenAPI 3.0 document."}},
+    responses={200: {"type": "object", "description": "An OpenAPI 3.0 document"}},
 )
 def openapi_json():
     """This document: OpenAPI 3, generated from the routes and their marshmallow schemas."""

@@ -104,7 +104,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
 
 _BEARER = (
     "A token issued by `flask --app app users create` or `POST /api/v1/users`; shown once, "
-    "stored only as a hash."
+    "stored only as a hash"
 )
 
 
@@ -118,7 +118,7 @@ def _catalogue_table() -> str:
 def _error_schema() -> dict[str, Any]:
     return {
         "type": "object",
-        "description": "The one error envelope of every error answer (fieldcheck.errors).",
+        "description": "The one error envelope of every error answer (fieldcheck.errors)",
         "required": ["error"],
         "properties": {
             "error": {
@@ -126,12 +126,12 @@ def _error_schema() -> dict[str, Any]:
                 "required": ["code", "message", "details"],
                 "properties": {
                     "code": {"type": "string", "enum": sorted(CATALOGUE)},
-                    "message": {"type": "string", "description": "In the reader's language."},
+                    "message": {"type": "string", "description": "In the reader's language"},
                     "details": {
                         "type": "object",
                         "description": (
                             "Machine-readable context. For validation_failed: `fields`, a map "
-                            "of dotted field paths to lists of messages."
+                            "of dotted field paths to lists of messages"
                         ),
                         "properties": {
                             "fields": {
@@ -222,7 +222,7 @@ def _operation(
                 "in": "header",
                 "required": False,
                 "schema": {"type": "string"},
-                "description": "The ETag of the copy you hold: 304 when it is still current.",
+                "description": "The ETag of the copy you hold: 304 when it is still current",
             }
         )
     if record.body is not None:
@@ -250,7 +250,7 @@ def _operation(
     for status, answer in record.responses.items():
         operation["responses"][str(status)] = _success(answer)
     if record.cacheable:
-        operation["responses"]["304"] = {"description": "Not modified: your copy is current."}
+        operation["responses"]["304"] = {"description": "Not modified: your copy is current"}
     for status, codes in _errors(rule, record, roles).items():
         if str(status) not in operation["responses"]:
             operation["responses"][str(status)] = _error_response(codes)
@@ -270,12 +270,12 @@ def _example(name: str | None) -> Any:
 def _description(docstring: str, roles: tuple[str, ...], record: ApiDoc) -> str:
     lines = docstring.splitlines()[1:] if record.summary is None else docstring.splitlines()
     text = "\n".join(line.strip() for line in lines).strip()
-    who = "Roles: " + ", ".join(f"`{r}`" for r in roles) + "." if roles else "No token needed."
+    who = "Roles: " + ", ".join(f"`{r}`" for r in roles) if roles else "No token needed"
     return f"{text}\n\n{who}".strip()
 
 
 def _success(answer: Any) -> dict[str, Any]:
-    description, example, headers = "Success.", None, {}
+    description, example, headers = "Success", None, {}
     if isinstance(answer, Response):
         description = answer.description or description
         example = answer.example

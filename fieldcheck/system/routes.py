@@ -21,7 +21,7 @@ bp = Blueprint("system", __name__)
     public=True,
     responses={
         200: HealthSchema,
-        503: Response(HealthSchema, "Degraded: the database does not answer."),
+        503: Response(HealthSchema, "Degraded: the database does not answer"),
     },
 )
 def healthz():
