@@ -10,6 +10,7 @@ catalogue's codes. A rule without an ``ApiDoc`` is refused: the document covers 
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import re
 from collections import defaultdict
@@ -198,12 +199,15 @@ def _converter_schema(converter: Any) -> dict[str, Any]:
 def _operation(
     rule: Rule, record: ApiDoc, roles: tuple[str, ...], path_params: list, view: Any
 ) -> dict[str, Any]:
-    docstring = (view.__doc__ or "").strip()
-    summary = record.summary or (docstring.splitlines()[0] if docstring else rule.endpoint)
+    # The docstring's first paragraph is the summary (it may wrap), the rest the description.
+    paragraphs = [p for p in inspect.cleandoc(view.__doc__ or "").split("\n\n") if p.strip()]
+    first = " ".join(paragraphs[0].split()) if paragraphs else rule.endpoint
+    summary = record.summary or first
+    rest = paragraphs if record.summary else paragraphs[1:]
     operation: dict[str, Any] = {
         "operationId": rule.endpoint.replace(".", "_"),
         "summary": summary,
-        "description": _description(docstring, roles, record),
+        "description": _description(rest, roles),
         "tags": list(record.tags) or [rule.endpoint.split(".")[0]],
         "parameters": list(path_params),
         "responses": {},
@@ -267,9 +271,8 @@ def _example(name: str | None) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _description(docstring: str, roles: tuple[str, ...], record: ApiDoc) -> str:
-    lines = docstring.splitlines()[1:] if record.summary is None else docstring.splitlines()
-    text = "\n".join(line.strip() for line in lines).strip()
+def _description(paragraphs: list[str], roles: tuple[str, ...]) -> str:
+    text = "\n\n".join(paragraphs)
     who = "Roles: " + ", ".join(f"`{r}`" for r in roles) if roles else "No token needed"
     return f"{text}\n\n{who}".strip()
 

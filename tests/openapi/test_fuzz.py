@@ -24,8 +24,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 #: Examples per operation and generation mode: enough to reach the error paths of every
-#: parameter and body, few enough that the whole run costs about a minute per database.
-EXAMPLES = 6
+#: parameter and body, few enough that the run stays within 2-3 minutes per database.
+EXAMPLES = 5
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
