@@ -137,6 +137,9 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp, url_prefix="/api/v1")
     for bp in (review_bp, auth_bp, audit_bp, publication_bp, dashboard_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")
+    from fieldcheck.openapi import init_app as init_openapi
+
+    init_openapi(app)  # GET /api/v1/openapi.json and /api/v1/docs
 
 
 def register_request_boundary(app: Flask) -> None:

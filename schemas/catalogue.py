@@ -101,3 +101,9 @@ class ServiceSchema(Schema):
 
 class NoArgsSchema(StrictSchema):
     """An endpoint that takes no query arguments."""
+
+
+class CatalogueVersionSchema(Schema):
+    """Beside the page of ``GET /api/v1/services``: the legal catalogue's version."""
+
+    version = fields.String()

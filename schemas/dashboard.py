@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import Schema, fields
 
-from schemas.zoning import REGION, ResultChoiceArgsSchema
+from schemas.zoning import REGION, ResultChoiceArgsSchema, RunHeaderSchema, ZoningRunSchema
 
 
 class DashboardArgsSchema(ResultChoiceArgsSchema):
@@ -16,3 +16,33 @@ class DashboardArgsSchema(ResultChoiceArgsSchema):
 
 #: Query of ``GET /api/v1/map/provinces``: which results, as ``GET /results``.
 MapArgsSchema = ResultChoiceArgsSchema
+
+
+class DashboardSchema(Schema):
+    """Answer of ``GET /api/v1/dashboard``."""
+
+    region = fields.Dict(allow_none=True)
+    generated_at = fields.String()
+    #: Inspections awaiting review: how many, and since when.
+    review_queue = fields.Dict()
+    #: Inspections by status and recent counts.
+    inspections = fields.Dict()
+    #: The run read (as ``GET /results``), zones at every level, lowest regencies, coverage.
+    results = fields.Dict()
+    latest_run = fields.Nested(ZoningRunSchema, allow_none=True)
+
+
+class ProvinceFeatureSchema(Schema):
+    """A province outline (GeoJSON Feature) with its score and zone in the run read."""
+
+    type = fields.String()
+    properties = fields.Dict()
+    geometry = fields.Dict()
+
+
+class ProvinceMapSchema(Schema):
+    """Answer of ``GET /api/v1/map/provinces``: a GeoJSON FeatureCollection."""
+
+    type = fields.String()
+    run = fields.Nested(RunHeaderSchema)
+    features = fields.List(fields.Nested(ProvinceFeatureSchema))

@@ -28,6 +28,14 @@ CODE = validate.Length(min=1, max=64)
 class AnswerValueField(fields.Field):
     """``"yes"|"partial"|"no"|"na"`` or a whole number; the indicator (checked later) decides."""
 
+    #: Its shape in the OpenAPI document (fieldcheck.openapi.spec).
+    openapi_schema = {
+        "oneOf": [
+            {"type": "string", "enum": ["yes", "partial", "no", "na"]},
+            {"type": "integer"},
+        ]
+    }
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise ValidationError(N_("Must be one of yes, partial, no, na, or a whole number."))
@@ -36,6 +44,15 @@ class AnswerValueField(fields.Field):
 
 class SupersedesField(fields.Field):
     """An inspection id (whole number) or a submission_id (UUID text)."""
+
+    #: Its shape in the OpenAPI document (fieldcheck.openapi.spec).
+    openapi_schema = {
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            {"type": "string", "format": "uuid"},
+        ],
+        "nullable": True,
+    }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:

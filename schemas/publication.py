@@ -63,3 +63,9 @@ class OverrideSchema(OverrideBriefSchema):
         lambda o: _user(o.withdrawn_by, o.withdrawer.name if o.withdrawer else None)
     )
     withdraw_reason = fields.String(allow_none=True)
+
+
+class UnitOverrideSchema(OverrideSchema):
+    """An override as the override endpoints answer it, with its unit's code."""
+
+    unit = fields.String()

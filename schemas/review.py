@@ -156,3 +156,13 @@ class ObjectionSchema(Schema):
 
 class ListArgsSchema(PageArgsSchema):
     """Paging only."""
+
+
+class BulkReviewResultSchema(Schema):
+    """Answer of ``POST /api/v1/inspections/bulk-review``: counts and one result per item."""
+
+    decision = fields.String()
+    matched = fields.Integer()
+    applied = fields.Integer()
+    failed = fields.Integer()
+    items = fields.List(fields.Nested(ItemResultSchema))

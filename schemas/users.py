@@ -80,3 +80,15 @@ class TokenSchema(Schema):
             and (token.expires_at is None or token.expires_at > utcnow())
             and token.user.is_active
         )
+
+
+class TokenIssuedSchema(TokenSchema):
+    """Answer of ``POST /api/v1/users/{id}/tokens``: the token itself, in this answer only."""
+
+    token = fields.String()
+
+
+class UserCreatedSchema(TokenIssuedSchema):
+    """Answer of ``POST /api/v1/users``: the user and its first token (shown once)."""
+
+    user = fields.Nested(UserSchema)

@@ -39,6 +39,9 @@ class ZoningRunCreateSchema(StrictSchema):
 class RunRefField(fields.Field):
     """``run``: ``latest`` or a run id."""
 
+    #: Its shape in the OpenAPI document (fieldcheck.openapi.spec).
+    openapi_schema = {"type": "string", "pattern": "^(latest|[0-9]{1,11})$"}
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if value == "latest":
             return value
@@ -164,3 +167,131 @@ class ChangeSchema(Schema):
     old_zone = fields.String(allow_none=True)
     new_zone = fields.String(allow_none=True)
     zone_moved = fields.Boolean(attribute="is_zone_move")
+
+
+# --- answers (documentation of the hand-built bodies of fieldcheck.zoning) ---------------------
+
+
+class RunHeaderSchema(Schema):
+    """Which run a results answer read (``zoning.routes.run_header``); all null when none."""
+
+    run_id = fields.Integer(allow_none=True)
+    is_published = fields.Boolean()
+    dry_run = fields.Boolean()
+    methodology = fields.String(allow_none=True)
+    methodology_version = fields.Integer()
+    period = fields.Integer(allow_none=True)
+    region = fields.String(allow_none=True)
+
+
+class ChangesHeaderSchema(RunHeaderSchema):
+    """Beside the page of ``GET /api/v1/zoning-runs/{id}/changes``."""
+
+    compared_run_id = fields.Integer(allow_none=True)
+
+
+class OverrideShownSchema(Schema):
+    """A supervisor's override shown beside a computed zone (``null`` when none is in force)."""
+
+    period = fields.Integer()
+    zone = fields.String()
+    reason = fields.String()
+    by = fields.Dict(allow_none=True)
+    at = fields.String()
+
+
+class ResultRowSchema(ResultSchema):
+    """A row of ``GET /api/v1/results``; unit rows also carry the override in force and the
+    final zone (the override's, else the computed one)."""
+
+    override = fields.Nested(OverrideShownSchema, allow_none=True)
+    final_zone = fields.String()
+
+
+class UnitRefSchema(Schema):
+    """The unit a result is about."""
+
+    code = fields.String()
+    name = fields.String()
+    agency = fields.Dict()
+    region_code = fields.String()
+
+
+class DimensionResultSchema(Schema):
+    """A dimension's mean score over the inspections used."""
+
+    code = fields.String()
+    name = fields.String()
+    weight = fields.Float(allow_none=True)
+    score = fields.Float(allow_none=True)
+
+
+class IndicatorResultSchema(Schema):
+    """An indicator's mean value over the inspections used."""
+
+    code = fields.String()
+    dimension = fields.String()
+    weight = fields.Float()
+    value = fields.Float(allow_none=True)
+    legal_basis = fields.List(fields.String())
+
+
+class ResultFindingSchema(Schema):
+    """A finding of an inspection used, re-derived by the core."""
+
+    inspection_id = fields.Integer()
+    rule = fields.String()
+    severity = fields.String()
+    category = fields.String()
+    citation = fields.String()
+    message = fields.String()
+    expected = fields.Raw()
+    observed = fields.Raw()
+    service = fields.String(allow_none=True)
+    component = fields.String(allow_none=True)
+    sanction = fields.String(allow_none=True)
+
+
+class InspectionUsedSchema(Schema):
+    """An inspection a result used, scored again by the run's methodology."""
+
+    id = fields.Integer()
+    visit_date = fields.Date()
+    status = fields.String()
+    score = fields.Float(allow_none=True)
+    zone = fields.String(allow_none=True)
+    intake_score = fields.Float(allow_none=True)
+    methodology = fields.String()
+    methodology_version = fields.Integer()
+
+
+class UnitResultSchema(RunHeaderSchema):
+    """Answer of ``GET /api/v1/units/{code}/result``: the row, its breakdown, findings with
+    citations and the inspections used."""
+
+    unit = fields.Nested(UnitRefSchema)
+    methodology_hash = fields.String()
+    level = fields.String()
+    code = fields.String()
+    name = fields.String()
+    score = fields.Float()
+    zone = fields.String()
+    grade = fields.String(allow_none=True)
+    label = fields.String(allow_none=True)
+    rank = fields.Integer()
+    roll_up_rule = fields.String(allow_none=True)
+    #: False only if data the run read has since been changed in place.
+    is_reproducible = fields.Boolean()
+    dimensions = fields.List(fields.Nested(DimensionResultSchema))
+    indicators = fields.List(fields.Nested(IndicatorResultSchema))
+    findings = fields.List(fields.Nested(ResultFindingSchema))
+    inspections = fields.List(fields.Nested(InspectionUsedSchema))
+    override = fields.Nested(OverrideShownSchema, allow_none=True)
+    final_zone = fields.String()
+
+
+class PublishedRunSchema(ZoningRunSchema):
+    """Answer of ``POST /api/v1/zoning-runs/{id}/publish``: false ``changed`` when it already
+    was the official run."""
+
+    changed = fields.Boolean()

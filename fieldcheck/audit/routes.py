@@ -8,12 +8,14 @@ from sqlalchemy import select
 from fieldcheck.audit.models import AuditEntry
 from fieldcheck.auth.services import current_user, require_role, scope_filter
 from fieldcheck.http import load_args, page_body, paginate
+from fieldcheck.openapi.doc import PageOf, api_doc
 from schemas.audit import AuditEntrySchema, AuditListArgsSchema
 
 bp = Blueprint("audit", __name__)
 
 
 @bp.get("/audit")
+@api_doc(args=AuditListArgsSchema, responses={200: PageOf(AuditEntrySchema)})
 @require_role("supervisor", "admin")
 def list_audit():
     """Audit entries, newest first; a regional reader sees entries about objects in the region."""

@@ -24,11 +24,14 @@ from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.i18n import N_
+from fieldcheck.openapi.doc import PageOf, api_doc
 from fieldcheck.regions.models import Region
 from schemas.users import (
     TokenCreateSchema,
+    TokenIssuedSchema,
     TokenListArgsSchema,
     TokenSchema,
+    UserCreatedSchema,
     UserCreateSchema,
     UserListArgsSchema,
     UserSchema,
@@ -59,6 +62,7 @@ def _expiry(days: int | None) -> timedelta | None:
 
 
 @bp.get("/users")
+@api_doc(args=UserListArgsSchema, responses={200: PageOf(UserSchema)})
 @require_role("admin")
 def list_users():
     """Users inside the admin's region (all for a national admin)."""
@@ -76,6 +80,7 @@ def list_users():
 
 
 @bp.post("/users")
+@api_doc(body=UserCreateSchema, responses={201: UserCreatedSchema}, errors=("out_of_scope",))
 @require_role("admin")
 def create_user_endpoint():
     """Create a user and its first token; the token is in this response only."""
@@ -98,6 +103,7 @@ def create_user_endpoint():
 
 
 @bp.get("/users/<int:user_id>")
+@api_doc(responses={200: UserSchema})
 @require_role("admin")
 def get_user(user_id: int):
     """One user."""
@@ -105,6 +111,7 @@ def get_user(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/deactivate")
+@api_doc(responses={200: UserSchema}, errors=("conflict",))
 @require_role("admin")
 def deactivate_user_endpoint(user_id: int):
     """Deactivate a user: every token of theirs stops working. Not yourself (409)."""
@@ -117,6 +124,7 @@ def deactivate_user_endpoint(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/tokens")
+@api_doc(body=TokenCreateSchema, responses={201: TokenIssuedSchema}, errors=("conflict",))
 @require_role("admin")
 def issue_token_endpoint(user_id: int):
     """Issue a token for a user (optional ``expires_in_days``); shown once, in this response."""
@@ -137,6 +145,7 @@ def issue_token_endpoint(user_id: int):
 
 
 @bp.get("/tokens")
+@api_doc(args=TokenListArgsSchema, responses={200: PageOf(TokenSchema)})
 @require_role(*ALL_ROLES)
 def list_tokens():
     """Token metadata: an admin sees tokens of users in their region, others their own."""
@@ -165,6 +174,7 @@ def list_tokens():
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
+@api_doc(responses={200: TokenSchema})
 @require_role(*ALL_ROLES)
 def revoke_token_endpoint(token_id: int):
     """Revoke a token: your own, or (admin) any in your region. Revoking twice is harmless."""

@@ -9,7 +9,13 @@ from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.errors import ApiError
 from fieldcheck.http import load_args, page_body
 from fieldcheck.i18n import N_
-from schemas.catalogue import MethodologySchema, MethodologySummarySchema, ServiceSchema
+from fieldcheck.openapi.doc import PageOf, api_doc
+from schemas.catalogue import (
+    CatalogueVersionSchema,
+    MethodologySchema,
+    MethodologySummarySchema,
+    ServiceSchema,
+)
 from schemas.common import PageArgsSchema
 
 bp = Blueprint("catalogue", __name__)
@@ -36,6 +42,7 @@ def _cached(body: dict, etag: str):
 
 
 @bp.get("/methodologies")
+@api_doc(args=PageArgsSchema, responses={200: PageOf(MethodologySummarySchema)}, cacheable=True)
 @require_role(*ALL_ROLES)
 def list_methodologies():
     """Every methodology with its status and effective dates."""
@@ -46,6 +53,7 @@ def list_methodologies():
 
 
 @bp.get("/methodologies/<methodology_id>")
+@api_doc(responses={200: MethodologySchema}, cacheable=True)
 @require_role(*ALL_ROLES)
 def get_methodology(methodology_id: str):
     """The checklist a phone renders and the scoring rules, with an ETag for caching."""
@@ -56,6 +64,11 @@ def get_methodology(methodology_id: str):
 
 
 @bp.get("/services")
+@api_doc(
+    args=PageArgsSchema,
+    responses={200: PageOf(ServiceSchema, extra=CatalogueVersionSchema)},
+    cacheable=True,
+)
 @require_role(*ALL_ROLES)
 def list_services():
     """The legal service catalogue with legal values, citations and validity dates."""

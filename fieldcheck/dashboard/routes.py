@@ -15,10 +15,11 @@ from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.http import load_args
 from fieldcheck.i18n import N_
+from fieldcheck.openapi.doc import api_doc
 from fieldcheck.regions.models import Region
 from fieldcheck.zoning.routes import resolve_run, run_header
 from fieldcheck.zoning.services import covering_scopes, current_period
-from schemas.dashboard import DashboardArgsSchema, MapArgsSchema
+from schemas.dashboard import DashboardArgsSchema, DashboardSchema, MapArgsSchema, ProvinceMapSchema
 from schemas.zoning import ResultSchema, ZoningRunSchema
 
 bp = Blueprint("dashboard", __name__)
@@ -45,6 +46,11 @@ def _region(code: str | None) -> dict[str, Any] | None:
 
 
 @bp.get("/dashboard")
+@api_doc(
+    args=DashboardArgsSchema,
+    responses={200: DashboardSchema},
+    errors=("out_of_scope", "not_found", "conflict"),
+)
 @require_role(*READERS)
 def dashboard():
     """One screen for a regional office: the review queue, inspections by status, zones at
@@ -92,6 +98,12 @@ def dashboard():
 
 
 @bp.get("/map/provinces")
+@api_doc(
+    args=MapArgsSchema,
+    responses={200: ProvinceMapSchema},
+    errors=("not_found", "conflict"),
+    cacheable=True,
+)
 @require_role(*READERS)
 def province_map():
     """The province outlines as GeoJSON, each with its score and zone in the chosen results

@@ -19,7 +19,14 @@ from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load
 from fieldcheck.i18n import N_, _, render_flags
 from fieldcheck.inspections.visibility import get_visible_inspection
-from schemas.evidence import WaiverSchema
+from fieldcheck.openapi.doc import Binary, api_doc
+from schemas.evidence import (
+    PHOTO_UPLOAD,
+    InspectionPhotoUploadSchema,
+    PhotoUploadSchema,
+    WaiverResultSchema,
+    WaiverSchema,
+)
 
 bp = Blueprint("evidence", __name__)
 
@@ -48,6 +55,11 @@ def _receive():
 
 
 @bp.post("/inspections/<int:inspection_id>/photos")
+@api_doc(
+    multipart=PHOTO_UPLOAD,
+    responses={201: InspectionPhotoUploadSchema, 200: InspectionPhotoUploadSchema},
+    errors=("bad_request", "invalid_image"),
+)
 @require_role("surveyor", "admin")
 def upload_inspection_photo(inspection_id: int):
     """Add a photo to an inspection: 201 when first stored, 200 when the bytes were known."""
@@ -67,6 +79,11 @@ def upload_inspection_photo(inspection_id: int):
 
 
 @bp.post("/photos")
+@api_doc(
+    multipart=PHOTO_UPLOAD,
+    responses={201: PhotoUploadSchema, 200: PhotoUploadSchema},
+    errors=("bad_request", "invalid_image"),
+)
 @require_role("surveyor", "supervisor", "admin")
 def upload_photo():
     """Upload a photo before (or apart from) its checklist; answers reference it by sha256.
@@ -103,6 +120,7 @@ def _send(key: str, mimetype: str, etag: str):
 
 
 @bp.get("/photos/<sha256>")
+@api_doc(responses={200: Binary(("image/jpeg", "image/png", "image/webp"))}, cacheable=True)
 @require_role("surveyor", "supervisor", "admin")
 def get_photo(sha256: str):
     """The original photo bytes, streamed."""
@@ -111,6 +129,7 @@ def get_photo(sha256: str):
 
 
 @bp.get("/photos/<sha256>/preview")
+@api_doc(responses={200: Binary(("image/jpeg",))}, cacheable=True)
 @require_role("surveyor", "supervisor", "admin")
 def get_photo_preview(sha256: str):
     """The JPEG preview (longest side PHOTO_PREVIEW_PX, EXIF orientation applied)."""
@@ -119,6 +138,7 @@ def get_photo_preview(sha256: str):
 
 
 @bp.post("/inspections/<int:inspection_id>/evidence-waivers")
+@api_doc(body=WaiverSchema, responses={201: WaiverResultSchema})
 @require_role("supervisor", "admin")
 def create_waiver(inspection_id: int):
     """Waive a missing photo for one indicator, with a reason; audited."""

@@ -15,7 +15,9 @@ from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.inspections.services import submit
 from fieldcheck.inspections.visibility import get_visible_inspection, visible_inspections
+from fieldcheck.openapi.doc import LOCATION, PageOf, Response, api_doc
 from fieldcheck.units.models import Unit
+from schemas.evidence import InspectionWithPhotosSchema
 from schemas.inspections import (
     InspectionListArgsSchema,
     InspectionSchema,
@@ -29,6 +31,15 @@ ALL_ROLES = ("surveyor", "supervisor", "admin")
 
 
 @bp.post("/inspections")
+@api_doc(
+    body=InspectionSubmissionSchema,
+    body_example="inspection-dukcapil-sidoarjo",
+    responses={
+        201: Response(InspectionWithPhotosSchema, "Stored", headers=LOCATION),
+        200: Response(InspectionWithPhotosSchema, "Sent before: the same body", headers=LOCATION),
+    },
+    errors=("submission_conflict", "already_superseded", "invalid_transition", "out_of_scope"),
+)
 @require_role("surveyor", "admin")
 def create_inspection():
     """Receive a checklist from a phone: 201 when new, 200 for an identical resend, 409 else."""
@@ -50,6 +61,7 @@ def _with_photos(inspection: Inspection) -> dict:
 
 
 @bp.get("/inspections/<int:inspection_id>")
+@api_doc(responses={200: InspectionWithPhotosSchema})
 @require_role(*ALL_ROLES)
 def get_inspection(inspection_id: int):
     """One inspection with answers, findings, flags and score breakdown."""
@@ -57,6 +69,7 @@ def get_inspection(inspection_id: int):
 
 
 @bp.get("/inspections")
+@api_doc(args=InspectionListArgsSchema, responses={200: PageOf(InspectionSummarySchema)})
 @require_role(*ALL_ROLES)
 def list_inspections():
     """Inspections the caller may see, newest first, filtered by unit, status and time."""

@@ -8,6 +8,7 @@ from fieldcheck.auth.services import current_user, require_role
 from fieldcheck.errors import field_errors
 from fieldcheck.http import json_body, load, load_args
 from fieldcheck.i18n import _
+from fieldcheck.openapi.doc import ItemsOf, api_doc
 from fieldcheck.publication.services import (
     publish,
     set_override,
@@ -23,8 +24,9 @@ from schemas.publication import (
     OverrideListArgsSchema,
     OverrideSchema,
     OverrideWithdrawSchema,
+    UnitOverrideSchema,
 )
-from schemas.zoning import ZoningRunSchema
+from schemas.zoning import PublishedRunSchema, ZoningRunSchema
 
 bp = Blueprint("publication", __name__)
 
@@ -32,6 +34,7 @@ SUPERVISORS = ("supervisor", "admin")
 
 
 @bp.post("/zoning-runs/<int:run_id>/publish")
+@api_doc(responses={200: PublishedRunSchema}, errors=("conflict", "out_of_scope"))
 @require_role(*SUPERVISORS)
 def publish_zoning_run(run_id: int):
     """Make a succeeded, non-dry run the official result for its methodology, period and scope.
@@ -67,6 +70,7 @@ def _period(data: dict) -> int:
 
 
 @bp.post("/units/<code>/override")
+@api_doc(body=OverrideCreateSchema, responses={201: UnitOverrideSchema}, errors=("conflict",))
 @require_role(*SUPERVISORS)
 def create_override(code: str):
     """Set a unit's final zone for a period (default: the current year) with a reason (201);
@@ -79,6 +83,7 @@ def create_override(code: str):
 
 
 @bp.post("/units/<code>/override/withdraw")
+@api_doc(body=OverrideWithdrawSchema, responses={200: UnitOverrideSchema}, errors=("conflict",))
 @require_role(*SUPERVISORS)
 def withdraw_unit_override(code: str):
     """Withdraw a unit's override in force for a period (default: the current year), with a
@@ -91,6 +96,7 @@ def withdraw_unit_override(code: str):
 
 
 @bp.get("/units/<code>/overrides")
+@api_doc(args=OverrideListArgsSchema, responses={200: ItemsOf(UnitOverrideSchema)})
 @require_role(*SUPERVISORS)
 def list_unit_overrides(code: str):
     """A unit's overrides, in force and withdrawn, newest first (``?period=`` for one year)."""

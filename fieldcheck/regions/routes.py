@@ -10,6 +10,7 @@ from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.http import load_args, page_body, paginate
 from fieldcheck.i18n import N_
+from fieldcheck.openapi.doc import PageOf, api_doc
 from fieldcheck.regions.models import Region
 from schemas.units import RegionListArgsSchema, RegionSchema
 
@@ -17,6 +18,7 @@ bp = Blueprint("regions", __name__)
 
 
 @bp.get("/regions")
+@api_doc(args=RegionListArgsSchema, responses={200: PageOf(RegionSchema)})
 @require_role("surveyor", "supervisor", "admin")
 def list_regions():
     """Provinces and regencies, filtered by level, parent province or name."""
@@ -33,6 +35,7 @@ def list_regions():
 
 
 @bp.get("/regions/<code>")
+@api_doc(responses={200: RegionSchema}, path_examples={"code": "35.15"})
 @require_role("surveyor", "supervisor", "admin")
 def get_region(code: str):
     """One region."""

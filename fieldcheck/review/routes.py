@@ -13,6 +13,7 @@ from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.i18n import N_, localize, request_language
 from fieldcheck.inspections.models import FindingRow, Inspection
 from fieldcheck.inspections.visibility import get_visible_inspection, visible_inspections
+from fieldcheck.openapi.doc import ItemsOf, PageOf, api_doc
 from fieldcheck.review.bulk import bulk_review
 from fieldcheck.review.comments import add_comment
 from fieldcheck.review.decisions import review
@@ -20,6 +21,7 @@ from fieldcheck.review.models import Comment, Objection, Review
 from fieldcheck.review.objections import decide_objection, record_objection
 from schemas.inspections import InspectionSchema
 from schemas.review import (
+    BulkReviewResultSchema,
     BulkReviewSchema,
     CommentCreateSchema,
     CommentSchema,
@@ -39,6 +41,11 @@ REVIEWERS = ("supervisor", "admin")
 
 
 @bp.post("/inspections/<int:inspection_id>/review")
+@api_doc(
+    body=ReviewDecisionSchema,
+    responses={200: InspectionSchema},
+    errors=("invalid_transition", "review_blocked", "conflict"),
+)
 @require_role(*REVIEWERS)
 def review_inspection(inspection_id: int):
     """Approve, reject or return an inspection in the reviewer's region."""
@@ -51,6 +58,7 @@ def review_inspection(inspection_id: int):
 
 
 @bp.get("/inspections/<int:inspection_id>/reviews")
+@api_doc(responses={200: ItemsOf(ReviewSchema)})
 @require_role(*ALL_ROLES)
 def list_reviews(inspection_id: int):
     """The review history of an inspection, oldest first."""
@@ -62,6 +70,7 @@ def list_reviews(inspection_id: int):
 
 
 @bp.post("/inspections/bulk-review")
+@api_doc(body=BulkReviewSchema, responses={200: BulkReviewResultSchema})
 @require_role(*REVIEWERS)
 def bulk_review_endpoint():
     """One decision for every inspection matching a filter (and/or ids) within scope.
@@ -98,6 +107,7 @@ def bulk_review_endpoint():
 
 
 @bp.get("/inspections/<int:inspection_id>/comments")
+@api_doc(args=ListArgsSchema, responses={200: PageOf(CommentSchema)})
 @require_role(*ALL_ROLES)
 def list_comments(inspection_id: int):
     """Comments on an inspection, oldest first."""
@@ -109,6 +119,7 @@ def list_comments(inspection_id: int):
 
 
 @bp.post("/inspections/<int:inspection_id>/comments")
+@api_doc(body=CommentCreateSchema, responses={201: CommentSchema})
 @require_role(*ALL_ROLES)
 def create_comment(inspection_id: int):
     """Comment on an inspection you may see."""
@@ -132,6 +143,11 @@ def _visible_finding(finding_id: int) -> tuple[FindingRow, Inspection]:
 
 
 @bp.post("/findings/<int:finding_id>/objections")
+@api_doc(
+    body=ObjectionCreateSchema,
+    responses={201: ObjectionSchema},
+    errors=("conflict", "invalid_transition"),
+)
 @require_role(*REVIEWERS)
 def create_objection(finding_id: int):
     """Record the assessed agency's objection (sanggahan) to a finding, with counter-evidence."""
@@ -144,6 +160,11 @@ def create_objection(finding_id: int):
 
 
 @bp.post("/objections/<int:objection_id>/decision")
+@api_doc(
+    body=ObjectionDecisionSchema,
+    responses={200: ObjectionSchema},
+    errors=("conflict", "invalid_transition"),
+)
 @require_role(*REVIEWERS)
 def decide_objection_endpoint(objection_id: int):
     """Uphold (the finding is withdrawn) or dismiss an objection, with a reason."""
@@ -162,6 +183,7 @@ def decide_objection_endpoint(objection_id: int):
 
 
 @bp.get("/inspections/<int:inspection_id>/objections")
+@api_doc(responses={200: ItemsOf(ObjectionSchema)})
 @require_role(*ALL_ROLES)
 def list_objections(inspection_id: int):
     """Objections to an inspection's findings, oldest first."""

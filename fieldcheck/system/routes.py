@@ -10,12 +10,21 @@ from fieldcheck.auth.services import require_role
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.clock import shown, utcnow
 from fieldcheck.extensions import db
+from fieldcheck.openapi.doc import Response, api_doc
 from fieldcheck.zoning.services import status_summary
+from schemas.system import HealthSchema, StatusSchema
 
 bp = Blueprint("system", __name__)
 
 
 @bp.get("/healthz")
+@api_doc(
+    public=True,
+    responses={
+        200: HealthSchema,
+        503: Response(HealthSchema, "Degraded: the database does not answer"),
+    },
+)
 def healthz():
     """Liveness and readiness: the database answers and the catalogue is loaded."""
     try:
@@ -49,6 +58,7 @@ def healthz():
 
 
 @bp.get("/api/v1/status")
+@api_doc(responses={200: StatusSchema})
 @require_role("surveyor", "supervisor", "admin")
 def status():
     """Scheduler heartbeat, the zoning lease, the last run and the queue (any signed-in user)."""

@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 
 from fieldcheck.auth.services import current_user, require_role, scope_filter
 from fieldcheck.http import load_args, page_body, paginate
+from fieldcheck.openapi.doc import PageOf, api_doc
 from fieldcheck.regions.services import in_region
 from fieldcheck.units.models import Agency, Unit
 from fieldcheck.units.visibility import get_visible_unit
@@ -16,6 +17,7 @@ bp = Blueprint("units", __name__)
 
 
 @bp.get("/units")
+@api_doc(args=UnitListArgsSchema, responses={200: PageOf(UnitSchema)})
 @require_role("surveyor", "supervisor", "admin")
 def list_units():
     """Units in the caller's region, filtered by region prefix, agency, type or a search text."""
@@ -47,6 +49,7 @@ def list_units():
 
 
 @bp.get("/units/<code>")
+@api_doc(responses={200: UnitSchema})
 @require_role("surveyor", "supervisor", "admin")
 def get_unit(code: str):
     """One unit with its agency, region, location and services."""

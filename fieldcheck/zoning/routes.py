@@ -21,6 +21,7 @@ from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.inspections.scoring import evaluate_stored
+from fieldcheck.openapi.doc import LOCATION, PageOf, Response, api_doc
 from fieldcheck.regions.services import in_region
 from fieldcheck.units.visibility import get_visible_unit
 from fieldcheck.zoning.models import ZoningChange, ZoningRun
@@ -38,10 +39,14 @@ from schemas.publication import OverrideBriefSchema
 from schemas.zoning import (
     ChangeArgsSchema,
     ChangeSchema,
+    ChangesHeaderSchema,
     ResultArgsSchema,
+    ResultRowSchema,
     ResultSchema,
+    RunHeaderSchema,
     RunListArgsSchema,
     UnitResultArgsSchema,
+    UnitResultSchema,
     ZoningRunCreateSchema,
     ZoningRunSchema,
 )
@@ -124,6 +129,11 @@ def run_header(run: ZoningRun | None) -> dict[str, Any]:
 
 
 @bp.post("/zoning-runs")
+@api_doc(
+    body=ZoningRunCreateSchema,
+    responses={202: Response(ZoningRunSchema, "Queued.", headers=LOCATION)},
+    errors=("conflict", "out_of_scope"),
+)
 @require_role(*READERS)
 def create_zoning_run():
     """Queue a zoning run (202); the scheduler process starts it within a poll interval."""
@@ -143,6 +153,7 @@ def create_zoning_run():
 
 
 @bp.get("/zoning-runs")
+@api_doc(args=RunListArgsSchema, responses={200: PageOf(ZoningRunSchema)})
 @require_role(*READERS)
 def list_zoning_runs():
     """Runs the caller may see, newest first."""
@@ -161,6 +172,7 @@ def list_zoning_runs():
 
 
 @bp.get("/zoning-runs/<int:run_id>")
+@api_doc(responses={200: ZoningRunSchema})
 @require_role(*READERS)
 def get_zoning_run(run_id: int):
     """One run: state, progress, counts, duration."""
@@ -168,6 +180,10 @@ def get_zoning_run(run_id: int):
 
 
 @bp.get("/zoning-runs/<int:run_id>/changes")
+@api_doc(
+    args=ChangeArgsSchema,
+    responses={200: PageOf(ChangeSchema, extra=ChangesHeaderSchema)},
+)
 @require_role(*READERS)
 def list_run_changes(run_id: int):
     """Unit and agency zone moves and score deltas against the run it was compared with."""
@@ -191,6 +207,11 @@ def list_run_changes(run_id: int):
 
 
 @bp.get("/results")
+@api_doc(
+    args=ResultArgsSchema,
+    responses={200: PageOf(ResultRowSchema, extra=RunHeaderSchema)},
+    errors=("not_found", "conflict"),
+)
 @require_role(*READERS)
 def list_results():
     """Ranked results at one level, filtered by region and zone, from the chosen run."""
@@ -223,6 +244,7 @@ def list_results():
 
 
 @bp.get("/units/<code>/result")
+@api_doc(args=UnitResultArgsSchema, responses={200: UnitResultSchema}, errors=("conflict",))
 @require_role(*READERS)
 def get_unit_result(code: str):
     """A unit's result: score, breakdown per dimension and indicator, findings, inspections used.

@@ -262,6 +262,10 @@ T = Callable[[Any], tuple[dict[str, Any], Any]]
 MATRIX: dict[tuple[str, str], tuple[T, int, int, int, int, int, int, int]] = {
     ("GET", "/healthz"):                                   (_nothing, 200, 200, 200, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/static/<path:filename>"):                    (_static, 404, 404, 404, 404, 404, 404, 404),  # noqa: E501
+    # The API document and its page (issue 12): no token needed.
+    ("GET", "/api/v1/openapi.json"):                       (_nothing, 200, 200, 200, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/docs"):                               (_nothing, 200, 200, 200, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/docs/static/<path:filename>"):        (_static, 404, 404, 404, 404, 404, 404, 404),  # noqa: E501
     ("GET", "/api/v1/methodologies"):                      (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/methodologies/<methodology_id>"):     (_methodology, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/services"):                           (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
