@@ -228,4 +228,7 @@ def test_supervisor_sees_entries_of_their_region_only(world):
     "query", ["object=inspection", "object=:1", "since=yesterday", "actor=x", "colour=red"]
 )
 def test_bad_audit_arguments_are_422(world, query):
-    assert world.get(f"{AUDIT}?{query}", "admin").status_code == 422
+    response = world.get(f"{AUDIT}?{query}", "admin")
+    assert response.status_code == 422
+    # The field path is the parameter named.
+    assert list(response.get_json()["error"]["details"]["fields"]) == [query.split("=")[0]]

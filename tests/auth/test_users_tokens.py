@@ -40,19 +40,20 @@ def test_admin_creates_a_user_whose_token_works_once_shown(world, app):
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "path"),
     [
-        {"name": "X", "role": "boss"},
-        {"name": "", "role": "surveyor"},
-        {"name": "   ", "role": "surveyor"},
-        {"name": "X", "role": "surveyor", "region_code": "99.99"},
-        {"name": "X", "role": "surveyor", "expires_in_days": 0},
-        {"name": "X", "role": "surveyor", "password": "no"},
+        ({"name": "X", "role": "boss"}, "role"),
+        ({"name": "", "role": "surveyor"}, "name"),
+        ({"name": "   ", "role": "surveyor"}, "name"),
+        ({"name": "X", "role": "surveyor", "region_code": "99.99"}, "region_code"),
+        ({"name": "X", "role": "surveyor", "expires_in_days": 0}, "expires_in_days"),
+        ({"name": "X", "role": "surveyor", "password": "no"}, "password"),
     ],
 )
-def test_bad_user_bodies_are_422(world, body):
+def test_bad_user_bodies_are_422(world, body, path):
     response = post_json(world.client, "/api/v1/users", body, world.token("admin"))
     assert response.status_code == 422
+    assert list(response.get_json()["error"]["details"]["fields"]) == [path]
 
 
 def test_regional_admin_manages_only_their_region(world):

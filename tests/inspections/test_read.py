@@ -77,7 +77,10 @@ def test_admin_sees_everything_with_filters_and_pages(client, factory, posted):
 def test_bad_list_arguments_are_422(client, posted, query):
     response = client.get(f"{URL}?{query}", headers=auth(posted["jatim"]))
     assert response.status_code == 422
-    assert response.get_json()["error"]["code"] == "validation_failed"
+    error = response.get_json()["error"]
+    assert error["code"] == "validation_failed"
+    # The field path is the parameter named.
+    assert list(error["details"]["fields"]) == [query.split("=")[0]]
 
 
 def test_a_repeated_argument_says_so(client, posted):

@@ -103,20 +103,22 @@ def test_flag_status_surveyor_and_time_filters(world, app):
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "path"),
     [
-        {"decision": "approve"},
-        {"filter": {}, "decision": "approve"},
-        {"filter": {"region": "35"}, "decision": "reject"},
-        {"filter": {"colour": "red"}, "decision": "approve"},
-        {"filter": {"flag": "nope"}, "decision": "approve"},  # an unknown flag matches nothing
-        {"ids": [], "decision": "approve"},
-        {"ids": ["1"], "decision": "approve"},
+        ({"decision": "approve"}, "filter"),
+        ({"filter": {}, "decision": "approve"}, "filter"),
+        ({"filter": {"region": "35"}, "decision": "reject"}, "reason"),
+        ({"filter": {"colour": "red"}, "decision": "approve"}, "filter.colour"),
+        # An unknown flag would match nothing: refused rather than silently empty.
+        ({"filter": {"flag": "nope"}, "decision": "approve"}, "filter.flag"),
+        ({"ids": [], "decision": "approve"}, "ids"),
+        ({"ids": ["1"], "decision": "approve"}, "ids.0"),
     ],
 )
-def test_bad_bulk_bodies_are_422(world, body):
+def test_bad_bulk_bodies_are_422(world, body, path):
     response = post_json(world.client, URL, body, world.token("supervisor"))
     assert response.status_code == 422, response.get_json()
+    assert list(response.get_json()["error"]["details"]["fields"]) == [path]
 
 
 def test_too_many_matches_is_refused(world, app):

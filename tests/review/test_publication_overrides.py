@@ -129,21 +129,22 @@ def test_override_lifecycle_is_audited(world):
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "path"),
     [
-        {"zone": "ungu", "reason": "x"},
-        {"zone": "merah"},
-        {"zone": "merah", "reason": "   "},
-        {"zone": "merah", "reason": "x", "extra": 1},
-        {"zone": "merah", "reason": "x", "period": "2026"},
-        {"zone": "merah", "reason": "x", "period": 1999},
+        ({"zone": "ungu", "reason": "x"}, "zone"),
+        ({"zone": "merah"}, "reason"),
+        ({"zone": "merah", "reason": "   "}, "reason"),
+        ({"zone": "merah", "reason": "x", "extra": 1}, "extra"),
+        ({"zone": "merah", "reason": "x", "period": "2026"}, "period"),
+        ({"zone": "merah", "reason": "x", "period": 1999}, "period"),
     ],
 )
-def test_bad_override_bodies_are_422(world, body):
+def test_bad_override_bodies_are_422(world, body, path):
     response = post_json(
         world.client, "/api/v1/units/35.15-DUKCAPIL/override", body, world.token("supervisor")
     )
     assert response.status_code == 422
+    assert list(response.get_json()["error"]["details"]["fields"]) == [path]
     assert _withdraw(world, reason="").status_code == 422
 
 
