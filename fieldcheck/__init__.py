@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from fieldcheck.config import ConfigError, load_config
 from fieldcheck.errors import error_response, register_error_handlers
 from fieldcheck.extensions import db, migrate
+from fieldcheck.http import IdConverter, TextConverter
 from fieldcheck.i18n import N_
 from fieldcheck.i18n import init_app as init_i18n
 
@@ -39,8 +40,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_signal_receivers()
     register_catalogue(app)
-    from fieldcheck.http import IdConverter, TextConverter
-
     # Before any route is added: ids fit their columns, path text holds no NUL.
     app.url_map.converters["int"] = IdConverter
     app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
@@ -112,13 +111,14 @@ def register_signal_receivers() -> None:
 
 def register_catalogue(app: Flask) -> None:
     """Load and validate the methodologies and the legal catalogue (fail fast when broken)."""
-    from fieldcheck.catalogue.registry import init_app as init_catalogue
+    from fieldcheck.catalogue.registry import init_app as init_catalogue  # a package: see top
 
     init_catalogue(app)
 
 
 def register_blueprints(app: Flask) -> None:
     """Mount the HTTP API."""
+    # Every package's blueprint: imported by the factory only (see the note at the top).
     from fieldcheck.audit.routes import bp as audit_bp
     from fieldcheck.auth.routes import bp as auth_bp
     from fieldcheck.catalogue.routes import bp as catalogue_bp
@@ -175,6 +175,6 @@ def register_request_boundary(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the ``flask --app app ...`` commands."""
-    from fieldcheck.cli import register
+    from fieldcheck.cli import register  # the CLI reaches every package: factory only
 
     register(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 
@@ -24,7 +25,5 @@ def shown(at: datetime | None) -> str | None:
     """
     if at is None:
         return None
-    from zoneinfo import ZoneInfo
-
     name = current_app.config["DISPLAY_TIMEZONE"] if has_app_context() else "Asia/Jakarta"
     return at.astimezone(ZoneInfo(name)).isoformat()

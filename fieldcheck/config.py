@@ -48,6 +48,7 @@ def _timezone(value: Any) -> str | None:
 
 
 def _cron(value: Any) -> str | None:
+    # Loaded when the setting is checked, not by every ``import fieldcheck`` (core users too).
     from apscheduler.triggers.cron import CronTrigger
 
     try:

@@ -15,6 +15,7 @@ from flask import Flask, jsonify
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from fieldcheck.extensions import db
 from fieldcheck.i18n import N_, localize, localize_details, request_language
 
 log = logging.getLogger(__name__)
@@ -134,8 +135,6 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(IntegrityError)
     def handle_integrity_error(exc: IntegrityError):
         # A constraint caught what the service layer did not: a conflict, never a 500.
-        from fieldcheck.extensions import db
-
         db.session.rollback()
         log.warning("integrity error turned into 409: %s", exc.orig)
         return error_response("conflict", N_("The change conflicts with stored data."))
@@ -144,16 +143,12 @@ def register_error_handlers(app: Flask) -> None:
     def handle_data_error(exc: DataError):
         # A value the database cannot store (out of range for its column...). Validation should
         # have caught it; answering 422 keeps a schema gap from becoming a 500.
-        from fieldcheck.extensions import db
-
         db.session.rollback()
         log.warning("data error turned into 422: %s", exc.orig)
         return error_response("validation_failed", N_("A value cannot be stored as given."))
 
     @app.errorhandler(OperationalError)
     def handle_operational_error(exc: OperationalError):
-        from fieldcheck.extensions import db
-
         db.session.rollback()
         log.error("database unavailable: %s", exc.orig)
         response = error_response("unavailable")

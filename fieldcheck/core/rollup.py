@@ -17,7 +17,8 @@ Rules (domain.md §5 "Aggregation"; the methodology file's ``[roll_up]`` says th
 Where each rule is computed (one rule of record each, docs/decisions.md "Issue 12: core"):
 
 * the zoning run computes unit rows (mean, band, rank) and the per-agency sums in SQL
-  (``zoning.runner._UnitSQL``), and the changes between runs in SQL (``runner._store_changes``):
+  (``zoning.store_units._UnitSQL``), and the changes between runs in SQL
+  (``zoning.changes._store_changes``):
   that SQL is the rule of record;
 * agency, regency and province rows are computed here, from those sums, by ``roll_up_agencies``
   and limited to a regional run's reach by ``complete_within``: these functions are the rule of

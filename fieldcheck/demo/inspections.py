@@ -20,11 +20,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from fieldcheck.auth.models import User
+from fieldcheck.auth.services import create_user
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.clock import utcnow
+from fieldcheck.evidence.blockers import waive
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.inspections.services import submit
+from fieldcheck.regions.models import Region
+from fieldcheck.review.decisions import review
 from fieldcheck.units.models import Unit
 from schemas.inspections import InspectionSubmissionSchema
 
@@ -70,9 +74,6 @@ def _body(unit: Unit, visit: int, started: datetime, rng: random.Random) -> dict
 def _surveyor(province: str, surveyors: dict[str, User]) -> User:
     """The demo surveyor of ``province`` (created once; the printed demo tokens are seed.py's)."""
     if province not in surveyors:
-        from fieldcheck.auth.services import create_user
-        from fieldcheck.regions.models import Region
-
         region = db.session.get(Region, province)
         name = f"Surveyor {region.name if region else province} (demo)"
         found = db.session.execute(
@@ -84,9 +85,6 @@ def _surveyor(province: str, surveyors: dict[str, User]) -> User:
 
 def _approve(inspection: Inspection, admin: User) -> None:
     """Approve as a supervisor would: waive the photos a demo visit lacks, then review."""
-    from fieldcheck.evidence.blockers import waive
-    from fieldcheck.review.decisions import review
-
     for flag in inspection.flags or ():
         if flag.get("code") == "evidence_missing":
             indicator = flag["details"]["indicator"]

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from fieldcheck.auth.models import User
 from fieldcheck.auth.services import create_user, issue_token, revoke_token
 from fieldcheck.catalogue.registry import get_registry
+from fieldcheck.demo.inspections import seed_demo_inspections
 from fieldcheck.extensions import db
 from fieldcheck.units.services import import_units
 
@@ -55,8 +56,6 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
         tokens.append((name, role, region, token))
         users.append(user)
     admin = next(u for u in users if u.role == "admin")
-    from fieldcheck.demo.inspections import seed_demo_inspections
-
     seed_demo_inspections(
         admin, {u.region_code: u for u in users if u.role == "surveyor" and u.region_code}
     )

@@ -128,7 +128,7 @@ class S3Storage:
 
     def open(self, key: str) -> IO[bytes]:
         """The object's body as a stream."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # with boto3, only for S3 storage
 
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
@@ -140,7 +140,7 @@ class S3Storage:
 
     def exists(self, key: str) -> bool:
         """HEAD the object."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # with boto3, only for S3 storage
 
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._key(key))

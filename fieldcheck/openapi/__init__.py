@@ -12,6 +12,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Serve the document and the page under ``/api/v1``."""
+    # Routes import fieldcheck.openapi.doc (this package): its blueprint loads with the factory.
     from fieldcheck.openapi.routes import bp
 
     app.register_blueprint(bp, url_prefix="/api/v1")

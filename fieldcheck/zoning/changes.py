@@ -1,8 +1,9 @@
 """A zoning run's changes against the official run, and the outbox events announcing it.
 
 Written in the run's publishing commit: the unit and agency rows whose score or zone differ
-from the official run of the same methodology, period and scope (``diff`` of the pure core is
-the oracle; tests/zoning check both give the same changes), and the events sent after commit.
+from the official run of the same methodology, period and scope (this SQL is the rule of record;
+``diff`` in tests/core/oracle.py is its test oracle, and tests/zoning check both give the same
+changes), and the events sent after commit.
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ def _store_changes(
 ) -> tuple[int, list[Any]]:
     """Write the unit and agency changes against the compared run; returns (how many, the zone
     moves in the core's order). One INSERT ... SELECT: both runs' rows grouped by key, a key
-    kept when it is on one side only or its two rows differ in score or zone (``diff`` of the
-    pure core; tests/zoning check both give the same changes).
+    kept when it is on one side only or its two rows differ in score or zone (the rule of record;
+    tests/zoning check it against the oracle's ``diff``, tests/core/oracle.py).
     """
     c = ZoningChange.__table__
     if anchor_id is not None and compared.id == anchor_id:

@@ -22,6 +22,8 @@ from fieldcheck.extensions import db
 from fieldcheck.zoning.models import Lease
 
 LEASES = Lease.__table__
+#: The lease a zoning run holds from its start to its commit: one run at a time.
+LEASE_NAME = "zoning"
 
 
 class LeaseLost(RuntimeError):

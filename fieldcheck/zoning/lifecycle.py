@@ -8,11 +8,13 @@ Shape of a run (the CLI, the scheduler and the API queue all come here):
    deferred read transaction on SQLite) into a temporary *work table*, one row per unit to
    compute: the sum and count of its inspection scores in integer hundredths and its inspection
    ids, by one SQL aggregate, so memory does not grow with the number of inspections
-   (fieldcheck.zoning.runner, the read phase);
+   (fieldcheck.zoning.worktable, the read phase);
 3. an inspection scored at intake by the same methodology file and legal catalogue keeps its
    stored score (the pure core is deterministic, so re-deriving it gives the same number); a unit
    with any other inspection is re-scored from stored answers and posted standards with the same
-   pure core (derive_facts -> check -> score) and its work row updated (the read phase too);
+   core call as intake (``fieldcheck.core.evaluate``, through
+   ``fieldcheck.inspections.scoring.evaluate_stored``) and its work row updated (the read phase
+   too);
 4. in one write transaction on the same connection (re-checking the lease): unit rows go from
    the work table to the results in SQL (half-up mean, band and rank as SQL expressions generated
    from the methodology; fieldcheck.zoning.store_units); agencies, regencies and provinces are
@@ -25,12 +27,14 @@ Incremental runs compute only units with dirty markers. Storage is shared: a run
 methodology, catalogue and period as a *complete* run (its anchor) stores only the unit rows that
 differ from the anchor (fieldcheck.zoning.results); a run whose differences would exceed
 ``MAX_SHARED_FRACTION`` of the units stores everything and becomes the next anchor. Dialect
-helpers (COPY, statistics) are in fieldcheck.zoning.sql.
+helpers (the two transactions, COPY, statistics) are in fieldcheck.zoning.sql.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
@@ -41,19 +45,17 @@ from fieldcheck.clock import utcnow
 from fieldcheck.core.model import LegalCatalogue, Methodology
 from fieldcheck.extensions import db
 from fieldcheck.zoning import lease
+from fieldcheck.zoning.lease import LEASE_NAME
 from fieldcheck.zoning.models import ZoningRun
-from fieldcheck.zoning.runner import (
-    LEASE_NAME,
-    Progress,
-    _compute,
-    _Heartbeat,
-    _read_snapshot,
-    _write_transaction,
-)
 from fieldcheck.zoning.services import apply_weights
+from fieldcheck.zoning.sql import _read_snapshot, _write_transaction
 from fieldcheck.zoning.store import _store
+from fieldcheck.zoning.worktable import _read_phase
 
 log = logging.getLogger(__name__)
+
+#: Called with (units done, units in total, inspections scored) as a run reads.
+Progress = Callable[[int, int, int], None]
 
 
 @dataclass
@@ -64,6 +66,34 @@ class Outcome:
     state: str  # succeeded | failed | skipped | queued (lease busy, left for the next poll)
     message: str = ""
     holder_run_id: int | None = None
+
+
+class _Heartbeat:
+    """Renews the lease and records progress at most every few seconds."""
+
+    def __init__(self, run_id: int, holder: str, progress: Progress | None) -> None:
+        self.run_id = run_id
+        self.holder = holder
+        self.progress = progress
+        self.every = current_app.config["ZONING_HEARTBEAT_SECONDS"]
+        self.lease_seconds = current_app.config["ZONING_LEASE_SECONDS"]
+        self.last = time.monotonic()
+
+    def beat(self, done: int, total: int, inspections: int, force: bool = False) -> None:
+        """Report progress; renew the lease and store progress when a beat is due or forced."""
+        if self.progress is not None:
+            self.progress(done, total, inspections)
+        if not force and time.monotonic() - self.last < self.every:
+            return
+        self.last = time.monotonic()
+        now = utcnow()
+        with db.engine.begin() as conn:
+            lease.renew(LEASE_NAME, self.holder, self.lease_seconds, conn)
+            conn.execute(
+                update(ZoningRun.__table__)
+                .where(ZoningRun.__table__.c.id == self.run_id)
+                .values(progress_done=done, progress_total=total, heartbeat_at=now)
+            )
 
 
 def _mark_failed(run_id: int, message: str) -> None:
@@ -227,7 +257,7 @@ def _read_then_write(
     with db.engine.connect() as conn:
         try:
             with _read_snapshot(conn):
-                plan = _compute(conn, run, methodology, catalogue, heartbeat, from_answers)
+                plan = _read_phase(conn, run, methodology, catalogue, heartbeat, from_answers)
             with _write_transaction(conn):
                 _store(conn, run, holder, plan, methodology)
         except BaseException:

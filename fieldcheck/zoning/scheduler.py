@@ -144,8 +144,8 @@ def nightly_job(app: Flask) -> None:
 
 #: Rows ANALYZE reads per index on SQLite: enough for the planner's choices, and bounded.
 SQLITE_ANALYSIS_LIMIT = 1000
-#: The tables the API's region-scoped lists and counts join. Not the zoning tables: the runner
-#: shapes its SQLite queries for a planner without statistics (runner._counted), and with them
+#: The tables the API's region-scoped lists and counts join. Not the zoning tables: the run
+#: shapes its SQLite queries for a planner without statistics (worktable._counted), and with them
 #: its statements ran no faster (measured on the bench dataset).
 SQLITE_ANALYZED = ("inspections", "units", "agencies", "inspection_flags", "objections")
 

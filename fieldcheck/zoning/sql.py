@@ -1,19 +1,54 @@
-"""Dialect helpers of a zoning run: bulk inserts, chunks, and the planner's statistics.
+"""Dialect helpers of a zoning run: transactions, id lists, bulk inserts, the planner's statistics.
 
 What differs between SQLite and PostgreSQL in how a run writes and reads lives here, so the
-run's phases read as one algorithm: COPY or executemany, values sqlite3 cannot bind, and when
-PostgreSQL must ANALYZE before it can plan the run's statements well.
+run's phases read as one algorithm: how the read snapshot and the write transaction begin, an
+id list as one array parameter or an IN list, COPY or executemany, values sqlite3 cannot bind,
+and when PostgreSQL must ANALYZE before it can plan the run's statements well.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Integer, any_, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from fieldcheck.zoning.models import ZoningResult
+
+
+@contextmanager
+def _read_snapshot(conn: Connection) -> Iterator[Connection]:
+    """A transaction on one consistent snapshot of the database (for the read phase)."""
+    if conn.dialect.name == "sqlite":
+        # A deferred BEGIN: WAL gives a stable snapshot without taking the write lock (writes to
+        # the temporary work table do not take it either).
+        conn.execution_options(fieldcheck_read_snapshot=True)
+    else:
+        conn.execution_options(isolation_level="REPEATABLE READ")
+    with conn.begin():
+        yield conn
+
+
+@contextmanager
+def _write_transaction(conn: Connection) -> Iterator[Connection]:
+    """A write transaction on the same connection (it still sees the work table)."""
+    if conn.dialect.name == "sqlite":
+        conn.execution_options(fieldcheck_read_snapshot=False)
+    else:
+        conn.execution_options(isolation_level="READ COMMITTED")
+    with conn.begin():
+        yield conn
+
+
+def _among(column: Any, ids: list[int], dialect: str) -> Any:
+    """``column IN ids``. On PostgreSQL ``column = ANY(:ids)`` with one array parameter: an IN
+    list is one parameter per id, rendered by SQLAlchemy and parsed by psycopg at every run."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
+    return column.in_(ids)
 
 
 def _bulk_insert(

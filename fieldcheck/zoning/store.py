@@ -23,10 +23,12 @@ from fieldcheck.core.model import ZONES, Methodology
 from fieldcheck.core.rollup import LEVELS, complete_within, roll_up_agencies
 from fieldcheck.zoning import lease
 from fieldcheck.zoning.changes import _compare_with_official, _queue_events
+from fieldcheck.zoning.lease import LEASE_NAME
 from fieldcheck.zoning.models import DirtyUnit, ZoningResult, ZoningRun
+from fieldcheck.zoning.plan import _Plan
 from fieldcheck.zoning.results import code_in, unit_rows
-from fieldcheck.zoning.runner import LEASE_NAME, PLURALS, _among, _Plan, _work_name
 from fieldcheck.zoning.sql import (
+    _among,
     _analyze_run_ids,
     _bulk_insert,
     _chunks,
@@ -34,10 +36,13 @@ from fieldcheck.zoning.sql import (
     _sql_value,
 )
 from fieldcheck.zoning.store_units import RESULT_COLUMNS, _insert_units, _UnitSQL
+from fieldcheck.zoning.worktable import _work_name
 
 #: From this many own unit rows a run refreshes the planner's statistics on run ids before
 #: reading them back (_analyze_run_ids); below it a bad plan costs less than the ANALYZE.
 ANALYZE_OWN_ROWS = 100
+#: Count keys of a run: {"units", "agencies", "regencies", "provinces"}.
+PLURALS = {"unit": "units", "agency": "agencies", "regency": "regencies", "province": "provinces"}
 
 
 def _store(

@@ -4,7 +4,7 @@ A run of the same methodology, catalogue and period as a *complete* run (its anc
 only the unit rows that differ from the anchor, tombstones for the anchor's units it no longer
 has, and (incremental) what its base run stored for units it did not recompute; readers
 resolve the rest from the anchor (fieldcheck.zoning.results). A run whose differences would
-exceed ``MAX_SHARED_FRACTION`` of the units (fieldcheck.zoning.runner) stores every unit row,
+exceed ``MAX_SHARED_FRACTION`` of the units (fieldcheck.zoning.plan) stores every unit row,
 ranked, and becomes the next anchor.
 """
 
@@ -34,9 +34,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from fieldcheck.core.model import Methodology
 from fieldcheck.zoning.models import ZoningResult
+from fieldcheck.zoning.plan import _Plan, _shared_limit
 from fieldcheck.zoning.results import COLUMNS as RESULT_ROW_COLUMNS
 from fieldcheck.zoning.results import code_in
-from fieldcheck.zoning.runner import WORK, _Plan, _shared_limit
+from fieldcheck.zoning.worktable import WORK
 
 #: The stored columns of a result row, in table order (the id is generated).
 RESULT_COLUMNS = RESULT_ROW_COLUMNS[1:]
@@ -45,9 +46,11 @@ RESULT_COLUMNS = RESULT_ROW_COLUMNS[1:]
 class _UnitSQL:
     """A unit row's values as SQL over the work table, generated from the methodology.
 
-    The same rules as the pure core (rollup.unit_rows / banding): the mean of integer hundredths
-    rounded half up is ``(2 * total + n) // (2 * n)``; a band covers ``min <= score <= max``;
-    ranks are competition ranks by score. tests/zoning check both give the same rows.
+    This SQL is the rule of record for unit rows (fieldcheck.core.rollup says where each rule
+    lives): the mean of integer hundredths rounded half up is ``(2 * total + n) // (2 * n)``; a
+    band covers ``min <= score <= max``; ranks are competition ranks by score. The same rules
+    written plainly are the test oracle (``unit_rows`` in tests/core/oracle.py), and
+    tests/zoning/test_oracle_property.py holds the stored rows equal to it.
     """
 
     def __init__(self, conn: Connection, methodology: Methodology) -> None:

@@ -100,8 +100,8 @@ def test_the_heartbeat_fails_runs_a_dead_process_left_running(zoning, app) -> No
     import socket
 
     from fieldcheck.zoning import lease
+    from fieldcheck.zoning.lease import LEASE_NAME
     from fieldcheck.zoning.models import ZoningRun
-    from fieldcheck.zoning.runner import LEASE_NAME
     from fieldcheck.zoning.scheduler import heartbeat_job
     from fieldcheck.zoning.services import create_run
 
@@ -149,20 +149,20 @@ def test_the_heartbeat_fails_runs_a_dead_process_left_running(zoning, app) -> No
 def test_a_long_rescore_renews_its_lease_while_it_works(zoning, app, monkeypatch) -> None:
     """Re-scoring from answers is the slow part of a run: it beats after every chunk (lease
     renewed, progress shown), not only at its ends, so a long run keeps its lease."""
-    from fieldcheck.zoning import runner
+    from fieldcheck.zoning import lifecycle, worktable
 
     for code in ("35.15-DUKCAPIL", "35.15-SATPAS", "35.78-DUKCAPIL", "13.71-KANIM"):
         zoning.inspect(code, 2)
     app.config["ZONING_HEARTBEAT_SECONDS"] = 0  # every beat writes
-    monkeypatch.setattr(runner, "UNIT_CHUNK", 1)
+    monkeypatch.setattr(worktable, "UNIT_CHUNK", 1)
     seen = []
-    original = runner._Heartbeat.beat
+    original = lifecycle._Heartbeat.beat
 
     def recording(self, done, total, inspections, force=False):
         seen.append(done)
         return original(self, done, total, inspections, force)
 
-    monkeypatch.setattr(runner._Heartbeat, "beat", recording)
+    monkeypatch.setattr(lifecycle._Heartbeat, "beat", recording)
     assert zoning.rescore("--full", "--from-answers").exit_code == 0
     total = zoning.run(zoning.last_run_id()).counts["units_recomputed"]
     assert total == 18

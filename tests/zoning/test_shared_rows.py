@@ -15,10 +15,10 @@ from tests.helpers import auth
 
 def _complete_run(zoning, monkeypatch) -> int:
     """A full run made to store every row itself (the reference a shared run must read as)."""
-    from fieldcheck.zoning import runner
+    from fieldcheck.zoning import plan
 
-    monkeypatch.setattr(runner, "MIN_SHARED_ROWS", 0)
-    monkeypatch.setattr(runner, "MAX_SHARED_FRACTION", 0)
+    monkeypatch.setattr(plan, "MIN_SHARED_ROWS", 0)
+    monkeypatch.setattr(plan, "MAX_SHARED_FRACTION", 0)
     assert zoning.rescore("--full").exit_code == 0
     complete = zoning.last_run_id()
     assert zoning.run(complete).anchor_run_id is None
@@ -156,8 +156,8 @@ def test_sql_bands_and_means_match_the_core(app) -> None:
     """Unit rows are computed in SQL from the methodology: same numbers as the pure core."""
     from fieldcheck.catalogue.registry import get_registry
     from fieldcheck.core.rollup import mean_scaled_total
-    from fieldcheck.zoning.runner import _create_work_table
     from fieldcheck.zoning.store_units import _UnitSQL
+    from fieldcheck.zoning.worktable import _create_work_table
     from tests.core.oracle import UnitInput, unit_rows
 
     rng = random.Random(7)
@@ -202,8 +202,8 @@ def test_inspection_lists_compare_as_sets_where_they_are_unordered(app) -> None:
     are compared on their own): the same list never differs, a different set always does, and
     on PostgreSQL (ids aggregated in no order) a reordering of the same ids does not."""
     from fieldcheck.catalogue.registry import get_registry
-    from fieldcheck.zoning.runner import _create_work_table
     from fieldcheck.zoning.store_units import _UnitSQL
+    from fieldcheck.zoning.worktable import _create_work_table
 
     cases = [  # (computed ids, stored JSON list, differ on PostgreSQL, differ on SQLite)
         ("1,2,3", "[1, 2, 3]", False, False),
@@ -238,7 +238,7 @@ def test_inspection_lists_compare_as_sets_where_they_are_unordered(app) -> None:
 
 def test_an_anchor_without_agency_sums_still_rolls_up_right(zoning, monkeypatch) -> None:
     """Anchors written before migration 0006 have no agency sums: the run sums every unit."""
-    from fieldcheck.zoning import runner
+    from fieldcheck.zoning import plan
 
     for code, noes in [("35.15-DUKCAPIL", 2), ("35.15-RSUD", 5), ("13.71-SATPAS", 7)]:
         zoning.inspect(code, noes)
@@ -251,8 +251,8 @@ def test_an_anchor_without_agency_sums_still_rolls_up_right(zoning, monkeypatch)
     assert zoning.rescore().exit_code == 0
     shared = zoning.last_run_id()
     assert zoning.run(shared).anchor_run_id == anchor
-    monkeypatch.setattr(runner, "MIN_SHARED_ROWS", 0)
-    monkeypatch.setattr(runner, "MAX_SHARED_FRACTION", 0)
+    monkeypatch.setattr(plan, "MIN_SHARED_ROWS", 0)
+    monkeypatch.setattr(plan, "MAX_SHARED_FRACTION", 0)
     assert zoning.rescore("--full").exit_code == 0
     assert zoning.rows(shared) == zoning.rows(zoning.last_run_id())
 
