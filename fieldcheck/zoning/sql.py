@@ -114,10 +114,10 @@ def _analyze_run_ids(conn: Connection) -> None:
     ids are unknown to the planner, which then expects one row for them. The queries that
     resolve a shared run's rows (semi- and anti-joins on unit code between its own rows and its
     anchor's) were then planned as nested loops re-scanning one side per row of the other:
-    quadratic in the run's own rows (25 ms at 400 rows, seconds at the 4,000 a run may store).
-    A complete run's rows are what later runs compare with: with them unknown, and no index
-    on the work table's codes, the first run sharing a fresh national anchor took 16 s (a
-    profiling run). One column's statistics cost ~5-10 ms.
+    quadratic in the run's own rows. A complete run's rows are what later runs compare with:
+    with them unknown, and no index on the work table's codes, the first run sharing a fresh
+    national anchor took seconds; one column's statistics cost a few milliseconds
+    (docs/decisions.md, "Timings").
     """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"ANALYZE {ZoningResult.__tablename__} (run_id)")

@@ -222,7 +222,7 @@ def _tombstones(run_id: int, anchor: Any, full: bool) -> Any:
             ~exists().where(w.c.code == a.c.code, w.c.scored > 0),
         )
     # Looked up by code (code_in), not joined: SQLite walked all the anchor's units to
-    # probe the work table for each (4 ms of a 45 ms nightly run).
+    # probe the work table for each (docs/decisions.md, "Timings").
     return select(*tombstone).where(
         a.c.run_id == anchor.id,
         a.c.level == "unit",
@@ -263,7 +263,7 @@ def _anchor_units_missing(conn: Connection, run_id: int, anchor: Any) -> bool:
 
     The anchor's units less those the run computed and the anchor also has (computed, less
     the run's own rows the anchor has no row for) is the number missing. Both counts are cheap
-    where the search is an anti-join over every anchor unit (10 ms of a national run).
+    where the search is an anti-join over every anchor unit (docs/decisions.md, "Timings").
     """
     units = (anchor.counts or {}).get("units")
     if units is None:

@@ -304,7 +304,7 @@ def _add_units_without_inspections(conn: Connection, unit_filter: Any) -> None:
 
 def _index_work(conn: Connection, key: str) -> None:
     # Indexed once filled, and only where a lookup needs it: building an index at the end costs
-    # a fraction of maintaining it row by row (about 30 ms of a national run on PostgreSQL).
+    # a fraction of maintaining it row by row (measured: docs/decisions.md, "Timings").
     conn.exec_driver_sql(f"CREATE UNIQUE INDEX ix_{WORK.name}_{key} ON {WORK.name} ({key})")
 
 
