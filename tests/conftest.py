@@ -135,7 +135,7 @@ class Factory:
     @staticmethod
     def all_yes_submission(unit_code: str = "35.15-DUKCAPIL", **overrides: Any) -> dict[str, Any]:
         """A checklist where every item is present and lawful (scores 100)."""
-        from fieldcheck.catalogue.loader import load_methodology
+        from fieldcheck.catalogue import load_methodology
         from fieldcheck.catalogue.registry import METHODOLOGY_DIR
 
         methodology = load_methodology(METHODOLOGY_DIR / "ombudsman-2019.toml")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from fieldcheck.catalogue.loader import CatalogueError, load_legal_catalogue, load_methodologies
+from fieldcheck.catalogue import CatalogueError, load_legal_catalogue, load_methodologies
 from fieldcheck.core.model import LegalCatalogue, Methodology
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
