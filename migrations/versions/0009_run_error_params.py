@@ -36,5 +36,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("zoning_runs", schema=None) as batch_op:
-        batch_op.drop_column("error_params")
+    # A plain DROP COLUMN on both (SQLite 3.35+; the column has no constraint). A batch copy of
+    # zoning_runs would drop the old table, and its results with it (ON DELETE CASCADE).
+    op.drop_column("zoning_runs", "error_params")
