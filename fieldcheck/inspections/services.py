@@ -29,7 +29,7 @@ from fieldcheck.core.model import (
 )
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
-from fieldcheck.i18n import N_, _, state
+from fieldcheck.i18n import N_, _, format_param, request_language, state
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
 from fieldcheck.inspections.scoring import stored_score
 from fieldcheck.inspections.superseding import resolve_superseded
@@ -253,7 +253,7 @@ def _visit_date(data: dict[str, Any], unit: Unit, methodology: Methodology) -> d
         message = _(
             "Methodology %(methodology)s was not in effect on %(visit_on)s.",
             methodology=methodology.id,
-            visit_on=visit_date.isoformat(),
+            visit_on=format_param("visit_on", visit_date, request_language()),
         )
         raise field_errors({"methodology": [message]})
     return visit_date

@@ -261,6 +261,27 @@ def test_errors_follow_accept_language(world):
     )
 
 
+@pytest.mark.parametrize(
+    "headers, expected",
+    [
+        (INDONESIAN, "Metodologi ombudsman-2019 tidak berlaku pada 20 November 2014."),
+        (ENGLISH, "Methodology ombudsman-2019 was not in effect on November 20, 2014."),
+    ],
+)
+def test_intake_messages_with_values_are_translated_and_dates_formatted(world, headers, expected):
+    body = world.factory.submission(
+        started_at="2014-11-20T09:12:00+07:00", finished_at="2014-11-20T09:41:00+07:00"
+    )
+    response = world.client.post(
+        "/api/v1/inspections",
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={**auth(world.token("surveyor")), **headers},
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"]["fields"]["methodology"] == [expected]
+
+
 def test_field_messages_are_translated_and_paths_kept(world):
     body = world.factory.submission()
     del body["unit_code"]
