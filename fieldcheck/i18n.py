@@ -50,6 +50,7 @@ __all__ = [
     "localize_details",
     "render",
     "render_flags",
+    "render_reason",
     "request_language",
     "select_locale",
     "state",
@@ -191,6 +192,20 @@ def render(message: str, params: Mapping[str, Any] | None, locale: str | None = 
             g.content_rendered = True  # the answer says which language it is in (init_app)
     text = translations(locale).ugettext(message)
     return text % {key: format_param(key, value, locale) for key, value in params.items()}
+
+
+def render_reason(
+    message: str | None, params: Mapping[str, Any] | None, locale: str | None = None
+) -> str | None:
+    """A zoning run's stored failure or skip reason in ``locale`` (default: the request's
+    language, as for errors). A reason stored before migration 0009 has no params: a known
+    msgid is still translated, any other text (an unexpected exception's) is shown as stored."""
+    if message is None:
+        return None
+    locale = locale or request_language()
+    if params is None:
+        return translations(locale).ugettext(message)
+    return render(message, params, locale)
 
 
 def render_flags(flags: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from fieldcheck.i18n import N_, localize
+from fieldcheck.i18n import N_, render_reason
 from schemas.common import DisplayDateTime, PageArgsSchema, StrictBoolean, StrictSchema
 
 REGION = validate.Regexp(r"^\d{2}(\.\d{2})?$", error=N_("Must be a region code like 35 or 35.15."))
@@ -124,7 +124,7 @@ class ZoningRunSchema(Schema):
     )
     counts = fields.Raw()
     #: Why a run failed or was skipped, in the reader's language where the text is known.
-    error = fields.Function(lambda r: None if r.error is None else localize(r.error))
+    error = fields.Function(lambda r: render_reason(r.error, r.error_params))
     is_published = fields.Boolean(attribute="is_official")
     published_at = DisplayDateTime(allow_none=True)
     base_run_id = fields.Integer(allow_none=True)

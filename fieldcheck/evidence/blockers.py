@@ -15,6 +15,7 @@ from fieldcheck.evidence.flags import refresh_photo_flags
 from fieldcheck.evidence.models import EvidenceWaiver, InspectionFlag
 from fieldcheck.evidence.state import evidence_state
 from fieldcheck.extensions import db
+from fieldcheck.i18n import N_, render, request_language
 from fieldcheck.inspections.models import Inspection
 
 
@@ -34,8 +35,11 @@ def evidence_blockers_for_ids(ids: Sequence[int]) -> dict[int, list[str]]:
             .where(InspectionFlag.code == "evidence_missing", Inspection.id.in_(chunk))
         ).all()
         for inspection_id, flags in rows:
+            # Blockers are part of an error answer: in the request's language, as errors are.
             blockers[inspection_id] = [
-                f["message"] for f in flags or [] if f.get("code") == "evidence_missing"
+                render(f.get("message") or "", f.get("params"), request_language())
+                for f in flags or []
+                if f.get("code") == "evidence_missing"
             ]
     return blockers
 
@@ -59,8 +63,8 @@ def waive(inspection: Inspection, indicator: str, reason: str, user: User) -> Ev
     if f"evidence_missing:{indicator}" not in approval_blockers(inspection):
         raise ApiError(
             "validation_failed",
-            "This indicator has no missing photo evidence to waive.",
-            {"fields": {"indicator": ["No missing evidence for this indicator."]}},
+            N_("This indicator has no missing photo evidence to waive."),
+            {"fields": {"indicator": [N_("No missing evidence for this indicator.")]}},
         )
     waiver = EvidenceWaiver(
         inspection_id=inspection.id,

@@ -33,6 +33,7 @@ from fieldcheck.errors import ApiError
 from fieldcheck.evidence.models import Photo, PhotoUpload
 from fieldcheck.evidence.storage import get_storage, upload_tmp_dir
 from fieldcheck.extensions import db
+from fieldcheck.i18n import N_, _
 
 CHUNK = 256 * 1024
 
@@ -77,7 +78,7 @@ def spool_upload(stream: IO[bytes], content_type: str | None, max_bytes: int) ->
     boundary = options.get("boundary")
     if mimetype != "multipart/form-data" or not boundary:
         raise ApiError(
-            "unsupported_media_type", "Send the photo as multipart/form-data, field file."
+            "unsupported_media_type", N_("Send the photo as multipart/form-data, field file.")
         )
     # The decoder's buffer holds at most one chunk plus a boundary look-ahead: memory stays flat.
     decoder = MultipartDecoder(boundary.encode("latin-1"), max_form_memory_size=2 * CHUNK)
@@ -102,7 +103,7 @@ def spool_upload(stream: IO[bytes], content_type: str | None, max_bytes: int) ->
                         if spooled.size > max_bytes:
                             raise ApiError(
                                 "payload_too_large",
-                                f"The photo is larger than {max_bytes} bytes.",
+                                _("The photo is larger than %(limit)s bytes.", limit=max_bytes),
                                 {"max_bytes": max_bytes},
                             )
                         digest.update(event.data)
@@ -112,9 +113,9 @@ def spool_upload(stream: IO[bytes], content_type: str | None, max_bytes: int) ->
                         break
                     event = _next_event(decoder)
                 if not chunk and not complete:
-                    raise ApiError("bad_request", "The upload ended before it was complete.")
+                    raise ApiError("bad_request", N_("The upload ended before it was complete."))
         if not seen_file:
-            raise ApiError("unsupported_media_type", "The multipart body has no 'file' part.")
+            raise ApiError("unsupported_media_type", N_("The multipart body has no 'file' part."))
     except BaseException:
         spooled.discard()
         raise
@@ -127,7 +128,7 @@ def _next_event(decoder: MultipartDecoder) -> Any:
         return decoder.next_event()
     except ValueError:
         # The decoder's way of saying the body stopped mid-part or is not multipart at all.
-        raise ApiError("bad_request", "The upload is incomplete or malformed.") from None
+        raise ApiError("bad_request", N_("The upload is incomplete or malformed.")) from None
 
 
 @dataclass
@@ -147,14 +148,14 @@ class ImageFacts:
 def _refuse_bomb(pixels: int | None, max_pixels: int) -> ApiError:
     # ``pixels`` is None when Pillow refused the header before giving the size.
     details: dict[str, Any] = {
-        "fields": {"file": ["Too many pixels."]},
+        "fields": {"file": [N_("Too many pixels.")]},
         "reason": "too_many_pixels",
         "max_pixels": max_pixels,
     }
     if pixels is not None:
         details["pixels"] = pixels
     return ApiError(
-        "invalid_image", "The image has too many pixels (possible decompression bomb).", details
+        "invalid_image", N_("The image has too many pixels (possible decompression bomb)."), details
     )
 
 
@@ -184,7 +185,7 @@ def inspect_image(path: Path, max_pixels: int, preview_px: int) -> ImageFacts:
                 preview.convert("RGB").save(buffer, "JPEG", quality=80, optimize=True)
         except UnidentifiedImageError:
             raise ApiError(
-                "unsupported_media_type", "The file is not a JPEG, PNG or WebP image."
+                "unsupported_media_type", N_("The file is not a JPEG, PNG or WebP image.")
             ) from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise _refuse_bomb(None, max_pixels) from None
@@ -192,8 +193,13 @@ def inspect_image(path: Path, max_pixels: int, preview_px: int) -> ImageFacts:
             # Pillow reports truncated or corrupt data as OSError/SyntaxError/EOFError.
             raise ApiError(
                 "invalid_image",
-                "The image is truncated or corrupt.",
-                {"fields": {"file": [f"The image cannot be decoded: {exc}"]}, "reason": "corrupt"},
+                N_("The image is truncated or corrupt."),
+                {
+                    "fields": {
+                        "file": [_("The image cannot be decoded: %(reason)s", reason=str(exc))]
+                    },
+                    "reason": "corrupt",
+                },
             ) from None
     facts = ImageFacts(FORMATS[fmt], width, height, buffer.getvalue())
     _read_exif(exif, facts)

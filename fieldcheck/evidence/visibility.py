@@ -10,6 +10,7 @@ from fieldcheck import signals
 from fieldcheck.auth.models import User
 from fieldcheck.evidence.models import InspectionPhoto, PhotoUpload
 from fieldcheck.extensions import db
+from fieldcheck.i18n import N_
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.inspections.visibility import visible_inspections
 
@@ -73,21 +74,31 @@ def _as_seen(flag: dict[str, Any], seen: set[int]) -> dict[str, Any]:
         if not hidden:
             return flag
         details["other_inspection_ids"] = kept
-        named = f" ({', '.join(f'#{i}' for i in kept)})" if kept else ""
-        message = (
-            f"Foto {details.get('sha256', '')[:12]} juga dipakai pada kunjungan lain{named}; "
-            f"{hidden} di antaranya di luar wilayah Anda."
-        )
-        return {**flag, "details": details, "message": message}
+        params: dict[str, Any] = {"photo": (details.get("sha256") or "")[:12], "hidden": hidden}
+        if kept:
+            message = N_(
+                "Photo %(photo)s is also used on other visits (%(visits)s); %(hidden)s of them "
+                "are outside your region."
+            )
+            params["visits"] = [f"#{i}" for i in kept]
+        else:
+            message = N_(
+                "Photo %(photo)s is also used on other visits; %(hidden)s of them are outside "
+                "your region."
+            )
+        return {**flag, "details": details, "message": message, "params": params}
     other = details.get("other_inspection_id")
     if flag.get("code") == "impossible_travel" and other is not None and other not in seen:
         details["other_inspection_id"] = None
         details.pop("other_unit", None)
         gap = max(details.get("gap_minutes") or 0, 0)
-        message = (
-            f"Surveyor yang sama tercatat pada kunjungan lain, di luar wilayah Anda, berjarak "
-            f"{details.get('distance_km')} km dengan selang {gap:.0f} menit; tidak mungkin "
-            "ditempuh."
+        message = N_(
+            "The same surveyor was recorded on another visit, outside your region, "
+            "%(distance_m)s away, %(minutes)s minutes apart; that cannot be travelled."
         )
-        return {**flag, "details": details, "message": message}
+        params = {
+            "distance_m": round((details.get("distance_km") or 0) * 1000),
+            "minutes": round(gap),
+        }
+        return {**flag, "details": details, "message": message, "params": params}
     return flag

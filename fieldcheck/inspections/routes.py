@@ -12,6 +12,7 @@ from fieldcheck.evidence.state import photo_summary
 from fieldcheck.evidence.visibility import flags_for
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
+from fieldcheck.i18n import render_flags
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.inspections.services import submit
 from fieldcheck.inspections.visibility import get_visible_inspection, visible_inspections
@@ -56,7 +57,7 @@ def _with_photos(inspection: Inspection) -> dict:
     """The inspection's JSON plus its expected/received/missing photos (evidence)."""
     body = InspectionSchema().dump(inspection)
     body["photos"] = photo_summary(inspection)
-    body["flags"] = flags_for([body["flags"]], current_user())[0]
+    body["flags"] = render_flags(flags_for([body["flags"]], current_user())[0])
     return body
 
 
@@ -94,5 +95,5 @@ def list_inspections():
         for item, flags in zip(
             dumped, flags_for([i["flags"] for i in dumped], current_user()), strict=True
         ):
-            item["flags"] = flags
+            item["flags"] = render_flags(flags)
     return page_body(dumped, args["page"], args["per_page"], total)

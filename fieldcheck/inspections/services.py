@@ -29,6 +29,7 @@ from fieldcheck.core.model import (
 )
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
+from fieldcheck.i18n import N_, _, format_param, request_language, state
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
 from fieldcheck.inspections.scoring import stored_score
 from fieldcheck.inspections.superseding import resolve_superseded
@@ -67,15 +68,19 @@ def _replay(existing: Inspection, payload_hash: str, user: User) -> Outcome:
     if existing.surveyor_id != user.id:
         raise ApiError(
             "submission_conflict",
-            "This submission_id is already used by another surveyor's checklist; every "
-            "checklist needs its own submission_id.",
+            N_(
+                "This submission_id is already used by another surveyor's checklist; every "
+                "checklist needs its own submission_id."
+            ),
             {"submission_id": str(existing.submission_id)},
         )
     if existing.payload_hash != payload_hash:
         raise ApiError(
             "submission_conflict",
-            "This submission_id was already used for a different checklist; a corrected "
-            "checklist needs a new submission_id.",
+            N_(
+                "This submission_id was already used for a different checklist; a corrected "
+                "checklist needs a new submission_id."
+            ),
             {"submission_id": str(existing.submission_id), "inspection_id": existing.id},
         )
     return Outcome(existing, created=False)
@@ -94,8 +99,11 @@ def _standard_observed(data: dict[str, Any], methodology: Methodology) -> dict[s
     if said and not data["posted_standards"]:
         return {
             "posted_standards": [
-                f"{', '.join(sorted(said))} says the service standard is published: list, for "
-                "each service observed, the components it shows (or answer no)."
+                _(
+                    "%(indicators)s says the service standard is published: list, for each "
+                    "service observed, the components it shows (or answer no).",
+                    indicators=", ".join(sorted(said)),
+                )
             ]
         }
     return {}
@@ -109,26 +117,32 @@ def _validate_answers(
         indicator = methodology.indicator(code)
         path = f"answers.{code}"
         if indicator is None:
-            problems[path] = [f"Unknown indicator for methodology {methodology.id}."]
+            problems[path] = [
+                _("Unknown indicator for methodology %(methodology)s.", methodology=methodology.id)
+            ]
             continue
         if indicator.scope == "service":
             problems[path] = [
-                "This indicator is derived from posted_standards; do not answer it directly."
+                N_("This indicator is derived from posted_standards; do not answer it directly.")
             ]
             continue
         value = answer["value"]
         if indicator.is_scale:
-            _, low, high = indicator.answer
+            _kind, low, high = indicator.answer
             if value == "na":
                 continue
             if not isinstance(value, int) or not low <= value <= high:
-                problems[f"{path}.value"] = [f"Must be a whole number from {low} to {high}, or na."]
+                problems[f"{path}.value"] = [
+                    _("Must be a whole number from %(low)s to %(high)s, or na.", low=low, high=high)
+                ]
         elif value not in YES_NO_VALUES:
-            problems[f"{path}.value"] = [f"Must be one of {', '.join(YES_NO_VALUES)}."]
+            problems[f"{path}.value"] = [
+                _("Must be one of %(values)s.", values=", ".join(YES_NO_VALUES))
+            ]
     for indicator in methodology.indicators:
         if indicator.scope == "unit" and indicator.code not in answers:
             problems[f"answers.{indicator.code}"] = [
-                'Missing answer (send "na" when the item does not apply).'
+                N_('Missing answer (send "na" when the item does not apply).')
             ]
     return problems
 
@@ -149,7 +163,7 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
     registry = get_registry()
     unit, methodology = _validate(data, registry)
     if not in_scope(user, unit.region_code):
-        raise ApiError("out_of_scope", "This unit is outside your region.")
+        raise ApiError("out_of_scope", N_("This unit is outside your region."))
     supersedes = _superseded(data, unit, user)
     visit_date = _visit_date(data, unit, methodology)
     evaluation = evaluate(
@@ -181,12 +195,14 @@ def _validate(data: dict[str, Any], registry: Registry) -> tuple[Unit, Methodolo
         .scalar_one_or_none()
     )
     if unit is None:
-        problems["unit_code"] = ["Unknown unit."]
+        problems["unit_code"] = [N_("Unknown unit.")]
     methodology = registry.methodology(data["methodology"])
     if methodology is None:
-        problems["methodology"] = ["Unknown methodology."]
+        problems["methodology"] = [N_("Unknown methodology.")]
     elif methodology.status != "published":
-        problems["methodology"] = [f"Methodology is {methodology.status}, not published."]
+        problems["methodology"] = [
+            _("Methodology is %(status)s, not published.", status=state(methodology.status))
+        ]
     problems.update(_validate_services(data["posted_standards"], unit, registry))
     if methodology is not None:
         problems.update(_validate_answers(data["answers"], methodology))
@@ -205,13 +221,17 @@ def _validate_services(
     offered = set(unit.service_codes) if unit is not None else set()
     for i, posted in enumerate(posted_standards):
         if posted["service"] not in registry.catalogue.services:
-            problems[f"posted_standards.{i}.service"] = ["Unknown service code."]
+            problems[f"posted_standards.{i}.service"] = [N_("Unknown service code.")]
         elif offered and posted["service"] not in offered:
             # A finding against a unit for a service it does not provide would be wrong; the
             # phone shows the unit's services (GET /units/{code}).
             assert unit is not None  # noqa: S101 - offered is empty without a unit
             problems[f"posted_standards.{i}.service"] = [
-                f"{unit.code} does not offer this service (it offers {', '.join(sorted(offered))})."
+                _(
+                    "%(unit)s does not offer this service (it offers %(services)s).",
+                    unit=unit.code,
+                    services=", ".join(sorted(offered)),
+                )
             ]
     return problems
 
@@ -230,9 +250,12 @@ def _visit_date(data: dict[str, Any], unit: Unit, methodology: Methodology) -> d
         methodology.effective_from <= visit_date
         and (methodology.effective_to is None or visit_date <= methodology.effective_to)
     ):
-        raise field_errors(
-            {"methodology": [f"Methodology {methodology.id} was not in effect on {visit_date}."]}
+        message = _(
+            "Methodology %(methodology)s was not in effect on %(visit_on)s.",
+            methodology=methodology.id,
+            visit_on=format_param("visit_on", visit_date, request_language()),
         )
+        raise field_errors({"methodology": [message]})
     return visit_date
 
 
@@ -293,6 +316,7 @@ def _finding_rows(findings: Iterable[Finding]) -> list[FindingRow]:
             category=f.category,
             citation=f.citation,
             message=f.message,
+            params=dict(f.params),
             expected=f.expected,
             observed=f.observed,
             service_code=f.service,

@@ -13,6 +13,7 @@ from fieldcheck.auth.models import User
 from fieldcheck.auth.services import in_scope
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db, lock
+from fieldcheck.i18n import N_, _, state
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.units.models import Unit
 
@@ -37,18 +38,16 @@ def resolve_superseded(ref: int | uuid.UUID, unit: Unit, user: User) -> Inspecti
     )
     if not visible:
         # Someone else's inspection is reported as unknown: existence is not revealed.
-        raise field_errors({"supersedes": ["No such inspection of yours."]})
+        raise field_errors({"supersedes": [N_("No such inspection of yours.")]})
     assert target is not None  # noqa: S101 - narrowed by the check above
     if target.unit_id != unit.id:
-        raise field_errors({"supersedes": ["The corrected inspection is of another unit."]})
+        raise field_errors({"supersedes": [N_("The corrected inspection is of another unit.")]})
     if target.status != "returned":
-        raise field_errors(
-            {
-                "supersedes": [
-                    f"Only a returned inspection can be corrected; this is {target.status}."
-                ]
-            }
+        message = _(
+            "Only a returned inspection can be corrected; this is %(status)s.",
+            status=state(target.status),
         )
+        raise field_errors({"supersedes": [message]})
     # Asked in a statement of its own, after the lock: the refresh's snapshot predates the
     # correction a concurrent request committed while this one waited.
     superseded_by = db.session.execute(

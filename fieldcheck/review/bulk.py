@@ -14,6 +14,7 @@ from fieldcheck.auth.services import scope_filter
 from fieldcheck.clock import utcnow
 from fieldcheck.errors import CATALOGUE, field_errors
 from fieldcheck.extensions import db
+from fieldcheck.i18n import N_, _, state
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.regions.services import in_region
 from fieldcheck.review.decisions import ALLOWED, OUTCOME, mark_units_dirty, review_blockers_for_ids
@@ -116,7 +117,8 @@ def _matching_rows(
         query = query.with_for_update(of=Inspection)
     rows = db.session.execute(query.limit(limit + 1)).all()
     if len(rows) > limit:
-        raise field_errors({"filter": [f"More than {limit} inspections match; narrow the filter."]})
+        message = _("More than %(limit)s inspections match; narrow the filter.", limit=limit)
+        raise field_errors({"filter": [message]})
     return rows
 
 
@@ -128,7 +130,7 @@ def _ids_not_found(ids: list[int] | None, rows: list[Any]) -> dict[int, ItemResu
         for missing in dict.fromkeys(ids):
             if missing not in found:
                 results[missing] = ItemResult(
-                    missing, False, None, "not_found", "No such inspection within the filter."
+                    missing, False, None, "not_found", N_("No such inspection within the filter.")
                 )
     return results
 
@@ -142,7 +144,11 @@ def _can_take(decision: str, rows: list[Any], results: dict[int, ItemResult]) ->
                 False,
                 r.status,
                 "invalid_transition",
-                f"An inspection that is {r.status} cannot be given the decision {decision}.",
+                _(
+                    "An inspection that is %(status)s cannot be given the decision %(decision)s.",
+                    status=state(r.status),
+                    decision=state(decision),
+                ),
             )
     return [r for r in rows if decision in ALLOWED[r.status]]
 

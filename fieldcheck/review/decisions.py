@@ -21,6 +21,7 @@ from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError
 from fieldcheck.evidence.blockers import evidence_blockers_for_ids
 from fieldcheck.extensions import db, lock
+from fieldcheck.i18n import _, state
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.review.models import Review
 from fieldcheck.units.dirty import mark_unit_dirty
@@ -66,7 +67,11 @@ def _check_transition(status: str, decision: str) -> None:
     if decision not in ALLOWED[status]:
         raise ApiError(
             "invalid_transition",
-            f"An inspection that is {status} cannot be given the decision {decision}.",
+            _(
+                "An inspection that is %(status)s cannot be given the decision %(decision)s.",
+                status=state(status),
+                decision=state(decision),
+            ),
             {"status": status, "decision": decision, "allowed": list(ALLOWED[status])},
         )
 

@@ -15,6 +15,7 @@ from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.evidence.models import Photo
 from fieldcheck.evidence.visibility import photo_visible_to
 from fieldcheck.extensions import db, lock
+from fieldcheck.i18n import N_, _, state
 from fieldcheck.inspections.models import FindingRow, Inspection
 from fieldcheck.review.decisions import mark_units_dirty
 from fieldcheck.review.models import Objection
@@ -30,9 +31,9 @@ def record_objection(
     evidence cited by digest alone would point at nothing.
     """
     if finding.is_withdrawn:
-        raise ApiError("conflict", "This finding is already withdrawn.")
+        raise ApiError("conflict", N_("This finding is already withdrawn."))
     missing = {
-        f"photos.{i}": ["No such photo of yours: upload it first (POST /api/v1/photos)."]
+        f"photos.{i}": [N_("No such photo of yours: upload it first (POST /api/v1/photos).")]
         for i, sha in enumerate(photos)
         if db.session.get(Photo, sha) is None or not photo_visible_to(sha, user)
     }
@@ -73,7 +74,7 @@ def decide_objection(
     if objection.status != "pending":
         raise ApiError(
             "invalid_transition",
-            f"This objection was already decided: {objection.status}.",
+            _("This objection was already decided: %(status)s.", status=state(objection.status)),
             {"status": objection.status},
         )
     now = utcnow()

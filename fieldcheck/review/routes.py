@@ -10,7 +10,7 @@ from fieldcheck.errors import ApiError
 from fieldcheck.evidence.visibility import flags_for
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
-from fieldcheck.i18n import N_, localize, request_language
+from fieldcheck.i18n import N_, localize, render_flags, request_language
 from fieldcheck.inspections.models import FindingRow, Inspection
 from fieldcheck.inspections.visibility import get_visible_inspection, visible_inspections
 from fieldcheck.openapi.doc import ItemsOf, PageOf, api_doc
@@ -53,7 +53,7 @@ def review_inspection(inspection_id: int):
     inspection = get_visible_inspection(inspection_id)
     review(inspection, data["decision"], data["reason"], current_user())
     body = InspectionSchema().dump(inspection)
-    body["flags"] = flags_for([body["flags"]], current_user())[0]
+    body["flags"] = render_flags(flags_for([body["flags"]], current_user())[0])
     return body
 
 

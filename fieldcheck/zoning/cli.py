@@ -22,6 +22,7 @@ from flask.cli import with_appcontext
 
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
+from fieldcheck.i18n import render_reason
 from fieldcheck.zoning.lifecycle import execute
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.services import create_run
@@ -133,7 +134,8 @@ def rescore(
         return
     run = db.session.get(ZoningRun, run_id)
     if outcome.state != "succeeded":
-        click.echo(f"run #{run_id} failed: {run.error}", err=True)
+        reason = render_reason(run.error, run.error_params, "en")
+        click.echo(f"run #{run_id} failed: {reason}", err=True)
         sys.exit(1)
     if publish:
         # Before anything is printed: a closed stdout (``rescore --publish | head``) must not

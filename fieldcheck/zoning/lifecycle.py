@@ -44,12 +44,13 @@ from fieldcheck.catalogue.registry import Registry, get_registry
 from fieldcheck.clock import utcnow
 from fieldcheck.core.model import LegalCatalogue, Methodology
 from fieldcheck.extensions import db
+from fieldcheck.i18n import N_, render
 from fieldcheck.zoning import lease
 from fieldcheck.zoning.lease import LEASE_NAME
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.services import apply_weights
 from fieldcheck.zoning.sql import _read_snapshot, _write_transaction
-from fieldcheck.zoning.store import _store
+from fieldcheck.zoning.store import LEASE_LOST, _store
 from fieldcheck.zoning.worktable import _read_phase
 
 log = logging.getLogger(__name__)
@@ -96,12 +97,31 @@ class _Heartbeat:
             )
 
 
-def _mark_failed(run_id: int, message: str) -> None:
+class RunFailed(RuntimeError):
+    """A run failure a reader is told about: a gettext msgid and its parameters."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(render(message, params, "en"))
+        self.message = message
+        self.params = params
+
+
+def _failure_reason(exc: Exception) -> tuple[str, dict[str, object] | None]:
+    """What a failed run stores as its reason: a msgid plus params for a failure the service
+    knows, else the exception's own text (a bug's text is for whoever fixes it, untranslated)."""
+    if isinstance(exc, RunFailed):
+        return exc.message, exc.params
+    if isinstance(exc, lease.LeaseLost):
+        return LEASE_LOST, {}  # by the heartbeat or in the write transaction: the same to a reader
+    return f"{type(exc).__name__}: {exc}"[:2000], None
+
+
+def _mark_failed(run_id: int, message: str, params: dict[str, object] | None) -> None:
     db.session.rollback()
     db.session.execute(
         update(ZoningRun)
         .where(ZoningRun.id == run_id)
-        .values(state="failed", error=message[:2000], finished_at=utcnow())
+        .values(state="failed", error=message, error_params=params, finished_at=utcnow())
     )
     db.session.commit()
 
@@ -114,10 +134,11 @@ def _reap_stale(run_id: int | None) -> int:
     result = db.session.execute(
         query.values(
             state="failed",
-            error=(
+            error=N_(
                 "The process running it stopped (its lease expired or its process is gone); "
                 "nothing was published."
             ),
+            error_params={},
             finished_at=utcnow(),
         )
     )
@@ -184,13 +205,15 @@ def execute(
 
 def _busy(run_id: int, holder_run_id: int | None, leave_queued: bool) -> Outcome:
     """Another process holds the lease: the run is skipped, or left queued for the next poll."""
-    message = f"skipped: another run holds the lease (run #{holder_run_id})"
+    reason = N_("skipped: another run holds the lease (run #%(run_id)s)")
+    params = {"run_id": holder_run_id}
+    message = render(reason, params, "en")  # the CLI's and the logs' language
     if leave_queued:
         return Outcome(run_id, "queued", message, holder_run_id)
     db.session.execute(
         update(ZoningRun)
         .where(ZoningRun.id == run_id, ZoningRun.state == "queued")
-        .values(state="skipped", error=message, finished_at=utcnow())
+        .values(state="skipped", error=reason, error_params=params, finished_at=utcnow())
     )
     db.session.commit()
     return Outcome(run_id, "skipped", message, holder_run_id)
@@ -202,7 +225,7 @@ def _start(run_id: int) -> ZoningRun | Outcome:
     run = db.session.get(ZoningRun, run_id)
     if run is None or run.state != "queued":
         db.session.commit()
-        return Outcome(run_id, run.state if run else "failed", "run is not queued")
+        return Outcome(run_id, run.state if run else "failed", N_("The run is not queued."))
     run.state = "running"
     run.started_at = utcnow()
     run.heartbeat_at = run.started_at
@@ -225,22 +248,27 @@ def _run(run: ZoningRun, holder: str, progress: Progress | None, from_answers: b
         _read_then_write(run, holder, methodology, registry.catalogue, heartbeat, from_answers)
     except Exception as exc:
         log.exception("zoning run %s failed", run_id)
-        _mark_failed(run_id, f"{type(exc).__name__}: {exc}")
-        return Outcome(run_id, "failed", str(exc))
+        reason, params = _failure_reason(exc)
+        _mark_failed(run_id, reason, params)
+        return Outcome(run_id, "failed", render(reason, params, "en"))
     return Outcome(run_id, "succeeded")
 
 
 def _methodology_for(run: ZoningRun, registry: Registry) -> Methodology:
-    """The methodology the run was queued with (draft weights applied); RuntimeError when it or
+    """The methodology the run was queued with (draft weights applied); RunFailed when it or
     the legal catalogue is no longer the one loaded."""
     methodology = registry.methodology(run.methodology_id)
     if methodology is None:
-        raise RuntimeError(f"methodology {run.methodology_id} is no longer loaded")
+        raise RunFailed(
+            N_("Methodology %(methodology)s is no longer loaded."), methodology=run.methodology_id
+        )
     methodology = apply_weights(methodology, run.weights)
     if registry.catalogue.content_hash != run.catalogue_hash or (
         not run.weights and methodology.content_hash != run.methodology_hash
     ):
-        raise RuntimeError("the methodology or legal catalogue changed since the run was queued")
+        raise RunFailed(
+            N_("The methodology or the legal catalogue changed since the run was queued.")
+        )
     return methodology
 
 

@@ -89,7 +89,11 @@ class ZoningRun(db.Model):
     progress_total: Mapped[int] = mapped_column(Integer, default=0)
     #: {"inspections", "units", "units_recomputed", "agencies", "regencies", "provinces", ...}.
     counts: Mapped[dict] = mapped_column(JSONType, default=dict)
+    #: Why the run failed or was skipped: a gettext msgid rendered with ``error_params`` in the
+    #: reader's language (fieldcheck.i18n); runs stored before migration 0009, and an unexpected
+    #: exception's text, have no params and are shown as stored.
     error: Mapped[str | None] = mapped_column(Text)
+    error_params: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
     is_official: Mapped[bool] = mapped_column(Boolean, default=False)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -19,6 +19,7 @@ from fieldcheck.core.scoring import VALUE_PLACES
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
+from fieldcheck.i18n import N_, _, render, state
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.inspections.scoring import evaluate_stored
 from fieldcheck.openapi.doc import LOCATION, PageOf, Response, api_doc
@@ -68,7 +69,7 @@ def get_visible_run(run_id: int) -> ZoningRun:
     """The run if the current user may see it, else 404."""
     run = db.session.get(ZoningRun, run_id)
     if run is None or not _run_visible(current_user(), run):
-        raise ApiError("not_found", "No such zoning run.")
+        raise ApiError("not_found", N_("No such zoning run."))
     return run
 
 
@@ -87,7 +88,11 @@ def resolve_run(args: dict[str, Any], region: str | None = None) -> ZoningRun | 
         if run.state != "succeeded":
             raise ApiError(
                 "conflict",
-                f"Run #{run.id} is {run.state}: only a succeeded run has results.",
+                _(
+                    "Run #%(run_id)s is %(state)s: only a succeeded run has results.",
+                    run_id=run.id,
+                    state=state(run.state),
+                ),
                 {"run_id": run.id, "state": run.state},
             )
         return run
@@ -95,8 +100,8 @@ def resolve_run(args: dict[str, Any], region: str | None = None) -> ZoningRun | 
     if get_registry().methodology(methodology_id) is None:
         raise ApiError(
             "validation_failed",
-            "Unknown methodology.",
-            {"fields": {"methodology": ["Unknown methodology."]}},
+            N_("Unknown methodology."),
+            {"fields": {"methodology": [N_("Unknown methodology.")]}},
         )
     period = args.get("period")
     user = current_user()
@@ -305,7 +310,9 @@ def _unit_row_or_404(run: ZoningRun | None, unit_code: str) -> Any:
     if row is None:
         raise ApiError(
             "not_found",
-            "This unit has no result in the run (no approved, scored inspection in the period).",
+            N_(
+                "This unit has no result in the run (no approved, scored inspection in the period)."
+            ),
             {"run_id": None if run is None else run.id},
         )
     return row
@@ -315,7 +322,7 @@ def _run_methodology(run: ZoningRun) -> Methodology:
     """The methodology the run scored with, its what-if weights applied."""
     methodology = get_registry().methodology(run.methodology_id)
     if methodology is None:
-        raise ApiError("not_found", "The run's methodology is no longer loaded.")
+        raise ApiError("not_found", N_("The run's methodology is no longer loaded."))
     return apply_weights(methodology, run.weights)
 
 
@@ -382,7 +389,7 @@ def _finding_json(inspection_id: int, f: Finding) -> dict[str, Any]:
         "severity": f.severity,
         "category": f.category,
         "citation": f.citation,
-        "message": f.message,
+        "message": render(f.message, f.params),
         "expected": f.expected,
         "observed": f.observed,
         "service": f.service,

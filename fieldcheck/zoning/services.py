@@ -22,6 +22,7 @@ from fieldcheck.clock import shown, utcnow
 from fieldcheck.core.model import Methodology
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
+from fieldcheck.i18n import N_, _, render_reason, state
 from fieldcheck.regions.models import Region
 from fieldcheck.zoning.models import Lease, OutboxEvent, ZoningRun
 
@@ -61,22 +62,24 @@ def apply_weights(methodology: Methodology, weights: dict[str, Any] | None) -> M
 def _check_weights(methodology: Methodology, weights: Any) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     if not isinstance(weights, dict):
-        return {"weights": ["Must be an object {indicator_code: weight}."]}
+        return {"weights": [N_("Must be an object {indicator_code: weight}.")]}
     for code, weight in weights.items():
         path = f"weights.{code}"
         if methodology.indicator(code) is None:
-            problems[path] = [f"Unknown indicator for methodology {methodology.id}."]
+            problems[path] = [
+                _("Unknown indicator for methodology %(methodology)s.", methodology=methodology.id)
+            ]
             continue
         try:
             ok = not isinstance(weight, bool) and Decimal(str(weight)) >= 0
         except InvalidOperation:
             ok = False
         if not ok or not isinstance(weight, int | float):
-            problems[path] = ["Must be a number of 0 or more."]
+            problems[path] = [N_("Must be a number of 0 or more.")]
     if not problems and all(
         Decimal(str(weights.get(i.code, i.weight))) == 0 for i in methodology.indicators
     ):
-        problems["weights"] = ["At least one indicator needs a weight above 0."]
+        problems["weights"] = [N_("At least one indicator needs a weight above 0.")]
     return problems
 
 
@@ -84,7 +87,7 @@ def default_methodology_id() -> str:
     """The published methodology used when none is named (the newest effective one)."""
     published = [m for m in get_registry().methodologies.values() if m.status == "published"]
     if not published:
-        raise ApiError("validation_failed", "No published methodology is loaded.")
+        raise ApiError("validation_failed", N_("No published methodology is loaded."))
     return max(published, key=lambda m: (m.effective_from, m.id)).id
 
 
@@ -105,19 +108,22 @@ def create_run(
     problems: dict[str, list[str]] = {}
     methodology = registry.methodology(methodology_id)
     if methodology is None:
-        problems["methodology"] = ["Unknown methodology."]
+        problems["methodology"] = [N_("Unknown methodology.")]
     elif methodology.status != "published" and not dry_run:
         problems["methodology"] = [
-            f"Methodology is {methodology.status}; only a dry run may use it."
+            _(
+                "Methodology is %(status)s; only a dry run may use it.",
+                status=state(methodology.status),
+            )
         ]
     if weights is not None and not dry_run:
-        problems["weights"] = ["Draft weights are only allowed in a dry run (what-if)."]
+        problems["weights"] = [N_("Draft weights are only allowed in a dry run (what-if).")]
     elif weights is not None and methodology is not None:
         problems.update(_check_weights(methodology, weights))
     if region and db.session.get(Region, region) is None:
-        problems["region"] = ["Unknown region code."]
+        problems["region"] = [N_("Unknown region code.")]
     if period is not None and not 2000 <= period <= 2100:
-        problems["period"] = ["Must be a year between 2000 and 2100."]
+        problems["period"] = [N_("Must be a year between 2000 and 2100.")]
     elif methodology is not None:
         # A period the methodology was never in effect for has no inspections scored by it:
         # the run would publish an empty result under its name.
@@ -126,9 +132,20 @@ def create_run(
         last = methodology.effective_to.year if methodology.effective_to else None
         if year < first or (last is not None and year > last):
             problems["period"] = [
-                f"Methodology {methodology.id} is in effect {first}-{last}, not {year}."
+                _(
+                    "Methodology %(methodology)s is in effect %(first)s-%(last)s, not %(year)s.",
+                    methodology=methodology.id,
+                    first=first,
+                    last=last,
+                    year=year,
+                )
                 if last
-                else f"Methodology {methodology.id} is in effect from {first}, not {year}."
+                else _(
+                    "Methodology %(methodology)s is in effect from %(first)s, not %(year)s.",
+                    methodology=methodology.id,
+                    first=first,
+                    year=year,
+                )
             ]
     if problems:
         raise field_errors(problems)
@@ -137,7 +154,7 @@ def create_run(
         if region is None and user.region_code is not None:
             region = user.region_code  # a scoped supervisor's run covers their region
         if not in_scope(user, region):
-            raise ApiError("out_of_scope", "This region is outside your scope.")
+            raise ApiError("out_of_scope", N_("This region is outside your scope."))
     run = ZoningRun(
         methodology_id=methodology.id,
         methodology_version=methodology.version,
@@ -188,10 +205,14 @@ def publish_run(run: ZoningRun, user: User | None = None) -> ZoningRun:
     official. Raises ApiError(conflict) for a run that is not a succeeded, non-dry run.
     """
     if run.is_dry_run:
-        raise ApiError("conflict", "A dry run (what-if) can never be published.")
+        raise ApiError("conflict", N_("A dry run (what-if) can never be published."))
     if run.state != "succeeded":
         raise ApiError(
-            "conflict", f"Only a succeeded run can be published; this one is {run.state}."
+            "conflict",
+            _(
+                "Only a succeeded run can be published; this one is %(state)s.",
+                state=state(run.state),
+            ),
         )
     if run.is_official:
         return run
@@ -325,7 +346,7 @@ def status_summary() -> dict[str, Any]:
             "dry_run": last.is_dry_run,
             "finished_at": shown(last.finished_at),
             "duration_seconds": last.duration_seconds,
-            "error": last.error,
+            "error": render_reason(last.error, last.error_params),
         },
         "queued_runs": queued,
     }

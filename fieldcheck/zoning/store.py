@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Integer, cast, delete, func, select, update
 from fieldcheck.clock import utcnow
 from fieldcheck.core.model import ZONES, Methodology
 from fieldcheck.core.rollup import LEVELS, complete_within, roll_up_agencies
+from fieldcheck.i18n import N_
 from fieldcheck.zoning import lease
 from fieldcheck.zoning.changes import _compare_with_official, _queue_events
 from fieldcheck.zoning.lease import LEASE_NAME
@@ -71,6 +72,13 @@ def _store(
     lease.release(LEASE_NAME, holder, conn)
 
 
+#: Why a run that lost its lease failed, as a reader is told (fieldcheck.zoning.lifecycle).
+LEASE_LOST = N_(
+    "The lease expired and was taken over by another process before the results were saved; "
+    "nothing was published."
+)
+
+
 def _renew_or_lose_lease(conn: Connection, holder: str) -> None:
     """Extend the lease in the write transaction; LeaseLost when another run took it over."""
     now = utcnow()
@@ -84,7 +92,7 @@ def _renew_or_lose_lease(conn: Connection, holder: str) -> None:
         )
     )
     if still_ours.rowcount != 1:
-        raise lease.LeaseLost("the lease expired and was taken over before the results were saved")
+        raise lease.LeaseLost(LEASE_LOST)
 
 
 def _roll_up(

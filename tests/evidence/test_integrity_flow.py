@@ -271,3 +271,12 @@ def test_a_flag_naming_another_regions_visit_does_not_name_it(client, factory, w
         for f in i["flags"]
         if f["code"] == "photo_reused"
     ] == [[]]
+    # The hidden-visit text is a msgid rendered in the reader's language, on the list as well.
+    english = client.get(
+        "/api/v1/inspections?flag=photo_reused",
+        headers={**auth(world.outsider), "Accept-Language": "en"},
+    ).json
+    (text,) = [
+        f["message"] for i in english["items"] for f in i["flags"] if f["code"] == "photo_reused"
+    ]
+    assert "1 of them are outside your region" in text and "%(" not in text

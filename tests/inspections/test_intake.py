@@ -53,9 +53,6 @@ def test_sample_checklist_is_scored_with_cited_findings(client, factory, surveyo
     assert all(f["citation"] for f in data["findings"])
 
 
-@pytest.mark.xfail(
-    strict=True, reason="phase 2: inspections/services.py stores FindingRow(params=f.params)"
-)
 def test_fee_finding_names_the_amount(client, factory, surveyor):
     data = post_json(client, URL, factory.submission(), surveyor).get_json()
     (fee,) = [f for f in data["findings"] if f["rule"] == "fee.above_legal"]

@@ -113,6 +113,18 @@ def test_unit_result_explains_the_score(published, client) -> None:
     assert body["methodology"] == "ombudsman-2019"
 
 
+def test_unit_result_findings_are_rendered_in_the_readers_language(published, client) -> None:
+    url = "/api/v1/units/35.15-DUKCAPIL/result"
+    texts = {}
+    for language in ("id", "en"):
+        response = client.get(url, headers={**auth(published.admin), "Accept-Language": language})
+        assert response.headers["Content-Language"] == language
+        texts[language] = [f["message"] for f in response.get_json()["findings"]]
+    assert texts["id"] and len(texts["id"]) == len(texts["en"])
+    assert not any("%(" in text for text in texts["id"] + texts["en"])
+    assert texts["id"] != texts["en"]
+
+
 def test_post_zoning_run_validation_and_roles(published, client, factory) -> None:
     admin = published.admin
     _, surveyor = factory.user("surveyor", "35")

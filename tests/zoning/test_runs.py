@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+import pytest
 from sqlalchemy import select
 
 from fieldcheck.extensions import db
@@ -253,3 +254,80 @@ def test_a_dead_run_is_marked_failed_and_the_next_run_proceeds(zoning, app) -> N
     assert zoning.rows(official) == before
     with app.app_context():
         assert db.session.get(ZoningRun, official).is_official
+
+
+def test_a_skipped_runs_reason_is_stored_as_a_code_and_read_in_the_readers_language(
+    zoning, app, client
+) -> None:
+    from fieldcheck.zoning import lease
+    from fieldcheck.zoning.lifecycle import execute
+    from fieldcheck.zoning.models import ZoningRun
+    from fieldcheck.zoning.services import create_run
+
+    with app.app_context():
+        holder, waiting = create_run(period=2026, full=True), create_run(period=2026, full=True)
+        holder_id, waiting_id = holder.id, waiting.id
+        db.session.commit()
+        assert lease.acquire("zoning", "other:1:live", 60, holder_id).acquired
+        outcome = execute(waiting_id)
+        stored = db.session.get(ZoningRun, waiting_id)
+        assert (stored.state, stored.error, stored.error_params) == (
+            "skipped",
+            "skipped: another run holds the lease (run #%(run_id)s)",
+            {"run_id": holder_id},
+        )
+    # The CLI and the logs say it in English, whoever reads the run over HTTP in their language.
+    assert outcome.message == f"skipped: another run holds the lease (run #{holder_id})"
+    url = f"/api/v1/zoning-runs/{waiting_id}"
+    texts = {
+        name: client.get(url, headers={**auth(zoning.admin), **headers}).get_json()["error"]
+        for name, headers in (
+            ("id", {"Accept-Language": "id-ID,id;q=0.9"}),
+            ("en", {"Accept-Language": "en-US,en;q=0.9"}),
+            ("none", {}),
+        )
+    }
+    assert texts == {
+        "id": f"dilewati: proses penzonaan lain sedang berjalan (proses #{holder_id})",
+        "en": f"skipped: another run holds the lease (run #{holder_id})",
+        "none": f"skipped: another run holds the lease (run #{holder_id})",  # as errors
+    }
+
+
+@pytest.mark.parametrize(
+    "error, params, shown",
+    [
+        # A reason the service knows, stored as msgid without values (a dead run, reaped).
+        (
+            "The process running it stopped (its lease expired or its process is gone); "
+            "nothing was published.",
+            {},
+            "Proses yang menjalankannya berhenti (lease-nya kedaluwarsa atau prosesnya hilang); "
+            "tidak ada yang diterbitkan.",
+        ),
+        # The same English sentence stored before migration 0009 (no params): still translated.
+        (
+            "The process running it stopped (its lease expired or its process is gone); "
+            "nothing was published.",
+            None,
+            "Proses yang menjalankannya berhenti (lease-nya kedaluwarsa atau prosesnya hilang); "
+            "tidak ada yang diterbitkan.",
+        ),
+        # An unexpected exception's text is no message: shown as stored.
+        ("ValueError: something odd (100%)", None, "ValueError: something odd (100%)"),
+    ],
+)
+def test_a_failed_runs_reason_is_read_in_the_readers_language(
+    zoning, app, client, error, params, shown
+) -> None:
+    from fieldcheck.zoning.services import create_run
+
+    with app.app_context():
+        run = create_run(period=2026, full=True)
+        run.state, run.error, run.error_params = "failed", error, params
+        db.session.commit()
+        run_id = run.id
+    body = client.get(
+        f"/api/v1/zoning-runs/{run_id}", headers={**auth(zoning.admin), "Accept-Language": "id"}
+    ).get_json()
+    assert body["error"] == shown
