@@ -222,6 +222,21 @@ def render_flags(flags: Iterable[Mapping[str, Any]] | None) -> list[dict[str, An
     ]
 
 
+def render_breakdown(breakdown: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A stored score breakdown as the API shows it: each indicator's ``note`` rendered,
+    ``note_params`` dropped. A breakdown stored before its notes were msgids (no
+    ``note_params``) keeps the text it was stored with."""
+    if breakdown is None:
+        return None
+    indicators = []
+    for item in breakdown.get("indicators", ()):
+        shown = {key: value for key, value in item.items() if key != "note_params"}
+        if item.get("note") and "note_params" in item:
+            shown["note"] = render(item["note"], item["note_params"])
+        indicators.append(shown)
+    return {**breakdown, "indicators": indicators}
+
+
 #: Indonesia's three time zones by UTC offset, named as Indonesians name them in any language.
 _ZONES = {7.0: "WIB", 8.0: "WITA", 9.0: "WIT"}
 #: A date and a time together ("5 Desember 2026 pukul 09.12").

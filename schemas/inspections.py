@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from fieldcheck.core.integrity import ALL_CODES as ALL_FLAG_CODES
 from fieldcheck.core.model import ALL_COMPONENTS
-from fieldcheck.i18n import N_, _, render, render_flags
+from fieldcheck.i18n import N_, _, render, render_breakdown, render_flags
 from schemas.common import (
     MAX_ID,
     DisplayDateTime,
@@ -252,7 +252,7 @@ class InspectionSchema(Schema):
     flags = fields.Function(lambda i: render_flags(i.flags))
     answers = fields.Method("_answers")
     posted_standards = fields.List(fields.Nested(PostedStandardDumpSchema))
-    breakdown = fields.Raw()
+    breakdown = fields.Function(lambda i: render_breakdown(i.breakdown))
     notes = fields.String(allow_none=True)
     reviewed_by_id = fields.Integer(allow_none=True)
     reviewed_at = DisplayDateTime(allow_none=True)

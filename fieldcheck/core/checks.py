@@ -38,6 +38,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
+from fieldcheck.core.messages import N_
 from fieldcheck.core.model import (
     ALL_COMPONENTS,
     DELIVERY_COMPONENTS,
@@ -53,10 +54,6 @@ from fieldcheck.core.model import (
 
 PROCEDURE = "penyimpangan prosedur"
 
-
-def N_(message: str) -> str:  # noqa: N802 - the gettext marker pybabel extracts (babel.cfg)
-    """Mark a msgid: findings carry it with their parameters and are rendered when read."""
-    return message
 
 
 #: Used when a catalogue lacks the ``standar_pelayanan`` obligation (e.g. one built in a test); the

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from fieldcheck.core.messages import N_
+
 #: Mean Earth radius (IUGG), metres.
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -95,10 +97,6 @@ class EvidenceItem:
     waiver_reason: str | None = None
     waived_by: int | None = None
 
-
-def N_(message: str) -> str:  # noqa: N802 - the gettext marker pybabel extracts (babel.cfg)
-    """Mark a msgid: flags carry it with their parameters and are rendered when read."""
-    return message
 
 
 def flag(

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 #: Answer words a ``yes_no`` indicator accepts, in the order phones show them.
 YES_NO_VALUES = ("yes", "partial", "no", "na")
@@ -270,7 +270,9 @@ class IndicatorScore:
     answer: AnswerValue | None = None
     #: For service-scope indicators: service code -> value in 0..1.
     per_service: Mapping[str, Decimal] = field(default_factory=dict)
+    #: Why the value is what it is, as a msgid (``core.messages.N_``), and its parameters.
     note: str = ""
+    note_params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

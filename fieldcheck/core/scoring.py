@@ -25,8 +25,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from fieldcheck.core.banding import band_for, round_half_up
+from fieldcheck.core.messages import N_
 from fieldcheck.core.model import (
     STANDARD_OBLIGATION,
     AnswerValue,
@@ -129,16 +131,18 @@ def _indicator(
     if ind.scope == "service":
         per_service = _per_service(ind.component, facts.posted_standards, zeroed)
         value = Fraction(sum(per_service.values()), len(per_service)) if per_service else None
-        note = "" if per_service else "tidak berlaku: tidak ada layanan yang diamati"
+        note = "" if per_service else N_("Does not apply: no service was observed.")
+        note_params: dict[str, Any] = {}
         if not per_service and facts.obligations.get(STANDARD_OBLIGATION) == "no":
             # No service to observe because the unit publishes no standard at all: none of the
             # six components is shown, which is 0, not "does not apply" (else such a unit
             # scores on its other indicators alone and can come out hijau).
             value = Fraction(0)
-            note = "nilai 0: unit tidak memublikasikan standar pelayanan sama sekali"
+            note = N_("0: the unit publishes no service standard at all.")
         zeroed_here = sorted(s for s, c in zeroed if c == ind.component and s in per_service)
         if zeroed_here:
-            note = "nilai 0 karena pelanggaran pada layanan: " + ", ".join(zeroed_here)
+            note = N_("0 because of violations in the services %(services)s.")
+            note_params = {"services": ", ".join(zeroed_here)}
         item = IndicatorScore(
             code=ind.code,
             dimension=ind.dimension,
@@ -146,15 +150,16 @@ def _indicator(
             value=_shown(value),
             per_service={s: Decimal(v) for s, v in per_service.items()},
             note=note,
+            note_params=note_params,
         )
         return value, item
     answer = facts.answers.get(ind.code)
     value = answer_value(ind, answer, methodology)
     note = ""
     if answer is None:
-        note = "tidak dijawab"
+        note = N_("Not answered.")
     elif answer == "na":
-        note = "tidak berlaku (na)"
+        note = N_("Does not apply (na).")
     return value, IndicatorScore(
         code=ind.code,
         dimension=ind.dimension,

@@ -145,7 +145,9 @@ def breakdown_json(result: ScoreResult) -> dict[str, Any]:
                 "answer": i.answer,
                 "value": num(i.value),
                 "per_service": {k: num(v) for k, v in i.per_service.items()},
+                # A msgid and its parameters, rendered in the reader's language when read.
                 "note": i.note,
+                "note_params": dict(i.note_params),
             }
             for i in result.indicators
         ],

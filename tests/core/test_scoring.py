@@ -159,8 +159,8 @@ def test_unanswered_and_na_left_out():
     assert result.score == D("40.00")
     assert result.zone == "merah"
     notes = {i.code: (i.value, i.note) for i in result.indicators}
-    assert notes["MP-01"] == (None, "tidak berlaku (na)")
-    assert notes["PG-01"] == (None, "tidak dijawab")
+    assert notes["MP-01"] == (None, "Does not apply (na).")
+    assert notes["PG-01"] == (None, "Not answered.")
     assert notes["SV-BIAYA"][0] is None
 
 

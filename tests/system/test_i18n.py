@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from fieldcheck.extensions import db
 from fieldcheck.i18n import TRANSLATIONS, render, translations
-from fieldcheck.inspections.models import FindingRow
+from fieldcheck.inspections.models import FindingRow, Inspection
 from schemas.common import FIELD_MESSAGES, VALIDATOR_MESSAGES
 from tests.helpers import auth, post_json
 from tests.world import make_world
@@ -540,3 +540,43 @@ def test_blockers_are_rendered_in_the_readers_language(world):
     )
     blockers = response.get_json()["items"][0]["error"]["blockers"]
     assert blockers and all("dijawab 'ya'" in b and "%(" not in b for b in blockers)
+
+
+def _notes(world, inspection_id: int, headers: dict[str, str]) -> dict[str, str]:
+    response = world.client.get(
+        f"/api/v1/inspections/{inspection_id}",
+        headers={**auth(world.token("supervisor")), **headers},
+    )
+    assert response.status_code == 200
+    return {i["code"]: i["note"] for i in response.get_json()["breakdown"]["indicators"]}
+
+
+def test_score_notes_are_rendered_in_the_readers_language(world, factory):
+    body = factory.submission()
+    body["answers"]["SP-01"] = {"value": "na", "note": None, "photos": []}
+    response = post_json(world.client, "/api/v1/inspections", body, world.token("surveyor"))
+    assert response.status_code == 201, response.get_json()
+    inspection_id = response.get_json()["id"]
+    indonesian = _notes(world, inspection_id, INDONESIAN)
+    english = _notes(world, inspection_id, ENGLISH)
+    assert indonesian["SP-01"] == "Tidak berlaku (na)."
+    assert english["SP-01"] == "Does not apply (na)."
+    # No parameters leak out; a note-less indicator stays empty in both languages.
+    assert set(indonesian) == set(english)
+    assert all(not text or not text.startswith("%") for text in indonesian.values())
+
+
+def test_a_breakdown_stored_before_its_notes_were_msgids_is_shown_as_stored(world, app):
+    inspection_id = world.post_with_findings()["id"]
+    with app.app_context():
+        inspection = db.session.get(Inspection, inspection_id)
+        old = dict(inspection.breakdown)
+        old["indicators"] = [
+            {key: value for key, value in item.items() if key != "note_params"}
+            | {"note": "tidak dijawab"}
+            for item in old["indicators"]
+        ]
+        inspection.breakdown = old  # as written before the notes were catalogue msgids
+        db.session.commit()
+    for headers in (INDONESIAN, ENGLISH):
+        assert set(_notes(world, inspection_id, headers).values()) == {"tidak dijawab"}
