@@ -23,7 +23,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from fieldcheck.clock import utcnow
 from fieldcheck.columns import JSONType, UTCDateTime
 from fieldcheck.extensions import db
-from fieldcheck.units.dirty import DirtyUnit  # noqa: F401 - moved below zoning (issue 12)
 
 RUN_STATES = ("queued", "running", "succeeded", "failed", "skipped")
 RUN_MODES = ("full", "incremental")

@@ -22,10 +22,11 @@ from fieldcheck.clock import utcnow
 from fieldcheck.core.model import ZONES, Methodology
 from fieldcheck.core.rollup import LEVELS, complete_within, roll_up_agencies
 from fieldcheck.i18n import N_
+from fieldcheck.units.dirty import DirtyUnit
 from fieldcheck.zoning import lease
 from fieldcheck.zoning.changes import _compare_with_official, _queue_events
 from fieldcheck.zoning.lease import LEASE_NAME
-from fieldcheck.zoning.models import DirtyUnit, ZoningResult, ZoningRun
+from fieldcheck.zoning.models import ZoningResult, ZoningRun
 from fieldcheck.zoning.plan import _Plan
 from fieldcheck.zoning.results import code_in, unit_rows
 from fieldcheck.zoning.sql import (
