@@ -10,7 +10,6 @@ from typing import Any
 from fieldcheck.catalogue.reader import Reader
 
 # One definition of "the same spelling", shared with the checker that matches requirements.
-from fieldcheck.core.checks import normalise
 from fieldcheck.core.model import (
     ALL_COMPONENTS,
     MALADMINISTRATION_KINDS,
@@ -20,6 +19,7 @@ from fieldcheck.core.model import (
     Obligation,
     Requirement,
     Service,
+    normalise,
 )
 
 # --- legal catalogue ---------------------------------------------------------------------------

@@ -34,7 +34,6 @@ here it only means no legal value applies, and the component checks still run.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
 
@@ -50,10 +49,10 @@ from fieldcheck.core.model import (
     Obligation,
     PostedStandard,
     Service,
+    normalise,
 )
 
 PROCEDURE = "penyimpangan prosedur"
-
 
 
 #: Used when a catalogue lacks the ``standar_pelayanan`` obligation (e.g. one built in a test); the
@@ -87,14 +86,9 @@ def value_in_force(service: Service | None, kind: str, on: date) -> LegalValue |
     return max(candidates, key=lambda v: v.valid_from, default=None)
 
 
-def normalise(text: str) -> str:
-    """Case-folded text with runs of whitespace collapsed, for matching typed requirements."""
-    return re.sub(r"\s+", " ", text).strip().casefold()
-
-
 def match_requirement(text: str, catalogue: LegalCatalogue) -> str | None:
     """The requirement code ``text`` names (by code, name or alias), or None when unrecognised."""
-    return _requirement_index(catalogue).get(normalise(text))
+    return catalogue.requirement_index.get(normalise(text))
 
 
 def component_citation(component: str, catalogue: LegalCatalogue) -> str:
@@ -220,7 +214,7 @@ def _check_requirements(
         return []
     allowed = tuple(legal.value)  # type: ignore[arg-type]  # requirements_only values are tuples
     allowed_names = [_requirement_name(c, catalogue) for c in allowed]
-    index = _requirement_index(catalogue)
+    index = catalogue.requirement_index
     out: list[Finding] = []
     seen: set[str] = set()
     for text in posted.requirements:
@@ -378,15 +372,6 @@ def _obligation_finding(
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def _requirement_index(catalogue: LegalCatalogue) -> dict[str, str]:
-    """Normalised code/name/alias -> requirement code."""
-    index: dict[str, str] = {}
-    for req in catalogue.requirements.values():
-        for spelling in (req.code, req.name, *req.aliases):
-            index.setdefault(normalise(spelling), req.code)
-    return index
 
 
 def _requirement_name(code: str, catalogue: LegalCatalogue) -> str:
