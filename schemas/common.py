@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -237,7 +238,5 @@ class DisplayDateTime(fields.DateTime):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         if value is None:
             return None
-        from zoneinfo import ZoneInfo
-
         name = current_app.config["DISPLAY_TIMEZONE"] if has_app_context() else "Asia/Jakarta"
         return value.astimezone(ZoneInfo(name)).isoformat()

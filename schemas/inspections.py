@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -261,8 +262,6 @@ class InspectionSchema(Schema):
     superseded_by_id = fields.Integer(allow_none=True)
 
     def _local_time(self, inspection: Any) -> Any:
-        from zoneinfo import ZoneInfo
-
         tz = ZoneInfo(inspection.unit.region.timezone)
         return {
             "timezone": inspection.unit.region.timezone,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from fieldcheck.auth.models import ROLES
+from fieldcheck.clock import utcnow
 from schemas.common import NOT_BLANK, DisplayDateTime, PageArgsSchema, StrictSchema, id_field
 
 
@@ -73,8 +74,6 @@ class TokenSchema(Schema):
     is_active = fields.Method("_active")
 
     def _active(self, token) -> bool:
-        from fieldcheck.clock import utcnow
-
         return (
             token.revoked_at is None
             and (token.expires_at is None or token.expires_at > utcnow())
