@@ -248,21 +248,7 @@ class World:
             rows, ids = [], {}
             for level in ("unit", "agency", "regency", "province"):
                 for r in db.session.execute(level_rows(run, level)):
-                    rows.append(
-                        _row_key(
-                            r.level,
-                            r.code,
-                            r.name,
-                            r.region_code,
-                            r.agency_code,
-                            r.score,
-                            r.zone,
-                            r.grade,
-                            r.label,
-                            r.rank,
-                            r.members,
-                        )
-                    )
+                    rows.append(_row_key(r))
                     if level == "unit":
                         ids[r.code] = sorted(r.inspection_ids or [])
             return sorted(rows), ids
@@ -337,25 +323,17 @@ def _dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def _row_key(level, code, name, region, agency, score, zone, grade, label, rank, members):
-    return (level, code, name, region, agency, _dec(score), zone, grade, label, rank, members)
+def _row_key(r: Any) -> tuple:
+    """A stored row or an oracle ``ResultRow`` (same attribute names) as one comparable tuple."""
+    return (
+        r.level, r.code, r.name, r.region_code, r.agency_code, _dec(r.score),
+        r.zone, r.grade, r.label, r.rank, r.members,
+    )
 
 
 def _oracle_rows(rows: dict[str, list[ResultRow]]) -> list[tuple]:
     return sorted(
-        _row_key(
-            r.level,
-            r.code,
-            r.name,
-            r.region_code,
-            r.agency_code,
-            r.score,
-            r.zone,
-            r.grade,
-            r.label,
-            r.rank,
-            r.members,
-        )
+        _row_key(r)
         for level_rows_ in rows.values()
         for r in level_rows_
     )
