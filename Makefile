@@ -13,7 +13,7 @@ LOCALES_DIR := fieldcheck/translations
 MO := $(patsubst %.po,%.mo,$(wildcard $(LOCALES_DIR)/*/LC_MESSAGES/messages.po))
 
 .PHONY: help venv setup run demo-banner test test-sqlite test-pg lint bench scheduler clean \
-	translations compile-translations
+	translations compile-translations browser
 
 help:
 	@echo "make run    - set up, migrate, seed demo data and serve on http://$(HOST):$(PORT)"
@@ -78,7 +78,11 @@ test-pg: venv compile-translations
 		echo "== PostgreSQL suite SKIPPED: nothing answers at $(PG_TEST_URL) =="; \
 	fi
 
-test: lint
+# Debian's chromium + chromium-driver for the browser tests (tests/web), installed when missing.
+browser:
+	@scripts/ensure_browser.sh
+
+test: lint browser
 	@echo "== SQLite suite =="
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-pg
@@ -87,4 +91,4 @@ bench: venv compile-translations
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-output

@@ -140,6 +140,9 @@ def register_blueprints(app: Flask) -> None:
     from fieldcheck.openapi import init_app as init_openapi
 
     init_openapi(app)  # GET /api/v1/openapi.json and /api/v1/docs
+    from fieldcheck.web import init_app as init_web
+
+    init_web(app)  # the supervisors' pages at /, over the same services
 
 
 def register_request_boundary(app: Flask) -> None:

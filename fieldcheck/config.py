@@ -9,6 +9,7 @@ environment uses the upper-case name with the ``FIELDCHECK_`` prefix.
 from __future__ import annotations
 
 import os
+import secrets
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -141,6 +142,25 @@ SETTINGS: dict[str, Setting] = {
     "ZONING_HEARTBEAT_SECONDS": Setting(
         int, 15, "a running run renews its lease at most this often", _non_negative
     ),
+    # The web app (fieldcheck/web): sessions, logins, lockout.
+    "SECRET_KEY": Setting(
+        str, "", "signs CSRF tokens; empty = a key kept in instance/secret_key (one machine)"
+    ),
+    "SESSION_COOKIE_SECURE": Setting(
+        bool, True, "send the login cookie over HTTPS only (browsers allow localhost)"
+    ),
+    "WEB_SESSION_HOURS": Setting(int, 12, "a login lasts this long without use", _positive),
+    "LOGIN_MAX_FAILURES": Setting(
+        int, 5, "wrong passwords in a row before an account is locked", _positive
+    ),
+    "LOGIN_LOCKOUT_MINUTES": Setting(int, 15, "how long a locked account stays locked", _positive),
+    "LOGIN_RATE_LIMIT": Setting(str, "20 per minute", "login attempts per client address"),
+    "RATELIMIT_STORAGE_URI": Setting(
+        str, "memory://", "Flask-Limiter storage (memory:// per process; redis://... shared)"
+    ),
+    "EXPORT_MAX_ROWS": Setting(
+        int, 1_000_000, "most rows one CSV/XLSX export writes", _positive
+    ),
 }
 
 
@@ -249,6 +269,8 @@ def load_config(
         base = Path(instance_path or "instance")
         base.mkdir(parents=True, exist_ok=True)
         values["DATABASE_URL"] = f"sqlite:///{(base / 'fieldcheck.db').resolve()}"
+    if not values["SECRET_KEY"]:
+        values["SECRET_KEY"] = _instance_secret(Path(instance_path or "instance"))
     if values["DATABASE_URL"].startswith("postgresql:"):
         # Use the psycopg 3 driver we ship rather than SQLAlchemy's psycopg2 default.
         values["DATABASE_URL"] = values["DATABASE_URL"].replace(
@@ -256,3 +278,24 @@ def load_config(
         )
     values.update(extra)
     return values
+
+
+def _instance_secret(base: Path) -> str:
+    """The key in ``instance/secret_key``, made on first use: ``make run`` needs no setup, and
+    every process of one machine signs alike. Several machines must share ``secret_key`` in the
+    configuration instead (docs/operations.md)."""
+    base.mkdir(parents=True, exist_ok=True)
+    path = base / "secret_key"
+    if not path.exists():
+        # Written whole under another name, then linked: of two processes starting at once,
+        # one link wins and both read the same key (never a half-written file).
+        tmp = base / f".secret_key.{os.getpid()}"
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

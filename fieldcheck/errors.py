@@ -11,7 +11,7 @@ import json
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -19,6 +19,10 @@ from fieldcheck.extensions import db
 from fieldcheck.i18n import N_, localize, localize_details, request_language
 
 log = logging.getLogger(__name__)
+
+#: ``app.extensions`` key of the web app's error pages: an object with ``wants_page()`` and
+#: ``render(code, message, details, status)`` (fieldcheck.web.errors). Plumbing knows no page.
+PAGE_ERRORS = "fieldcheck.page_errors"
 
 #: code -> (HTTP status, default message). Codes are stable; messages may be improved. The
 #: messages are msgids (``N_``), rendered in the request's language by ``error_response``.
@@ -100,6 +104,10 @@ def error_response(
 ):
     """The error envelope as a response, its messages in the language the request asks for
     (``Accept-Language``: English or Indonesian, fieldcheck.i18n); the only way one is built."""
+    pages = current_app.extensions.get(PAGE_ERRORS)
+    if pages is not None and pages.wants_page():
+        # A person in a browser (fieldcheck.web): the same error as a page in their language.
+        return pages.render(code, message, details or {}, status or CATALOGUE[code][0])
     language = request_language()
     default_status, default_message = CATALOGUE[code]
     body = envelope(code, localize(message or default_message), localize_details(details or {}))

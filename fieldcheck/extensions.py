@@ -1,8 +1,12 @@
 """Flask extensions, created unbound here and bound to an app in ``create_app`` via ``init_app``."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -27,6 +31,14 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 #: Messages from the gettext catalogues in fieldcheck/translations (fieldcheck.i18n).
 babel = Babel()
+#: The web app's logins (fieldcheck.web): who a browser session belongs to.
+login_manager = LoginManager()
+#: CSRF tokens on every web form; checked by the web blueprint only (the API takes bearer
+#: tokens, which a browser never sends on its own, so it has no CSRF to defend against).
+csrf = CSRFProtect()
+#: Rate limits (RATELIMIT_STORAGE_URI: memory:// per process, redis://... across processes).
+#: No default limit: each limited view says its own.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def lock(obj: object) -> None:

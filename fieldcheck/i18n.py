@@ -137,6 +137,9 @@ def select_locale() -> str | None:
     or None (Flask-Babel's default, English) when the request names neither."""
     if not has_request_context():
         return None
+    page = g.get("page_language")  # a web page: the language the person chose (fieldcheck.web)
+    if page:
+        return page
     return request.accept_languages.best_match(LANGUAGES)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKENS = ROOT / "instance" / "demo-tokens.txt"
+LOGINS = ROOT / "instance" / "demo-logins.txt"
 SAMPLE = "docs/examples/inspection-dukcapil-sidoarjo.json"
 
 
@@ -17,6 +18,13 @@ def main() -> int:
     if not TOKENS.exists():
         print("no demo tokens found; run `flask --app app seed-demo`", file=sys.stderr)
         return 1
+    if LOGINS.exists():
+        logins = [line.split("\t") for line in LOGINS.read_text().splitlines() if line]
+        print(f"\nfieldcheck web app: open {args.url}/ and log in (demo passwords)")
+        for role, region, name, username, password in logins:
+            if role != "surveyor":
+                print(f"  {role:<10} {region:<9} {name:<34} {username:<18} {password}")
+        print("  (surveyors use the phone API; their logins are in instance/demo-logins.txt)")
     rows = [line.rstrip("\n").split("\t") for line in TOKENS.read_text().splitlines() if line]
     print("\nfieldcheck demo: tokens (valid until the next `make run`)")
     for role, region, name, token in rows:

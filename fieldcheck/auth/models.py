@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldcheck.clock import utcnow
@@ -27,8 +27,32 @@ class User(db.Model):
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Login name for the web app; NULL for a user who only has API tokens (phones, scripts).
+    username: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    #: argon2id hash (argon2-cffi); NULL = no password, so no web login.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    #: Set when an admin sets the password: the user must choose their own at the next login.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    #: Wrong passwords in a row; LOGIN_MAX_FAILURES of them lock the account for a while.
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+    # Flask-Login's user protocol (the web app's session names a user by id).
+    @property
+    def is_authenticated(self) -> bool:
+        """Always true for a stored user (Flask-Login)."""
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        """Never anonymous (Flask-Login)."""
+        return False
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session."""
+        return str(self.id)
 
 
 class ApiToken(db.Model):
@@ -49,3 +73,23 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens", lazy="joined")
+
+
+class WebSession(db.Model):
+    """A browser's login session, kept server-side: the cookie holds only a random id.
+
+    Only the id's SHA-256 is stored (like API tokens), so a copy of the table logs nobody in.
+    Deleting a user's rows logs them out everywhere (deactivation, password reset).
+    """
+
+    __tablename__ = "web_sessions"
+
+    #: sha256 hex of the cookie's session id.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    #: The session's contents as JSON (CSRF secret, language, Flask-Login's keys).
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from fieldcheck.audit.services import record
 from fieldcheck.auth.models import ROLES, ApiToken, User
+from fieldcheck.auth.passwords import end_sessions
 from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db, lock
@@ -109,6 +110,7 @@ def deactivate_user(user: User, *, actor: User | None = None) -> bool:
     if not user.is_active:
         return False
     user.is_active = False
+    end_sessions(user)  # logged out of every browser at once, as their tokens stop working
     record(
         "user.deactivate",
         "user",
@@ -167,19 +169,25 @@ def require_role(*roles: str) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any):
-            user = authenticate()
-            if user.role not in roles:
-                raise ApiError(
-                    "forbidden",
-                    _("This needs one of the roles: %(roles)s.", roles=", ".join(roles)),
-                )
-            g.user = user
+            g.user = check_role(authenticate(), roles)
             return view(*args, **kwargs)
 
         wrapped.required_roles = roles  # read by the authorization-matrix test
         return wrapped
 
     return decorator
+
+
+def check_role(user: User, roles: tuple[str, ...]) -> User:
+    """``user`` when their role is one of ``roles``, else a 403 ApiError.
+
+    The one role rule: the API's ``require_role`` and the web app's page guard both call it.
+    """
+    if user.role not in roles:
+        raise ApiError(
+            "forbidden", _("This needs one of the roles: %(roles)s.", roles=", ".join(roles))
+        )
+    return user
 
 
 def in_scope(user: User, region_code: str | None) -> bool:

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from fieldcheck.auth.models import User
+from fieldcheck.auth.passwords import set_password, set_username
 from fieldcheck.auth.services import create_user, issue_token, revoke_token
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.demo.inspections import seed_demo_inspections
@@ -16,19 +17,22 @@ from fieldcheck.extensions import db
 from fieldcheck.units.services import import_units
 
 DEMO_UNITS = Path(__file__).resolve().parent / "units.csv"
-#: (name, role, region). Names end in "(demo)" so nobody mistakes them for real accounts.
+#: (name, role, region, username). Names end in "(demo)" so nobody mistakes them for real
+#: accounts.
 DEMO_USERS = [
-    ("Surveyor Jawa Timur (demo)", "surveyor", "35"),
-    ("Surveyor Sumatera Barat (demo)", "surveyor", "13"),
+    ("Surveyor Jawa Timur (demo)", "surveyor", "35", "surveyor-jatim"),
+    ("Surveyor Sumatera Barat (demo)", "surveyor", "13", "surveyor-sumbar"),
     # The demo visits' own surveyors (one per province with demo units: no one is in two
     # provinces at once).
-    ("Surveyor Jawa Barat (demo)", "surveyor", "32"),
-    ("Surveyor Kepulauan Riau (demo)", "surveyor", "21"),
-    ("Surveyor Sulawesi Selatan (demo)", "surveyor", "73"),
-    ("Supervisor Jawa Timur (demo)", "supervisor", "35"),
-    ("Supervisor Sumatera Barat (demo)", "supervisor", "13"),
-    ("Admin Ombudsman RI (demo)", "admin", None),
+    ("Surveyor Jawa Barat (demo)", "surveyor", "32", "surveyor-jabar"),
+    ("Surveyor Kepulauan Riau (demo)", "surveyor", "21", "surveyor-kepri"),
+    ("Surveyor Sulawesi Selatan (demo)", "surveyor", "73", "surveyor-sulsel"),
+    ("Supervisor Jawa Timur (demo)", "supervisor", "35", "supervisor-jatim"),
+    ("Supervisor Sumatera Barat (demo)", "supervisor", "13", "supervisor-sumbar"),
+    ("Admin Ombudsman RI (demo)", "admin", None, "admin"),
 ]
+#: Every demo login's password (printed by ``make run``; a demo machine only).
+DEMO_PASSWORD = "fieldcheck-demo"  # noqa: S105 - the documented demo password, not a secret
 
 
 def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | None, str]]:
@@ -41,7 +45,7 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
         import_units(fh, set(get_registry().catalogue.services))
     tokens = []
     users = []
-    for name, role, region in DEMO_USERS:
+    for name, role, region, username in DEMO_USERS:
         user = (
             db.session.execute(select(User).where(User.name == name, User.role == role))
             .unique()
@@ -53,6 +57,10 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
             for old in user.tokens:
                 revoke_token(old)
             token = issue_token(user)
+        if user.username != username:
+            set_username(user, username, actor=None)
+        # Set again on every seed, like the tokens: the printed demo password always works.
+        set_password(user, DEMO_PASSWORD, actor=None, must_change=False)
         tokens.append((name, role, region, token))
         users.append(user)
     admin = next(u for u in users if u.role == "admin")
@@ -65,4 +73,9 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         for name, role, region, token in tokens:
             fh.write(f"{role}\t{region or 'national'}\t{name}\t{token}\n")
+    logins = path.with_name("demo-logins.txt")
+    fd = os.open(logins, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        for name, role, region, username in DEMO_USERS:
+            fh.write(f"{role}\t{region or 'national'}\t{name}\t{username}\t{DEMO_PASSWORD}\n")
     return tokens

@@ -64,6 +64,9 @@ Messages follow `Accept-Language` (Indonesian or English). Lists are pages:
 money is whole rupiah, zones are `merah`, `kuning`, `hijau`.
 """
 
+#: Blueprints that serve pages to people, left out of the API document.
+PAGE_BLUEPRINTS = frozenset({"web"})
+
 
 class DocumentError(Exception):
     """The document cannot be built: a route has no ``@api_doc``, or names an unknown error."""
@@ -88,6 +91,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
         if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
             continue
+        if rule.endpoint.partition(".")[0] in PAGE_BLUEPRINTS:
+            continue  # HTML for people (fieldcheck.web), not part of the HTTP contract
         view = app.view_functions[rule.endpoint]
         record = doc_of(view)
         if record is None:

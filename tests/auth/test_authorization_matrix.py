@@ -324,6 +324,8 @@ MATRIX: dict[tuple[str, str], tuple[T, int, int, int, int, int, int, int]] = {
 def _endpoints(app) -> set[tuple[str, str]]:
     found = set()
     for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("web."):
+            continue  # pages: tests/web/test_access.py holds their matrix
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             found.add((method, rule.rule))
     return found

@@ -1,0 +1,3 @@
+"""places pages (fieldcheck.web): filled in by issue 13."""
+
+from __future__ import annotations
