@@ -19,7 +19,7 @@ def test_healthz_needs_no_token(client):
     ("method", "path", "status", "code"),
     [
         ("get", "/api/v1/nope", 404, "not_found"),
-        ("get", "/nope", 404, "not_found"),
+        ("get", "/api/nope", 404, "not_found"),
         ("delete", "/api/v1/inspections", 405, "method_not_allowed"),
         ("get", "/api/v1/inspections/abc", 404, "not_found"),
     ],
@@ -36,15 +36,25 @@ def test_unknown_routes_and_methods_use_the_envelope(client, factory, method, pa
 def test_unexpected_exception_is_a_500_envelope_without_traceback(app):
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
-    @app.get("/boom")
+    @app.get("/api/v1/boom")
     def boom():
         raise RuntimeError("secret internals")
 
-    response = app.test_client().get("/boom")
+    @app.get("/boom")
+    def boom_page():
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/api/v1/boom")
     assert response.status_code == 500
     body = response.get_data(as_text=True)
     assert "secret internals" not in body and "Traceback" not in body
     assert response.get_json()["error"]["code"] == "internal_error"
+    # Outside the API a person gets the same error as a page, in Indonesian by default.
+    page = app.test_client().get("/boom")
+    assert page.status_code == 500 and page.mimetype == "text/html"
+    body = page.get_data(as_text=True)
+    assert "secret internals" not in body and "Traceback" not in body
+    assert "Galat 500 (internal_error)" in body
 
 
 def test_revoked_and_expired_tokens_are_refused(client, factory, app):
