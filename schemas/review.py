@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from fieldcheck.core.integrity import ALL_CODES as ALL_FLAG_CODES
 from fieldcheck.i18n import N_
+from fieldcheck.review.decisions import REASON_MISSING, REASON_REQUIRED
 from schemas.common import (
     NOT_BLANK,
     DisplayDateTime,
@@ -23,7 +24,7 @@ REASON = validate.Length(max=4000)
 
 def _require_reason(data: dict[str, Any], needs_reason: bool) -> None:
     if needs_reason and not (data.get("reason") or "").strip():
-        raise ValidationError(N_("A reason is required for this decision."), "reason")
+        raise ValidationError(REASON_MISSING, "reason")
 
 
 class ReviewDecisionSchema(StrictSchema):
@@ -36,7 +37,7 @@ class ReviewDecisionSchema(StrictSchema):
 
     @validates_schema
     def _reason(self, data: dict[str, Any], **kwargs: Any) -> None:
-        _require_reason(data, data.get("decision") in ("reject", "return"))
+        _require_reason(data, data.get("decision") in REASON_REQUIRED)
 
 
 class BulkFilterSchema(StrictSchema):
