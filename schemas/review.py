@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from fieldcheck.core.integrity import ALL_CODES as ALL_FLAG_CODES
 from fieldcheck.i18n import N_
+from fieldcheck.review.comments import COMMENT_MAX
 from fieldcheck.review.decisions import REASON_MISSING, REASON_REQUIRED
 from schemas.common import (
     NOT_BLANK,
@@ -106,7 +107,9 @@ class ReviewSchema(Schema):
 class CommentCreateSchema(StrictSchema):
     """Body of ``POST /api/v1/inspections/{id}/comments``."""
 
-    body = fields.String(required=True, validate=[validate.Length(min=1, max=4000), NOT_BLANK])
+    body = fields.String(
+        required=True, validate=[validate.Length(min=1, max=COMMENT_MAX), NOT_BLANK]
+    )
 
 
 class CommentSchema(Schema):

@@ -51,9 +51,7 @@ def review_queue(
     total = db.session.execute(
         select(func.count()).select_from(query.order_by(None).subquery())
     ).scalar_one()
-    items = list(
-        db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).scalars()
-    )
+    items = list(db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).scalars())
     flags = flags_for([i.flags or [] for i in items], user)
     blockers = review_blockers_for_ids([i.id for i in items])
     rows = [
