@@ -172,11 +172,13 @@ def _page(
         else None
         for p in photos
     }
+    reviews = _reviews(inspection)
+    waivers = _waivers(inspection)
     people = _names(
-        [r.reviewer_id for r in _reviews(inspection)]
+        [r.reviewer_id for r in reviews]
         + [o.recorded_by_id for o in objections]
         + [o.decided_by_id for o in objections if o.decided_by_id]
-        + [w.waived_by for w in _waivers(inspection)]
+        + [w.waived_by for w in waivers]
     )
     flags = render_flags(flags_for([inspection.flags or []], user)[0])
     missing = [b.split(":", 1)[1] for b in approval_blockers(inspection)]
@@ -194,13 +196,13 @@ def _page(
         flags=flags,
         flag_labels=FLAG_LABELS,
         flag_help=FLAG_HELP,
-        reviews=_reviews(inspection),
+        reviews=reviews,
         comments=list(
             db.session.execute(
                 select(Comment).where(Comment.inspection_id == inspection.id).order_by(Comment.id)
             ).scalars()
         ),
-        waivers=_waivers(inspection),
+        waivers=waivers,
         missing=missing,
         objections=objections,
         finding_by_id=finding_by_id,

@@ -97,7 +97,7 @@ def test_review_actions_follow_the_api_rules(demo, factory):
     assert status_of(demo, first) == "approved"
     assert count(demo, Review, inspection_id=first, decision="approve") == 1
     assert count(demo, AuditEntry, action="inspection.approve", object_id=str(first)) == 1
-    assert "Inspeksi #%d: Setujui." % first in text_of(jatim.get(approved.headers["Location"]))
+    assert f"Inspeksi #{first}: Setujui." in text_of(jatim.get(approved.headers["Location"]))
     # Approving again is the API's invalid transition: 409, shown on the page.
     again = jatim.post(f"/inspections/{first}/review", {"decision": "approve"})
     assert again.status_code == 409
