@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from fieldcheck.core.integrity import WAIVER_REASON_MAX, WAIVER_REASON_MIN
 from schemas.common import StrictSchema
 from schemas.inspections import InspectionSchema
 
@@ -12,7 +13,9 @@ class WaiverSchema(StrictSchema):
     """Body of ``POST /api/v1/inspections/{id}/evidence-waivers``."""
 
     indicator = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    reason = fields.String(required=True, validate=validate.Length(min=5, max=2000))
+    reason = fields.String(
+        required=True, validate=validate.Length(min=WAIVER_REASON_MIN, max=WAIVER_REASON_MAX)
+    )
 
 
 # --- answers (documentation of the hand-built bodies of fieldcheck.evidence) -------------------

@@ -8,6 +8,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from fieldcheck.core.integrity import ALL_CODES as ALL_FLAG_CODES
 from fieldcheck.i18n import N_
+from fieldcheck.review.comments import COMMENT_MAX
+from fieldcheck.review.decisions import REASON_MISSING, REASON_REQUIRED
 from schemas.common import (
     NOT_BLANK,
     DisplayDateTime,
@@ -23,7 +25,7 @@ REASON = validate.Length(max=4000)
 
 def _require_reason(data: dict[str, Any], needs_reason: bool) -> None:
     if needs_reason and not (data.get("reason") or "").strip():
-        raise ValidationError(N_("A reason is required for this decision."), "reason")
+        raise ValidationError(REASON_MISSING, "reason")
 
 
 class ReviewDecisionSchema(StrictSchema):
@@ -36,7 +38,7 @@ class ReviewDecisionSchema(StrictSchema):
 
     @validates_schema
     def _reason(self, data: dict[str, Any], **kwargs: Any) -> None:
-        _require_reason(data, data.get("decision") in ("reject", "return"))
+        _require_reason(data, data.get("decision") in REASON_REQUIRED)
 
 
 class BulkFilterSchema(StrictSchema):
@@ -105,7 +107,9 @@ class ReviewSchema(Schema):
 class CommentCreateSchema(StrictSchema):
     """Body of ``POST /api/v1/inspections/{id}/comments``."""
 
-    body = fields.String(required=True, validate=[validate.Length(min=1, max=4000), NOT_BLANK])
+    body = fields.String(
+        required=True, validate=[validate.Length(min=1, max=COMMENT_MAX), NOT_BLANK]
+    )
 
 
 class CommentSchema(Schema):

@@ -23,6 +23,11 @@ from fieldcheck.core.messages import N_
 #: Mean Earth radius (IUGG), metres.
 EARTH_RADIUS_M = 6_371_008.8
 
+#: A waiver's reason: long enough to say something, short enough to read (the API's schema and
+#: the evidence service both read these).
+WAIVER_REASON_MIN = 5
+WAIVER_REASON_MAX = 2000
+
 #: Codes that depend on the photos received; recomputed whenever a photo arrives.
 PHOTO_CODES = frozenset(
     {"evidence_missing", "evidence_waived", "photo_reused", "exif_outside_visit", "photo_gps_far"}

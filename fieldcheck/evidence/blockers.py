@@ -10,12 +10,12 @@ from fieldcheck.audit.services import record
 from fieldcheck.auth.models import User
 from fieldcheck.clock import utcnow
 from fieldcheck.core import integrity
-from fieldcheck.errors import ApiError
+from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.evidence.flags import refresh_photo_flags
 from fieldcheck.evidence.models import EvidenceWaiver, InspectionFlag
 from fieldcheck.evidence.state import evidence_state
 from fieldcheck.extensions import db
-from fieldcheck.i18n import N_, render, request_language
+from fieldcheck.i18n import N_, _, render, request_language
 from fieldcheck.inspections.models import Inspection
 
 
@@ -60,6 +60,19 @@ def approval_blockers(inspection: Inspection) -> list[str]:
 
 def waive(inspection: Inspection, indicator: str, reason: str, user: User) -> EvidenceWaiver:
     """Waive a missing photo for one indicator, with a reason (audited); 422 if none is missing."""
+    low, high = integrity.WAIVER_REASON_MIN, integrity.WAIVER_REASON_MAX
+    if not low <= len((reason or "").strip()) <= high:
+        raise field_errors(
+            {
+                "reason": [
+                    _(
+                        "Give a reason of %(min)s to %(max)s characters.",
+                        min=low,
+                        max=high,
+                    )
+                ]
+            }
+        )
     if f"evidence_missing:{indicator}" not in approval_blockers(inspection):
         raise ApiError(
             "validation_failed",

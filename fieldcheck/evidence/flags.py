@@ -3,7 +3,7 @@ unit's place, and its photos against their EXIF and other visits; thresholds fro
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,7 @@ from sqlalchemy import delete, or_, select
 
 from fieldcheck.core import integrity
 from fieldcheck.evidence.models import InspectionFlag, InspectionPhoto, Photo
-from fieldcheck.evidence.state import evidence_state
+from fieldcheck.evidence.state import evidence_state, exif_time
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.units.models import Unit
@@ -178,7 +178,7 @@ def _photo_flags(
             photos.append(
                 integrity.PhotoInfo(
                     sha256=photo.sha256,
-                    exif_taken_at=_exif_time(photo),
+                    exif_taken_at=exif_time(photo),
                     used_by=tuple(sorted(used.get(photo.sha256, []))),
                     exif_lat=photo.exif_lat,
                     exif_lon=photo.exif_lon,
@@ -188,17 +188,3 @@ def _photo_flags(
     return integrity.evidence_flags(state.items, set(received)) + integrity.photo_flags(
         visit, photos, zone, limits
     )
-
-
-def _exif_time(photo: Photo) -> datetime | None:
-    if photo.exif_taken_at is None:
-        return None
-    if photo.exif_utc_offset:
-        try:
-            sign = -1 if photo.exif_utc_offset[0] == "-" else 1
-            hours, minutes = photo.exif_utc_offset[1:].split(":")
-            offset = timedelta(hours=int(hours), minutes=int(minutes)) * sign
-            return photo.exif_taken_at.replace(tzinfo=timezone(offset))
-        except (ValueError, IndexError):
-            pass
-    return photo.exif_taken_at

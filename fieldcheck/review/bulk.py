@@ -13,11 +13,18 @@ from fieldcheck.auth.models import User
 from fieldcheck.auth.services import scope_filter
 from fieldcheck.clock import utcnow
 from fieldcheck.errors import CATALOGUE, field_errors
+from fieldcheck.evidence.models import InspectionFlag
 from fieldcheck.extensions import db
 from fieldcheck.i18n import N_, _, state
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.regions.services import in_region
-from fieldcheck.review.decisions import ALLOWED, OUTCOME, mark_units_dirty, review_blockers_for_ids
+from fieldcheck.review.decisions import (
+    ALLOWED,
+    OUTCOME,
+    check_decision,
+    mark_units_dirty,
+    review_blockers_for_ids,
+)
 from fieldcheck.review.models import Review
 from fieldcheck.units.models import Unit
 
@@ -53,6 +60,22 @@ def bulk_candidates(user: User, criteria: dict[str, Any], ids: list[int] | None)
     query = select(Inspection.id, Inspection.status, Inspection.unit_id, Unit.region_code).join(
         Unit, Unit.id == Inspection.unit_id
     )
+    query = matching(query, user, criteria)
+    if ids is not None:
+        query = query.where(Inspection.id.in_(ids))
+    return query.order_by(Inspection.id)
+
+
+def matching(query: Any, user: User, criteria: dict[str, Any]) -> Any:
+    """``query`` (over inspections joined to their unit) limited to ``user``'s scope and
+    ``criteria``; the one filter of bulk review and the review queue page, so "all N matching"
+    acts on exactly the rows the queue lists.
+
+    Criteria: ``unit`` (code), ``region`` (code, with the regions below it), ``surveyor`` (id),
+    ``since``/``until`` (received, UTC), ``visited_from``/``visited_to`` (the visit's local date,
+    inclusive), ``status``, ``flag`` (an integrity flag code), ``unit_type`` and
+    ``has_blockers`` (True: approval is blocked by missing evidence; False: it is not).
+    """
     condition = scope_filter(user, Unit.region_code)
     if condition is not None:
         query = query.where(condition)
@@ -61,21 +84,31 @@ def bulk_candidates(user: User, criteria: dict[str, Any], ids: list[int] | None)
     if "unit" in criteria:
         query = query.where(Unit.code == criteria["unit"])
     if "region" in criteria:
-        region = criteria["region"]
-        query = query.where(in_region(Unit.region_code, region))
+        query = query.where(in_region(Unit.region_code, criteria["region"]))
     if "surveyor" in criteria:
         query = query.where(Inspection.surveyor_id == criteria["surveyor"])
     if "since" in criteria:
         query = query.where(Inspection.received_at >= criteria["since"])
     if "until" in criteria:
         query = query.where(Inspection.received_at < criteria["until"])
+    if "visited_from" in criteria:
+        query = query.where(Inspection.visit_date >= criteria["visited_from"])
+    if "visited_to" in criteria:
+        query = query.where(Inspection.visit_date <= criteria["visited_to"])
     if "status" in criteria:
         query = query.where(Inspection.status == criteria["status"])
     if "flag" in criteria:
         query = query.where(_flag_condition(criteria["flag"]))
-    if ids is not None:
-        query = query.where(Inspection.id.in_(ids))
-    return query.order_by(Inspection.id)
+    if "unit_type" in criteria:
+        query = query.where(Unit.unit_type == criteria["unit_type"])
+    if "has_blockers" in criteria:
+        # The stored evidence_missing flag is what approval reads (evidence_blockers_for_ids).
+        blocked = select(InspectionFlag.inspection_id).where(
+            InspectionFlag.code == "evidence_missing"
+        )
+        held = Inspection.id.in_(blocked)
+        query = query.where(held if criteria["has_blockers"] else ~held)
+    return query
 
 
 def bulk_review(
@@ -92,6 +125,7 @@ def bulk_review(
     per chunk of 1,000, one multi-row INSERT into the audit log. Items that cannot take the
     decision are reported, not fatal; the others are applied in the same transaction.
     """
+    check_decision(decision, reason)
     rows = _matching_rows(user, criteria, ids, limit)
     results = _ids_not_found(ids, rows)
     eligible = _can_take(decision, rows, results)

@@ -18,16 +18,33 @@ from typing import Any
 from fieldcheck.audit.services import record
 from fieldcheck.auth.models import User
 from fieldcheck.clock import utcnow
-from fieldcheck.errors import ApiError
+from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.evidence.blockers import evidence_blockers_for_ids
 from fieldcheck.extensions import db, lock
-from fieldcheck.i18n import _, state
+from fieldcheck.i18n import N_, _, state
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.review.models import Review
 from fieldcheck.units.dirty import mark_unit_dirty
 
 #: decision -> the status it leads to.
 OUTCOME = {"approve": "approved", "reject": "rejected", "return": "returned"}
+
+
+#: Decisions that must say why: the surveyor corrects from it and the audit log keeps it.
+REASON_REQUIRED = frozenset({"reject", "return"})
+REASON_MISSING = N_("A reason is required for this decision.")
+
+
+def check_decision(decision: str, reason: str | None) -> None:
+    """422 (on ``decision`` or ``reason``) unless ``decision`` is one and has the reason it needs.
+
+    The one rule for every path: the API (its schema says the same before the service runs),
+    bulk review and the web pages.
+    """
+    if decision not in OUTCOME:
+        raise field_errors({"decision": [N_("Choose approve, return or reject.")]})
+    if decision in REASON_REQUIRED and not (reason or "").strip():
+        raise field_errors({"reason": [REASON_MISSING]})
 
 
 #: status -> decisions allowed from it.
@@ -78,6 +95,7 @@ def _check_transition(status: str, decision: str) -> None:
 
 def review(inspection: Inspection, decision: str, reason: str | None, reviewer: User) -> Review:
     """Decide on ``inspection`` (already checked visible to ``reviewer``); audited."""
+    check_decision(decision, reason)
     # Locked and reloaded: two reviewers cannot both decide from the same status, and the audit
     # entry's "before" is the state this decision changed.
     lock(inspection)

@@ -17,9 +17,36 @@ from fieldcheck.evidence.visibility import photo_visible_to
 from fieldcheck.extensions import db, lock
 from fieldcheck.i18n import N_, _, state
 from fieldcheck.inspections.models import FindingRow, Inspection
-from fieldcheck.review.decisions import mark_units_dirty
+from fieldcheck.inspections.visibility import get_visible_inspection, visible_inspections
+from fieldcheck.review.decisions import REASON_MISSING, mark_units_dirty
 from fieldcheck.review.models import Objection
 from fieldcheck.review.services import rescore_inspection
+
+
+def visible_finding(finding_id: int, user: User) -> tuple[FindingRow, Inspection]:
+    """The finding and its inspection if ``user`` may see it, else 404."""
+    row = db.session.execute(
+        visible_inspections(user)
+        .add_columns(FindingRow)
+        .join(FindingRow, FindingRow.inspection_id == Inspection.id)
+        .where(FindingRow.id == finding_id)
+    ).first()
+    if row is None:
+        raise ApiError("not_found", N_("No such finding."))
+    return row[1], row[0]
+
+
+def visible_objection(objection_id: int) -> tuple[Objection, Inspection]:
+    """The objection and its inspection if the current user may see it, else 404 (an objection
+    of another region's inspection is "no such objection", as if it did not exist)."""
+    objection = db.session.get(Objection, objection_id)
+    if objection is None:
+        raise ApiError("not_found", N_("No such objection."))
+    try:
+        inspection = get_visible_inspection(objection.inspection_id)
+    except ApiError:
+        raise ApiError("not_found", N_("No such objection.")) from None
+    return objection, inspection
 
 
 def record_objection(
@@ -70,6 +97,10 @@ def decide_objection(
     objection: Objection, inspection: Inspection, decision: str, reason: str, user: User
 ) -> Objection:
     """Uphold (the finding is withdrawn) or dismiss a pending objection; audited."""
+    if decision not in ("upheld", "dismissed"):
+        raise field_errors({"decision": [N_("Choose uphold or dismiss.")]})
+    if not (reason or "").strip():
+        raise field_errors({"reason": [REASON_MISSING]})
     lock(objection)  # one decision per objection, however many supervisors press at once
     if objection.status != "pending":
         raise ApiError(

@@ -6,19 +6,22 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import select
 
 from fieldcheck.auth.services import current_user, require_role
-from fieldcheck.errors import ApiError
 from fieldcheck.evidence.visibility import flags_for
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
-from fieldcheck.i18n import N_, localize, render_flags, request_language
-from fieldcheck.inspections.models import FindingRow, Inspection
-from fieldcheck.inspections.visibility import get_visible_inspection, visible_inspections
+from fieldcheck.i18n import localize, render_flags, request_language
+from fieldcheck.inspections.visibility import get_visible_inspection
 from fieldcheck.openapi.doc import ItemsOf, PageOf, api_doc
 from fieldcheck.review.bulk import bulk_review
 from fieldcheck.review.comments import add_comment
 from fieldcheck.review.decisions import review
 from fieldcheck.review.models import Comment, Objection, Review
-from fieldcheck.review.objections import decide_objection, record_objection
+from fieldcheck.review.objections import (
+    decide_objection,
+    record_objection,
+    visible_finding,
+    visible_objection,
+)
 from schemas.inspections import InspectionSchema
 from schemas.review import (
     BulkReviewResultSchema,
@@ -129,19 +132,6 @@ def create_comment(inspection_id: int):
     return CommentSchema().dump(comment), 201
 
 
-def _visible_finding(finding_id: int) -> tuple[FindingRow, Inspection]:
-    """The finding and its inspection if the current user may see it, else 404."""
-    row = db.session.execute(
-        visible_inspections(current_user())
-        .add_columns(FindingRow)
-        .join(FindingRow, FindingRow.inspection_id == Inspection.id)
-        .where(FindingRow.id == finding_id)
-    ).first()
-    if row is None:
-        raise ApiError("not_found", N_("No such finding."))
-    return row[1], row[0]
-
-
 @bp.post("/findings/<int:finding_id>/objections")
 @api_doc(
     body=ObjectionCreateSchema,
@@ -152,7 +142,7 @@ def _visible_finding(finding_id: int) -> tuple[FindingRow, Inspection]:
 def create_objection(finding_id: int):
     """Record the assessed agency's objection (sanggahan) to a finding, with counter-evidence."""
     data = load(ObjectionCreateSchema(), json_body())
-    finding, inspection = _visible_finding(finding_id)
+    finding, inspection = visible_finding(finding_id, current_user())
     objection = record_objection(
         finding, inspection, data["text"].strip(), data["photos"], current_user()
     )
@@ -169,13 +159,7 @@ def create_objection(finding_id: int):
 def decide_objection_endpoint(objection_id: int):
     """Uphold (the finding is withdrawn) or dismiss an objection, with a reason."""
     data = load(ObjectionDecisionSchema(), json_body())
-    objection = db.session.get(Objection, objection_id)
-    if objection is None:
-        raise ApiError("not_found", N_("No such objection."))
-    try:
-        inspection = get_visible_inspection(objection.inspection_id)
-    except ApiError:
-        raise ApiError("not_found", N_("No such objection.")) from None
+    objection, inspection = visible_objection(objection_id)
     decide_objection(
         objection, inspection, data["decision"], data["reason"].strip(), current_user()
     )
