@@ -3,7 +3,7 @@
 An ``Export`` is built inside the request (filters checked, the run resolved, the rows counted
 against ``EXPORT_MAX_ROWS``, so a bad request is a 422 before any byte is sent) and read later,
 while the response streams: ``Export.rows()`` runs the SELECT through a server-side cursor
-(``yield_per``) and converts one row at a time, so memory stays flat in the row count.
+(``yield_per``) and converts one batch at a time, so memory stays flat in the row count.
 
 Who sees what is not decided here: results come from ``zoning.services.results_query`` (as
 ``GET /results``), inspections and findings from ``inspections.visibility.listed_inspections``
@@ -12,7 +12,7 @@ Who sees what is not decided here: results come from ``zoning.services.results_q
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -31,6 +31,7 @@ from fieldcheck.inspections.visibility import listed_inspections
 from fieldcheck.regions.models import Region
 from fieldcheck.regions.services import in_region
 from fieldcheck.units.models import Unit
+from fieldcheck.zoning.overrides import active_overrides_by_code, final_zone
 from fieldcheck.zoning.services import resolve_run, results_query
 
 KINDS = ("results", "findings", "inspections")
@@ -58,7 +59,8 @@ class Export:
     columns: tuple[Column, ...]
     titles: list[str]
     query: Select
-    convert: Callable[[Any], tuple]
+    #: A batch of database rows (``BATCH`` at most) -> their values, in order.
+    convert: Callable[[list[Any]], Iterable[tuple]]
     total: int
     filename: str
     sheet: str
@@ -76,8 +78,8 @@ class Export:
             session.connection(execution_options={"fieldcheck_read_snapshot": True})
         result = session.execute(self.query.execution_options(yield_per=BATCH))
         try:
-            for row in result:
-                yield self.convert(row)
+            for batch in result.partitions():
+                yield from self.convert(batch)
         finally:
             result.close()
             if own:
@@ -126,6 +128,8 @@ RESULT_COLUMNS = (
     Column("grade", N_("Grade")),
     Column("label", N_("Label")),
     Column("members", N_("Units or members counted"), "integer"),
+    Column("override_zone", N_("Zone set by a supervisor")),
+    Column("final_zone", N_("Final zone")),
     Column("run_id", N_("Zoning run"), "integer"),
     Column("period", N_("Period"), "integer"),
     Column("methodology", N_("Methodology")),
@@ -155,9 +159,21 @@ def results_export(
         picked = [full.selected_columns[c.key] for c in RESULT_COLUMNS[:11]]
         query = full.with_only_columns(*picked)
         header = (chosen.id, chosen.period, chosen.methodology_id)
+    # Plain values: the run object is expired by the commit before the rows stream.
+    period = header[1]
 
-    def convert(row: Any) -> tuple:
-        return (*row, *header)
+    def convert(batch: list[Any]) -> Iterator[tuple]:
+        # Units: the override in force for the run's period beside the computed zone, as
+        # GET /results shows it (one query per batch); roll-ups keep their computed zone.
+        overrides = (
+            active_overrides_by_code((row.code for row in batch), period)
+            if period is not None and level == "unit"
+            else {}
+        )
+        for row in batch:
+            override = overrides.get(row.code)
+            shown = None if override is None else override.zone
+            yield (*row, shown, final_zone(row.zone, override), *header)
 
     suffix = f"run{chosen.id}-{level}" if chosen is not None else level
     return Export(
@@ -267,7 +283,7 @@ def inspections_export(user: User, filters: InspectionFilters) -> Export:
         .order_by(Inspection.id)
     )
 
-    def convert(row: Any) -> tuple:
+    def one(row: Any) -> tuple:
         (ident, code, name, region, surveyor, started, tz, visited, received, *rest) = row
         local = _local(started, tz)
         return (
@@ -290,7 +306,7 @@ def inspections_export(user: User, filters: InspectionFilters) -> Export:
         columns=INSPECTION_COLUMNS,
         titles=[_(c.title) for c in INSPECTION_COLUMNS],
         query=query,
-        convert=convert,
+        convert=lambda batch: map(one, batch),
         total=_checked_total(query),
         filename=f"fieldcheck-inspections-{_stamp()}",
         sheet=_("Inspections"),
@@ -347,7 +363,7 @@ def findings_export(
     # Fixed now: the rows are rendered while streaming, in the language of this request.
     locale = content_language()
 
-    def convert(row: Any) -> tuple:
+    def one(row: Any) -> tuple:
         (*head, status, rule, severity, category, service, component, message, params) = row[:13]
         citation, sanction, withdrawn_at = row[13:]
         return (
@@ -369,7 +385,7 @@ def findings_export(
         columns=FINDING_COLUMNS,
         titles=[_(c.title) for c in FINDING_COLUMNS],
         query=query,
-        convert=convert,
+        convert=lambda batch: map(one, batch),
         total=_checked_total(query),
         filename=f"fieldcheck-findings-{_stamp()}",
         sheet=_("Findings"),

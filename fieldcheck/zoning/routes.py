@@ -24,7 +24,7 @@ from fieldcheck.inspections.scoring import evaluate_stored
 from fieldcheck.openapi.doc import LOCATION, PageOf, Response, api_doc
 from fieldcheck.units.visibility import get_visible_unit
 from fieldcheck.zoning.models import ZoningChange, ZoningRun
-from fieldcheck.zoning.overrides import active_overrides_by_code
+from fieldcheck.zoning.overrides import active_overrides_by_code, final_zone
 from fieldcheck.zoning.results import unit_row
 from fieldcheck.zoning.services import (
     apply_weights,
@@ -344,5 +344,5 @@ def _with_overrides(items: list[dict[str, Any]], period: int) -> list[dict[str, 
     for item in items:
         row = overrides.get(item["code"])
         item["override"] = None if row is None else brief.dump(row)
-        item["final_zone"] = item["zone"] if row is None else row.zone
+        item["final_zone"] = final_zone(item["zone"], row)
     return items

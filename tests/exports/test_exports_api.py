@@ -7,11 +7,15 @@ import io
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 
+from fieldcheck.auth.models import User
 from fieldcheck.auth.services import create_user
 from fieldcheck.demo.seed import seed_demo
 from fieldcheck.exports.services import InspectionFilters, inspections_export
 from fieldcheck.extensions import db
+from fieldcheck.publication.services import set_override
+from fieldcheck.units.models import Unit
 from fieldcheck.zoning.lifecycle import execute
 from fieldcheck.zoning.services import create_run, current_period
 
@@ -48,7 +52,7 @@ def _rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text[1:])))
 
 
-def test_results_csv_and_xlsx_in_scope_and_language(client, seeded):
+def test_results_csv_and_xlsx_in_scope_and_language(client, seeded, app):
     run_id, tokens = seeded
     response = _get(client, f"/api/v1/exports/results?run={run_id}", tokens["sumbar"], "en")
     assert response.status_code == 200 and response.is_streamed
@@ -56,7 +60,7 @@ def test_results_csv_and_xlsx_in_scope_and_language(client, seeded):
     header, *rows = _rows(response)
     assert header[:3] == ["Rank", "Level", "Code"]
     assert rows and all(row[2].startswith("13.") for row in rows)
-    assert all(row[11] == str(run_id) for row in rows)
+    assert all(row[13] == str(run_id) for row in rows)
     # The national admin: every unit; ranks in order; a score written with a decimal point.
     header, *rows = _rows(_get(client, "/api/v1/exports/results", tokens["admin"]))
     assert header[0] == "Peringkat" and len(rows) == 18
@@ -72,6 +76,16 @@ def test_results_csv_and_xlsx_in_scope_and_language(client, seeded):
     assert header[0] == "Peringkat" and rows
     assert all(row[2].startswith("35.") and row[1] == "regency" for row in rows)
     assert all(isinstance(row[6], float | int) and isinstance(row[0], int) for row in rows)
+    # A supervisor's override shows beside the computed zone and makes the final zone.
+    with app.app_context():
+        unit = db.session.execute(select(Unit).where(Unit.code == "13.71-KANIM")).scalar_one()
+        admin = db.session.execute(select(User).where(User.name == "admin")).scalar_one()
+        set_override(unit, current_period(), "merah", "Pungutan liar terbukti", admin)
+        db.session.commit()
+    rows = _rows(_get(client, f"/api/v1/exports/results?run={run_id}", tokens["sumbar"]))[1:]
+    moved = {row[2]: (row[7], row[11], row[12]) for row in rows}
+    assert moved["13.71-KANIM"] == ("kuning", "merah", "merah")
+    assert moved["13.71-DUKCAPIL"] == ("hijau", "", "hijau")
     # A zone filter keeps only that zone; a region outside the caller's is empty.
     rows = _rows(_get(client, "/api/v1/exports/results?zone=merah", tokens["admin"]))[1:]
     assert rows and {row[7] for row in rows} == {"merah"}
@@ -148,8 +162,6 @@ def test_rows_are_read_lazily_through_the_cursor(app, seeded):
     before iteration, and a partial read holds only what it asked for."""
     with app.test_request_context():
         from flask import g
-
-        from fieldcheck.auth.models import User
 
         g.user = db.session.query(User).filter_by(name="admin").one()
         export = inspections_export(g.user, InspectionFilters(region="35"))
