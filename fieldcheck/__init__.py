@@ -124,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldcheck.catalogue.routes import bp as catalogue_bp
     from fieldcheck.dashboard.routes import bp as dashboard_bp
     from fieldcheck.evidence.routes import bp as evidence_bp
+    from fieldcheck.exports.routes import bp as exports_bp
     from fieldcheck.inspections.routes import bp as inspections_bp
     from fieldcheck.publication.routes import bp as publication_bp
     from fieldcheck.regions.routes import bp as regions_bp
@@ -135,7 +136,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(system_bp)
     for bp in (inspections_bp, units_bp, catalogue_bp, regions_bp, evidence_bp, zoning_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")
-    for bp in (review_bp, auth_bp, audit_bp, publication_bp, dashboard_bp):
+    for bp in (review_bp, auth_bp, audit_bp, publication_bp, dashboard_bp, exports_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")
     from fieldcheck.openapi import init_app as init_openapi
 

@@ -54,6 +54,7 @@ __all__ = [
     "request_language",
     "select_locale",
     "state",
+    "zone_name",
 ]
 
 #: Languages answered, first = default for messages about the request (errors): a request without
@@ -242,6 +243,14 @@ def render_breakdown(breakdown: Mapping[str, Any] | None) -> dict[str, Any] | No
 
 #: Indonesia's three time zones by UTC offset, named as Indonesians name them in any language.
 _ZONES = {7.0: "WIB", 8.0: "WITA", 9.0: "WIT"}
+
+
+def zone_name(moment: datetime) -> str | None:
+    """WIB, WITA or WIT for an aware time in one of Indonesia's zones (None for another)."""
+    offset = moment.utcoffset()
+    return None if offset is None else _ZONES.get(offset.total_seconds() / 3600)
+
+
 #: A date and a time together ("5 Desember 2026 pukul 09.12").
 _AT = N_("%(date)s at %(time)s")
 
@@ -266,8 +275,7 @@ def format_param(key: str, value: Any, locale: str) -> str:
         return format_date(day, "long", locale=locale)
     if key.endswith("_at") and isinstance(value, str | datetime):
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-        offset = moment.utcoffset()
-        zone = _ZONES.get(offset.total_seconds() / 3600 if offset is not None else None)
+        zone = zone_name(moment)
         text = translations(locale).ugettext(_AT) % {
             "date": format_date(moment, "long", locale=locale),
             "time": format_time(moment, "short", tzinfo=moment.tzinfo, locale=locale),

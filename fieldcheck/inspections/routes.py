@@ -15,9 +15,8 @@ from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.i18n import render_flags
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.inspections.services import submit
-from fieldcheck.inspections.visibility import get_visible_inspection, visible_inspections
+from fieldcheck.inspections.visibility import get_visible_inspection, listed_inspections
 from fieldcheck.openapi.doc import LOCATION, PageOf, Response, api_doc
-from fieldcheck.units.models import Unit
 from schemas.evidence import InspectionWithPhotosSchema
 from schemas.inspections import (
     InspectionListArgsSchema,
@@ -75,15 +74,13 @@ def get_inspection(inspection_id: int):
 def list_inspections():
     """Inspections the caller may see, newest first, filtered by unit, status and time."""
     args = load_args(InspectionListArgsSchema())
-    query = visible_inspections(current_user()).options(selectinload(Inspection.findings))
-    if "unit" in args:
-        query = query.where(Unit.code == args["unit"])
-    if "status" in args:
-        query = query.where(Inspection.status == args["status"])
-    if "since" in args:
-        query = query.where(Inspection.received_at >= args["since"])
-    if "surveyor" in args:
-        query = query.where(Inspection.surveyor_id == args["surveyor"])
+    query = listed_inspections(
+        current_user(),
+        unit=args.get("unit"),
+        status=args.get("status"),
+        since=args.get("since"),
+        surveyor=args.get("surveyor"),
+    ).options(selectinload(Inspection.findings))
     if "flag" in args:
         # An indexed (inspection, code) table: JSON containment differs between SQLite and PG.
         flagged = select(InspectionFlag.inspection_id).where(InspectionFlag.code == args["flag"])

@@ -6,6 +6,8 @@ Lives here, below evidence, review and zoning, because every one of them asks it
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
@@ -26,6 +28,28 @@ def visible_inspections(user: User) -> Select:
     condition = scope_filter(user, Unit.region_code)
     if condition is not None:
         query = query.where(condition)
+    return query
+
+
+def listed_inspections(
+    user: User,
+    *,
+    unit: str | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    surveyor: int | None = None,
+) -> Select:
+    """``visible_inspections`` narrowed by the filters of ``GET /inspections`` (and the
+    inspection exports): a unit code, a status, received at or after ``since``, a surveyor id."""
+    query = visible_inspections(user)
+    if unit is not None:
+        query = query.where(Unit.code == unit)
+    if status is not None:
+        query = query.where(Inspection.status == status)
+    if since is not None:
+        query = query.where(Inspection.received_at >= since)
+    if surveyor is not None:
+        query = query.where(Inspection.surveyor_id == surveyor)
     return query
 
 

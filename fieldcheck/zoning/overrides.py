@@ -75,3 +75,9 @@ def active_overrides_by_code(codes: Iterable[str], period: int) -> dict[str, Uni
         )
     ).all()
     return {code: row for code, row in rows}
+
+
+def final_zone(zone: str | None, override: UnitOverride | None) -> str | None:
+    """A unit's final zone: that of its override in force for the run's period, else the
+    computed ``zone`` (roll-ups stay computed from scores, decisions item 54)."""
+    return zone if override is None else override.zone

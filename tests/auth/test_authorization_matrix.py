@@ -316,6 +316,10 @@ MATRIX: dict[tuple[str, str], tuple[T, int, int, int, int, int, int, int]] = {
     # Dashboard and map: supervisors and admins, figures limited to their region.
     ("GET", "/api/v1/dashboard"):                          (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/map/provinces"):                      (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
+    # Exports (issue 13): supervisors and admins; rows limited to their region (empty outside).
+    ("GET", "/api/v1/exports/results"):                    (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/exports/findings"):                   (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/exports/inspections"):                (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/status"):                             (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
 }
 # fmt: on
