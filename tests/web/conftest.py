@@ -147,10 +147,15 @@ def assert_accessible(driver) -> None:
 def login(driver, username: str, password: str | None = None) -> None:
     """Log in through the login form like a person."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     from fieldcheck.demo.seed import DEMO_PASSWORD
 
     driver.get(driver.base + "/login")
     driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(password or DEMO_PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit].primary").click()
+    button = driver.find_element(By.CSS_SELECTOR, "form button[type=submit].primary")
+    button.click()
+    # The click returns before the next page has loaded: wait for the login page to go.
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
