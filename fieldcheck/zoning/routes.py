@@ -9,7 +9,6 @@ from typing import Any
 from flask import Blueprint, url_for
 from sqlalchemy import select
 
-from fieldcheck.auth.models import User
 from fieldcheck.auth.services import current_user, in_scope, require_role, scope_filter
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.core.banding import mean
@@ -25,7 +24,7 @@ from fieldcheck.inspections.scoring import evaluate_stored
 from fieldcheck.openapi.doc import LOCATION, PageOf, Response, api_doc
 from fieldcheck.regions.services import in_region
 from fieldcheck.units.visibility import get_visible_unit
-from fieldcheck.zoning.models import ZoningChange, ZoningRun
+from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.overrides import active_overrides_by_code
 from fieldcheck.zoning.results import level_rows, unit_row
 from fieldcheck.zoning.services import (
@@ -35,6 +34,11 @@ from fieldcheck.zoning.services import (
     default_methodology_id,
     latest_official_run,
     latest_succeeded_run,
+)
+from fieldcheck.zoning.visibility import (
+    get_visible_run,
+    run_changes_query,
+    visible_runs_query,
 )
 from schemas.publication import OverrideBriefSchema
 from schemas.zoning import (
@@ -56,21 +60,6 @@ bp = Blueprint("zoning", __name__)
 
 #: Surveyors do not see rankings: results are for supervisors and admins.
 READERS = ("supervisor", "admin")
-
-
-def _run_visible(user: User, run: ZoningRun) -> bool:
-    # A run is readable by everyone whose region overlaps it, its rows filtered to their scope:
-    # a national run by all; a province's run by that province's and its regencies' users (a
-    # Sidoarjo office reads Jawa Timur's published run for Sidoarjo, as the national one).
-    return in_scope(user, run.scope or None) or within(user.region_code, run.scope)
-
-
-def get_visible_run(run_id: int) -> ZoningRun:
-    """The run if the current user may see it, else 404."""
-    run = db.session.get(ZoningRun, run_id)
-    if run is None or not _run_visible(current_user(), run):
-        raise ApiError("not_found", N_("No such zoning run."))
-    return run
 
 
 def resolve_run(args: dict[str, Any], region: str | None = None) -> ZoningRun | None:
@@ -163,15 +152,7 @@ def create_zoning_run():
 def list_zoning_runs():
     """Runs the caller may see, newest first."""
     args = load_args(RunListArgsSchema())
-    user = current_user()
-    query = select(ZoningRun).order_by(ZoningRun.id.desc())
-    condition = scope_filter(user, ZoningRun.scope)
-    if condition is not None:
-        # National runs, runs inside the user's region, and runs of regions enclosing it.
-        enclosing = covering_scopes(user.region_code)
-        query = query.where(condition | ZoningRun.scope.in_(enclosing))
-    if "state" in args:
-        query = query.where(ZoningRun.state == args["state"])
+    query = visible_runs_query(current_user(), args.get("state"))
     items, total = paginate(query, args["page"], args["per_page"])
     return page_body(ZoningRunSchema(many=True).dump(items), args["page"], args["per_page"], total)
 
@@ -194,15 +175,7 @@ def list_run_changes(run_id: int):
     """Unit and agency zone moves and score deltas against the run it was compared with."""
     run = get_visible_run(run_id)
     args = load_args(ChangeArgsSchema())
-    query = select(ZoningChange).where(ZoningChange.run_id == run.id)
-    condition = scope_filter(current_user(), ZoningChange.region_code)
-    if condition is not None:
-        query = query.where(condition)
-    if "level" in args:
-        query = query.where(ZoningChange.level == args["level"])
-    if args["zone_moves_only"]:
-        query = query.where(ZoningChange.is_zone_move.is_(True))
-    query = query.order_by(ZoningChange.level.desc(), ZoningChange.code)
+    query = run_changes_query(run, current_user(), args.get("level"), args["zone_moves_only"])
     items, total = paginate(query, args["page"], args["per_page"])
     body = page_body(ChangeSchema(many=True).dump(items), args["page"], args["per_page"], total)
     body["compared_run_id"] = run.compared_run_id
