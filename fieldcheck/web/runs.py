@@ -105,7 +105,7 @@ def _list_page(form: dict[str, Any], errors: dict[str, list[str]], status: int =
     query = visible_runs_query(g.user, state if state in RUN_STATES else None)
     runs, total = paginate(query, page, PER_PAGE)
     names = _names({r.requested_by for r in runs} | {r.published_by for r in runs})
-    regions = _region_names({r.scope for r in runs} | {g.user.region_code or ""})
+    regions = _region_names({r.scope for r in runs})
     methodologies = _methodologies()
     chosen_id = form["methodology"] or _form_defaults()["methodology"]
     chosen = next((m for m in methodologies if m.id == chosen_id), None)
