@@ -134,7 +134,7 @@ SETTINGS: dict[str, Setting] = {
         int, 3600, "a nightly run late by up to this much still runs", _positive
     ),
     "SCHEDULER_QUEUE_POLL_SECONDS": Setting(
-        int, 10, "how often the scheduler starts runs queued via the API", _positive
+        int, 10, "how often the scheduler starts runs queued via the API or a page", _positive
     ),
     "ZONING_LEASE_SECONDS": Setting(
         int, 300, "a run's lease lasts this long without a heartbeat", _positive

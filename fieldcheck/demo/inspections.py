@@ -71,6 +71,11 @@ def _body(unit: Unit, visit: int, started: datetime, rng: random.Random) -> dict
     }
 
 
+def send(body: dict[str, Any], surveyor: User) -> Any:
+    """Submit ``body`` as the surveyor's phone does (the wire schema, then intake)."""
+    return submit(body, InspectionSubmissionSchema().load(body), surveyor)
+
+
 def _surveyor(province: str, surveyors: dict[str, User]) -> User:
     """The demo surveyor of ``province`` (created once; the printed demo tokens are seed.py's)."""
     if province not in surveyors:

@@ -13,6 +13,8 @@ from fieldcheck.auth.passwords import set_password, set_username
 from fieldcheck.auth.services import create_user, issue_token, revoke_token
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.demo.inspections import seed_demo_inspections
+from fieldcheck.demo.received import seed_received_inspections
+from fieldcheck.demo.zoning import publish_demo_run
 from fieldcheck.extensions import db
 from fieldcheck.units.services import import_units
 
@@ -36,7 +38,11 @@ DEMO_PASSWORD = "fieldcheck-demo"  # noqa: S105 - the documented demo password, 
 
 
 def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | None, str]]:
-    """Import the demo units, ensure the demo users, and give each a fresh token.
+    """Import the demo units, ensure the demo users, and give each a fresh token; seed the
+    approved demo visits, a published zoning run and a few visits waiting for review.
+
+    Commits before the zoning run (which reads committed data on its own connection); the
+    caller commits the rest.
 
     Earlier demo tokens are revoked, and the new ones are written (mode 600) to ``tokens_file``
     so ``make run`` can show them again; demo tokens belong on a demo machine only.
@@ -64,9 +70,12 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
         tokens.append((name, role, region, token))
         users.append(user)
     admin = next(u for u in users if u.role == "admin")
-    seed_demo_inspections(
-        admin, {u.region_code: u for u in users if u.role == "surveyor" and u.region_code}
-    )
+    surveyors = {u.region_code: u for u in users if u.role == "surveyor" and u.region_code}
+    created = seed_demo_inspections(admin, surveyors)
+    # Zones on the map and an official result from the first page, then the review queue's
+    # waiting visits (received after the run, as they would be).
+    publish_demo_run(admin, visits_changed=created > 0)
+    seed_received_inspections(surveyors)
     path = tokens_file or Path(current_app.instance_path) / "demo-tokens.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

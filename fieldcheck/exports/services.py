@@ -32,7 +32,7 @@ from fieldcheck.regions.models import Region
 from fieldcheck.regions.services import in_region
 from fieldcheck.units.models import Unit
 from fieldcheck.zoning.overrides import active_overrides_by_code, final_zone
-from fieldcheck.zoning.services import resolve_run, results_query
+from fieldcheck.zoning.reading import resolve_run, results_query
 
 KINDS = ("results", "findings", "inspections")
 FORMATS = ("csv", "xlsx")

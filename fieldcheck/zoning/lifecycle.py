@@ -294,6 +294,11 @@ def _read_then_write(
             raise
 
 
+#: Runs queued by a person (the API or a page) and left for the scheduler's poll; a CLI or
+#: nightly run is executed by the process that created it.
+POLLED_TRIGGERS = ("api", "web")
+
+
 def run_queued(limit: int = 10) -> list[Outcome]:
     """Execute queued runs, oldest first, while the lease is free (the scheduler's poll job)."""
     outcomes = []
@@ -301,7 +306,7 @@ def run_queued(limit: int = 10) -> list[Outcome]:
         db.session.rollback()
         run_id = db.session.execute(
             select(ZoningRun.id)
-            .where(ZoningRun.state == "queued", ZoningRun.trigger == "api")
+            .where(ZoningRun.state == "queued", ZoningRun.trigger.in_(POLLED_TRIGGERS))
             .order_by(ZoningRun.id)
             .limit(1)
         ).scalar_one_or_none()

@@ -69,7 +69,7 @@ class ZoningRun(db.Model):
     #: Draft indicator weights of a what-if run: {indicator_code: weight}.
     weights: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
     state: Mapped[str] = mapped_column(String(16), default="queued")
-    #: "api", "cli" or "schedule".
+    #: "api", "web" (a page), "cli" or "schedule".
     trigger: Mapped[str] = mapped_column(String(16), default="cli")
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: The succeeded run whose clean unit results an incremental run reused.

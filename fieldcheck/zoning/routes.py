@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, url_for
 from sqlalchemy import select
 
-from fieldcheck.auth.services import current_user, require_role, scope_filter
+from fieldcheck.auth.services import current_user, require_role
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.core.banding import mean
 from fieldcheck.core.model import Finding, Methodology, ScoreResult
@@ -23,17 +23,18 @@ from fieldcheck.inspections.models import Inspection
 from fieldcheck.inspections.scoring import evaluate_stored
 from fieldcheck.openapi.doc import LOCATION, PageOf, Response, api_doc
 from fieldcheck.units.visibility import get_visible_unit
-from fieldcheck.zoning.models import ZoningChange, ZoningRun
+from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.overrides import active_overrides_by_code, final_zone
+from fieldcheck.zoning.reading import resolve_run, results_query, run_header
 from fieldcheck.zoning.results import unit_row
 from fieldcheck.zoning.services import (
     apply_weights,
-    covering_scopes,
     create_run,
+)
+from fieldcheck.zoning.visibility import (
     get_visible_run,
-    resolve_run,
-    results_query,
-    run_header,
+    run_changes_query,
+    visible_runs_query,
 )
 from schemas.publication import OverrideBriefSchema
 from schemas.zoning import (
@@ -87,15 +88,7 @@ def create_zoning_run():
 def list_zoning_runs():
     """Runs the caller may see, newest first."""
     args = load_args(RunListArgsSchema())
-    user = current_user()
-    query = select(ZoningRun).order_by(ZoningRun.id.desc())
-    condition = scope_filter(user, ZoningRun.scope)
-    if condition is not None:
-        # National runs, runs inside the user's region, and runs of regions enclosing it.
-        enclosing = covering_scopes(user.region_code)
-        query = query.where(condition | ZoningRun.scope.in_(enclosing))
-    if "state" in args:
-        query = query.where(ZoningRun.state == args["state"])
+    query = visible_runs_query(current_user(), args.get("state"))
     items, total = paginate(query, args["page"], args["per_page"])
     return page_body(ZoningRunSchema(many=True).dump(items), args["page"], args["per_page"], total)
 
@@ -118,15 +111,7 @@ def list_run_changes(run_id: int):
     """Unit and agency zone moves and score deltas against the run it was compared with."""
     run = get_visible_run(run_id)
     args = load_args(ChangeArgsSchema())
-    query = select(ZoningChange).where(ZoningChange.run_id == run.id)
-    condition = scope_filter(current_user(), ZoningChange.region_code)
-    if condition is not None:
-        query = query.where(condition)
-    if "level" in args:
-        query = query.where(ZoningChange.level == args["level"])
-    if args["zone_moves_only"]:
-        query = query.where(ZoningChange.is_zone_move.is_(True))
-    query = query.order_by(ZoningChange.level.desc(), ZoningChange.code)
+    query = run_changes_query(run, current_user(), args.get("level"), args["zone_moves_only"])
     items, total = paginate(query, args["page"], args["per_page"])
     body = page_body(ChangeSchema(many=True).dump(items), args["page"], args["per_page"], total)
     body["compared_run_id"] = run.compared_run_id

@@ -1,4 +1,5 @@
-"""The scheduler process: the nightly zoning run and the poll that starts runs queued via the API.
+"""The scheduler process: the nightly zoning run and the poll that starts runs queued via the API
+or a page.
 
 APScheduler 3.x, in its own process (``flask --app app scheduler``), never inside web workers.
 Jobs have explicit ids and ``replace_existing=True`` (building twice never duplicates them),
@@ -80,7 +81,7 @@ def register_jobs(
         IntervalTrigger(seconds=config["SCHEDULER_QUEUE_POLL_SECONDS"], timezone=tz),
         args=[app],
         id=JOB_QUEUE,
-        name="start zoning runs queued via the API",
+        name="start zoning runs queued via the API or a page",
         replace_existing=True,
     )
     # Its own job (APScheduler runs jobs on a thread pool): while the queue job executes a long
