@@ -9,32 +9,28 @@ from typing import Any
 from flask import Blueprint, url_for
 from sqlalchemy import select
 
-from fieldcheck.auth.models import User
-from fieldcheck.auth.services import current_user, in_scope, require_role, scope_filter
+from fieldcheck.auth.services import current_user, require_role, scope_filter
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.core.banding import mean
 from fieldcheck.core.model import Finding, Methodology, ScoreResult
-from fieldcheck.core.rollup import unit_score, within
+from fieldcheck.core.rollup import unit_score
 from fieldcheck.core.scoring import VALUE_PLACES
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
-from fieldcheck.i18n import N_, _, render, state
+from fieldcheck.i18n import N_, render
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.inspections.scoring import evaluate_stored
 from fieldcheck.openapi.doc import LOCATION, PageOf, Response, api_doc
-from fieldcheck.regions.services import in_region
 from fieldcheck.units.visibility import get_visible_unit
-from fieldcheck.zoning.models import ZoningChange, ZoningRun
+from fieldcheck.zoning import reading
+from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.overrides import active_overrides_by_code
-from fieldcheck.zoning.results import level_rows, unit_row
+from fieldcheck.zoning.results import unit_row
 from fieldcheck.zoning.services import (
     apply_weights,
     covering_scopes,
     create_run,
-    default_methodology_id,
-    latest_official_run,
-    latest_succeeded_run,
 )
 from schemas.publication import OverrideBriefSchema
 from schemas.zoning import (
@@ -58,79 +54,25 @@ bp = Blueprint("zoning", __name__)
 READERS = ("supervisor", "admin")
 
 
-def _run_visible(user: User, run: ZoningRun) -> bool:
-    # A run is readable by everyone whose region overlaps it, its rows filtered to their scope:
-    # a national run by all; a province's run by that province's and its regencies' users (a
-    # Sidoarjo office reads Jawa Timur's published run for Sidoarjo, as the national one).
-    return in_scope(user, run.scope or None) or within(user.region_code, run.scope)
-
-
 def get_visible_run(run_id: int) -> ZoningRun:
     """The run if the current user may see it, else 404."""
-    run = db.session.get(ZoningRun, run_id)
-    if run is None or not _run_visible(current_user(), run):
-        raise ApiError("not_found", N_("No such zoning run."))
-    return run
+    return reading.visible_run(current_user(), run_id)
 
 
 def resolve_run(args: dict[str, Any], region: str | None = None) -> ZoningRun | None:
-    """The run a results query reads: explicit id, ``latest`` succeeded, or the published one.
-
-    Default: the published run of the methodology (newest period, or ``period``) covering
-    ``region`` (else the query's ``region``, else the caller's): the national one or a regional
-    office's, whichever was published last (services.latest_official_run); falling back to the
-    latest succeeded run covering it when none is published yet. Only runs the caller may read
-    are considered.
-    """
-    ref = args.get("run")
-    if isinstance(ref, int):
-        run = get_visible_run(ref)
-        if run.state != "succeeded":
-            raise ApiError(
-                "conflict",
-                _(
-                    "Run #%(run_id)s is %(state)s: only a succeeded run has results.",
-                    run_id=run.id,
-                    state=state(run.state),
-                ),
-                {"run_id": run.id, "state": run.state},
-            )
-        return run
-    methodology_id = args.get("methodology") or default_methodology_id()
-    if get_registry().methodology(methodology_id) is None:
-        raise ApiError(
-            "validation_failed",
-            N_("Unknown methodology."),
-            {"fields": {"methodology": [N_("Unknown methodology.")]}},
-        )
-    period = args.get("period")
-    user = current_user()
-    region = region or args.get("region") or user.region_code
-    scopes = [
-        s
-        for s in covering_scopes(region)
-        if in_scope(user, s or None) or within(user.region_code, s)
-    ]
-    if ref is None:
-        run = latest_official_run(methodology_id, period, scopes)
-        if run is not None:
-            return run
-    return latest_succeeded_run(methodology_id, period, scopes)
+    """The run a results query reads (``run``, ``methodology``, ``period`` of the query args)
+    covering ``region``, else the query's ``region``, else the caller's (reading.resolve_run)."""
+    return reading.resolve_run(
+        current_user(),
+        run=args.get("run"),
+        methodology=args.get("methodology"),
+        period=args.get("period"),
+        region=region or args.get("region"),
+    )
 
 
-def run_header(run: ZoningRun | None) -> dict[str, Any]:
-    """Which run a results answer read: id, published or not, methodology, period, region."""
-    if run is None:
-        return {"run_id": None, "is_published": False, "methodology": None, "period": None}
-    return {
-        "run_id": run.id,
-        "is_published": run.is_official,
-        "dry_run": run.is_dry_run,
-        "methodology": run.methodology_id,
-        "methodology_version": run.methodology_version,
-        "period": run.period,
-        "region": run.scope or None,
-    }
+#: Which run a results answer read (shared with the dashboard's answers).
+run_header = reading.run_header
 
 
 @bp.post("/zoning-runs")
@@ -194,15 +136,12 @@ def list_run_changes(run_id: int):
     """Unit and agency zone moves and score deltas against the run it was compared with."""
     run = get_visible_run(run_id)
     args = load_args(ChangeArgsSchema())
-    query = select(ZoningChange).where(ZoningChange.run_id == run.id)
-    condition = scope_filter(current_user(), ZoningChange.region_code)
-    if condition is not None:
-        query = query.where(condition)
-    if "level" in args:
-        query = query.where(ZoningChange.level == args["level"])
-    if args["zone_moves_only"]:
-        query = query.where(ZoningChange.is_zone_move.is_(True))
-    query = query.order_by(ZoningChange.level.desc(), ZoningChange.code)
+    query = reading.changes_query(
+        current_user(),
+        run,
+        level=args.get("level"),
+        zone_moves_only=args["zone_moves_only"],
+    )
     items, total = paginate(query, args["page"], args["per_page"])
     body = page_body(ChangeSchema(many=True).dump(items), args["page"], args["per_page"], total)
     body["compared_run_id"] = run.compared_run_id
@@ -226,18 +165,9 @@ def list_results():
         body = page_body([], args["page"], args["per_page"], 0)
         body.update(run_header(None))
         return body
-    # Resolved through zoning.results: a run may share unit rows with its anchor run.
-    rows = level_rows(run, args["level"]).subquery()
-    query = select(rows)
-    condition = scope_filter(current_user(), rows.c.region_code)
-    if condition is not None:
-        query = query.where(condition)
-    if "region" in args:
-        region = args["region"]
-        query = query.where(in_region(rows.c.region_code, region))
-    if "zone" in args:
-        query = query.where(rows.c.zone == args["zone"])
-    query = query.order_by(rows.c.rank, rows.c.code)
+    query = reading.results_query(
+        current_user(), run, args["level"], region=args.get("region"), zone=args.get("zone")
+    )
     items, total = paginate(query, args["page"], args["per_page"], scalars=False)
     dumped = ResultSchema(many=True).dump(items)
     if args["level"] == "unit":
