@@ -19,7 +19,7 @@ from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.results import level_rows
 from fieldcheck.zoning.services import create_run, current_period
 from tests.helpers import auth
-from tests.web.conftest import pages_as
+from tests.web.conftest import assert_accessible, login, pages_as, shot
 from tests.web.pages import text_of
 
 #: Units (hijau in the published run, one per demo province) whose inspections the tests lower,
@@ -262,3 +262,37 @@ def test_guards_bad_input_and_the_empty_state(demo, pages):
         assert "Beberapa saringan tidak valid." in text_of(bad) and field in text_of(bad)
     assert jatim.get("/?run=999").status_code == 404
     assert jatim.get("/?region=99").status_code == 404
+
+
+def test_pages_in_the_browser(zoned, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    login(browser, "admin")
+    browser.get(browser.base + "/")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "svg.map a")) == 38
+    shot(browser, "overview-national")
+    assert_accessible(browser)
+    # A province is a link a keyboard reaches: focus it, press Enter, land on its regencies.
+    province = browser.find_element(By.CSS_SELECTOR, 'svg.map a[data-code="35"]')
+    browser.execute_script("arguments[0].focus()", province)
+    province.send_keys(Keys.ENTER)
+    assert "region=35" in browser.current_url
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Ikhtisar: Jawa Timur"
+    shot(browser, "overview-province")
+    assert_accessible(browser)
+    browser.get(browser.base + "/regions/35")
+    assert browser.find_elements(By.CSS_SELECTOR, "#regencies a[href='/regions/35.15']")
+    shot(browser, "region")
+    assert_accessible(browser)
+    browser.get(browser.base + "/agencies/PEMKAB-35.15")
+    assert browser.find_elements(By.CSS_SELECTOR, "#units a[href='/units/35.15-DUKCAPIL']")
+    shot(browser, "agency")
+    assert_accessible(browser)
+    # On a phone the pages scroll vertically only (tables scroll inside their boxes).
+    browser.set_window_size(390, 844)
+    for url in ("/", "/regions/35"):
+        browser.get(browser.base + url)
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390, url
+    shot(browser, "region-phone")
