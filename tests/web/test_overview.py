@@ -230,6 +230,17 @@ def test_region_and_agency_pages(zoned, tmp_path):
         r["code"] for r in api_units.get_json()["items"] if r["agency_code"] == "PEMKAB-35.15"
     }
     assert set(re.findall(r'href="/units/([^"]+)"', agency)) == expected
+    boxes = dict(re.findall(r'data-zone="(\w+)"><strong>(\d+)</strong>', agency))
+    assert boxes == {
+        zone: str(
+            sum(
+                1
+                for r in api_units.get_json()["items"]
+                if r["agency_code"] == "PEMKAB-35.15" and r["zone"] == zone
+            )
+        )
+        for zone in ("merah", "kuning", "hijau")
+    }
     assert jatim.get("/regions/99").status_code == 404
     assert jatim.get("/agencies/NOPE").status_code == 404
     assert jatim.get("/regions/35?page=abc").status_code == 200
