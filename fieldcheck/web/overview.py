@@ -190,7 +190,7 @@ def overview():
         "periods": _periods(user, region, choice["period"]),
         "keep": choice_args(choice),
     }
-    link = "/regions/{code}" if region is not None else _drill_link(choice, level)
+    link = region_link(choice) if region is not None else _drill_link(choice, level)
     context["map"] = map_of(user, run, region, link)
     if run is not None:
         context["summary"] = services.zone_summary(run, region)
@@ -200,6 +200,12 @@ def overview():
         )
         context["changes"] = changes_since_publication(user, run, region)
     return render_template("web/overview/index.html", **context)
+
+
+def region_link(choice: dict[str, Any]) -> str:
+    """A region page's URL pattern (``{code}`` left to fill) that keeps the chosen results."""
+    query = urlencode(choice_args(choice))
+    return "/regions/{code}" + (f"?{query}" if query else "")
 
 
 def _drill_link(choice: dict[str, Any], level: str) -> str:

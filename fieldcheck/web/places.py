@@ -17,7 +17,7 @@ from fieldcheck.http import paginate
 from fieldcheck.web.access import STAFF, page_role
 from fieldcheck.web.blueprint import bp
 from fieldcheck.web.charts import Bar, bar_chart
-from fieldcheck.web.overview import choice_args, map_of, result_choice
+from fieldcheck.web.overview import choice_args, map_of, region_link, result_choice
 from fieldcheck.zoning import reading
 
 #: Units listed per page on a region page (a province may hold thousands).
@@ -55,7 +55,7 @@ def region(code: str):
                 [Bar(r.name, r.score, r.zone) for r in sorted(regencies, key=_ascending)],
                 label=place.name,
             )
-            context["map"] = map_of(user, run, place.code, "/regions/{code}")
+            context["map"] = map_of(user, run, place.code, region_link(choice))
         agencies = reading.results_query(user, run, "agency", region=place.code)
         context["agencies_total"] = places.count(agencies)
         context["agencies"] = db.session.execute(agencies.limit(AGENCIES_SHOWN)).all()

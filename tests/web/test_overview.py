@@ -307,3 +307,22 @@ def test_pages_in_the_browser(zoned, browser):
         width = browser.execute_script("return document.documentElement.scrollWidth")
         assert width <= 390, url
     shot(browser, "region-phone")
+
+
+def test_bar_chart_scales_escapes_and_leaves_gaps(app):
+    from decimal import Decimal
+
+    from fieldcheck.web.charts import GAP, Bar, bar_chart
+
+    with app.test_request_context():
+        svg = str(
+            bar_chart(
+                [Bar("<Kab. A>", Decimal("25.5"), "merah"), GAP, Bar("B" * 60, 120, None)],
+                label='Skor "uji"',
+            )
+        )
+    assert 'aria-label="Skor &#34;uji&#34;"' in svg and "<Kab. A>" not in svg
+    widths = re.findall(r'<rect x="230" y="\d+" width="([0-9.]+)"', svg)
+    assert widths == ["91.8", "360.0"]  # 25.5 % of 360, and a value over the maximum capped
+    assert "25.50" in svg and 'class="zone-fill-none"' in svg and ">…</text>" in svg
+    assert "B" * 60 + "</title>" in svg and "B" * 33 + "…</text>" in svg
