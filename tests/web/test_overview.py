@@ -325,4 +325,4 @@ def test_bar_chart_scales_escapes_and_leaves_gaps(app):
     widths = re.findall(r'<rect x="230" y="\d+" width="([0-9.]+)"', svg)
     assert widths == ["91.8", "360.0"]  # 25.5 % of 360, and a value over the maximum capped
     assert "25.50" in svg and 'class="zone-fill-none"' in svg and ">…</text>" in svg
-    assert "B" * 60 + "</title>" in svg and "B" * 33 + "…</text>" in svg
+    assert "B" * 60 + ": 120.00</title>" in svg and "B" * 33 + "…</text>" in svg
