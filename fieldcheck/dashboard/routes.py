@@ -17,8 +17,8 @@ from fieldcheck.http import load_args
 from fieldcheck.i18n import N_
 from fieldcheck.openapi.doc import api_doc
 from fieldcheck.regions.models import Region
-from fieldcheck.zoning.reading import resolve_run, run_header
-from fieldcheck.zoning.services import covering_scopes, current_period
+from fieldcheck.zoning.reading import readable_scopes, resolve_run, run_header
+from fieldcheck.zoning.services import current_period
 from schemas.dashboard import DashboardArgsSchema, DashboardSchema, MapArgsSchema, ProvinceMapSchema
 from schemas.zoning import ResultSchema, ZoningRunSchema
 
@@ -64,7 +64,13 @@ def dashboard():
     code = args.get("region") or user.region_code
     region = _region(code)
     now = utcnow()
-    run = resolve_run(args, code)
+    run = resolve_run(
+        user,
+        run=args.get("run"),
+        methodology=args.get("methodology"),
+        period=args.get("period"),
+        region=code,
+    )
     period = run.period if run is not None else args.get("period") or current_period()
     results: dict[str, Any] = {**run_header(run), "period": period}
     with_result = 0
@@ -77,14 +83,7 @@ def dashboard():
         if run.scope and within(run.scope, code or ""):
             counted = run.scope  # a narrower run (asked for by id) covers only its own units
     results["units"] = services.coverage(counted, period, with_result)
-    last = services.latest_run(
-        [
-            s
-            for s in covering_scopes(code)
-            if in_scope(user, s or None) or within(user.region_code, s)
-        ],
-        period,
-    )
+    last = services.latest_run(readable_scopes(user, code), period)
     queue = services.review_queue(code)
     queue["oldest_received_at"] = shown(queue["oldest_received_at"])
     return {
@@ -116,7 +115,9 @@ def province_map():
     args = load_args(MapArgsSchema())
     user = current_user()
     province = None if user.region_code is None else user.region_code.split(".")[0]
-    run = resolve_run(args)
+    run = resolve_run(
+        user, run=args.get("run"), methodology=args.get("methodology"), period=args.get("period")
+    )
     rows = {} if run is None else services.province_rows(run)
     features = []
     for outline in services.province_outlines():

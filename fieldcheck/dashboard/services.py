@@ -7,10 +7,8 @@ caller's scope) and the run the results come from.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,6 +17,7 @@ from fieldcheck.core.rollup import LEVELS
 from fieldcheck.evidence.models import InspectionFlag
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import STATUSES, Inspection
+from fieldcheck.regions import outlines
 from fieldcheck.regions.services import in_region
 from fieldcheck.review.models import Objection
 from fieldcheck.units.models import Unit
@@ -26,7 +25,6 @@ from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.overrides import UnitOverride
 from fieldcheck.zoning.results import level_rows
 
-PROVINCE_OUTLINES = Path(__file__).resolve().parents[1] / "regions" / "data" / "provinces.geojson"
 ZONE_NAMES = ("merah", "kuning", "hijau")
 #: How many of the lowest-scoring regencies the dashboard names.
 LOWEST = 5
@@ -202,14 +200,12 @@ def latest_run(scopes: list[str], period: int) -> ZoningRun | None:
 @cache
 def outlines_digest() -> str:
     """A digest of the shipped outlines file (part of the map's ETag)."""
-    return hashlib.sha256(PROVINCE_OUTLINES.read_bytes()).hexdigest()[:16]
+    return hashlib.sha256(outlines.PROVINCES.read_bytes()).hexdigest()[:16]
 
 
-@cache
 def province_outlines() -> tuple[dict[str, Any], ...]:
     """The 38 province outlines (GeoJSON features, simplified for drawing), read once."""
-    with PROVINCE_OUTLINES.open(encoding="utf-8") as handle:
-        return tuple(json.load(handle)["features"])
+    return outlines.province_features()
 
 
 def province_rows(run: ZoningRun) -> dict[str, Any]:

@@ -5,7 +5,7 @@ against ``EXPORT_MAX_ROWS``, so a bad request is a 422 before any byte is sent) 
 while the response streams: ``Export.rows()`` runs the SELECT through a server-side cursor
 (``yield_per``) and converts one batch at a time, so memory stays flat in the row count.
 
-Who sees what is not decided here: results come from ``zoning.services.results_query`` (as
+Who sees what is not decided here: results come from ``zoning.reading.results_query`` (as
 ``GET /results``), inspections and findings from ``inspections.visibility.listed_inspections``
 (as ``GET /inspections``), both limited to the caller's region.
 """
@@ -149,13 +149,12 @@ def results_export(
     """A run's result rows at one level, as ``GET /results`` lists them (same run choice, same
     region scope, same order), without pages. 404/409 as the list for a run one may not read or
     that has no results; no run at all is an empty export."""
-    args = {"run": run, "methodology": methodology, "period": period, "region": region}
-    chosen = resolve_run({k: v for k, v in args.items() if v is not None})
+    chosen = resolve_run(user, run=run, methodology=methodology, period=period, region=region)
     if chosen is None:
         query = select(*(func.null().label(c.key) for c in RESULT_COLUMNS)).where(false())
         header: tuple = (None, None, None)
     else:
-        full = results_query(chosen, level, user, region=region, zone=zone)
+        full = results_query(user, chosen, level, region=region, zone=zone)
         picked = [full.selected_columns[c.key] for c in RESULT_COLUMNS[:11]]
         query = full.with_only_columns(*picked)
         header = (chosen.id, chosen.period, chosen.methodology_id)

@@ -26,8 +26,9 @@ from fieldcheck.regions.models import Region
 from fieldcheck.web.access import STAFF, page_role
 from fieldcheck.web.blueprint import bp
 from fieldcheck.zoning.models import RUN_STATES, ZoningRun
+from fieldcheck.zoning.reading import changes_query
 from fieldcheck.zoning.services import create_run, current_period, default_methodology_id
-from fieldcheck.zoning.visibility import get_visible_run, run_changes_query, visible_runs_query
+from fieldcheck.zoning.visibility import get_visible_run, visible_runs_query
 
 PER_PAGE = 25
 #: The changes a run page lists: unit and agency rows (the levels a run compares).
@@ -236,7 +237,9 @@ def _run_page(run: ZoningRun, refusal: str | None = None, status: int = 200):
     level = level if level in CHANGE_LEVELS else None
     moves_only = request.args.get("moves", "1") != "0"
     page = _page_number()
-    changes, total = paginate(run_changes_query(run, g.user, level, moves_only), page, PER_PAGE)
+    changes, total = paginate(
+        changes_query(g.user, run, level=level, zone_moves_only=moves_only), page, PER_PAGE
+    )
     names = _names({run.requested_by, run.published_by})
     regions = _region_names({run.scope})
     return render_template(

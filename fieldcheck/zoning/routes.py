@@ -23,19 +23,16 @@ from fieldcheck.inspections.models import Inspection
 from fieldcheck.inspections.scoring import evaluate_stored
 from fieldcheck.openapi.doc import LOCATION, PageOf, Response, api_doc
 from fieldcheck.units.visibility import get_visible_unit
+from fieldcheck.zoning import reading
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.overrides import active_overrides_by_code, final_zone
-from fieldcheck.zoning.reading import resolve_run, results_query, run_header
+from fieldcheck.zoning.reading import run_header
 from fieldcheck.zoning.results import unit_row
 from fieldcheck.zoning.services import (
     apply_weights,
     create_run,
 )
-from fieldcheck.zoning.visibility import (
-    get_visible_run,
-    run_changes_query,
-    visible_runs_query,
-)
+from fieldcheck.zoning.visibility import get_visible_run, visible_runs_query
 from schemas.publication import OverrideBriefSchema
 from schemas.zoning import (
     ChangeArgsSchema,
@@ -56,6 +53,18 @@ bp = Blueprint("zoning", __name__)
 
 #: Surveyors do not see rankings: results are for supervisors and admins.
 READERS = ("supervisor", "admin")
+
+
+def resolve_run(args: dict[str, Any], region: str | None = None) -> ZoningRun | None:
+    """The run a results query reads (``run``, ``methodology``, ``period`` of the query args)
+    covering ``region``, else the query's ``region``, else the caller's (reading.resolve_run)."""
+    return reading.resolve_run(
+        current_user(),
+        run=args.get("run"),
+        methodology=args.get("methodology"),
+        period=args.get("period"),
+        region=region or args.get("region"),
+    )
 
 
 @bp.post("/zoning-runs")
@@ -111,7 +120,12 @@ def list_run_changes(run_id: int):
     """Unit and agency zone moves and score deltas against the run it was compared with."""
     run = get_visible_run(run_id)
     args = load_args(ChangeArgsSchema())
-    query = run_changes_query(run, current_user(), args.get("level"), args["zone_moves_only"])
+    query = reading.changes_query(
+        current_user(),
+        run,
+        level=args.get("level"),
+        zone_moves_only=args["zone_moves_only"],
+    )
     items, total = paginate(query, args["page"], args["per_page"])
     body = page_body(ChangeSchema(many=True).dump(items), args["page"], args["per_page"], total)
     body["compared_run_id"] = run.compared_run_id
@@ -135,8 +149,8 @@ def list_results():
         body = page_body([], args["page"], args["per_page"], 0)
         body.update(run_header(None))
         return body
-    query = results_query(
-        run, args["level"], current_user(), region=args.get("region"), zone=args.get("zone")
+    query = reading.results_query(
+        current_user(), run, args["level"], region=args.get("region"), zone=args.get("zone")
     )
     items, total = paginate(query, args["page"], args["per_page"], scalars=False)
     dumped = ResultSchema(many=True).dump(items)

@@ -10,24 +10,36 @@ from fieldcheck.core.rollup import within
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.i18n import N_
-from fieldcheck.zoning.models import ZoningChange, ZoningRun
+from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.services import covering_scopes
+
+
+def scope_readable(user: User, scope: str) -> bool:
+    """True when ``user`` may read a run of ``scope`` ("" = national).
+
+    A run is readable by everyone whose region overlaps it, its rows filtered to their scope:
+    a national run by all; a province's run by that province's and its regencies' users (a
+    Sidoarjo office reads Jawa Timur's published run for Sidoarjo, as the national one).
+    """
+    return in_scope(user, scope or None) or within(user.region_code, scope)
 
 
 def run_visible(user: User, run: ZoningRun) -> bool:
     """True when ``user`` may read ``run`` (its rows are still filtered to their scope)."""
-    # A run is readable by everyone whose region overlaps it, its rows filtered to their scope:
-    # a national run by all; a province's run by that province's and its regencies' users (a
-    # Sidoarjo office reads Jawa Timur's published run for Sidoarjo, as the national one).
-    return in_scope(user, run.scope or None) or within(user.region_code, run.scope)
+    return scope_readable(user, run.scope)
+
+
+def visible_run(user: User, run_id: int) -> ZoningRun:
+    """The run if ``user`` may see it, else 404."""
+    run = db.session.get(ZoningRun, run_id)
+    if run is None or not run_visible(user, run):
+        raise ApiError("not_found", N_("No such zoning run."))
+    return run
 
 
 def get_visible_run(run_id: int) -> ZoningRun:
-    """The run if the current user may see it, else 404."""
-    run = db.session.get(ZoningRun, run_id)
-    if run is None or not run_visible(current_user(), run):
-        raise ApiError("not_found", N_("No such zoning run."))
-    return run
+    """The run if the current user (the request's ``g.user``) may see it, else 404."""
+    return visible_run(current_user(), run_id)
 
 
 def visible_runs_query(user: User, state: str | None = None) -> Select:
@@ -41,19 +53,3 @@ def visible_runs_query(user: User, state: str | None = None) -> Select:
     if state is not None:
         query = query.where(ZoningRun.state == state)
     return query
-
-
-def run_changes_query(
-    run: ZoningRun, user: User, level: str | None = None, zone_moves_only: bool = False
-) -> Select:
-    """SELECT of ``run``'s stored changes inside ``user``'s scope: agencies first, then units,
-    codes ascending (optionally one level, or only the rows that move a zone)."""
-    query = select(ZoningChange).where(ZoningChange.run_id == run.id)
-    condition = scope_filter(user, ZoningChange.region_code)
-    if condition is not None:
-        query = query.where(condition)
-    if level is not None:
-        query = query.where(ZoningChange.level == level)
-    if zone_moves_only:
-        query = query.where(ZoningChange.is_zone_move.is_(True))
-    return query.order_by(ZoningChange.level.desc(), ZoningChange.code)
