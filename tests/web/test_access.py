@@ -99,6 +99,8 @@ def _bare_words(env: Environment, source: str) -> list[str]:
     html = "".join(value if kind == "data" else "\x00" for _, kind, value in env.lex(source))
     bare = _LABEL.findall(html)
     for chunk in re.split(r"\x00|\s{2,}|\n", _TAG.sub("  ", html)):
+        if chunk.strip().startswith("/"):
+            continue  # a URL path written out in a macro ("/regions/{{ code }}")
         chunk = chunk.strip(" ()|:,.;/·–")
         if re.search(r"[A-Za-z]{2,}", chunk) and chunk not in UNTRANSLATED:
             bare.append(chunk)
