@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, url_for
 from sqlalchemy import select
 
-from fieldcheck.auth.models import User
-from fieldcheck.auth.services import current_user, in_scope, require_role, scope_filter
-from fieldcheck.catalogue.registry import get_registry
-from fieldcheck.core.banding import mean
-from fieldcheck.core.model import Finding, Methodology, ScoreResult
-from fieldcheck.core.rollup import unit_score, within
-from fieldcheck.core.scoring import VALUE_PLACES
-from fieldcheck.errors import ApiError
-from fieldcheck.extensions import db
+from fieldcheck.auth.services import current_user, require_role, scope_filter
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
-from fieldcheck.i18n import N_, _, render, state
-from fieldcheck.inspections.models import Inspection
-from fieldcheck.inspections.scoring import evaluate_stored
 from fieldcheck.openapi.doc import LOCATION, PageOf, Response, api_doc
 from fieldcheck.regions.services import in_region
 from fieldcheck.units.visibility import get_visible_unit
 from fieldcheck.zoning.models import ZoningChange, ZoningRun
 from fieldcheck.zoning.overrides import active_overrides_by_code
-from fieldcheck.zoning.results import level_rows, unit_row
-from fieldcheck.zoning.services import (
-    apply_weights,
-    covering_scopes,
-    create_run,
-    default_methodology_id,
-    latest_official_run,
-    latest_succeeded_run,
-)
+from fieldcheck.zoning.reading import get_visible_run, resolve_run, run_header
+from fieldcheck.zoning.results import level_rows
+from fieldcheck.zoning.services import covering_scopes, create_run
+from fieldcheck.zoning.unit_result import unit_result
 from schemas.publication import OverrideBriefSchema
 from schemas.zoning import (
     ChangeArgsSchema,
@@ -56,81 +38,6 @@ bp = Blueprint("zoning", __name__)
 
 #: Surveyors do not see rankings: results are for supervisors and admins.
 READERS = ("supervisor", "admin")
-
-
-def _run_visible(user: User, run: ZoningRun) -> bool:
-    # A run is readable by everyone whose region overlaps it, its rows filtered to their scope:
-    # a national run by all; a province's run by that province's and its regencies' users (a
-    # Sidoarjo office reads Jawa Timur's published run for Sidoarjo, as the national one).
-    return in_scope(user, run.scope or None) or within(user.region_code, run.scope)
-
-
-def get_visible_run(run_id: int) -> ZoningRun:
-    """The run if the current user may see it, else 404."""
-    run = db.session.get(ZoningRun, run_id)
-    if run is None or not _run_visible(current_user(), run):
-        raise ApiError("not_found", N_("No such zoning run."))
-    return run
-
-
-def resolve_run(args: dict[str, Any], region: str | None = None) -> ZoningRun | None:
-    """The run a results query reads: explicit id, ``latest`` succeeded, or the published one.
-
-    Default: the published run of the methodology (newest period, or ``period``) covering
-    ``region`` (else the query's ``region``, else the caller's): the national one or a regional
-    office's, whichever was published last (services.latest_official_run); falling back to the
-    latest succeeded run covering it when none is published yet. Only runs the caller may read
-    are considered.
-    """
-    ref = args.get("run")
-    if isinstance(ref, int):
-        run = get_visible_run(ref)
-        if run.state != "succeeded":
-            raise ApiError(
-                "conflict",
-                _(
-                    "Run #%(run_id)s is %(state)s: only a succeeded run has results.",
-                    run_id=run.id,
-                    state=state(run.state),
-                ),
-                {"run_id": run.id, "state": run.state},
-            )
-        return run
-    methodology_id = args.get("methodology") or default_methodology_id()
-    if get_registry().methodology(methodology_id) is None:
-        raise ApiError(
-            "validation_failed",
-            N_("Unknown methodology."),
-            {"fields": {"methodology": [N_("Unknown methodology.")]}},
-        )
-    period = args.get("period")
-    user = current_user()
-    region = region or args.get("region") or user.region_code
-    scopes = [
-        s
-        for s in covering_scopes(region)
-        if in_scope(user, s or None) or within(user.region_code, s)
-    ]
-    if ref is None:
-        run = latest_official_run(methodology_id, period, scopes)
-        if run is not None:
-            return run
-    return latest_succeeded_run(methodology_id, period, scopes)
-
-
-def run_header(run: ZoningRun | None) -> dict[str, Any]:
-    """Which run a results answer read: id, published or not, methodology, period, region."""
-    if run is None:
-        return {"run_id": None, "is_published": False, "methodology": None, "period": None}
-    return {
-        "run_id": run.id,
-        "is_published": run.is_official,
-        "dry_run": run.is_dry_run,
-        "methodology": run.methodology_id,
-        "methodology_version": run.methodology_version,
-        "period": run.period,
-        "region": run.scope or None,
-    }
 
 
 @bp.post("/zoning-runs")
@@ -257,164 +164,14 @@ def get_unit_result(code: str):
     The breakdown is re-derived now from the inspections the run used, with the run's
     methodology (and draft weights), by the same core call as intake and zoning
     (``fieldcheck.core.evaluate``); each dimension and indicator shows the mean over those
-    inspections.
+    inspections (``zoning.unit_result``, which the unit page and reports call too).
     """
     args = load_args(UnitResultArgsSchema())
-    unit = get_visible_unit(code)
-    run = resolve_run(args, unit.region_code)
-    row = _unit_row_or_404(run, unit.code)
-    methodology = _run_methodology(run)
-    inspections = _inspections_used(row)
-    evaluations = evaluate_stored(
-        [i.id for i in inspections], methodology, get_registry().catalogue
-    )
-    results = [evaluations[i.id].result for i in inspections]
-    return {
-        "unit": {
-            "code": unit.code,
-            "name": unit.name,
-            "agency": {"code": unit.agency.code, "name": unit.agency.name},
-            "region_code": unit.region_code,
-        },
-        **run_header(run),
-        "methodology_hash": run.methodology_hash,
-        "level": "unit",
-        "code": row.code,
-        "name": row.name,
-        "score": float(row.score),
-        "zone": row.zone,
-        "grade": row.grade,
-        "label": row.label,
-        "rank": row.rank,
-        "roll_up_rule": methodology.roll_up.get("unit"),
-        # False only if data the run read has since been changed in place (it never should be).
-        "is_reproducible": _is_reproducible(row, results, methodology),
-        **_breakdown_means(results, methodology),
-        "findings": [
-            _finding_json(inspection.id, f)
-            for inspection in inspections
-            for f in evaluations[inspection.id].findings
-        ],
-        "inspections": [
-            _inspection_used_json(inspection, result)
-            for inspection, result in zip(inspections, results, strict=True)
-        ],
-        # Issue 4: the override in force for the run's period beside the computed zone.
-        **_override_fields(unit.code, row.zone, run.period),
-    }
-
-
-def _unit_row_or_404(run: ZoningRun | None, unit_code: str) -> Any:
-    """The unit's stored row in ``run``, or a 404 naming the run."""
-    row = None if run is None else unit_row(db.session, run, unit_code)
-    if row is None:
-        raise ApiError(
-            "not_found",
-            N_(
-                "This unit has no result in the run (no approved, scored inspection in the period)."
-            ),
-            {"run_id": None if run is None else run.id},
-        )
-    return row
-
-
-def _run_methodology(run: ZoningRun) -> Methodology:
-    """The methodology the run scored with, its what-if weights applied."""
-    methodology = get_registry().methodology(run.methodology_id)
-    if methodology is None:
-        raise ApiError("not_found", N_("The run's methodology is no longer loaded."))
-    return apply_weights(methodology, run.weights)
-
-
-def _inspections_used(row: Any) -> list[Inspection]:
-    """The inspections the run averaged for the unit, in visit order."""
-    return list(
-        db.session.execute(
-            select(Inspection)
-            .where(Inspection.id.in_(row.inspection_ids or []))
-            .order_by(Inspection.visit_date, Inspection.id)
-        )
-        .unique()
-        .scalars()
-    )
-
-
-def _is_reproducible(row: Any, results: list[ScoreResult], methodology: Methodology) -> bool:
-    """Whether re-deriving the inspections gives the stored unit score (the one unit mean)."""
-    return unit_score((r.score for r in results), methodology.rounding_places) == row.score
-
-
-def _breakdown_means(results: list[ScoreResult], methodology: Methodology) -> dict[str, Any]:
-    """Each dimension's and indicator's mean over the re-derived inspections."""
-    places = methodology.rounding_places
-    dimension_scores: dict[str, list[Any]] = defaultdict(list)
-    indicator_values: dict[str, list[Any]] = defaultdict(list)
-    for result in results:
-        for dim in result.dimensions:
-            dimension_scores[dim.code].append(dim.score)
-        for item in result.indicators:
-            indicator_values[item.code].append(item.value)
-    return {
-        "dimensions": [
-            {
-                "code": d.code,
-                "name": d.name,
-                "weight": None if d.weight is None else float(d.weight),
-                "score": _shown(mean(dimension_scores[d.code], places)),
-            }
-            for d in methodology.dimensions
-        ],
-        "indicators": [
-            {
-                "code": i.code,
-                "dimension": i.dimension,
-                "weight": float(i.weight),
-                "value": _shown(mean(indicator_values[i.code], VALUE_PLACES)),
-                "legal_basis": list(i.legal_basis),
-            }
-            for i in methodology.indicators
-        ],
-    }
-
-
-def _shown(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def _finding_json(inspection_id: int, f: Finding) -> dict[str, Any]:
-    """A standing finding of a re-derived inspection, as the unit result lists it."""
-    return {
-        "inspection_id": inspection_id,
-        "rule": f.rule,
-        "severity": f.severity,
-        "category": f.category,
-        "citation": f.citation,
-        "message": render(f.message, f.params),
-        "expected": f.expected,
-        "observed": f.observed,
-        "service": f.service,
-        "component": f.component,
-        "sanction": f.sanction,
-    }
-
-
-def _inspection_used_json(inspection: Inspection, result: ScoreResult) -> dict[str, Any]:
-    """One inspection the run used: its re-derived score beside the one stored at intake."""
-    return {
-        "id": inspection.id,
-        "visit_date": inspection.visit_date.isoformat(),
-        "status": inspection.status,
-        "score": _shown(result.score),
-        "zone": result.zone,
-        "intake_score": _shown(inspection.score),
-        "methodology": inspection.methodology_id,
-        "methodology_version": inspection.methodology_version,
-    }
-
-
-def _override_fields(code: str, zone: str, period: int) -> dict[str, Any]:
-    shown = _with_overrides([{"code": code, "zone": zone}], period)[0]
-    return {"override": shown["override"], "final_zone": shown["final_zone"]}
+    body = unit_result(get_visible_unit(code), args)
+    # Issue 4: the override in force for the run's period beside the computed zone.
+    override = body["override"]
+    body["override"] = None if override is None else OverrideBriefSchema().dump(override)
+    return body
 
 
 def _with_overrides(items: list[dict[str, Any]], period: int) -> list[dict[str, Any]]:
