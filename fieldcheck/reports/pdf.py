@@ -25,26 +25,41 @@ class RefusedFetch(ValueError):
 def render_pdf(html: str, photos: Mapping[str, bytes]) -> bytes:
     """The PDF of ``html``; ``photos`` maps a sha256 to the JPEG bytes served at
     ``{ORIGIN}photos/<sha256>`` (the previews the reader may see)."""
-    # Heavy (cairo, pango, fonts): loaded when a report is made, not by every web worker.
-    from weasyprint import HTML  # noqa: PLC0415
-
-    return HTML(string=html, base_url=ORIGIN, url_fetcher=_fetcher(photos)).write_pdf()
+    HTML = _weasyprint().HTML  # noqa: N806 - the class, under its own name
+    return HTML(string=html, base_url=ORIGIN, url_fetcher=local_fetcher(photos)).write_pdf()
 
 
-def _fetcher(photos: Mapping[str, bytes]) -> Any:
+def _weasyprint() -> Any:
+    """WeasyPrint, imported on the first report (heavy: cairo, pango, fonts), not by every
+    worker and CLI command.
+
+    Importing it sets Pillow's process-wide ``ImageFile.LOAD_TRUNCATED_IMAGES`` to True, which
+    would let truncated photo uploads through (``evidence.upload`` asserts it is False and
+    refuses them): the flag is put back at once. A report's images are our own previews.
+    """
+    from PIL import ImageFile  # noqa: PLC0415
+
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    import weasyprint  # noqa: PLC0415
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = before
+    return weasyprint
+
+
+def local_fetcher(photos: Mapping[str, bytes]) -> Any:
     """A WeasyPrint URL fetcher serving the stylesheet and ``photos``, refusing anything else."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: PLC0415
+    urls = _weasyprint().urls
 
-    class LocalOnly(URLFetcher):
-        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+    class LocalOnly(urls.URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
             if url == ORIGIN + "report.css":
-                return URLFetcherResponse(
+                return urls.URLFetcherResponse(
                     url, STYLESHEET.read_bytes(), {"Content-Type": "text/css"}
                 )
             if url.startswith(ORIGIN + "photos/"):
                 data = photos.get(url.removeprefix(ORIGIN + "photos/"))
                 if data is not None:
-                    return URLFetcherResponse(url, data, {"Content-Type": "image/jpeg"})
+                    return urls.URLFetcherResponse(url, data, {"Content-Type": "image/jpeg"})
             raise RefusedFetch(url)
 
     return LocalOnly()

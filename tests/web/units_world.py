@@ -46,12 +46,18 @@ def build(app: Flask) -> UnitsWorld:
         run = db.session.get(ZoningRun, run_id)
         rows = [r for r in db.session.execute(level_rows(run, "unit")) if r.code.startswith("35")]
         lowest = min(rows, key=lambda r: r.score)
-        unit = db.session.execute(select(Unit).where(Unit.code == lowest.code)).unique().scalar_one()
-        inspection_id = db.session.execute(
-            select(Inspection.id)
-            .where(Inspection.unit_id == unit.id)
-            .order_by(Inspection.visit_date.desc())
-        ).scalars().first()
+        unit = (
+            db.session.execute(select(Unit).where(Unit.code == lowest.code)).unique().scalar_one()
+        )
+        inspection_id = (
+            db.session.execute(
+                select(Inspection.id)
+                .where(Inspection.unit_id == unit.id)
+                .order_by(Inspection.visit_date.desc())
+            )
+            .scalars()
+            .first()
+        )
         tokens = {}
         for username in ("admin", "supervisor-jatim", "supervisor-sumbar"):
             user = db.session.execute(select(User).where(User.username == username)).scalar_one()
