@@ -68,7 +68,9 @@ def test_unit_report_is_an_indonesian_pdf_with_findings_citations_and_the_photo(
         assert "Periode harus berupa tahun" in text_of(refused)
 
 
-def test_agency_report_covers_the_agency_units_in_scope(world: UnitsWorld):
+def test_agency_report_covers_the_agency_units_in_scope_and_no_other_region(
+    world: UnitsWorld,
+):
     pages = pages_as(world.app, "supervisor-jatim")
     response = pages.get(f"/agencies/{world.agency_code}/report.pdf?period={world.period}")
     assert response.status_code == 200
@@ -81,8 +83,7 @@ def test_agency_report_covers_the_agency_units_in_scope(world: UnitsWorld):
     assert pages.get("/agencies/PEMKOT-13.71/report.pdf").status_code == 404
     assert pages.get("/agencies/NOPE/report.pdf").status_code == 404
 
-
-def test_reports_keep_to_the_region_and_the_roles(world: UnitsWorld):
+    # Padang's supervisor: nothing of East Java, their own agency in full.
     sumbar = pages_as(world.app, "supervisor-sumbar")
     assert sumbar.get(f"/units/{world.code}/report.pdf").status_code == 404
     assert sumbar.get(f"/agencies/{world.agency_code}/report.pdf").status_code == 404

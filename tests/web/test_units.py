@@ -178,15 +178,22 @@ def test_override_set_and_withdrawn_through_the_form_is_audited(world: UnitsWorl
 
 def test_unit_page_and_photo_in_the_browser(world: UnitsWorld, browser):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     login(browser, "supervisor-jatim")
     browser.get(f"{browser.base}/units/{world.code}")
     assert world.name in browser.find_element(By.TAG_NAME, "h1").text
     assert browser.find_element(By.CSS_SELECTOR, ".unit-head .zone-merah")
     thumb = browser.find_element(By.CSS_SELECTOR, ".unit-photos img")
-    assert browser.execute_script("return arguments[0].naturalWidth", thumb) > 0
+    wait = WebDriverWait(browser, 10)
+    wait.until(lambda d: d.execute_script("return arguments[0].naturalWidth", thumb) > 0)
     assert_accessible(browser)
     shot(browser, "unit")
+    browser.set_window_size(390, 844)  # a phone: tables scroll inside their .table-wrap
+    wait.until(lambda d: d.execute_script("return window.innerWidth") <= 390)
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    shot(browser, "unit-phone")
+    browser.set_window_size(1366, 768)
     browser.find_element(By.CSS_SELECTOR, ".unit-photos a").click()
     assert browser.current_url.endswith(f"/photos/{world.sha256}")
     shot(browser, "photo")
