@@ -59,6 +59,13 @@ def test_unit_report_is_an_indonesian_pdf_with_findings_citations_and_the_photo(
     # WeasyPrint's import turns this Pillow flag on; uploads must still refuse truncated files.
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
 
+    # In English for a reader who chose English.
+    pages.post("/language", {"lang": "en", "next": "/"})
+    english = _text(pages.get(f"/units/{world.code}/report.pdf"))
+    assert "Report on compliance with public service standards" in english
+    assert "Sanction: UU 25/2009 Pasal 54" in english
+    pages.post("/language", {"lang": "id", "next": "/"})
+
     # The default period is the current one; a bad period is a 422 page, not a PDF.
     assert pages.get(f"/units/{world.code}/report.pdf").status_code == 200
     for bad in ("abc", "1999", str(world.period + 1)):

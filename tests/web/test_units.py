@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from fieldcheck.audit.models import AuditEntry
 from fieldcheck.extensions import db
+from fieldcheck.inspections.models import FindingRow
 from fieldcheck.zoning.overrides import UnitOverride
-from tests.helpers import auth
+from tests.helpers import auth, post_json
 from tests.web.conftest import assert_accessible, login, pages_as, shot
 from tests.web.pages import Pages, text_of
 from tests.web.units_world import UnitsWorld, build
@@ -46,7 +47,28 @@ def _overrides(app, code: str) -> list[UnitOverride]:
         )
 
 
+def _object_to_a_finding(world: UnitsWorld, text: str) -> None:
+    """Record the agency's objection to a finding of the unit's latest visit, via the API."""
+    with world.app.app_context():
+        finding_id = (
+            db.session.execute(
+                select(FindingRow.id).where(FindingRow.inspection_id == world.inspection_id)
+            )
+            .scalars()
+            .first()
+        )
+    response = post_json(
+        world.app.test_client(),
+        f"/api/v1/findings/{finding_id}/objections",
+        {"text": text},
+        world.tokens["supervisor-jatim"],
+    )
+    assert response.status_code == 201, response.get_json()
+
+
 def test_unit_page_shows_the_api_result_findings_photos_and_visits(world: UnitsWorld):
+    objection = "Maklumat pelayanan sudah dipasang sejak Agustus (foto terlampir)."
+    _object_to_a_finding(world, objection)
     result = _api_result(world, world.code)
     pages = pages_as(world.app, "supervisor-jatim")
     response = pages.get(f"/units/{world.code}")
@@ -76,6 +98,8 @@ def test_unit_page_shows_the_api_result_findings_photos_and_visits(world: UnitsW
     assert f'href="/inspections/{world.inspection_id}"' in html
     assert re.search(r"pukul \d\d\.\d\d WIB", html)
     assert '<svg class="chart trend"' in html
+    # Objections to the unit's findings: shown with their status (decided on h3's pages).
+    assert objection in html and "menunggu (pending)" in html
     # The photo: a thumbnail linking to the full image, both loading with the session cookie.
     assert f'src="/photos/{world.sha256}/preview"' in html
     assert f'href="/photos/{world.sha256}"' in html
