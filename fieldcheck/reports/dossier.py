@@ -76,8 +76,13 @@ class UnitDossier:
 
     @property
     def active_override(self) -> UnitOverride | None:
-        """The override in force for the period shown, if any."""
-        return None if self.result is None else self.result["override"]
+        """The override in force for the period shown, if any (with or without a result)."""
+        if self.result is not None:
+            return self.result["override"]
+        return next(
+            (o for o in self.overrides if o.period == self.period and o.withdrawn_at is None),
+            None,
+        )
 
 
 def parse_period(raw: str | None) -> int:

@@ -133,6 +133,10 @@ def test_region_scope_roles_and_login(world: UnitsWorld):
     assert own.status_code == 200
     assert "Dinas Kependudukan dan Pencatatan Sipil Kota Padang" in text_of(own)
     assert world.code not in text_of(own) and world.name not in text_of(own)
+    # A period no run has scored: the page still opens, and says so.
+    earlier = sumbar.get(f"/units/13.71-DUKCAPIL?period={world.period - 1}")
+    assert earlier.status_code == 200
+    assert "Belum ada hasil zonasi untuk periode ini" in text_of(earlier)
 
     surveyor = pages_as(world.app, "surveyor-jatim")
     forbidden = surveyor.get(f"/units/{world.code}")
