@@ -16,7 +16,7 @@ from fieldcheck.publication.services import (
 )
 from fieldcheck.units.models import Unit
 from fieldcheck.units.visibility import get_visible_unit
-from fieldcheck.zoning.routes import get_visible_run
+from fieldcheck.zoning.reading import get_visible_run
 from schemas.publication import (
     OverrideCreateSchema,
     OverrideListArgsSchema,
