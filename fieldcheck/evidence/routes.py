@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
-from flask import Blueprint, current_app, request, send_file
+from flask import Blueprint, current_app, request
 
 from fieldcheck.auth.services import current_user, require_role
 from fieldcheck.errors import ApiError
 from fieldcheck.evidence.blockers import approval_blockers, waive
 from fieldcheck.evidence.linking import attach, deliver
-from fieldcheck.evidence.models import Photo
+from fieldcheck.evidence.serving import send_original, send_preview, visible_photo
 from fieldcheck.evidence.state import photo_summary
-from fieldcheck.evidence.storage import get_storage
 from fieldcheck.evidence.upload import MULTIPART_OVERHEAD, photo_json, spool_upload, store_photo
-from fieldcheck.evidence.visibility import flags_for, photo_visible_to
+from fieldcheck.evidence.visibility import flags_for
 from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load
 from fieldcheck.i18n import N_, _, render_flags
@@ -29,8 +26,6 @@ from schemas.evidence import (
 )
 
 bp = Blueprint("evidence", __name__)
-
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _receive():
@@ -97,35 +92,12 @@ def upload_photo():
     return body, 201 if stored.created else 200
 
 
-def _visible_photo(sha256: str) -> Photo:
-    """The photo if the caller may see it (evidence.visibility.photo_visible_to), else 404."""
-    if not SHA256_RE.match(sha256):
-        raise ApiError("not_found", N_("No such photo."))
-    photo = db.session.get(Photo, sha256)
-    if photo is None or not photo_visible_to(sha256, current_user()):
-        raise ApiError("not_found", N_("No such photo."))
-    return photo
-
-
-def _send(key: str, mimetype: str, etag: str):
-    try:
-        fh = get_storage().open(key)
-    except FileNotFoundError:
-        raise ApiError("not_found", N_("The photo's file is no longer stored.")) from None
-    response = send_file(fh, mimetype=mimetype, etag=etag, conditional=True, max_age=3600)
-    # Content-addressed, so never stale; but only for this user (authorization applies).
-    response.cache_control.private = True
-    response.cache_control.public = False
-    return response
-
-
 @bp.get("/photos/<sha256>")
 @api_doc(responses={200: Binary(("image/jpeg", "image/png", "image/webp"))}, cacheable=True)
 @require_role("surveyor", "supervisor", "admin")
 def get_photo(sha256: str):
     """The original photo bytes, streamed."""
-    photo = _visible_photo(sha256)
-    return _send(photo.storage_key, photo.mime, photo.sha256)
+    return send_original(visible_photo(sha256, current_user()))
 
 
 @bp.get("/photos/<sha256>/preview")
@@ -133,8 +105,7 @@ def get_photo(sha256: str):
 @require_role("surveyor", "supervisor", "admin")
 def get_photo_preview(sha256: str):
     """The JPEG preview (longest side PHOTO_PREVIEW_PX, EXIF orientation applied)."""
-    photo = _visible_photo(sha256)
-    return _send(photo.preview_key, "image/jpeg", f"{photo.sha256}-preview")
+    return send_preview(visible_photo(sha256, current_user()))
 
 
 @bp.post("/inspections/<int:inspection_id>/evidence-waivers")

@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Blueprint
 
 from fieldcheck.auth.services import current_user, require_role
-from fieldcheck.errors import field_errors
 from fieldcheck.http import json_body, load, load_args
-from fieldcheck.i18n import _
 from fieldcheck.openapi.doc import ItemsOf, api_doc
 from fieldcheck.publication.services import (
+    override_period,
     publish,
     set_override,
     unit_overrides,
@@ -17,7 +16,6 @@ from fieldcheck.publication.services import (
 )
 from fieldcheck.units.models import Unit
 from fieldcheck.units.visibility import get_visible_unit
-from fieldcheck.zoning.services import current_period
 from fieldcheck.zoning.visibility import get_visible_run
 from schemas.publication import (
     OverrideCreateSchema,
@@ -54,21 +52,6 @@ def _dump(row, unit: Unit) -> dict:
     return body
 
 
-def _period(data: dict) -> int:
-    """The body's period, or the current one; a year that has not begun cannot be judged."""
-    now = current_period()
-    period = now if data["period"] is None else data["period"]
-    if period > now:
-        raise field_errors(
-            {
-                "period": [
-                    _("The %(period)s period has not begun (now: %(now)s).", period=period, now=now)
-                ]
-            }
-        )
-    return period
-
-
 @bp.post("/units/<code>/override")
 @api_doc(body=OverrideCreateSchema, responses={201: UnitOverrideSchema}, errors=("conflict",))
 @require_role(*SUPERVISORS)
@@ -76,7 +59,7 @@ def create_override(code: str):
     """Set a unit's final zone for a period (default: the current year) with a reason (201);
     409 while another override is in force for that period."""
     data = load(OverrideCreateSchema(), json_body())
-    period = _period(data)
+    period = override_period(data["period"])
     unit = get_visible_unit(code)
     row = set_override(unit, period, data["zone"], data["reason"].strip(), current_user())
     return _dump(row, unit), 201
@@ -89,7 +72,7 @@ def withdraw_unit_override(code: str):
     """Withdraw a unit's override in force for a period (default: the current year), with a
     reason (200); 409 when there is none."""
     data = load(OverrideWithdrawSchema(), json_body())
-    period = _period(data)
+    period = override_period(data["period"])
     unit = get_visible_unit(code)
     row = withdraw_override(unit, period, data["reason"].strip(), current_user())
     return _dump(row, unit)

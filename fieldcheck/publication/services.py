@@ -14,13 +14,13 @@ from fieldcheck.audit.services import record
 from fieldcheck.auth.models import User
 from fieldcheck.auth.services import in_scope
 from fieldcheck.clock import utcnow
-from fieldcheck.errors import ApiError
+from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db, lock
 from fieldcheck.i18n import N_, _
 from fieldcheck.units.models import Unit
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.overrides import UnitOverride
-from fieldcheck.zoning.services import official_run, publish_run
+from fieldcheck.zoning.services import current_period, official_run, publish_run
 
 # --- publication ------------------------------------------------------------------------------
 
@@ -63,6 +63,22 @@ def publish(run: ZoningRun, user: User | None) -> bool:
 
 
 # --- overrides --------------------------------------------------------------------------------
+
+
+def override_period(period: int | None) -> int:
+    """The period an override decision is for: ``period``, or the current one; a year that has
+    not begun cannot be judged (422)."""
+    now = current_period()
+    period = now if period is None else period
+    if period > now:
+        raise field_errors(
+            {
+                "period": [
+                    _("The %(period)s period has not begun (now: %(now)s).", period=period, now=now)
+                ]
+            }
+        )
+    return period
 
 
 def active_override(unit_id: int, period: int) -> UnitOverride | None:

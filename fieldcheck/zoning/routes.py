@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, url_for
-from sqlalchemy import select
 
 from fieldcheck.auth.services import current_user, require_role
-from fieldcheck.catalogue.registry import get_registry
-from fieldcheck.core.banding import mean
-from fieldcheck.core.model import Finding, Methodology, ScoreResult
-from fieldcheck.core.rollup import unit_score
-from fieldcheck.core.scoring import VALUE_PLACES
-from fieldcheck.errors import ApiError
-from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
-from fieldcheck.i18n import N_, render
-from fieldcheck.inspections.models import Inspection
-from fieldcheck.inspections.scoring import evaluate_stored
 from fieldcheck.openapi.doc import LOCATION, PageOf, Response, api_doc
 from fieldcheck.units.visibility import get_visible_unit
 from fieldcheck.zoning import reading
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.overrides import active_overrides_by_code, final_zone
 from fieldcheck.zoning.reading import run_header
-from fieldcheck.zoning.results import unit_row
-from fieldcheck.zoning.services import (
-    apply_weights,
-    create_run,
-)
+from fieldcheck.zoning.services import create_run
+from fieldcheck.zoning.unit_result import unit_result
 from fieldcheck.zoning.visibility import get_visible_run, visible_runs_query
 from schemas.publication import OverrideBriefSchema
 from schemas.zoning import (
@@ -171,164 +155,14 @@ def get_unit_result(code: str):
     The breakdown is re-derived now from the inspections the run used, with the run's
     methodology (and draft weights), by the same core call as intake and zoning
     (``fieldcheck.core.evaluate``); each dimension and indicator shows the mean over those
-    inspections.
+    inspections (``zoning.unit_result``, which the unit page and reports call too).
     """
     args = load_args(UnitResultArgsSchema())
-    unit = get_visible_unit(code)
-    run = resolve_run(args, unit.region_code)
-    row = _unit_row_or_404(run, unit.code)
-    methodology = _run_methodology(run)
-    inspections = _inspections_used(row)
-    evaluations = evaluate_stored(
-        [i.id for i in inspections], methodology, get_registry().catalogue
-    )
-    results = [evaluations[i.id].result for i in inspections]
-    return {
-        "unit": {
-            "code": unit.code,
-            "name": unit.name,
-            "agency": {"code": unit.agency.code, "name": unit.agency.name},
-            "region_code": unit.region_code,
-        },
-        **run_header(run),
-        "methodology_hash": run.methodology_hash,
-        "level": "unit",
-        "code": row.code,
-        "name": row.name,
-        "score": float(row.score),
-        "zone": row.zone,
-        "grade": row.grade,
-        "label": row.label,
-        "rank": row.rank,
-        "roll_up_rule": methodology.roll_up.get("unit"),
-        # False only if data the run read has since been changed in place (it never should be).
-        "is_reproducible": _is_reproducible(row, results, methodology),
-        **_breakdown_means(results, methodology),
-        "findings": [
-            _finding_json(inspection.id, f)
-            for inspection in inspections
-            for f in evaluations[inspection.id].findings
-        ],
-        "inspections": [
-            _inspection_used_json(inspection, result)
-            for inspection, result in zip(inspections, results, strict=True)
-        ],
-        # Issue 4: the override in force for the run's period beside the computed zone.
-        **_override_fields(unit.code, row.zone, run.period),
-    }
-
-
-def _unit_row_or_404(run: ZoningRun | None, unit_code: str) -> Any:
-    """The unit's stored row in ``run``, or a 404 naming the run."""
-    row = None if run is None else unit_row(db.session, run, unit_code)
-    if row is None:
-        raise ApiError(
-            "not_found",
-            N_(
-                "This unit has no result in the run (no approved, scored inspection in the period)."
-            ),
-            {"run_id": None if run is None else run.id},
-        )
-    return row
-
-
-def _run_methodology(run: ZoningRun) -> Methodology:
-    """The methodology the run scored with, its what-if weights applied."""
-    methodology = get_registry().methodology(run.methodology_id)
-    if methodology is None:
-        raise ApiError("not_found", N_("The run's methodology is no longer loaded."))
-    return apply_weights(methodology, run.weights)
-
-
-def _inspections_used(row: Any) -> list[Inspection]:
-    """The inspections the run averaged for the unit, in visit order."""
-    return list(
-        db.session.execute(
-            select(Inspection)
-            .where(Inspection.id.in_(row.inspection_ids or []))
-            .order_by(Inspection.visit_date, Inspection.id)
-        )
-        .unique()
-        .scalars()
-    )
-
-
-def _is_reproducible(row: Any, results: list[ScoreResult], methodology: Methodology) -> bool:
-    """Whether re-deriving the inspections gives the stored unit score (the one unit mean)."""
-    return unit_score((r.score for r in results), methodology.rounding_places) == row.score
-
-
-def _breakdown_means(results: list[ScoreResult], methodology: Methodology) -> dict[str, Any]:
-    """Each dimension's and indicator's mean over the re-derived inspections."""
-    places = methodology.rounding_places
-    dimension_scores: dict[str, list[Any]] = defaultdict(list)
-    indicator_values: dict[str, list[Any]] = defaultdict(list)
-    for result in results:
-        for dim in result.dimensions:
-            dimension_scores[dim.code].append(dim.score)
-        for item in result.indicators:
-            indicator_values[item.code].append(item.value)
-    return {
-        "dimensions": [
-            {
-                "code": d.code,
-                "name": d.name,
-                "weight": None if d.weight is None else float(d.weight),
-                "score": _shown(mean(dimension_scores[d.code], places)),
-            }
-            for d in methodology.dimensions
-        ],
-        "indicators": [
-            {
-                "code": i.code,
-                "dimension": i.dimension,
-                "weight": float(i.weight),
-                "value": _shown(mean(indicator_values[i.code], VALUE_PLACES)),
-                "legal_basis": list(i.legal_basis),
-            }
-            for i in methodology.indicators
-        ],
-    }
-
-
-def _shown(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def _finding_json(inspection_id: int, f: Finding) -> dict[str, Any]:
-    """A standing finding of a re-derived inspection, as the unit result lists it."""
-    return {
-        "inspection_id": inspection_id,
-        "rule": f.rule,
-        "severity": f.severity,
-        "category": f.category,
-        "citation": f.citation,
-        "message": render(f.message, f.params),
-        "expected": f.expected,
-        "observed": f.observed,
-        "service": f.service,
-        "component": f.component,
-        "sanction": f.sanction,
-    }
-
-
-def _inspection_used_json(inspection: Inspection, result: ScoreResult) -> dict[str, Any]:
-    """One inspection the run used: its re-derived score beside the one stored at intake."""
-    return {
-        "id": inspection.id,
-        "visit_date": inspection.visit_date.isoformat(),
-        "status": inspection.status,
-        "score": _shown(result.score),
-        "zone": result.zone,
-        "intake_score": _shown(inspection.score),
-        "methodology": inspection.methodology_id,
-        "methodology_version": inspection.methodology_version,
-    }
-
-
-def _override_fields(code: str, zone: str, period: int) -> dict[str, Any]:
-    shown = _with_overrides([{"code": code, "zone": zone}], period)[0]
-    return {"override": shown["override"], "final_zone": shown["final_zone"]}
+    body = unit_result(get_visible_unit(code), args)
+    # Issue 4: the override in force for the run's period beside the computed zone.
+    override = body["override"]
+    body["override"] = None if override is None else OverrideBriefSchema().dump(override)
+    return body
 
 
 def _with_overrides(items: list[dict[str, Any]], period: int) -> list[dict[str, Any]]:

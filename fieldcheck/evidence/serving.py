@@ -1,0 +1,64 @@
+"""Sending a stored photo to someone who may see it: the API's and the pages' one way.
+
+``visible_photo`` applies ``evidence.visibility.photo_visible_to`` (404 otherwise, existence not
+revealed); ``send_original``/``send_preview`` stream the bytes from the evidence storage, private
+to the reader (content-addressed, so never stale, but authorization applies).
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Response, send_file
+
+from fieldcheck.auth.models import User
+from fieldcheck.errors import ApiError
+from fieldcheck.evidence.models import Photo
+from fieldcheck.evidence.storage import get_storage
+from fieldcheck.evidence.visibility import photo_visible_to
+from fieldcheck.extensions import db
+from fieldcheck.i18n import N_
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def visible_photo(sha256: str, user: User) -> Photo:
+    """The photo if ``user`` may see it (evidence.visibility.photo_visible_to), else 404."""
+    if not SHA256_RE.match(sha256):
+        raise ApiError("not_found", N_("No such photo."))
+    photo = db.session.get(Photo, sha256)
+    if photo is None or not photo_visible_to(sha256, user):
+        raise ApiError("not_found", N_("No such photo."))
+    return photo
+
+
+def read_preview(photo: Photo) -> bytes | None:
+    """The preview's bytes (for a PDF that embeds it); None when the file is gone."""
+    try:
+        with get_storage().open(photo.preview_key) as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
+
+
+def send_original(photo: Photo) -> Response:
+    """The original photo bytes, streamed."""
+    return _send(photo.storage_key, photo.mime, photo.sha256)
+
+
+def send_preview(photo: Photo) -> Response:
+    """The JPEG preview (longest side PHOTO_PREVIEW_PX, EXIF orientation applied)."""
+    return _send(photo.preview_key, "image/jpeg", f"{photo.sha256}-preview")
+
+
+def _send(key: str, mimetype: str, etag: str) -> Response:
+    try:
+        fh = get_storage().open(key)
+    except FileNotFoundError:
+        raise ApiError("not_found", N_("The photo's file is no longer stored.")) from None
+    response = send_file(fh, mimetype=mimetype, etag=etag, conditional=True, max_age=3600)
+    # Content-addressed, so never stale; but only for this user (authorization applies).
+    response.cache_control.private = True
+    response.cache_control.public = False
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
