@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Select, insert, select, text
 
 from fieldcheck.audit.models import AuditEntry
 from fieldcheck.clock import utcnow
@@ -153,6 +153,42 @@ def record(
     decides which supervisors may read the entry (None: national users only).
     """
     record_many([Change(action, object_type, object_id, before, after, region)], actor=actor)
+
+
+def entries_query(
+    conditions: Iterable[Any] = (),
+    *,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    actor_id: int | None = None,
+    system_only: bool = False,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Select:
+    """Entries matching the filters (None = any) and ``conditions`` (the reader's scope, which
+    the caller builds: regions sit beside this package), newest first."""
+    query = select(AuditEntry).where(*conditions)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
+    if object_type is not None:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id is not None:
+        query = query.where(AuditEntry.object_id == object_id)
+    if actor_id is not None:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    if system_only:
+        query = query.where(AuditEntry.actor_id.is_(None))
+    if since is not None:
+        query = query.where(AuditEntry.created_at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.created_at < until)
+    return query.order_by(AuditEntry.id.desc())
+
+
+def known_values(column: Any) -> list[str]:
+    """The distinct values of an (indexed) audit column, sorted: the choices of a filter."""
+    return list(db.session.execute(select(column).distinct().order_by(column)).scalars())
 
 
 @dataclass(frozen=True)
