@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from fieldcheck.audit.models import AuditEntry
 from fieldcheck.audit.services import entries_query
 from fieldcheck.auth.models import ROLES, ApiToken, User
 from fieldcheck.auth.passwords import password_problems, set_password, username_problems
 from fieldcheck.auth.services import add_user, in_scope, scope_filter
+from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
 from fieldcheck.i18n import N_
@@ -117,6 +118,45 @@ def users_query(admin: User, filters: UserFilters = UserFilters()) -> Select:
     if filters.region is not None:
         query = query.where(in_region(User.region_code, filters.region))
     return query
+
+
+def active_token_counts(user_ids: list[int]) -> dict[int, int]:
+    """How many live (not revoked, not expired) tokens each of ``user_ids`` holds; one query."""
+    if not user_ids:
+        return {}
+    now = utcnow()
+    rows = db.session.execute(
+        select(ApiToken.user_id, func.count())
+        .where(
+            ApiToken.user_id.in_(user_ids),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at.is_(None) | (ApiToken.expires_at > now),
+        )
+        .group_by(ApiToken.user_id)
+    )
+    return dict(rows.tuples().all())
+
+
+def last_logins(user_ids: list[int]) -> dict[int, datetime]:
+    """Each user's last web login, read from the audit log (one indexed query, no extra column)."""
+    if not user_ids:
+        return {}
+    rows = db.session.execute(
+        select(AuditEntry.object_id, func.max(AuditEntry.created_at))
+        .where(
+            AuditEntry.object_type == "user",
+            AuditEntry.object_id.in_([str(i) for i in user_ids]),
+            AuditEntry.action == "user.login",
+        )
+        .group_by(AuditEntry.object_id)
+    )
+    return {int(ident): at for ident, at in rows.tuples().all()}
+
+
+def user_tokens(user: User) -> list[ApiToken]:
+    """``user``'s tokens, newest first (the caller has checked it may manage ``user``)."""
+    query = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+    return list(db.session.execute(query).unique().scalars())
 
 
 def visible_token(reader: User, token_id: int) -> ApiToken:
