@@ -145,7 +145,7 @@ def _check(problems: list[str], hint: str) -> None:
 def _read_password(from_stdin: bool, username: str) -> str:
     """A password from stdin's first line, or asked twice without echo; checked by the rule."""
     if from_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     _check(password_problems(password, username), "password")

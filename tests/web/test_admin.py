@@ -259,10 +259,16 @@ def test_token_for_a_phone_shows_a_qr_once_works_and_can_be_revoked(demo):
     assert "Dicabut" in text_of(admin.get(revoked.headers["Location"]))
 
 
-def test_audit_log_with_filters_and_the_chain_check(demo):
+def test_audit_log_with_filters_and_the_chain_check(demo, monkeypatch):
     admin = pages_as(demo, "admin")
     page = text_of(admin.get("/admin/audit"))
     assert "Rantai utuh" in page and "user.create" in page and "Log audit" in page
+    # A long log is checked only on request (a button), as the walk takes ~0.1 ms a row.
+    monkeypatch.setattr("fieldcheck.web.admin.VERIFY_AUTO_MAX_ROWS", 10)
+    waiting = text_of(admin.get("/admin/audit?action=user.login"))
+    assert "Periksa sekarang" in waiting and "Rantai utuh" not in waiting
+    assert 'name="action" value="user.login"' in waiting  # the button keeps the filters
+    assert "Rantai utuh" in text_of(admin.get("/admin/audit?action=user.login&verify=1"))
     logins = text_of(admin.get("/admin/audit?action=user.login"))
     assert "user.login" in logins and "<code>user.create</code>" not in logins
     jatim = _user(demo, "surveyor-jatim")
