@@ -125,7 +125,13 @@ def test_create_user_then_the_first_login_must_change_the_password(demo):
     before = _count(demo, User)
     bad = admin.post(
         "/admin/users/new",
-        {"name": " ", "username": "admin", "role": "boss", "region_code": "99", "password": "pendek"},
+        {
+            "name": " ",
+            "username": "admin",
+            "role": "boss",
+            "region_code": "99",
+            "password": "pendek",
+        },
     )
     assert bad.status_code == 422
     page = text_of(bad)
@@ -161,9 +167,7 @@ def test_create_user_then_the_first_login_must_change_the_password(demo):
         {"name": "Budi Supervisor", "username": "budi", "role": "supervisor", "region_code": "35"},
     )
     assert generated.status_code == 201
-    password = html.unescape(
-        re.search(r'id="password">([^<]+)<', text_of(generated)).group(1)
-    )
+    password = html.unescape(re.search(r'id="password">([^<]+)<', text_of(generated)).group(1))
     assert len(password) >= 10
     assert generated.headers["Cache-Control"].startswith("no-store")
     for username, secret in (("rina", NEW_PASSWORD), ("budi", password)):
