@@ -312,3 +312,12 @@ def test_admin_pages_in_the_browser(demo, browser):
     assert "Rantai utuh" in browser.find_element(By.CSS_SELECTOR, ".audit-check").text
     shot(browser, "admin-audit")
     assert_accessible(browser)
+    # On a phone the page does not scroll sideways: wide tables scroll inside their frame.
+    browser.set_window_size(390, 844)
+    for path in ("/admin/users", f"/admin/users/{_user(demo, 'surveyor-jatim').id}"):
+        browser.get(browser.base + path)
+        assert browser.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth + 1"
+        ), path
+    shot(browser, "admin-user-phone")
+    browser.set_window_size(1366, 768)
