@@ -154,14 +154,17 @@ def _read_password(from_stdin: bool, username: str) -> str:
 
 @users_cli.command("list")
 def users_list() -> None:
-    """List users with role, region and token count."""
+    """List users with role, region, login name and token count."""
     for user in db.session.execute(select(User).order_by(User.id)).unique().scalars():
         if not user.is_active:
             state = "deactivated"
         else:
             active = sum(1 for t in user.tokens if t.revoked_at is None)
             state = f"{active} active token(s)"
-        click.echo(f"#{user.id}\t{user.role}\t{user.region_code or '-'}\t{user.name}\t{state}")
+        login = user.username or "-"
+        click.echo(
+            f"#{user.id}\t{user.role}\t{user.region_code or '-'}\t{login}\t{user.name}\t{state}"
+        )
 
 
 @users_cli.command("deactivate")

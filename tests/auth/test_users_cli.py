@@ -59,6 +59,8 @@ def test_users_create_with_a_username_sets_a_temporary_password(runner, app):
     )
     assert lone.exit_code == 2
     assert count_rows(app, User) == 2
+    listing = runner.invoke(args=["users", "list"]).stdout
+    assert "\tsiti\tSiti\t" in listing and "\trudi\tRudi\t" in listing
 
 
 def test_set_password_and_unlock(runner, app):
