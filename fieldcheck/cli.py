@@ -13,6 +13,13 @@ from sqlalchemy import select
 from fieldcheck.audit.cli import audit_cli
 from fieldcheck.audit.services import record
 from fieldcheck.auth.models import ApiToken, User
+from fieldcheck.auth.passwords import (
+    password_problems,
+    set_password,
+    set_username,
+    unlock,
+    username_problems,
+)
 from fieldcheck.auth.services import create_user, deactivate_user, revoke_token
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.demo.seed import seed_demo
@@ -24,7 +31,7 @@ from fieldcheck.regions.services import sync_regions
 from fieldcheck.units.services import ImportError_, import_units
 from fieldcheck.zoning.cli import scheduler_command
 
-users_cli = AppGroup("users", help="Create and list users; tokens are printed once.")
+users_cli = AppGroup("users", help="Create and list users, set passwords; tokens are printed once.")
 photos_cli = AppGroup("photos", help="Photo evidence maintenance (retention).")
 
 
@@ -46,7 +53,19 @@ def register(app: Flask) -> None:
 @click.option("--name", required=True, help="Full name shown in the audit log.")
 @click.option("--role", required=True, type=click.Choice(["surveyor", "supervisor", "admin"]))
 @click.option("--region", default=None, help="Region code the user is limited to (e.g. 35).")
-def users_create(name: str, role: str, region: str | None) -> None:
+@click.option(
+    "--username",
+    default=None,
+    help="Login name for the web app; asks for a temporary password (changed at first login).",
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the temporary password from the first line of standard input (scripts).",
+)
+def users_create(
+    name: str, role: str, region: str | None, username: str | None, password_stdin: bool
+) -> None:
     """Create a user and print its token alone on the last line (it is not shown again)."""
     if region is not None and db.session.get(Region, region) is None:
         raise click.BadParameter(f"unknown region code {region}", param_hint="--region")
@@ -54,22 +73,98 @@ def users_create(name: str, role: str, region: str | None) -> None:
         raise click.BadParameter(
             "must not be blank: it is who the audit log shows", param_hint="--name"
         )
-    user, token = create_user(name, role, region)
+    password = None
+    if username is not None:
+        username = username.strip()
+        _check(username_problems(username), "--username")
+        password = _read_password(password_stdin, username)
+    elif password_stdin:
+        raise click.UsageError("--password-stdin needs --username (a password is for logging in)")
+    user, token = create_user(name, role, region, username=username)
+    if password is not None:
+        set_password(user, password, actor=None, must_change=True)
     db.session.commit()
-    click.echo(f"created {role} #{user.id} {user.name} (region {region or 'national'})", err=True)
+    login = f", login {username} (must change the password)" if username else ""
+    click.echo(
+        f"created {role} #{user.id} {user.name} (region {region or 'national'}){login}", err=True
+    )
     click.echo(token)
+
+
+@users_cli.command("set-password")
+@click.argument("user_id", type=int)
+@click.option("--username", default=None, help="Give the user this login name first.")
+@click.option(
+    "--temporary/--permanent",
+    default=True,
+    show_default=True,
+    help="Temporary: the user must choose their own at the next login.",
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_set_password(
+    user_id: int, username: str | None, temporary: bool, password_stdin: bool
+) -> None:
+    """Set a user's web password (audited as the system); their browser sessions end."""
+    user = _user_or_fail(user_id)
+    if username is not None and username.strip() != (user.username or ""):
+        username = username.strip()
+        _check(username_problems(username), "--username")
+        set_username(user, username, actor=None)
+    if not user.username:
+        raise click.UsageError(f"user #{user.id} has no username: pass --username NAME")
+    password = _read_password(password_stdin, user.username)
+    set_password(user, password, actor=None, must_change=temporary)
+    db.session.commit()
+    kind = "temporary (must change at next login)" if temporary else "permanent"
+    click.echo(f"user #{user.id} {user.username}: password set, {kind}")
+
+
+@users_cli.command("unlock")
+@click.argument("user_id", type=int)
+def users_unlock(user_id: int) -> None:
+    """Lift a lockout after too many wrong passwords (audited as the system)."""
+    user = _user_or_fail(user_id)
+    changed = unlock(user, actor=None)
+    db.session.commit()
+    click.echo(f"user #{user.id} {user.name}: {'unlocked' if changed else 'was not locked'}")
+
+
+def _user_or_fail(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise click.BadParameter(f"no user #{user_id}", param_hint="USER_ID")
+    return user
+
+
+def _check(problems: list[str], hint: str) -> None:
+    """Refuse a value with the catalogue's messages (English on the command line)."""
+    if problems:
+        raise click.BadParameter(" ".join(problems), param_hint=hint)
+
+
+def _read_password(from_stdin: bool, username: str) -> str:
+    """A password from stdin's first line, or asked twice without echo; checked by the rule."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    _check(password_problems(password, username), "password")
+    return password
 
 
 @users_cli.command("list")
 def users_list() -> None:
-    """List users with role, region and token count."""
+    """List users with role, region, login name and token count."""
     for user in db.session.execute(select(User).order_by(User.id)).unique().scalars():
         if not user.is_active:
             state = "deactivated"
         else:
             active = sum(1 for t in user.tokens if t.revoked_at is None)
             state = f"{active} active token(s)"
-        click.echo(f"#{user.id}\t{user.role}\t{user.region_code or '-'}\t{user.name}\t{state}")
+        login = user.username or "-"
+        click.echo(
+            f"#{user.id}\t{user.role}\t{user.region_code or '-'}\t{login}\t{user.name}\t{state}"
+        )
 
 
 @users_cli.command("deactivate")

@@ -65,6 +65,12 @@ def _db_url(value: Any) -> str | None:
     return None
 
 
+def _base_url(value: Any) -> str | None:
+    if value and not str(value).startswith(("https://", "http://")):
+        return "must start with https:// (or http://), or be empty"
+    return None
+
+
 def _one_of(*choices: str) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         return None if value in choices else f"must be one of {', '.join(choices)}"
@@ -155,6 +161,12 @@ SETTINGS: dict[str, Setting] = {
     ),
     "LOGIN_LOCKOUT_MINUTES": Setting(int, 15, "how long a locked account stays locked", _positive),
     "LOGIN_RATE_LIMIT": Setting(str, "20 per minute", "login attempts per client address"),
+    "PUBLIC_BASE_URL": Setting(
+        str,
+        "",
+        "address phones reach this server at (token QR codes); empty = the admin's browser's",
+        _base_url,
+    ),
     "RATELIMIT_STORAGE_URI": Setting(
         str, "memory://", "Flask-Limiter storage (memory:// per process; redis://... shared)"
     ),

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Select, insert, select, text
 
 from fieldcheck.audit.models import AuditEntry
 from fieldcheck.clock import utcnow
@@ -155,6 +155,42 @@ def record(
     record_many([Change(action, object_type, object_id, before, after, region)], actor=actor)
 
 
+def entries_query(
+    conditions: Iterable[Any] = (),
+    *,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    actor_id: int | None = None,
+    system_only: bool = False,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Select:
+    """Entries matching the filters (None = any) and ``conditions`` (the reader's scope, which
+    the caller builds: regions sit beside this package), newest first."""
+    query = select(AuditEntry).where(*conditions)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
+    if object_type is not None:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id is not None:
+        query = query.where(AuditEntry.object_id == object_id)
+    if actor_id is not None:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    if system_only:
+        query = query.where(AuditEntry.actor_id.is_(None))
+    if since is not None:
+        query = query.where(AuditEntry.created_at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.created_at < until)
+    return query.order_by(AuditEntry.id.desc())
+
+
+def known_values(column: Any) -> list[str]:
+    """The distinct values of an (indexed) audit column, sorted: the choices of a filter."""
+    return list(db.session.execute(select(column).distinct().order_by(column)).scalars())
+
+
 @dataclass(frozen=True)
 class Problem:
     """The first row where the chain does not hold."""
@@ -165,23 +201,25 @@ class Problem:
 
 def verify() -> tuple[int, Problem | None]:
     """Walk the chain from the first row: (rows checked, first problem or None)."""
-    query = select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000)
+    # Plain rows, not ORM objects: building 20,000 entities took a third of the walk's 2.2 s.
+    table = AuditEntry.__table__
+    columns = [table.c[name] for name in (*_CONTENT_COLUMNS, "prev_hash", "hash")]
+    query = select(*columns).order_by(table.c.id).execution_options(yield_per=1000)
     result = db.session.execute(query)
     try:
-        return _walk(result.scalars())
+        return _walk(result)
     finally:
         result.close()  # a server-side cursor on PostgreSQL when we stop at a bad row
 
 
-def _walk(rows: Iterator[AuditEntry]) -> tuple[int, Problem | None]:
+def _walk(rows: Iterable[Any]) -> tuple[int, Problem | None]:
     expected_id, prev_hash, count = 1, GENESIS, 0
     for row in rows:
         if row.id != expected_id:
             return count, Problem(expected_id, f"row {expected_id} is missing (next is {row.id})")
         if row.prev_hash != prev_hash:
             return count, Problem(row.id, "prev_hash does not match the previous row's hash")
-        content = row_content({c: getattr(row, c) for c in _CONTENT_COLUMNS})
-        if chain_hash(prev_hash, content) != row.hash:
+        if chain_hash(prev_hash, row_content(row._mapping)) != row.hash:
             return count, Problem(row.id, "content does not match its hash (row was altered)")
         prev_hash, expected_id, count = row.hash, expected_id + 1, count + 1
     return count, None

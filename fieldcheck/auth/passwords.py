@@ -7,6 +7,8 @@ guessing attack from many addresses (which the per-address rate limit does not s
 
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -26,6 +28,10 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("fieldcheck-no-such-user")
 MIN_LENGTH = 10
 MAX_LENGTH = 256
+#: Login names: letters, digits, dot, dash, underscore (the demo's ``supervisor-jatim``).
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
+#: Generated passwords avoid look-alikes (0/O, 1/l/I): an admin reads them out or writes them down.
+_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 class LoginRefused(Exception):
@@ -49,6 +55,51 @@ def password_problems(password: str, username: str | None = None) -> list[str]:
     if password and not password.strip():
         problems.append(N_("The password must not be only spaces."))
     return problems
+
+
+def username_problems(username: str) -> list[str]:
+    """What is wrong with ``username`` as a new login name, as msgids (empty when acceptable)."""
+    if not _USERNAME.fullmatch(username):
+        return [
+            N_(
+                "The username must have 3 to 64 characters: letters, digits, dot, dash or "
+                "underscore, starting with a letter or digit."
+            )
+        ]
+    if find_by_username(username) is not None:
+        return [N_("This username is already taken.")]
+    return []
+
+
+def generate_password() -> str:
+    """A temporary password of 3 groups of 5 (about 86 random bits), easy to read out."""
+    chars = "".join(secrets.choice(_ALPHABET) for _ in range(15))
+    return "-".join(chars[i : i + 5] for i in range(0, 15, 5))
+
+
+def unlock(user: User, *, actor: User | None) -> bool:
+    """Lift a lockout (audited) so the user may log in again now; False when not locked."""
+    lock(user)
+    if not is_locked(user) and user.failed_logins == 0:
+        return False
+    before = {"locked_until": user.locked_until, "failed_logins": user.failed_logins}
+    user.locked_until = None
+    user.failed_logins = 0
+    record(
+        "user.unlock",
+        "user",
+        user.id,
+        before=before,
+        after={"locked_until": None, "failed_logins": 0},
+        actor=actor,
+        region=user.region_code,
+    )
+    return True
+
+
+def is_locked(user: User, now: datetime | None = None) -> bool:
+    """True while ``user``'s account is locked after too many wrong passwords."""
+    return user.locked_until is not None and user.locked_until > (now or utcnow())
 
 
 def find_by_username(username: str) -> User | None:

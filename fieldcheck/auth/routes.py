@@ -7,25 +7,29 @@ from datetime import timedelta
 from flask import Blueprint
 from sqlalchemy import select
 
+from fieldcheck.auth.management import (
+    UserFilters,
+    check_may_deactivate,
+    check_may_issue_token,
+    check_new_user_region,
+    managed_user,
+    users_query,
+    visible_token,
+)
 from fieldcheck.auth.models import ApiToken, User
 from fieldcheck.auth.services import (
     create_user,
     current_user,
     deactivate_user,
     hash_token,
-    in_scope,
     new_token,
     require_role,
     revoke_token,
     scope_filter,
 )
 from fieldcheck.clock import utcnow
-from fieldcheck.errors import ApiError, field_errors
-from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
-from fieldcheck.i18n import N_
 from fieldcheck.openapi.doc import PageOf, api_doc
-from fieldcheck.regions.models import Region
 from schemas.users import (
     TokenCreateSchema,
     TokenIssuedSchema,
@@ -42,21 +46,6 @@ bp = Blueprint("auth", __name__)
 ALL_ROLES = ("surveyor", "supervisor", "admin")
 
 
-def _managed_user(user_id: int) -> User:
-    """A user the current admin may manage (inside their region), else 404."""
-    user = db.session.get(User, user_id)
-    if user is None or not in_scope(current_user(), user.region_code):
-        raise ApiError("not_found", N_("No such user."))
-    return user
-
-
-def _above(admin: User, user: User) -> bool:
-    """True when ``admin``'s region strictly contains ``user``'s (national contains all)."""
-    if user.region_code is None:
-        return False
-    return admin.region_code is None or user.region_code.startswith(admin.region_code + ".")
-
-
 def _expiry(days: int | None) -> timedelta | None:
     return timedelta(days=days) if days else None
 
@@ -67,14 +56,8 @@ def _expiry(days: int | None) -> timedelta | None:
 def list_users():
     """Users inside the admin's region (all for a national admin)."""
     args = load_args(UserListArgsSchema())
-    query = select(User).order_by(User.id)
-    condition = scope_filter(current_user(), User.region_code)
-    if condition is not None:
-        query = query.where(condition)
-    if "role" in args:
-        query = query.where(User.role == args["role"])
-    if "active" in args:
-        query = query.where(User.is_active.is_(args["active"]))
+    filters = UserFilters(role=args.get("role"), active=args.get("active"))
+    query = users_query(current_user(), filters)
     items, total = paginate(query, args["page"], args["per_page"])
     return page_body(UserSchema(many=True).dump(items), args["page"], args["per_page"], total)
 
@@ -86,11 +69,8 @@ def create_user_endpoint():
     """Create a user and its first token; the token is in this response only."""
     data = load(UserCreateSchema(), json_body())
     region = data["region_code"]
-    if region is not None and db.session.get(Region, region) is None:
-        raise field_errors({"region_code": [N_("Unknown region code.")]})
     admin = current_user()
-    if not in_scope(admin, region):
-        raise ApiError("out_of_scope", N_("You may only create users inside your region."))
+    check_new_user_region(admin, region)
     user, token = create_user(
         data["name"].strip(),
         data["role"],
@@ -107,7 +87,7 @@ def create_user_endpoint():
 @require_role("admin")
 def get_user(user_id: int):
     """One user."""
-    return UserSchema().dump(_managed_user(user_id))
+    return UserSchema().dump(managed_user(current_user(), user_id))
 
 
 @bp.post("/users/<int:user_id>/deactivate")
@@ -115,10 +95,9 @@ def get_user(user_id: int):
 @require_role("admin")
 def deactivate_user_endpoint(user_id: int):
     """Deactivate a user: every token of theirs stops working. Not yourself (409)."""
-    user = _managed_user(user_id)
     admin = current_user()
-    if user.id == admin.id:
-        raise ApiError("conflict", N_("You cannot deactivate yourself."))
+    user = managed_user(admin, user_id)
+    check_may_deactivate(admin, user)
     deactivate_user(user, actor=admin)
     return UserSchema().dump(user)
 
@@ -129,17 +108,9 @@ def deactivate_user_endpoint(user_id: int):
 def issue_token_endpoint(user_id: int):
     """Issue a token for a user (optional ``expires_in_days``); shown once, in this response."""
     data = load(TokenCreateSchema(), json_body())
-    user = _managed_user(user_id)
     admin = current_user()
-    if user.role == "admin" and user.id != admin.id and not _above(admin, user):
-        # Whoever holds the token acts as its user in the audit log: an admin minting one for a
-        # peer could act in the peer's name. Only an admin over a wider region may (a national
-        # admin for a provincial one), as for any other user they manage.
-        raise ApiError(
-            "forbidden", N_("Only an admin over a wider region may issue tokens for another admin.")
-        )
-    if not user.is_active:
-        raise ApiError("conflict", N_("The user is deactivated."))
+    user = managed_user(admin, user_id)
+    check_may_issue_token(admin, user)
     row, token = new_token(user, _expiry(data["expires_in_days"]), actor=admin)
     return {"token": token, **TokenSchema().dump(row)}, 201
 
@@ -179,11 +150,6 @@ def list_tokens():
 def revoke_token_endpoint(token_id: int):
     """Revoke a token: your own, or (admin) any in your region. Revoking twice is harmless."""
     user = current_user()
-    row = db.session.get(ApiToken, token_id)
-    allowed = row is not None and (
-        row.user_id == user.id or (user.role == "admin" and in_scope(user, row.user.region_code))
-    )
-    if not allowed:
-        raise ApiError("not_found", N_("No such token."))
+    row = visible_token(user, token_id)
     revoke_token(row, actor=user)
     return TokenSchema().dump(row)

@@ -76,6 +76,30 @@ def revoke_token(row: ApiToken, *, actor: User | None = None) -> bool:
     return True
 
 
+def add_user(
+    name: str,
+    role: str,
+    region_code: str | None = None,
+    *,
+    actor: User | None = None,
+    username: str | None = None,
+) -> User:
+    """Create a user (audited) without token or password; the callers add what they need."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    name = name.strip()
+    if not name:
+        raise ValueError("name must not be blank: it is who the audit log shows")
+    user = User(name=name, role=role, region_code=region_code, username=username)
+    db.session.add(user)
+    db.session.flush()
+    after = {"name": name, "role": role, "region_code": region_code}
+    if username is not None:
+        after["username"] = username
+    record("user.create", "user", user.id, after=after, actor=actor, region=region_code)
+    return user
+
+
 def create_user(
     name: str,
     role: str,
@@ -83,24 +107,10 @@ def create_user(
     *,
     actor: User | None = None,
     expires_in: timedelta | None = None,
+    username: str | None = None,
 ) -> tuple[User, str]:
     """Create a user with a first token (both audited); returns both (token not stored in clear)."""
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    name = name.strip()
-    if not name:
-        raise ValueError("name must not be blank: it is who the audit log shows")
-    user = User(name=name, role=role, region_code=region_code)
-    db.session.add(user)
-    db.session.flush()
-    record(
-        "user.create",
-        "user",
-        user.id,
-        after={"name": name, "role": role, "region_code": region_code},
-        actor=actor,
-        region=region_code,
-    )
+    user = add_user(name, role, region_code, actor=actor, username=username)
     return user, issue_token(user, expires_in, actor=actor)
 
 
