@@ -56,11 +56,11 @@ class BulkFilterSchema(StrictSchema):
     #: The criteria the review queue page filters by (review.bulk.matching), so the page's
     #: "decide on all N matching" and the API select the same inspections.
     unit_type = fields.String(validate=validate.Length(min=1, max=40))
-    has_blockers = fields.Boolean(
-        metadata={"description": "True: approval is blocked by missing photo evidence."}
-    )
-    visited_from = fields.Date(metadata={"description": "The visit's local date, inclusive."})
-    visited_to = fields.Date(metadata={"description": "The visit's local date, inclusive."})
+    #: True: approval is blocked by missing photo evidence; False: it is not.
+    has_blockers = fields.Boolean()
+    #: The visit's local date (the unit's zone), both ends inclusive.
+    visited_from = fields.Date()
+    visited_to = fields.Date()
 
 
 class BulkReviewSchema(ReviewDecisionSchema):
