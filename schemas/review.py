@@ -53,6 +53,14 @@ class BulkFilterSchema(StrictSchema):
         validate=validate.OneOf(("received", "approved", "rejected", "returned"))
     )
     flag = fields.String(validate=validate.OneOf(sorted(ALL_FLAG_CODES)))
+    #: The criteria the review queue page filters by (review.bulk.matching), so the page's
+    #: "decide on all N matching" and the API select the same inspections.
+    unit_type = fields.String(validate=validate.Length(min=1, max=40))
+    #: True: approval is blocked by missing photo evidence; False: it is not.
+    has_blockers = fields.Boolean()
+    #: The visit's local date (the unit's zone), both ends inclusive.
+    visited_from = fields.Date()
+    visited_to = fields.Date()
 
 
 class BulkReviewSchema(ReviewDecisionSchema):

@@ -102,6 +102,29 @@ def test_flag_status_surveyor_and_time_filters(world, app):
     assert {i["id"]: i["ok"] for i in data["items"]} == {flagged["id"]: False, plain["id"]: True}
 
 
+def test_queue_criteria_blockers_unit_type_and_visit_dates(world, app, factory):
+    # The review queue page's filters, through the API: the same rows (review.bulk.matching).
+    body = factory.all_yes_submission("35.25-DUKCAPIL")  # no photos: approval is blocked
+    blocked = post_json(world.client, INSPECTIONS, body, world.token("surveyor")).get_json()
+    clean = world.post(unit="35.15-RSUD")
+    common = {"status": "received", "visited_from": "2000-01-01", "visited_to": "2999-12-31"}
+    cases = [
+        ({"has_blockers": True}, {blocked["id"]: False}),
+        ({"visited_to": "2000-01-01"}, {}),
+        ({"unit_type": "disdukcapil", "has_blockers": False}, {}),
+        ({"unit_type": "rsud", "has_blockers": False}, {clean["id"]: True}),
+    ]
+    for criteria, expected in cases:
+        response = post_json(
+            world.client,
+            URL,
+            {"filter": {**common, **criteria}, "decision": "approve"},
+            world.token("admin"),
+        )
+        assert response.status_code == 200, response.get_json()
+        assert {i["id"]: i["ok"] for i in response.get_json()["items"]} == expected, criteria
+
+
 @pytest.mark.parametrize(
     ("body", "path"),
     [

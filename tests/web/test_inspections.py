@@ -192,6 +192,9 @@ def test_queue_to_inspection_and_approve_by_keyboard(demo, factory, browser):
     first = post_inspection(demo, factory)
     second = post_inspection(demo, factory, unit="35.25-DUKCAPIL", photos=False)
     login(browser, "supervisor-jatim")
+    # login() only clicks: wait for the redirect, or the next get() may cut the POST short
+    # (seen on a loaded machine).
+    WebDriverWait(browser, 30).until(lambda d: "/login" not in d.current_url)
     browser.get(browser.base + "/review")
     assert f"/inspections/{first}" in browser.page_source
     shot(browser, "review-queue")
@@ -200,13 +203,13 @@ def test_queue_to_inspection_and_approve_by_keyboard(demo, factory, browser):
     body = browser.find_element(By.TAG_NAME, "body")
     body.send_keys("j")
     body.send_keys(Keys.ENTER)
-    assert browser.current_url.endswith(f"/inspections/{first}")
+    WebDriverWait(browser, 30).until(EC.url_contains(f"/inspections/{first}"))
     shot(browser, "inspection")
     assert_accessible(browser)
 
     browser.find_element(By.TAG_NAME, "body").send_keys("a")
     # Approved; the next waiting inspection opens, with the flash.
-    WebDriverWait(browser, 10).until(EC.url_contains(f"/inspections/{second}"))
+    WebDriverWait(browser, 30).until(EC.url_contains(f"/inspections/{second}"))
     assert f"Inspeksi #{first}: Setujui." in browser.page_source
     assert status_of(demo, first) == "approved"
     shot(browser, "inspection-blocked")
