@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from fieldcheck.auth.models import User
+from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.clock import utcnow
 from fieldcheck.demo.inspections import NAMESPACE, _body, send
 from fieldcheck.evidence.upload import spool_upload, store_photo
@@ -137,6 +138,13 @@ def seed_received_inspections(surveyors: dict[str, User]) -> int:
             taken = started + timedelta(minutes=12)
             sha = _upload(demo_photo(taken, unit.lat, unit.lon), surveyor)
             body["answers"][PHOTO_INDICATOR] = {"value": "yes", "photos": [sha]}
+            # One wide photo of the service hall documents every item that asks for one, so
+            # this visit waits for nothing but a supervisor's decision (approvable in the demo).
+            methodology = get_registry().methodology(body["methodology"])
+            for indicator in methodology.indicators:
+                answer = body["answers"].get(indicator.code)
+                if indicator.photo_required and answer and answer["value"] == "yes":
+                    answer["photos"] = [sha]
         elif visit.kind == "findings":
             # Nothing posted, nothing in place: every obligation observed is a finding.
             body["answers"] = {code: {"value": "no"} for code in body["answers"]}
