@@ -5,7 +5,8 @@ generator, with only the 11 scored answers per inspection: the pages do not read
 published national run, and every 40th inspection put back in the review queue (2,500 received).
 
 Prints, next to a baseline measured in the same run (``GET /healthz``: the app's stack with one
-trivial query): p50/p95 over N requests of the overview ``/``, a unit page ``/units/<code>`` and
+trivial query; and ``GET /account``, the smallest logged-in page: session, user, layout):
+p50/p95 over N requests of the overview ``/``, a unit page ``/units/<code>`` and
 the review queue ``/review``, logged in (session cookie) as a province supervisor and as the
 national admin; a page that answers 404 (not built yet) is skipped with a note. Then the peak
 Python memory (tracemalloc) and time of an XLSX export of 100,000 inspections against one of
@@ -111,9 +112,11 @@ def pages(app: Any, units: dict[str, str]) -> None:
         client = _client(app, username)
         _status, base = _timings(client, "/healthz")
         base50, base95 = _p(base, 50), _p(base, 95)
+        _status, account = _timings(client, "/account")
         print(
             f"{username}: baseline GET /healthz p50 {base50 * 1000:.1f} ms, "
-            f"p95 {base95 * 1000:.1f} ms"
+            f"p95 {base95 * 1000:.1f} ms; the smallest page GET /account p50 "
+            f"{_p(account, 50) * 1000:.1f} ms, p95 {_p(account, 95) * 1000:.1f} ms"
         )
         for name, url in (
             ("overview", "/"),
