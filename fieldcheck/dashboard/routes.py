@@ -17,7 +17,8 @@ from fieldcheck.http import load_args
 from fieldcheck.i18n import N_
 from fieldcheck.openapi.doc import api_doc
 from fieldcheck.regions.models import Region
-from fieldcheck.zoning.services import covering_scopes, current_period, resolve_run, run_header
+from fieldcheck.zoning.routes import resolve_run, run_header
+from fieldcheck.zoning.services import covering_scopes, current_period
 from schemas.dashboard import DashboardArgsSchema, DashboardSchema, MapArgsSchema, ProvinceMapSchema
 from schemas.zoning import ResultSchema, ZoningRunSchema
 

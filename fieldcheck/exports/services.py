@@ -32,7 +32,7 @@ from fieldcheck.regions.models import Region
 from fieldcheck.regions.services import in_region
 from fieldcheck.units.models import Unit
 from fieldcheck.zoning.overrides import active_overrides_by_code, final_zone
-from fieldcheck.zoning.services import resolve_run, results_query
+from fieldcheck.zoning.reading import resolve_run, results_query
 
 KINDS = ("results", "findings", "inspections")
 FORMATS = ("csv", "xlsx")
@@ -149,13 +149,12 @@ def results_export(
     """A run's result rows at one level, as ``GET /results`` lists them (same run choice, same
     region scope, same order), without pages. 404/409 as the list for a run one may not read or
     that has no results; no run at all is an empty export."""
-    args = {"run": run, "methodology": methodology, "period": period, "region": region}
-    chosen = resolve_run({k: v for k, v in args.items() if v is not None})
+    chosen = resolve_run(user, run=run, methodology=methodology, period=period, region=region)
     if chosen is None:
         query = select(*(func.null().label(c.key) for c in RESULT_COLUMNS)).where(false())
         header: tuple = (None, None, None)
     else:
-        full = results_query(chosen, level, user, region=region, zone=zone)
+        full = results_query(user, chosen, level, region=region, zone=zone)
         picked = [full.selected_columns[c.key] for c in RESULT_COLUMNS[:11]]
         query = full.with_only_columns(*picked)
         header = (chosen.id, chosen.period, chosen.methodology_id)

@@ -17,7 +17,8 @@ from fieldcheck.publication.services import (
 )
 from fieldcheck.units.models import Unit
 from fieldcheck.units.visibility import get_visible_unit
-from fieldcheck.zoning.services import current_period, get_visible_run
+from fieldcheck.zoning.routes import get_visible_run
+from fieldcheck.zoning.services import current_period
 from schemas.publication import (
     OverrideCreateSchema,
     OverrideListArgsSchema,

@@ -23,18 +23,11 @@ from fieldcheck.inspections.models import Inspection
 from fieldcheck.inspections.scoring import evaluate_stored
 from fieldcheck.openapi.doc import LOCATION, PageOf, Response, api_doc
 from fieldcheck.units.visibility import get_visible_unit
+from fieldcheck.zoning import reading
 from fieldcheck.zoning.models import ZoningChange, ZoningRun
 from fieldcheck.zoning.overrides import active_overrides_by_code, final_zone
 from fieldcheck.zoning.results import unit_row
-from fieldcheck.zoning.services import (
-    apply_weights,
-    covering_scopes,
-    create_run,
-    get_visible_run,
-    resolve_run,
-    results_query,
-    run_header,
-)
+from fieldcheck.zoning.services import apply_weights, covering_scopes, create_run
 from schemas.publication import OverrideBriefSchema
 from schemas.zoning import (
     ChangeArgsSchema,
@@ -55,6 +48,26 @@ bp = Blueprint("zoning", __name__)
 
 #: Surveyors do not see rankings: results are for supervisors and admins.
 READERS = ("supervisor", "admin")
+
+
+def get_visible_run(run_id: int) -> ZoningRun:
+    """The run if the current user may see it, else 404."""
+    return reading.visible_run(current_user(), run_id)
+
+
+def resolve_run(args: dict[str, Any], region: str | None = None) -> ZoningRun | None:
+    """The run a results query reads (``run``, ``methodology``, ``period`` of the query args)
+    covering ``region``, else the query's ``region``, else the caller's (reading.resolve_run)."""
+    return reading.resolve_run(
+        current_user(),
+        run=args.get("run"),
+        methodology=args.get("methodology"),
+        period=args.get("period"),
+        region=region or args.get("region"),
+    )
+
+
+run_header = reading.run_header
 
 
 @bp.post("/zoning-runs")
@@ -150,8 +163,8 @@ def list_results():
         body = page_body([], args["page"], args["per_page"], 0)
         body.update(run_header(None))
         return body
-    query = results_query(
-        run, args["level"], current_user(), region=args.get("region"), zone=args.get("zone")
+    query = reading.results_query(
+        current_user(), run, args["level"], region=args.get("region"), zone=args.get("zone")
     )
     items, total = paginate(query, args["page"], args["per_page"], scalars=False)
     dumped = ResultSchema(many=True).dump(items)

@@ -16,18 +16,15 @@ from sqlalchemy import Select, select, update
 
 from fieldcheck.audit.services import record
 from fieldcheck.auth.models import User
-from fieldcheck.auth.services import current_user, in_scope, scope_filter
+from fieldcheck.auth.services import in_scope
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.clock import shown, utcnow
 from fieldcheck.core.model import Methodology
-from fieldcheck.core.rollup import within
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
 from fieldcheck.i18n import N_, _, render_reason, state
 from fieldcheck.regions.models import Region
-from fieldcheck.regions.services import in_region
 from fieldcheck.zoning.models import Lease, OutboxEvent, ZoningRun
-from fieldcheck.zoning.results import level_rows
 
 #: The one rule for which inspections count in zoning (api.md: "Only approved inspections count").
 #: Only approved inspections count. A corrected resubmission can only supersede a *returned*
@@ -353,104 +350,3 @@ def status_summary() -> dict[str, Any]:
         },
         "queued_runs": queued,
     }
-
-
-def run_visible(user: User, run: ZoningRun) -> bool:
-    """True when ``user`` may read ``run``."""
-    # A run is readable by everyone whose region overlaps it, its rows filtered to their scope:
-    # a national run by all; a province's run by that province's and its regencies' users (a
-    # Sidoarjo office reads Jawa Timur's published run for Sidoarjo, as the national one).
-    return in_scope(user, run.scope or None) or within(user.region_code, run.scope)
-
-
-def get_visible_run(run_id: int) -> ZoningRun:
-    """The run if the current user may see it, else 404."""
-    run = db.session.get(ZoningRun, run_id)
-    if run is None or not run_visible(current_user(), run):
-        raise ApiError("not_found", N_("No such zoning run."))
-    return run
-
-
-def resolve_run(args: dict[str, Any], region: str | None = None) -> ZoningRun | None:
-    """The run a results query reads: explicit id, ``latest`` succeeded, or the published one.
-
-    Default: the published run of the methodology (newest period, or ``period``) covering
-    ``region`` (else the query's ``region``, else the caller's): the national one or a regional
-    office's, whichever was published last (services.latest_official_run); falling back to the
-    latest succeeded run covering it when none is published yet. Only runs the caller may read
-    are considered.
-    """
-    ref = args.get("run")
-    if isinstance(ref, int):
-        run = get_visible_run(ref)
-        if run.state != "succeeded":
-            raise ApiError(
-                "conflict",
-                _(
-                    "Run #%(run_id)s is %(state)s: only a succeeded run has results.",
-                    run_id=run.id,
-                    state=state(run.state),
-                ),
-                {"run_id": run.id, "state": run.state},
-            )
-        return run
-    methodology_id = args.get("methodology") or default_methodology_id()
-    if get_registry().methodology(methodology_id) is None:
-        raise ApiError(
-            "validation_failed",
-            N_("Unknown methodology."),
-            {"fields": {"methodology": [N_("Unknown methodology.")]}},
-        )
-    period = args.get("period")
-    user = current_user()
-    region = region or args.get("region") or user.region_code
-    scopes = [
-        s
-        for s in covering_scopes(region)
-        if in_scope(user, s or None) or within(user.region_code, s)
-    ]
-    if ref is None:
-        run = latest_official_run(methodology_id, period, scopes)
-        if run is not None:
-            return run
-    return latest_succeeded_run(methodology_id, period, scopes)
-
-
-def run_header(run: ZoningRun | None) -> dict[str, Any]:
-    """Which run a results answer read: id, published or not, methodology, period, region."""
-    if run is None:
-        return {"run_id": None, "is_published": False, "methodology": None, "period": None}
-    return {
-        "run_id": run.id,
-        "is_published": run.is_official,
-        "dry_run": run.is_dry_run,
-        "methodology": run.methodology_id,
-        "methodology_version": run.methodology_version,
-        "period": run.period,
-        "region": run.scope or None,
-    }
-
-
-def results_query(
-    run: ZoningRun,
-    level: str,
-    user: User,
-    *,
-    region: str | None = None,
-    zone: str | None = None,
-) -> Select:
-    """``run``'s rows at ``level`` that ``user`` may see (their region), optionally inside
-    ``region`` and of one ``zone``, ranked (rank, then code): ``GET /results`` and the exports.
-
-    Resolved through zoning.results: a run may share unit rows with its anchor run.
-    """
-    rows = level_rows(run, level).subquery()
-    query = select(rows)
-    condition = scope_filter(user, rows.c.region_code)
-    if condition is not None:
-        query = query.where(condition)
-    if region is not None:
-        query = query.where(in_region(rows.c.region_code, region))
-    if zone is not None:
-        query = query.where(rows.c.zone == zone)
-    return query.order_by(rows.c.rank, rows.c.code)
