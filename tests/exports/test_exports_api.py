@@ -122,10 +122,11 @@ def test_inspections_and_findings(client, seeded):
     assert header[11] == "Finding" and rows
     assert all(row[3].startswith("35") and row[12] for row in rows)
     english = {row[11] for row in rows}
-    indonesian = {
-        row[11] for row in _rows(_get(client, "/api/v1/exports/findings", tokens["jatim"]))[1:]
-    }
-    assert english != indonesian
+    in_indonesian = _rows(_get(client, "/api/v1/exports/findings", tokens["jatim"]))[1:]
+    assert english != {row[11] for row in in_indonesian}
+    assert {row[7] for row in rows} <= {"violation", "warning"}
+    assert {row[7] for row in in_indonesian} <= {"pelanggaran", "peringatan"}
+    assert [row[6] for row in rows] == [row[6] for row in in_indonesian]  # codes stay codes
     withdrawn = _rows(_get(client, "/api/v1/exports/findings?withdrawn=true", tokens["jatim"]))
     assert len(withdrawn) == 1  # none withdrawn in the demo
 
