@@ -312,6 +312,9 @@ def inspections_export(user: User, filters: InspectionFilters) -> Export:
     )
 
 
+#: A finding's severity as a reader says it (the code itself is a value of the finding code).
+SEVERITY = {"violation": N_("violation"), "warning": N_("warning")}
+
 FINDING_COLUMNS = (
     Column("inspection", N_("Inspection"), "integer"),
     Column("unit", N_("Unit code")),
@@ -369,7 +372,7 @@ def findings_export(
             *head,
             state(status),
             rule,
-            severity,
+            _(SEVERITY[severity]) if severity in SEVERITY else severity,
             category,
             service,
             component,

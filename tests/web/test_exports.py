@@ -113,6 +113,12 @@ def test_browser_downloads_an_xlsx(demo, browser):
     assert "Ekspor" in browser.title
     shot(browser, "exports")
     assert_accessible(browser)
+    # On a phone the cards stack and nothing is wider than the screen.
+    browser.set_window_size(390, 844)
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 390, width
+    shot(browser, "exports-phone")
+    browser.set_window_size(1366, 768)
     form = browser.find_element(By.CSS_SELECTOR, "section[aria-labelledby=results-title] form")
     form.find_element(By.NAME, "level").send_keys("regency")
     action = form.get_attribute("action")
