@@ -129,3 +129,18 @@ def test_templates_have_no_text_outside_the_catalogue(app: Flask):
 )
 def test_the_template_scan_finds_bare_text(app: Flask, text: str, found: list[str]):
     assert _bare_words(app.jinja_env, text) == found
+
+
+def test_every_page_sends_the_security_headers(demo):
+    admin = Pages(demo.test_client())
+    admin.login("admin")
+    pages = [r.rule for r in _page_rules(demo) if "GET" in r.methods and "<" not in r.rule]
+    assert len(pages) >= 8
+    for url in [*pages, "/no-such-page"]:
+        response = admin.get(url)
+        assert response.mimetype == "text/html", url
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp, url
+        assert "frame-ancestors 'none'" in csp, url
+        assert response.headers["X-Content-Type-Options"] == "nosniff", url
+        assert "no-store" in response.headers["Cache-Control"], url
