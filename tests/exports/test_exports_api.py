@@ -91,6 +91,13 @@ def test_results_csv_and_xlsx_in_scope_and_language(client, seeded, app):
     rows = _rows(_get(client, "/api/v1/exports/results?zone=merah", tokens["admin"]))[1:]
     assert rows and {row[7] for row in rows} == {"merah"}
     assert len(_rows(_get(client, "/api/v1/exports/results?region=35", tokens["sumbar"]))) == 1
+    # A period nobody zoned is an empty export (the header only), in both formats.
+    response = _get(client, "/api/v1/exports/results?period=2065", tokens["admin"])
+    assert response.status_code == 200 and response.headers["X-Export-Rows"] == "0"
+    assert len(_rows(response)) == 1
+    response = _get(client, "/api/v1/exports/results?period=2065&format=xlsx", tokens["jatim"])
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+    assert response.status_code == 200 and len(list(sheet.iter_rows(values_only=True))) == 1
 
 
 def test_inspections_and_findings(client, seeded):
