@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import Select, false, func, null, select
 
 from fieldcheck.auth.models import User
 from fieldcheck.errors import ApiError, field_errors
@@ -151,7 +151,9 @@ def results_export(
     that has no results; no run at all is an empty export."""
     chosen = resolve_run(user, run=run, methodology=methodology, period=period, region=region)
     if chosen is None:
-        query = select(*(func.null().label(c.key) for c in RESULT_COLUMNS)).where(false())
+        # The SQL literal NULL (sqlalchemy.null), not func.null(): there is no null() function
+        # in SQLite or PostgreSQL.
+        query = select(*(null().label(c.key) for c in RESULT_COLUMNS)).where(false())
         header: tuple = (None, None, None)
     else:
         full = results_query(user, chosen, level, region=region, zone=zone)

@@ -8,13 +8,14 @@ import sqlite3
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fieldcheck.auth.models import User
 from fieldcheck.auth.services import create_user
 from fieldcheck.demo.seed import seed_demo
 from fieldcheck.exports.services import InspectionFilters, inspections_export
 from fieldcheck.extensions import db
+from fieldcheck.inspections.models import Inspection
 from fieldcheck.publication.services import set_override
 from fieldcheck.units.models import Unit
 from fieldcheck.zoning.lifecycle import execute
@@ -91,6 +92,13 @@ def test_results_csv_and_xlsx_in_scope_and_language(client, seeded, app):
     rows = _rows(_get(client, "/api/v1/exports/results?zone=merah", tokens["admin"]))[1:]
     assert rows and {row[7] for row in rows} == {"merah"}
     assert len(_rows(_get(client, "/api/v1/exports/results?region=35", tokens["sumbar"]))) == 1
+    # A period nobody zoned is an empty export (the header only), in both formats.
+    response = _get(client, "/api/v1/exports/results?period=2065", tokens["admin"])
+    assert response.status_code == 200 and response.headers["X-Export-Rows"] == "0"
+    assert len(_rows(response)) == 1
+    response = _get(client, "/api/v1/exports/results?period=2065&format=xlsx", tokens["jatim"])
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+    assert response.status_code == 200 and len(list(sheet.iter_rows(values_only=True))) == 1
 
 
 def test_inspections_and_findings(client, seeded):
@@ -153,10 +161,14 @@ def test_errors_are_the_envelope_before_any_byte(client, seeded, app):
         assert execute(regional).state == "succeeded"
     response = _get(client, f"/api/v1/exports/results?run={regional}", tokens["sumbar"])
     assert response.status_code == 404
+    # Every inspection of the demo (approved ones and those still waiting for review).
+    with app.app_context():
+        every = db.session.execute(select(func.count()).select_from(Inspection)).scalar_one()
+    assert every > 10
     app.config["EXPORT_MAX_ROWS"] = 10
     response = _get(client, "/api/v1/exports/inspections", tokens["admin"], "en")
     assert response.status_code == 422
-    assert response.get_json()["error"]["details"] == {"rows": 54, "max_rows": 10}
+    assert response.get_json()["error"]["details"] == {"rows": every, "max_rows": 10}
 
 
 def test_rows_are_read_lazily_through_the_cursor(app, seeded):

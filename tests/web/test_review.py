@@ -9,7 +9,9 @@ from fieldcheck.auth.models import User
 from fieldcheck.auth.services import issue_token
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Inspection
+from fieldcheck.review.decisions import review_blockers_for_ids
 from fieldcheck.review.models import Review
+from fieldcheck.units.models import Unit
 from tests.helpers import post_json
 from tests.web.conftest import pages_as
 from tests.web.pages import Pages, text_of
@@ -40,6 +42,22 @@ def post_inspection(app, factory, username="surveyor-jatim", unit="35.15-DUKCAPI
     return response.get_json()["id"]
 
 
+def demo_waiting(app, region: str) -> tuple[list[int], set[int]]:
+    """The demo's inspections waiting for review in ``region``, oldest first, and those of them
+    whose approval is blocked (the demo leaves work in the queue: see fieldcheck/demo/received.py).
+    """
+    with app.app_context():
+        ids = list(
+            db.session.execute(
+                select(Inspection.id)
+                .join(Unit, Unit.id == Inspection.unit_id)
+                .where(Inspection.status == "received", Unit.region_code.startswith(region))
+                .order_by(Inspection.received_at, Inspection.id)
+            ).scalars()
+        )
+        return ids, set(review_blockers_for_ids(ids))
+
+
 def status_of(app, inspection_id: int) -> str:
     """The stored status of an inspection."""
     with app.app_context():
@@ -47,6 +65,7 @@ def status_of(app, inspection_id: int) -> str:
 
 
 def test_queue_shows_waiting_inspections_in_scope_with_flags_and_blockers(demo, factory):
+    already, _blocked = demo_waiting(demo, "35")
     clean = post_inspection(demo, factory)
     blocked = post_inspection(demo, factory, unit="35.25-DUKCAPIL", photos=False)
     sumbar = post_inspection(demo, factory, "surveyor-sumbar", "13.71-DUKCAPIL")
@@ -58,7 +77,7 @@ def test_queue_shows_waiting_inspections_in_scope_with_flags_and_blockers(demo, 
     assert f'href="/inspections/{clean}"' in html and f'href="/inspections/{blocked}"' in html
     assert f'href="/inspections/{sumbar}"' not in html  # 13 is outside East Java
     assert 'href="/units/35.25-DUKCAPIL"' in html
-    assert "2 inspeksi menunggu" in html
+    assert f"{2 + len(already)} inspeksi menunggu" in html
     # The blocker is up front, in Indonesian; the demo's approved inspections are not listed.
     assert "Persetujuan terhambat" in html
     assert "foto buktinya belum diterima" in html
@@ -93,36 +112,45 @@ def test_queue_shows_waiting_inspections_in_scope_with_flags_and_blockers(demo, 
 
 
 def test_bulk_decision_by_filter_reports_each_item(demo, factory):
+    already, stuck = demo_waiting(demo, "35")
+    matching = 3 + len(already)
     first = post_inspection(demo, factory)
     second = post_inspection(demo, factory, unit="35.15-RSUD")
     blocked = post_inspection(demo, factory, unit="35.25-DUKCAPIL", photos=False)
     outside = post_inspection(demo, factory, "surveyor-sumbar", "13.71-DUKCAPIL")
     jatim = pages_as(demo, "supervisor-jatim")
     page = text_of(jatim.get("/review"))
-    assert "Setujui semua 3" in page
+    assert f"Setujui semua {matching}" in page
 
     # Without a token: refused, nothing decided.
-    no_csrf = jatim.post("/review/bulk", {"decision": "approve", "expected": "3"}, csrf=False)
+    no_csrf = jatim.post(
+        "/review/bulk", {"decision": "approve", "expected": str(matching)}, csrf=False
+    )
     assert no_csrf.status_code == 400
     # Return needs a reason (the API's rule): 422, nothing decided.
-    no_reason = jatim.post("/review/bulk", {"decision": "return", "expected": "3"})
+    no_reason = jatim.post("/review/bulk", {"decision": "return", "expected": str(matching)})
     assert no_reason.status_code == 422
     assert "wajib disertai alasan" in text_of(no_reason)
     # The person confirmed another number than what matches now: 409, nothing decided.
-    stale = jatim.post("/review/bulk", {"decision": "approve", "expected": "7"})
+    stale = jatim.post("/review/bulk", {"decision": "approve", "expected": str(matching + 2)})
     assert stale.status_code == 409
-    assert {status_of(demo, i) for i in (first, second, blocked)} == {"received"}
+    assert {status_of(demo, i) for i in (first, second, blocked, *already)} == {"received"}
 
-    done = jatim.post("/review/bulk", {"decision": "approve", "expected": "3"})
+    done = jatim.post("/review/bulk", {"decision": "approve", "expected": str(matching)})
     assert done.status_code == 303
     summary = text_of(jatim.get(done.headers["Location"]))
-    assert "2 diterapkan, 1 tidak diterapkan, dari 3 yang cocok" in summary
+    applied, refused = 2 + len(already) - len(stuck), 1 + len(stuck)
+    told = f"{applied} diterapkan, {refused} tidak diterapkan, dari {matching} yang cocok"
+    assert told in summary
     assert f'href="/inspections/{blocked}"' in summary and "belum diterima" in summary
     assert [status_of(demo, i) for i in (first, second, blocked, outside)] == [
         "approved",
         "approved",
         "received",
         "received",
+    ]
+    assert [status_of(demo, i) for i in already] == [
+        "received" if i in stuck else "approved" for i in already
     ]
     with demo.app_context():
         rows = db.session.execute(
@@ -140,7 +168,12 @@ def test_bulk_decision_by_filter_reports_each_item(demo, factory):
     jatim.get("/review?blockers=yes")
     returned = jatim.post(
         "/review/bulk",
-        {"decision": "return", "reason": "Foto belum lengkap", "blockers": "yes", "expected": "1"},
+        {
+            "decision": "return",
+            "reason": "Foto belum lengkap",
+            "blockers": "yes",
+            "expected": str(1 + len(stuck)),
+        },
     )
     assert returned.status_code == 303
     assert status_of(demo, blocked) == "returned"
