@@ -64,6 +64,8 @@ class DatabaseSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         """The stored session named by the cookie, or a new empty one."""
         sid = request.cookies.get(self.get_cookie_name(app))
+        if request.endpoint == "web.static":
+            return ServerSession()  # scripts and styles need no login: no query for them
         if not sid or len(sid) > 128:
             return ServerSession()
         row = db.session.execute(
