@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -24,8 +25,11 @@ from fieldcheck.i18n import N_
 
 #: argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile).
 _hasher = PasswordHasher()
-#: Verified when the username is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("fieldcheck-no-such-user")
+@cache
+def _dummy_hash() -> str:
+    """Verified when the username is unknown, so a wrong name costs as long as a wrong password
+    (made on first use: hashing takes tens of milliseconds, not for every process start)."""
+    return _hasher.hash("fieldcheck-no-such-user")
 MIN_LENGTH = 10
 MAX_LENGTH = 256
 #: Login names: letters, digits, dot, dash, underscore (the demo's ``supervisor-jatim``).
@@ -159,23 +163,22 @@ def authenticate_password(username: str, password: str, now: datetime | None = N
     now = now or utcnow()
     user = find_by_username(username) if username.strip() else None
     if user is None or user.password_hash is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         raise LoginRefused(N_("Wrong username or password."))
     lock(user)
-    if user.locked_until is not None and user.locked_until > now:
-        _verify(_DUMMY_HASH, password)
+    locked = user.locked_until is not None and user.locked_until > now
+    if not _verify(user.password_hash, password):
+        # The same words as for an unknown name, locked or not: a guesser cannot tell that the
+        # name exists, nor that the guesses locked it. A locked account counts no further.
+        if not locked:
+            _count_failure(user, now)
+        raise LoginRefused(N_("Wrong username or password."))
+    if locked:
+        # Only someone who knows the password learns that the account is locked (and till when).
         raise LoginRefused(
             N_("Too many wrong passwords: the account is locked until %(until_at)s."),
             user.locked_until,
         )
-    if not _verify(user.password_hash, password):
-        _count_failure(user, now)
-        if user.locked_until is not None and user.locked_until > now:
-            raise LoginRefused(
-                N_("Too many wrong passwords: the account is locked until %(until_at)s."),
-                user.locked_until,
-            )
-        raise LoginRefused(N_("Wrong username or password."))
     if not user.is_active:
         raise LoginRefused(N_("This account has been deactivated."))
     user.failed_logins = 0

@@ -16,7 +16,6 @@ from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.i18n import N_
 from fieldcheck.regions.models import Region
-from fieldcheck.units.models import Agency
 
 
 def visible_region(user: User, code: str) -> Region:
@@ -25,18 +24,6 @@ def visible_region(user: User, code: str) -> Region:
     if region is None or not in_scope(user, region.code):
         raise ApiError("not_found", N_("No such region."))
     return region
-
-
-def visible_agency(user: User, code: str) -> Agency:
-    """The agency ``code`` if it is located inside ``user``'s region, else 404.
-
-    An agency whose units span provinces (no region) is national: only national readers see it,
-    since its score mixes units of several regions.
-    """
-    agency = db.session.execute(select(Agency).where(Agency.code == code)).scalar_one_or_none()
-    if agency is None or not in_scope(user, agency.region_code):
-        raise ApiError("not_found", N_("No such agency."))
-    return agency
 
 
 def regions_in_scope(user: User, province: str | None = None) -> list[Region]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import Select, false, func, null, select
 
 from fieldcheck.auth.models import User
+from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.evidence.models import InspectionFlag
 from fieldcheck.extensions import db
@@ -111,7 +112,7 @@ def _checked_total(query: Select) -> int:
 
 
 def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    return utcnow().strftime("%Y%m%d-%H%M")
 
 
 # --- results ---------------------------------------------------------------------------------

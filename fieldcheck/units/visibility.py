@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from fieldcheck.auth.models import User
 from fieldcheck.auth.services import current_user, in_scope
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
@@ -19,16 +20,25 @@ def get_visible_unit(code: str) -> Unit:
     return unit
 
 
-def get_visible_agency_units(code: str) -> tuple[Agency, list[Unit]]:
-    """The agency with ``code`` and its units inside the caller's region (by code), else 404.
+def visible_agency(user: User, code: str) -> Agency:
+    """The agency ``code`` if it is located inside ``user``'s region, else 404.
 
-    An agency none of whose units the caller may see does not exist for them (as a unit outside
-    their region does not).
+    An agency whose units span provinces (no region) is national: only national readers see it,
+    since its score mixes units of several regions. The agency page and its report both ask here.
     """
     agency = db.session.execute(select(Agency).where(Agency.code == code)).scalar_one_or_none()
+    if agency is None or not in_scope(user, agency.region_code):
+        raise ApiError("not_found", N_("No such agency."))
+    return agency
+
+
+def get_visible_agency_units(code: str) -> tuple[Agency, list[Unit]]:
+    """The agency with ``code`` (``visible_agency``) and its units inside the caller's region
+    (by code), else 404."""
+    user = current_user()
+    agency = visible_agency(user, code)
     units = []
     if agency is not None:
-        user = current_user()
         units = [
             u
             for u in db.session.execute(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import g, redirect, request, url_for
 from flask_login import current_user
@@ -51,7 +52,17 @@ def _here() -> str:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """``target`` when it is a path on this site, else ``default`` (no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """``target`` when it is a path on this site, else ``default`` (no open redirect).
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so
+    "/\t/evil.example" would leave the site: any control character, space or backslash is
+    refused, and what is left must parse with neither scheme nor host.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    if any(ch < " " or ch == "\x7f" or ch.isspace() or ch == "\\" for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
         return default
     return target

@@ -270,7 +270,9 @@ def admin_audit():
     items, total = paginate(audit_query(_admin(), filters), page, PER_PAGE)
     rows = db.session.execute(db.select(db.func.max(AuditEntry.id))).scalar_one_or_none() or 0
     check = None
-    if args.get("verify") or rows <= VERIFY_AUTO_MAX_ROWS:
+    # The chain is one for the whole country: its length and where it breaks are the national
+    # admins' to see, not a regional admin's (whose page lists their region's entries only).
+    if _admin().region_code is None and (args.get("verify") or rows <= VERIFY_AUTO_MAX_ROWS):
         started = perf_counter()
         count, problem = verify()
         check = {"count": count, "problem": problem, "seconds": perf_counter() - started}

@@ -69,6 +69,7 @@ def logout():
     """End the session here (its row is deleted) and go back to the login page."""
     logout_user()
     session.clear()
+    session.rotate()  # the flash below lives in a new session, not the logged-out one
     flash(_("You have logged out."), "info")
     return redirect(url_for("web.login"))
 

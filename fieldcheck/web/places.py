@@ -14,6 +14,7 @@ from fieldcheck.auth.models import User
 from fieldcheck.dashboard import places, services
 from fieldcheck.extensions import db
 from fieldcheck.http import paginate
+from fieldcheck.units.visibility import visible_agency
 from fieldcheck.web.access import STAFF, page_role
 from fieldcheck.web.blueprint import bp
 from fieldcheck.web.charts import Bar, bar_chart
@@ -75,7 +76,7 @@ def region(code: str):
 def agency(code: str):
     """An agency: its score and zone, its units ranked, how many are in each zone, its report."""
     user: User = g.user
-    found = places.visible_agency(user, code)
+    found = visible_agency(user, code)
     choice = result_choice(request.args)
     run = reading.resolve_run(user, region=found.region_code, **choice)
     context: dict[str, Any] = {"agency": found, "run": run, "keep": choice_args(choice)}
@@ -86,9 +87,9 @@ def agency(code: str):
         units = db.session.execute(
             reading.results_query(user, run, "unit", agency=found.code)
         ).all()
-        counts = dict.fromkeys(("merah", "kuning", "hijau"), 0)
+        counts: dict[str, int] = {}
         for unit in units:
-            counts[unit.zone] += 1
+            counts[unit.zone] = counts.get(unit.zone, 0) + 1
         context.update(units=units, zones={"unit": counts})
     return render_template("web/places/agency.html", **context)
 

@@ -26,6 +26,10 @@ from fieldcheck.extensions import db
 
 #: A session's expiry is pushed forward at most this often, so reading pages is not a write each.
 _REFRESH = timedelta(minutes=5)
+#: A visitor who has not logged in (a login form's CSRF token) is kept this long at most.
+_ANONYMOUS = timedelta(hours=1)
+#: Where the web blueprint serves its assets (fieldcheck.web.blueprint).
+_ASSETS = "/assets/"
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -64,8 +68,10 @@ class DatabaseSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         """The stored session named by the cookie, or a new empty one."""
         sid = request.cookies.get(self.get_cookie_name(app))
-        if request.endpoint == "web.static":
-            return ServerSession()  # scripts and styles need no login: no query for them
+        if request.path.startswith(_ASSETS):
+            # Scripts and styles need no login: no query for them. (The session is opened before
+            # the URL is matched, so the path, not the endpoint, says what is asked for.)
+            return ServerSession()
         if not sid or len(sid) > 128:
             return ServerSession()
         row = db.session.execute(
@@ -88,6 +94,8 @@ class DatabaseSessionInterface(SessionInterface):
         path = self.get_cookie_path(app)
         now = utcnow()
         lifetime = timedelta(hours=app.config["WEB_SESSION_HOURS"])
+        if _user_id(session) is None:
+            lifetime = min(lifetime, _ANONYMOUS)
         if not session:
             if session.sid is not None:
                 with db.engine.begin() as conn:

@@ -71,7 +71,12 @@ def _check_weights(methodology: Methodology, weights: Any) -> dict[str, list[str
             ]
             continue
         try:
-            ok = not isinstance(weight, bool) and Decimal(str(weight)) >= 0
+            # A finite number: 1e400 is a float (inf) that no JSON column can carry back.
+            ok = (
+                not isinstance(weight, bool)
+                and Decimal(str(weight)).is_finite()
+                and Decimal(str(weight)) >= 0
+            )
         except InvalidOperation:
             ok = False
         if not ok or not isinstance(weight, int | float):

@@ -103,6 +103,8 @@ def test_regional_admin_never_sees_or_touches_another_region(demo):
         assert token.revoked_at is None and token.user.is_active
     audit = text_of(admin.get("/admin/audit?verify=1"))
     assert "Surveyor Jawa Timur" not in audit and "Jawa Timur" not in audit
+    # The national chain's length and breaks are not a regional admin's to see.
+    assert "Rantai utuh" not in audit and "administrator nasional" in audit
     assert "supervisor-sumbar" in audit or "Supervisor Sumatera Barat" in audit
     # Creating a user outside the region is refused in the form.
     admin.get("/admin/users/new")

@@ -48,8 +48,12 @@ def test_wrong_password_is_refused_in_indonesian(demo, pages: Pages):
 def test_lockout_after_repeated_wrong_passwords(demo, pages: Pages):
     pages.get("/login")
     for _ in range(demo.config["LOGIN_MAX_FAILURES"]):
-        pages.post("/login", {"username": "supervisor-sumbar", "password": "salah-sekali"})
-    # Even the right password is refused while the account is locked.
+        wrong = pages.post("/login", {"username": "supervisor-sumbar", "password": "salah-sekali"})
+        # The locking attempt says what an unknown name gets: nothing tells the name exists.
+        assert "Nama pengguna atau kata sandi salah." in text_of(wrong)
+    still_wrong = pages.post("/login", {"username": "supervisor-sumbar", "password": "salah-lagi"})
+    assert "Nama pengguna atau kata sandi salah." in text_of(still_wrong)
+    # Even the right password is refused while the account is locked (and only it learns so).
     response = pages.post(
         "/login", {"username": "supervisor-sumbar", "password": "fieldcheck-demo"}
     )
@@ -180,3 +184,33 @@ def test_login_in_a_real_browser(demo, browser):
     assert "Supervisor Jawa Timur (demo)" in browser.page_source
     shot(browser, "account")
     assert_accessible(browser)
+
+
+def test_next_never_leaves_the_site(demo, pages: Pages):
+    pages.login("supervisor-jatim")
+    for target in (
+        "//evil.example",
+        "/\t/evil.example",
+        "/\\evil.example",
+        "/\n/evil.example",
+        "https://evil.example",
+    ):
+        response = pages.get("/login", query_string={"next": target})
+        assert response.status_code == 302, target
+        assert "evil" not in response.headers["Location"], target
+    assert pages.get("/login?next=/review").headers["Location"] == "/review"
+
+
+def test_bots_leave_no_sessions_and_assets_read_none(demo, pages: Pages):
+    from tests.helpers import count_queries
+
+    for url in ("/no-such-page", "/wp-admin", "/account"):
+        pages.get(url)
+    with demo.app_context():
+        assert db.session.execute(select(func.count()).select_from(WebSession)).scalar_one() == 0
+    pages.login("supervisor-jatim")
+    with count_queries(demo) as statements:
+        asset = pages.get("/assets/css/app.css")
+        assert asset.status_code == 200
+        asset.close()
+    assert not [s for s in statements if "web_sessions" in s]

@@ -28,6 +28,7 @@
     if (tag === "input" || tag === "textarea" || tag === "select" || event.target.isContentEditable) {
       return;
     }
+    if (event.key.length !== 1 || !/^[a-z]$/.test(event.key)) { return; }
     var target = document.querySelector('[data-key="' + event.key + '"]');
     if (target) {
       event.preventDefault();
