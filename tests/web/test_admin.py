@@ -302,11 +302,20 @@ def test_admin_pages_in_the_browser(demo, browser):
     shot(browser, "admin-users")
     assert_accessible(browser)
     browser.find_element(By.LINK_TEXT, "Surveyor Jawa Timur (demo)").click()
-    assert "Surveyor Jawa Timur" in browser.find_element(By.TAG_NAME, "h1").text
+    # A click returns before the next page loads: wait for it (a loaded machine is slow).
+    WebDriverWait(browser, 30).until(
+        lambda b: "Surveyor Jawa Timur" in b.find_element(By.TAG_NAME, "h1").text
+    )
     shot(browser, "admin-user")
     assert_accessible(browser)
     browser.find_element(By.CSS_SELECTOR, "form[action$='/tokens'] button.primary").click()
-    qr = browser.find_element(By.CSS_SELECTOR, "img.qr")
+    qr = WebDriverWait(browser, 30).until(
+        lambda b: (
+            b.find_element(By.CSS_SELECTOR, "img.qr")
+            if b.find_elements(By.CSS_SELECTOR, "img.qr")
+            else None
+        )
+    )
     assert qr.get_property("naturalWidth") > 100  # the SVG rendered (CSP allows data: images)
     shot(browser, "admin-token-qr")
     assert_accessible(browser)

@@ -10,6 +10,7 @@ import io
 import requests
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC  # noqa: N812
 from selenium.webdriver.support.ui import WebDriverWait
@@ -25,7 +26,9 @@ from tests.web.conftest import assert_accessible, login, shot
 
 
 def _wait(driver, condition, seconds: int = 30):
-    return WebDriverWait(driver, seconds).until(condition)
+    # A page being replaced may drop the element a condition reads: keep waiting then.
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, seconds, ignored_exceptions=ignored).until(condition)
 
 
 def _with_cookies(driver) -> requests.Session:

@@ -223,5 +223,6 @@ def test_unit_page_and_photo_in_the_browser(world: UnitsWorld, browser):
     shot(browser, "unit-phone")
     browser.set_window_size(1366, 768)
     browser.find_element(By.CSS_SELECTOR, ".unit-photos a").click()
-    assert browser.current_url.endswith(f"/photos/{world.sha256}")
+    # The click returns before the photo has loaded: wait for it.
+    WebDriverWait(browser, 30).until(lambda b: b.current_url.endswith(f"/photos/{world.sha256}"))
     shot(browser, "photo")
