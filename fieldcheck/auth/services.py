@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from functools import wraps
 from typing import Any
@@ -214,3 +214,12 @@ def scope_filter(user: User, column: Any) -> Any:
     if user.region_code is None:
         return None
     return in_region(column, user.region_code)
+
+
+def user_names(ids: Iterable[int | None]) -> dict[int, str]:
+    """User names by id (None ids ignored), in one query: for pages naming who did what."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = db.session.execute(select(User.id, User.name).where(User.id.in_(wanted)))
+    return dict(rows.tuples().all())

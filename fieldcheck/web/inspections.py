@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from sqlalchemy import select
 
 from fieldcheck.auth.models import User
+from fieldcheck.auth.services import user_names
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.core.checks import value_in_force
 from fieldcheck.core.model import DELIVERY_COMPONENTS
@@ -54,9 +55,6 @@ FLAG_HELP = {
         "The same surveyor was recorded at another unit too far away to travel between in time."
     ),
 }
-
-#: Finding severities as a reader says them.
-SEVERITIES = (N_("violation"), N_("warning"))
 
 ANSWER_WORDS = {
     "yes": N_("yes"),
@@ -174,7 +172,7 @@ def _page(
     }
     reviews = _reviews(inspection)
     waivers = _waivers(inspection)
-    people = _names(
+    people = user_names(
         [r.reviewer_id for r in reviews]
         + [o.recorded_by_id for o in objections]
         + [o.decided_by_id for o in objections if o.decided_by_id]
@@ -231,13 +229,6 @@ def _waivers(inspection: Inspection) -> list[EvidenceWaiver]:
             .order_by(EvidenceWaiver.id)
         ).scalars()
     )
-
-
-def _names(ids: list[int]) -> dict[int, str]:
-    """User id -> name, for the people named in the history."""
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(set(ids)))).all())
 
 
 def _refused(inspection_id: int, form_name: str, error: ApiError):

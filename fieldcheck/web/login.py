@@ -8,6 +8,7 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask_login import current_user, login_user, logout_user
 
 from fieldcheck.audit.services import record
+from fieldcheck.auth.models import ROLES
 from fieldcheck.auth.passwords import (
     LoginRefused,
     authenticate_password,
@@ -19,8 +20,6 @@ from fieldcheck.extensions import limiter
 from fieldcheck.i18n import LANGUAGES, _, render
 from fieldcheck.web.access import page_role, safe_next
 from fieldcheck.web.blueprint import bp
-
-ALL_ROLES = ("surveyor", "supervisor", "admin")
 
 
 def _landing() -> str:
@@ -107,7 +106,7 @@ def change_password():
 
 
 @bp.get("/account")
-@page_role(*ALL_ROLES)
+@page_role(*ROLES)
 def account():
     """The person's own account: name, role, region, password."""
     return render_template("web/account.html")

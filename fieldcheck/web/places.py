@@ -16,6 +16,7 @@ from fieldcheck.extensions import db
 from fieldcheck.http import paginate
 from fieldcheck.units.visibility import visible_agency
 from fieldcheck.web.access import STAFF, page_role
+from fieldcheck.web.args import page_number
 from fieldcheck.web.blueprint import bp
 from fieldcheck.web.charts import Bar, bar_chart
 from fieldcheck.web.overview import choice_args, map_of, region_link, result_choice
@@ -25,11 +26,6 @@ from fieldcheck.zoning import reading
 UNITS_PER_PAGE = 50
 #: Agencies listed on a region page (the rest are on the results API and the exports).
 AGENCIES_SHOWN = 100
-
-
-def _page_number(value: str) -> int:
-    """A page number from the query string; anything unusable is the first page."""
-    return int(value) if value.isdigit() and 0 < len(value) < 7 and int(value) > 0 else 1
 
 
 @bp.get("/regions/<code>")
@@ -60,7 +56,7 @@ def region(code: str):
         agencies = reading.results_query(user, run, "agency", region=place.code)
         context["agencies_total"] = places.count(agencies)
         context["agencies"] = db.session.execute(agencies.limit(AGENCIES_SHOWN)).all()
-        page = _page_number(request.args.get("page", ""))
+        page = page_number()
         units, total = paginate(
             reading.results_query(user, run, "unit", region=place.code),
             page,

@@ -19,6 +19,7 @@ from fieldcheck.review import queue as review_queues
 from fieldcheck.review.bulk import bulk_review
 from fieldcheck.units.models import Unit
 from fieldcheck.web.access import STAFF, page_role
+from fieldcheck.web.args import page_number
 from fieldcheck.web.blueprint import bp
 
 PER_PAGE = 25
@@ -108,12 +109,6 @@ def read_filters(args, user) -> tuple[dict[str, Any], dict[str, str], list[str]]
 FILTER_FIELDS = ("region", "flag", "blockers", "unit_type", "visited_from", "visited_to")
 
 
-def _page_number() -> int:
-    """The ``page`` argument, 1 when absent or not a positive number."""
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
-
-
 @bp.get("/review")
 @page_role(*STAFF)
 def review_queue():
@@ -125,7 +120,7 @@ def _queue(args, status: int, bulk_errors: list[str] | None = None, bulk_form=No
     """Render the queue for the filter in ``args``."""
     user = g.user
     criteria, typed, errors = read_filters(args, user)
-    page = _page_number()
+    page = page_number()
     rows, total = ([], 0) if errors else review_queues.review_queue(user, criteria, page, PER_PAGE)
     return render_template(
         "web/review/queue.html",

@@ -14,7 +14,7 @@ from typing import Any
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from fieldcheck.auth.models import User
+from fieldcheck.auth.services import user_names
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.core.model import Methodology
 from fieldcheck.errors import ApiError
@@ -24,6 +24,7 @@ from fieldcheck.i18n import N_, _, localize, localize_details, render_reason
 from fieldcheck.publication.services import may_publish, publish
 from fieldcheck.regions.models import Region
 from fieldcheck.web.access import STAFF, page_role
+from fieldcheck.web.args import page_number
 from fieldcheck.web.blueprint import bp
 from fieldcheck.zoning.models import RUN_STATES, ZoningRun
 from fieldcheck.zoning.reading import changes_query
@@ -43,21 +44,6 @@ TRIGGERS = {
     "cli": N_("the command line"),
     "schedule": N_("the nightly schedule"),
 }
-
-
-def _page_number(name: str = "page") -> int:
-    """A page number from the query string; anything odd is page 1 (a link, not a form)."""
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
-
-
-def _names(ids: set[int | None]) -> dict[int, str]:
-    """User names by id, one query for the page."""
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = db.session.execute(select(User.id, User.name).where(User.id.in_(wanted)))
-    return dict(rows.tuples().all())
 
 
 def _region_names(codes: set[str]) -> dict[str, str]:
@@ -101,11 +87,11 @@ def _form_defaults() -> dict[str, Any]:
 
 def _list_page(form: dict[str, Any], errors: dict[str, list[str]], status: int = 200):
     """The runs list with the start form (``form`` and ``errors`` after a refused POST)."""
-    page = _page_number()
+    page = page_number()
     state = request.args.get("state", "")
     query = visible_runs_query(g.user, state if state in RUN_STATES else None)
     runs, total = paginate(query, page, PER_PAGE)
-    names = _names({r.requested_by for r in runs} | {r.published_by for r in runs})
+    names = user_names({r.requested_by for r in runs} | {r.published_by for r in runs})
     regions = _region_names({r.scope for r in runs})
     methodologies = _methodologies()
     chosen_id = form["methodology"] or _form_defaults()["methodology"]
@@ -236,11 +222,11 @@ def _run_page(run: ZoningRun, refusal: str | None = None, status: int = 200):
     level = request.args.get("level", "")
     level = level if level in CHANGE_LEVELS else None
     moves_only = request.args.get("moves", "1") != "0"
-    page = _page_number()
+    page = page_number()
     changes, total = paginate(
         changes_query(g.user, run, level=level, zone_moves_only=moves_only), page, PER_PAGE
     )
-    names = _names({run.requested_by, run.published_by})
+    names = user_names({run.requested_by, run.published_by})
     regions = _region_names({run.scope})
     return render_template(
         "web/runs/run.html",
