@@ -146,8 +146,8 @@ def assert_accessible(driver) -> None:
 
 def login(driver, username: str, password: str | None = None) -> None:
     """Log in through the login form like a person."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     from fieldcheck.demo.seed import DEMO_PASSWORD
@@ -157,5 +157,17 @@ def login(driver, username: str, password: str | None = None) -> None:
     driver.find_element(By.ID, "password").send_keys(password or DEMO_PASSWORD)
     button = driver.find_element(By.CSS_SELECTOR, "form button[type=submit].primary")
     button.click()
-    # The click returns before the next page has loaded: wait for the login page to go.
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
+    # The click returns before the next page has loaded: wait for the login page to go. While
+    # the page is being replaced ChromeDriver may answer "Node with given id does not belong to
+    # the document" instead of a stale-element error; both mean the old form is gone.
+    def form_gone(_driver) -> bool:
+        try:
+            button.is_enabled()
+        except WebDriverException:
+            return True
+        return False
+
+    WebDriverWait(driver, 30).until(form_gone)
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
