@@ -52,7 +52,7 @@ setup: venv compile-translations
 
 run: setup
 	@$(BIN)/python scripts/demo_banner.py --url http://$(HOST):$(PORT)
-	$(BIN)/python scripts/run_all.py --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) \
+	$(BIN)/python scripts/run_all.py -c deploy/gunicorn.conf.py --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) \
 		--access-logfile - --graceful-timeout 20 'app:create_app()'
 
 scheduler: setup

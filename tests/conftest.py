@@ -196,3 +196,21 @@ class Factory:
 def factory(app: Flask) -> Factory:
     """Factories bound to the test app."""
     return Factory(app)
+
+
+@pytest.fixture
+def gunicorn(database_url: str, app: Flask, tmp_path: Path):
+    """Start real gunicorn servers on the test database: ``gunicorn(**options)`` -> Gunicorn
+    (see tests/serving.py); every server started is stopped after the test."""
+    from tests.serving import Gunicorn
+
+    started: list[Gunicorn] = []
+
+    def start(**options: Any) -> Gunicorn:
+        server = Gunicorn(database_url, tmp_path / "served", **options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
