@@ -173,6 +173,27 @@ SETTINGS: dict[str, Setting] = {
     "EXPORT_MAX_ROWS": Setting(
         int, 1_000_000, "most rows one CSV/XLSX export writes", _positive
     ),
+    # The audit chain (fieldcheck/audit; decisions.md, "Issue 14: the audit chain").
+    "AUDIT_KEY": Setting(
+        str, "", "the audit chain's HMAC key (env FIELDCHECK_AUDIT_KEY); empty = audit.key_file"
+    ),
+    "AUDIT_KEY_FILE": Setting(
+        str, "", "file of audit keys, one a line, first seals; empty = instance/audit_key"
+    ),
+    "AUDIT_SEAL_SECONDS": Setting(
+        int, 5, "the scheduler seals new audit entries this often", _positive
+    ),
+    "AUDIT_SEAL_BATCH": Setting(int, 1000, "audit entries sealed per transaction", _positive),
+    "AUDIT_SEAL_GRACE_SECONDS": Setting(
+        int, 900, "audit verify reports entries left unsealed longer than this", _positive
+    ),
+    "AUDIT_CHECKPOINT_SECONDS": Setting(
+        int, 60, "the chain's head is written to the checkpoint file at most this often",
+        _non_negative,
+    ),
+    "AUDIT_CHECKPOINT_FILE": Setting(
+        str, "", "append-only file of signed chain heads; empty = instance/audit-checkpoints.jsonl"
+    ),
 }
 
 

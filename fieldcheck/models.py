@@ -1,6 +1,6 @@
 """Every model, imported in one place so metadata and migrations see all tables."""
 
-from fieldcheck.audit.models import AuditEntry
+from fieldcheck.audit.models import AuditEntry, AuditSeal
 from fieldcheck.auth.models import ApiToken, User
 from fieldcheck.evidence.models import (
     EvidenceWaiver,
@@ -28,6 +28,7 @@ __all__ = [
     "Answer",
     "ApiToken",
     "AuditEntry",
+    "AuditSeal",
     "Comment",
     "EvidenceWaiver",
     "FindingRow",

@@ -19,7 +19,8 @@ import segno
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 
 from fieldcheck.audit.models import AuditEntry
-from fieldcheck.audit.services import known_values, verify
+from fieldcheck.audit.services import known_values
+from fieldcheck.audit.verification import verify
 from fieldcheck.auth.management import (
     SYSTEM,
     AuditFilters,
@@ -274,8 +275,7 @@ def admin_audit():
     # admins' to see, not a regional admin's (whose page lists their region's entries only).
     if _admin().region_code is None and (args.get("verify") or rows <= VERIFY_AUTO_MAX_ROWS):
         started = perf_counter()
-        count, problem = verify()
-        check = {"count": count, "problem": problem, "seconds": perf_counter() - started}
+        check = {"report": verify(), "seconds": perf_counter() - started}
     admin = _admin()
     return render_template(
         "web/admin/audit.html",

@@ -26,6 +26,7 @@ from flask import Flask
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
+from fieldcheck.audit.sealing import seal_job
 from fieldcheck.clock import utcnow
 from fieldcheck.extensions import db
 from fieldcheck.zoning import lease
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 JOB_NIGHTLY = "zoning.nightly"
 JOB_QUEUE = "zoning.queue"
 JOB_HEARTBEAT = "scheduler.heartbeat"
+JOB_AUDIT_SEAL = "audit.seal"
 #: Row of the leases table used as the scheduler's heartbeat (not a lock: any scheduler writes it).
 HEARTBEAT_NAME = "scheduler.heartbeat"
 
@@ -96,6 +98,15 @@ def register_jobs(
         replace_existing=True,
         # At start too: /healthz called a scheduler dead for its first poll interval.
         next_run_time=datetime.now(tz),
+    )
+    # Requests only INSERT audit entries; this job chains them (decisions.md, issue 14).
+    scheduler.add_job(
+        seal_job,
+        IntervalTrigger(seconds=config["AUDIT_SEAL_SECONDS"], timezone=tz),
+        args=[app],
+        id=JOB_AUDIT_SEAL,
+        name="seal new audit entries into the keyed chain; write a checkpoint when due",
+        replace_existing=True,
     )
 
 

@@ -1,4 +1,4 @@
-"""The audit log: hash chain, append-only triggers, verify CLI, scoped API, full lifecycle."""
+"""The audit log: sealed chain, insert-only triggers, verify CLI, scoped API, full lifecycle."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from fieldcheck.audit.services import GENESIS, record, verify
+from fieldcheck.audit.chain import GENESIS
+from fieldcheck.audit.sealing import seal
+from fieldcheck.audit.services import record
+from fieldcheck.audit.verification import verify
 from fieldcheck.extensions import db
+from tests.audit.insider import tamper
 from tests.helpers import post_json
 from tests.world import INSPECTIONS, make_world
 
@@ -22,24 +26,13 @@ def world(client, factory):
 
 
 def _tamper(app, statement: str) -> None:
-    """Change the log as an attacker with database access would: lift the trigger first."""
-    with app.app_context(), db.engine.connect() as conn, conn.begin():
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
-            conn.execute(text(statement))
-            conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
-        else:
-            triggers = conn.execute(
-                text(
-                    "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'audit_log' "
-                    "AND type = 'trigger'"
-                )
-            ).all()
-            for name, _ in triggers:
-                conn.execute(text(f"DROP TRIGGER {name}"))
-            conn.execute(text(statement))
-            for _, sql in triggers:
-                conn.execute(text(sql))
+    """Change the log as an attacker with database access would: lift the triggers first."""
+    tamper(app, statement)
+
+
+def _seal(app) -> None:
+    with app.app_context():
+        seal()
 
 
 def test_full_lifecycle_is_audited_and_verifiable(world, app, runner):
@@ -72,12 +65,18 @@ def test_full_lifecycle_is_audited_and_verifiable(world, app, runner):
     _run_publish_override_object_and_rerun(world, runner, correction["id"])
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("ok, ")
+    assert result.output.startswith("ok: 0 entries sealed, ")  # the sealer has not run yet
+    sealed = runner.invoke(args=["audit", "seal"])
+    assert sealed.exit_code == 0 and "checkpoint written" in sealed.output, sealed.output
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("ok: ") and ", 0 not yet sealed" in result.output
+    assert "vouched for up to link" in result.output
 
     _tamper(app, f"UPDATE audit_log SET after = NULL WHERE id = {entry['id']}")  # noqa: S608 - a test id
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
-    assert f"row {entry['id']}" in result.output and "altered" in result.output
+    assert f"Entry {entry['id']} does not match" in result.output and "altered" in result.output
 
 
 def _zoning_run(world, runner) -> int:
@@ -151,24 +150,27 @@ def _run_publish_override_object_and_rerun(world, runner, inspection_id: int) ->
     assert (rescore["before"]["score"], rescore["after"]["score"]) == ("92.00", "100.00")
 
 
-def test_deleting_a_row_is_detected(world, app, runner):
-    world.post()
-    world.post()
-    _tamper(app, "DELETE FROM audit_log WHERE id = 2")
-    result = runner.invoke(args=["audit", "verify"])
-    assert result.exit_code == 1 and "row 2 is missing" in result.output
-
-
 def test_relinked_chain_is_detected(world, app, runner):
     world.post()
-    _tamper(app, f"UPDATE audit_log SET prev_hash = '{'f' * 64}' WHERE id = 3")  # noqa: S608 - constant
+    _seal(app)
+    _tamper(app, f"UPDATE audit_seals SET prev_hash = '{'f' * 64}' WHERE seq = 3")  # noqa: S608 - constant
     result = runner.invoke(args=["audit", "verify"])
-    assert result.exit_code == 1 and "row 3" in result.output
+    assert result.exit_code == 1 and "Link 3 (entry 3) does not follow" in result.output
 
 
-def test_update_and_delete_are_refused_by_the_database(world, app):
+def test_update_delete_and_truncate_are_refused_by_the_database(world, app):
     world.post()
-    for statement in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"):
+    _seal(app)
+    statements = [
+        "UPDATE audit_log SET action = 'x'",
+        "DELETE FROM audit_log",
+        "UPDATE audit_seals SET hash = 'x'",
+        "DELETE FROM audit_seals",
+    ]
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            statements += ["TRUNCATE audit_log CASCADE", "TRUNCATE audit_seals"]
+    for statement in statements:
         with app.app_context():
             with pytest.raises(DatabaseError, match="append-only"):
                 db.session.execute(text(statement))
@@ -177,11 +179,14 @@ def test_update_and_delete_are_refused_by_the_database(world, app):
 
 def test_empty_log_verifies(app, runner):
     result = runner.invoke(args=["audit", "verify"])
-    assert (result.exit_code, result.output.strip()) == (0, "ok, 0 rows")
+    assert (result.exit_code, result.output.strip()) == (
+        0,
+        "ok: 0 entries sealed, 0 not yet sealed",
+    )
 
 
 def test_concurrent_appends_keep_one_chain(app, database_url):
-    """Writers in separate threads and connections: every row chains onto the one before."""
+    """Writers in separate threads and connections while a sealer runs: one unbroken chain."""
     errors: list[BaseException] = []
 
     def writer(n: int) -> None:
@@ -193,16 +198,26 @@ def test_concurrent_appends_keep_one_chain(app, database_url):
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
+    def sealer() -> None:
+        try:
+            with app.app_context():
+                for _ in range(5):
+                    seal()
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    threads += [threading.Thread(target=sealer) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
     with app.app_context():
-        count, problem = verify()
-        first = db.session.execute(text("SELECT prev_hash FROM audit_log WHERE id = 1")).scalar()
-    assert (count, problem, first) == (20, None, GENESIS)
+        seal()
+        report = verify()
+        first = db.session.execute(text("SELECT prev_hash FROM audit_seals WHERE seq = 1")).scalar()
+    assert (report.links, report.unsealed, report.problems, first) == (20, 0, [], GENESIS)
 
 
 def test_supervisor_sees_entries_of_their_region_only(world):

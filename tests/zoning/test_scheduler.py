@@ -25,6 +25,7 @@ def _wait_for(predicate, timeout: float = 30.0) -> bool:
 
 def test_jobs_have_fixed_ids_and_rebuilding_does_not_duplicate_them(app) -> None:
     from fieldcheck.zoning.scheduler import (
+        JOB_AUDIT_SEAL,
         JOB_HEARTBEAT,
         JOB_NIGHTLY,
         JOB_QUEUE,
@@ -41,7 +42,7 @@ def test_jobs_have_fixed_ids_and_rebuilding_does_not_duplicate_them(app) -> None
         jobs = {job.id: job for job in scheduler.get_jobs()}
     finally:
         scheduler.shutdown(wait=False)
-    assert set(jobs) == {JOB_NIGHTLY, JOB_QUEUE, JOB_HEARTBEAT}
+    assert set(jobs) == {JOB_NIGHTLY, JOB_QUEUE, JOB_HEARTBEAT, JOB_AUDIT_SEAL}
     nightly = jobs[JOB_NIGHTLY]
     assert str(nightly.trigger).startswith("cron[")
     assert "hour='2'" in str(nightly.trigger) and "minute='0'" in str(nightly.trigger)

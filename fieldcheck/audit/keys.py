@@ -1,0 +1,90 @@
+"""The audit chain's secret key, kept outside the database.
+
+``audit.key`` (env ``FIELDCHECK_AUDIT_KEY``) if set, else the file ``audit.key_file`` (default
+``instance/audit_key``, made 0600 with a random key on the first seal, as ``secret_key`` is).
+The file may hold several keys, one a line: the first seals, the others only verify (rotation:
+put a new key on the first line and keep the old ones below it).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+from fieldcheck.audit.chain import key_id_of
+
+
+class KeyMissing(Exception):
+    """No audit key is configured or readable."""
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """The sealing key first, then retired keys; looked up by ``key_id``."""
+
+    keys: tuple[bytes, ...]
+
+    @property
+    def current(self) -> bytes:
+        """The key new seals and checkpoints are made with."""
+        return self.keys[0]
+
+    @property
+    def current_id(self) -> str:
+        """``key_id`` of the current key."""
+        return key_id_of(self.keys[0])
+
+    def get(self, key_id: str) -> bytes | None:
+        """The key named ``key_id``, or None when the ring does not hold it."""
+        for key in self.keys:
+            if key_id_of(key) == key_id:
+                return key
+        return None
+
+
+def key_file() -> Path:
+    """Where the key file is (``audit.key_file``, default ``<instance>/audit_key``)."""
+    configured = current_app.config["AUDIT_KEY_FILE"]
+    return Path(configured) if configured else Path(current_app.instance_path) / "audit_key"
+
+
+def key_ring(create: bool = False) -> KeyRing:
+    """The configured keys; ``create`` makes the key file when no key exists yet (the sealer
+    does; ``verify`` never does: a fresh key would only make every keyed link look forged)."""
+    keys: list[bytes] = []
+    configured = current_app.config["AUDIT_KEY"]
+    if configured:
+        keys.append(configured.encode())
+    path = key_file()
+    if not keys and create and not path.exists():
+        _create(path)
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            key = line.strip().encode()
+            if key and key not in keys:
+                keys.append(key)
+    if not keys:
+        raise KeyMissing(f"no audit key: set audit.key or create {path}")
+    return KeyRing(tuple(keys))
+
+
+def _create(path: Path) -> None:
+    # Written whole under another name, then linked: of two processes starting at once, one
+    # link wins and both read the same key (never a half-written file).
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
