@@ -188,8 +188,7 @@ SETTINGS: dict[str, Setting] = {
         int, 900, "audit verify reports entries left unsealed longer than this", _positive
     ),
     "AUDIT_CHECKPOINT_SECONDS": Setting(
-        int, 60, "the chain's head is written to the checkpoint file at most this often",
-        _non_negative,
+        int, 60, "write the chain's head to the checkpoint file at most this often", _non_negative
     ),
     "AUDIT_CHECKPOINT_FILE": Setting(
         str, "", "append-only file of signed chain heads; empty = instance/audit-checkpoints.jsonl"

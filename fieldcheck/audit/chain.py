@@ -55,6 +55,11 @@ def chain_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + canonical(content)).hexdigest()
 
 
+def legacy_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
+    """The legacy link of ``entry`` (its columns as read): ``chain_hash`` of its content."""
+    return chain_hash(prev_hash, row_content(entry))
+
+
 def seal_hash(key: bytes, prev_hash: str, seq: int, entry: Mapping[str, Any]) -> str:
     """The keyed link of ``entry`` at position ``seq``: HMAC-SHA256 hex under ``key``."""
     content = row_content(entry)

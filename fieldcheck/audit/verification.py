@@ -28,7 +28,7 @@ from fieldcheck.audit.chain import (
     CONTENT_COLUMNS,
     GENESIS,
     LEGACY_KEY_ID,
-    chain_hash,
+    legacy_hash,
     same,
     seal_hash,
 )
@@ -271,7 +271,7 @@ def _check_link(report: ChainReport, ring: KeyRing | None, row: Any, keyed_ids: 
             )
             return
         report.legacy += 1
-        expected = chain_hash(row.prev_hash, _content(row))
+        expected = legacy_hash(row.prev_hash, _content(row))
     else:
         if report.keyed_from is None:
             report.keyed_from = row.seq

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from fieldcheck.audit.chain import CONTENT_COLUMNS, LEGACY_KEY_ID, chain_hash, seal_hash
+from fieldcheck.audit.chain import CONTENT_COLUMNS, LEGACY_KEY_ID, legacy_hash, seal_hash
 from fieldcheck.extensions import db
 
 TABLES = ("audit_log", "audit_seals")
@@ -70,7 +70,7 @@ def recompute_from(app, first_seq: int, *, key: bytes | None = None) -> None:
                 prev = row.prev_hash
             content = _content(conn, row)
             if key is None:
-                new, key_id = chain_hash(prev, content), LEGACY_KEY_ID
+                new, key_id = legacy_hash(prev, content), LEGACY_KEY_ID
             else:
                 new, key_id = seal_hash(key, prev, row.seq, content), row.key_id
             conn.execute(
