@@ -1,11 +1,13 @@
 """Checkpoints: the chain's head, written outside the database at intervals.
 
 Each line of ``audit.checkpoint_file`` (default ``instance/audit-checkpoints.jsonl``) is one JSON
-object ``{seq, hash, entries, at, key_id, mac}``: the chain had ``entries`` sealed entries up to
-link ``seq`` whose hash was ``hash`` at time ``at``; ``mac`` is an HMAC of the other fields
-under the audit key ``key_id``. Whoever can rewrite the database cannot rewrite this file (the
-operator ships it to another host or an append-only store: docs/deploy.md), so a chain that no
-longer holds a checkpoint's link — truncated, its tail deleted, or recomputed — is detected.
+object ``{seq, hash, entries, legacy, at, key_id, mac}``: at time ``at`` the chain's head was
+link ``seq`` with hash ``hash``, the log held ``entries`` entries (sealed or not), and its first
+``legacy`` links were the unkeyed prefix from migration 0011; ``mac`` is an HMAC of the other
+fields under the audit key ``key_id``. Whoever can rewrite the database cannot rewrite this
+file (the operator ships it to another host or an append-only store: docs/deploy.md), so a
+chain that no longer holds a checkpoint's link — truncated, its tail deleted, or recomputed — is
+detected.
 
 Appended with one ``write`` on a file opened ``O_APPEND`` and fsynced: lines of two sealers never
 interleave, and a line is on disk before the next one is considered.
@@ -27,7 +29,7 @@ from fieldcheck.audit.chain import mac, same
 from fieldcheck.audit.keys import KeyRing
 
 #: The fields of a line, in the order written (the mac covers all but itself).
-FIELDS = ("seq", "hash", "entries", "at", "key_id")
+FIELDS = ("seq", "hash", "entries", "legacy", "at", "key_id")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Checkpoint:
     seq: int
     hash: str
     entries: int
+    legacy: int
     at: datetime
     key_id: str
 
@@ -60,12 +63,15 @@ def checkpoint_file() -> Path:
     return Path(current_app.instance_path) / "audit-checkpoints.jsonl"
 
 
-def append(ring: KeyRing, seq: int, hash_: str, entries: int, at: datetime) -> dict[str, Any]:
+def append(
+    ring: KeyRing, seq: int, hash_: str, entries: int, legacy: int, at: datetime
+) -> dict[str, Any]:
     """Write one signed checkpoint line for link ``seq``; returns what was written."""
     fields: dict[str, Any] = {
         "seq": seq,
         "hash": hash_,
         "entries": entries,
+        "legacy": legacy,
         "at": at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "key_id": ring.current_id,
     }
@@ -126,7 +132,7 @@ def _parse(ring: KeyRing, number: int, raw: bytes) -> Checkpoint | BadLine:
         data = json.loads(raw)
         fields = {name: data[name] for name in FIELDS}
         given = str(data["mac"])
-        if not isinstance(fields["seq"], int) or not isinstance(fields["entries"], int):
+        if not all(isinstance(fields[name], int) for name in ("seq", "entries", "legacy")):
             raise TypeError
         at = _when(str(fields["at"]))
     except (ValueError, KeyError, TypeError):
@@ -137,7 +143,13 @@ def _parse(ring: KeyRing, number: int, raw: bytes) -> Checkpoint | BadLine:
     if not same(mac(key, fields), given):
         return BadLine(number, "bad_mac")
     return Checkpoint(
-        number, fields["seq"], str(fields["hash"]), fields["entries"], at, str(fields["key_id"])
+        number,
+        fields["seq"],
+        str(fields["hash"]),
+        fields["entries"],
+        fields["legacy"],
+        at,
+        str(fields["key_id"]),
     )
 
 

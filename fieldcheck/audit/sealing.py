@@ -25,7 +25,7 @@ from flask import Flask, current_app
 from sqlalchemy import exists, func, insert, select, text
 
 from fieldcheck.audit import checkpoints
-from fieldcheck.audit.chain import CONTENT_COLUMNS, GENESIS, seal_hash
+from fieldcheck.audit.chain import CONTENT_COLUMNS, GENESIS, LEGACY_KEY_ID, seal_hash
 from fieldcheck.audit.keys import KeyRing, key_ring
 from fieldcheck.audit.models import AuditEntry, AuditSeal
 from fieldcheck.clock import utcnow
@@ -125,8 +125,17 @@ def _checkpoint_if_due(ring: KeyRing, head_seq: int, head_hash: str) -> dict[str
             return None
     # Every committed entry, sealed or not: none may ever disappear (the log is insert-only).
     entries = db.session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+    legacy = _legacy_links()
     db.session.rollback()  # end the read transaction (SQLite: its IMMEDIATE write lock)
-    return checkpoints.append(ring, head_seq, head_hash, entries, now)
+    return checkpoints.append(ring, head_seq, head_hash, entries, legacy, now)
+
+
+def _legacy_links() -> int:
+    """How many links the unkeyed prefix has. Written into every checkpoint, so links passed off
+    as unkeyed later (which anyone can compute) are caught. Fixed since migration 0011."""
+    return db.session.execute(
+        select(func.count()).select_from(AuditSeal).where(AuditSeal.key_id == LEGACY_KEY_ID)
+    ).scalar_one()
 
 
 _last_full_scan: float | None = None

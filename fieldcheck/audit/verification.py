@@ -114,7 +114,9 @@ def verify() -> ChainReport:
     for checkpoint in good:
         by_seq.setdefault(checkpoint.seq, []).append(checkpoint)
 
-    last_seq = _walk(report, ring, by_seq)
+    # The unkeyed prefix is as long as the checkpoints say, never longer.
+    legacy_limit = min((c.legacy for c in good), default=None)
+    last_seq = _walk(report, ring, by_seq, legacy_limit)
 
     held = [c for c in good if c.seq <= last_seq and c.line not in report.unheld]
     for checkpoint in good:
@@ -153,7 +155,12 @@ def verify() -> ChainReport:
     return report
 
 
-def _walk(report: ChainReport, ring: KeyRing | None, by_seq: dict[int, list[Checkpoint]]) -> int:
+def _walk(
+    report: ChainReport,
+    ring: KeyRing | None,
+    by_seq: dict[int, list[Checkpoint]],
+    legacy_limit: int | None,
+) -> int:
     """Check every link in order; returns the last link's seq (0 for an empty chain)."""
     seals, entries = AuditSeal.__table__, AuditEntry.__table__
     columns = [
@@ -173,7 +180,7 @@ def _walk(report: ChainReport, ring: KeyRing | None, by_seq: dict[int, list[Chec
     )
     result = db.session.execute(query)
     try:
-        return _links(report, ring, by_seq, result)
+        return _links(report, ring, by_seq, legacy_limit, result)
     finally:
         result.close()  # a server-side cursor on PostgreSQL
 
@@ -182,6 +189,7 @@ def _links(
     report: ChainReport,
     ring: KeyRing | None,
     by_seq: dict[int, list[Checkpoint]],
+    legacy_limit: int | None,
     rows: Iterable[Any],
 ) -> int:
     expected, prev_hash = 1, GENESIS
@@ -231,7 +239,7 @@ def _links(
                 )
             )
         else:
-            _check_link(report, ring, row, keyed_ids)
+            _check_link(report, ring, row, keyed_ids, legacy_limit)
         for checkpoint in by_seq.get(row.seq, ()):
             if not same(checkpoint.hash, row.hash):
                 report.unheld.add(checkpoint.line)
@@ -251,18 +259,26 @@ def _links(
     return expected - 1
 
 
-def _check_link(report: ChainReport, ring: KeyRing | None, row: Any, keyed_ids: set[str]) -> None:
+def _check_link(
+    report: ChainReport,
+    ring: KeyRing | None,
+    row: Any,
+    keyed_ids: set[str],
+    legacy_limit: int | None,
+) -> None:
     where = {"seq": row.seq, "id": row.entry_id}
     if row.key_id == LEGACY_KEY_ID:
-        # The unkeyed chain is accepted only as the prefix migration 0011 carried over: anyone
-        # with the database could compute such a link, so one after a keyed link is a forgery.
-        if report.keyed_from is not None or row.seq != row.entry_id:
+        # The unkeyed chain is accepted only as the prefix migration 0011 carried over, as long
+        # as the checkpoints say: anyone with the database can compute such a link, so one
+        # after a keyed link, or beyond the prefix a checkpoint signed, is a forgery.
+        beyond = legacy_limit is not None and row.seq > legacy_limit
+        if report.keyed_from is not None or row.seq != row.entry_id or beyond:
             report.add(
                 Problem(
                     "legacy_forged",
                     N_(
-                        "Link %(seq)s (entry %(id)s) claims to be unkeyed after the keyed chain "
-                        "began."
+                        "Link %(seq)s (entry %(id)s) claims to be unkeyed, but the unkeyed chain "
+                        "ended before it."
                     ),
                     where,
                     seq=row.seq,

@@ -145,7 +145,7 @@ def test_an_edited_row_with_the_chain_recomputed_without_the_key_is_detected(app
     if key is not None:
         assert "Entry 2 does not match its link 2" in output
     else:
-        assert "Link 2 (entry 2) claims to be unkeyed after the keyed chain began." in output
+        assert "Link 2 (entry 2) claims to be unkeyed, but the unkeyed chain ended" in output
     # Either way, the checkpoint's link is no longer held.
     assert "The chain no longer holds checkpoint line 1" in output
 
