@@ -28,7 +28,8 @@ class AuditListArgsSchema(PageArgsSchema):
 
 
 class AuditEntrySchema(Schema):
-    """One audit row: UTC time and the same instant in WIB, actor, object, before/after, hashes."""
+    """One audit row: UTC time and the same instant in WIB, actor, object, before/after, and its
+    link in the chain (``seq``, ``prev_hash``, ``hash``: null until sealed, seconds after)."""
 
     id = fields.Integer()
     at = fields.Method("_utc")
@@ -39,8 +40,9 @@ class AuditEntrySchema(Schema):
     region_code = fields.String(allow_none=True)
     before = fields.Raw()
     after = fields.Raw()
-    prev_hash = fields.String()
-    hash = fields.String()
+    seq = fields.Function(lambda entry: entry.seal.seq if entry.seal else None)
+    prev_hash = fields.Function(lambda entry: entry.seal.prev_hash if entry.seal else None)
+    hash = fields.Function(lambda entry: entry.seal.hash if entry.seal else None)
 
     def _utc(self, entry: Any) -> str:
         return entry.created_at.isoformat().replace("+00:00", "Z")
@@ -50,3 +52,39 @@ class AuditEntrySchema(Schema):
 
     def _object(self, entry: Any) -> dict[str, Any]:
         return {"type": entry.object_type, "id": entry.object_id}
+
+
+class ChainPointSchema(Schema):
+    """A checkpoint as the chain report names it: its time and the link it anchors."""
+
+    at = fields.Method("_utc")
+    seq = fields.Integer()
+
+    def _utc(self, checkpoint: Any) -> str:
+        return checkpoint.at.isoformat().replace("+00:00", "Z")
+
+
+class ChainProblemSchema(Schema):
+    """One thing the audit log should hold and does not (or a limit of what is vouched for)."""
+
+    code = fields.String()
+    message = fields.Function(lambda problem: problem.text())
+    seq = fields.Integer(allow_none=True)
+    entry_id = fields.Integer(allow_none=True)
+
+
+class AuditChainSchema(Schema):
+    """``GET /api/v1/audit/chain``: what ``audit verify`` found."""
+
+    ok = fields.Boolean()
+    #: Links checked, of which the first ``legacy`` are the unkeyed chain from before 0011.
+    links = fields.Integer()
+    legacy = fields.Integer()
+    keyed_from = fields.Integer(allow_none=True)
+    key_ids = fields.List(fields.String())
+    unsealed = fields.Integer()
+    checkpoints = fields.Integer()
+    anchored_since = fields.Nested(ChainPointSchema, attribute="first_checkpoint", allow_none=True)
+    vouched_to = fields.Nested(ChainPointSchema, attribute="vouched", allow_none=True)
+    problems = fields.List(fields.Nested(ChainProblemSchema))
+    notes = fields.List(fields.Nested(ChainProblemSchema))

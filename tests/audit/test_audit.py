@@ -220,6 +220,36 @@ def test_concurrent_appends_keep_one_chain(app, database_url):
     assert (report.links, report.unsealed, report.problems, first) == (20, 0, [], GENESIS)
 
 
+def test_the_chain_check_over_the_api_is_for_national_admins(world, app):
+    world.post()
+    chain = f"{AUDIT}/chain"
+    assert world.get(chain, "supervisor").status_code == 403
+    refused = world.get(chain, "admin_out")
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["code"] == "forbidden"
+    before = world.get(chain, "admin").get_json()
+    assert (before["ok"], before["links"], before["vouched_to"]) == (True, 0, None)
+    assert before["unsealed"] > 0 and before["problems"] == []
+    entry = world.get(f"{AUDIT}?action=inspection.submit", "admin").get_json()["items"][0]
+    assert (entry["seq"], entry["hash"]) == (None, None)  # not sealed yet
+
+    _seal(app)
+    entry = world.get(f"{AUDIT}?action=inspection.submit", "admin").get_json()["items"][0]
+    assert entry["seq"] >= 1 and len(entry["hash"]) == 64 and len(entry["prev_hash"]) == 64
+    sealed = world.get(chain, "admin").get_json()
+    assert (sealed["ok"], sealed["unsealed"], sealed["links"]) == (True, 0, before["unsealed"])
+    assert sealed["vouched_to"]["seq"] == sealed["links"]
+    assert sealed["anchored_since"]["at"].endswith("Z")
+
+    _tamper(app, f"UPDATE audit_log SET action = 'x' WHERE id = {entry['id']}")  # noqa: S608
+    broken = world.client.get(
+        chain, headers={"Authorization": f"Bearer {world.token('admin')}", "Accept-Language": "id"}
+    ).get_json()
+    assert broken["ok"] is False
+    assert [(p["code"], p["entry_id"]) for p in broken["problems"]] == [("altered", entry["id"])]
+    assert broken["problems"][0]["message"].startswith(f"Entri {entry['id']} ")
+
+
 def test_supervisor_sees_entries_of_their_region_only(world):
     world.post()
     world.post(who="admin", unit="13.71-DUKCAPIL")

@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from fieldcheck.audit.models import AuditEntry
+from fieldcheck.audit.sealing import seal
 from fieldcheck.auth.models import ApiToken, User
 from fieldcheck.auth.passwords import set_password
 from fieldcheck.auth.services import add_user
@@ -285,6 +286,8 @@ def test_audit_log_with_filters_and_the_chain_check(demo, monkeypatch):
     bad = admin.get("/admin/audit?since=kemarin&until=2026-01-01&actor=x")
     assert bad.status_code == 422
     assert "Bukan tanggal" in text_of(bad) and "Pilih orang dari daftar." in text_of(bad)
+    with demo.app_context():
+        seal()  # as the scheduler does every few seconds: only sealed entries are vouched for
     _tamper(demo, "UPDATE audit_log SET actor_name = 'x' WHERE id = 3")
     broken = text_of(admin.get("/admin/audit?verify=1"))
     assert "Rantai rusak pada entri 3" in broken
