@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from flask import current_app
@@ -38,12 +39,13 @@ class KeyRing:
         """``key_id`` of the current key."""
         return key_id_of(self.keys[0])
 
+    @cached_property
+    def _by_id(self) -> dict[str, bytes]:
+        return {key_id_of(key): key for key in reversed(self.keys)}
+
     def get(self, key_id: str) -> bytes | None:
         """The key named ``key_id``, or None when the ring does not hold it."""
-        for key in self.keys:
-            if key_id_of(key) == key_id:
-                return key
-        return None
+        return self._by_id.get(key_id)
 
 
 def key_file() -> Path:

@@ -321,7 +321,8 @@ def _check_link(
 
 
 def _content(row: Any) -> dict[str, Any]:
-    return {name: row._mapping[name] for name in CONTENT_COLUMNS}
+    mapping = row._mapping
+    return {name: mapping[name] for name in CONTENT_COLUMNS}
 
 
 def _check_entries(report: ChainReport, good: list[Checkpoint]) -> None:
