@@ -286,6 +286,7 @@ MATRIX: dict[tuple[str, str], tuple[T, int, int, int, int, int, int, int]] = {
     ("POST", "/api/v1/findings/<int:finding_id>/objections"): (_finding, 401, 403, 403, 201, 404, 201, 404),  # noqa: E501
     ("POST", "/api/v1/objections/<int:objection_id>/decision"): (_objection, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
     ("GET", "/api/v1/audit"):                              (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/audit/chain"):                        (_nothing, 401, 403, 403, 403, 403, 200, 403),  # noqa: E501
     ("GET", "/api/v1/users"):                              (_nothing, 401, 403, 403, 403, 403, 200, 200),  # noqa: E501
     ("POST", "/api/v1/users"):                             (_new_user_body, 401, 403, 403, 403, 403, 201, 403),  # noqa: E501
     ("GET", "/api/v1/users/<int:user_id>"):                (_surveyor_user, 401, 403, 403, 403, 403, 200, 404),  # noqa: E501
