@@ -27,8 +27,10 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -107,18 +109,31 @@ def _counts(url: str) -> dict[str, int]:
         }
 
 
-def _audit_settings(keys: Path | None) -> dict[str, str]:
-    """FIELDCHECK_AUDIT_* for the backed-up key and checkpoints (when this app has them)."""
+def _audit_settings(keys: Path | None, config: dict[str, Any], work: Path) -> dict[str, str]:
+    """FIELDCHECK_AUDIT_* pointing at COPIES of the key and checkpoints (when this app has those
+    settings): sealing the scratch database appends a checkpoint, which must never land in the
+    backup or, worse, in the live checkpoint file."""
     from fieldcheck.config import SETTINGS
 
-    if keys is None:
+    if "AUDIT_KEY_FILE" not in SETTINGS:
         return {}
-    env = {}
-    if "AUDIT_KEY_FILE" in SETTINGS and (keys / "audit_key").exists():
-        env["FIELDCHECK_AUDIT_KEY_FILE"] = str(keys / "audit_key")
-    if "AUDIT_CHECKPOINT_FILE" in SETTINGS and (keys / "audit-checkpoints.jsonl").exists():
-        env["FIELDCHECK_AUDIT_CHECKPOINT_FILE"] = str(keys / "audit-checkpoints.jsonl")
-    return env
+    instance = ROOT / "instance"
+    sources = {
+        "audit_key": keys / "audit_key"
+        if keys
+        else Path(config["AUDIT_KEY_FILE"] or instance / "audit_key"),
+        "audit-checkpoints.jsonl": keys / "audit-checkpoints.jsonl"
+        if keys
+        else Path(config["AUDIT_CHECKPOINT_FILE"] or instance / "audit-checkpoints.jsonl"),
+    }
+    for name, source in sources.items():
+        if source.exists():
+            shutil.copyfile(source, work / name)
+            os.chmod(work / name, 0o600)
+    return {
+        "FIELDCHECK_AUDIT_KEY_FILE": str(work / "audit_key"),
+        "FIELDCHECK_AUDIT_CHECKPOINT_FILE": str(work / "audit-checkpoints.jsonl"),
+    }
 
 
 def drill(args: argparse.Namespace) -> int:
@@ -182,12 +197,14 @@ def drill(args: argparse.Namespace) -> int:
             f"{current.stdout.strip() or upgraded.stderr.strip()[-500:]}",
         )
 
-        audit_env = _audit_settings(args.keys)
-        if args.keys is None:
-            print("     (no --keys: the audit chain is checked without the backed-up key)")
-        if "seal" in _flask(["audit", "--help"], scratch, audit_env).stdout:
-            _flask(["audit", "seal"], scratch, audit_env)
-        verified = _flask(["audit", "verify"], scratch, audit_env)
+        with tempfile.TemporaryDirectory(prefix="fieldcheck-drill-") as work:
+            audit_env = _audit_settings(args.keys, config, Path(work))
+            if args.keys is None:
+                print("     (no --keys: checking with copies of this machine's audit key files)")
+            if "seal" in _flask(["audit", "--help"], scratch, audit_env).stdout:
+                # What the restored scheduler would do first: seal what was not sealed yet.
+                _flask(["audit", "seal"], scratch, audit_env)
+            verified = _flask(["audit", "verify"], scratch, audit_env)
         result.check(
             verified.returncode == 0,
             "audit verify",
