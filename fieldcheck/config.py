@@ -307,7 +307,7 @@ def load_config(
 def _instance_secret(base: Path) -> str:
     """The key in ``instance/secret_key``, made on first use: ``make run`` needs no setup, and
     every process of one machine signs alike. Several machines must share ``secret_key`` in the
-    configuration instead (docs/operations.md)."""
+    configuration instead (docs/deploy.md)."""
     base.mkdir(parents=True, exist_ok=True)
     path = base / "secret_key"
     if not path.exists():
