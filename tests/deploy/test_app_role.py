@@ -4,6 +4,7 @@ real gunicorn, the real ``flask db grant-app-role``)."""
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 import requests
@@ -148,7 +149,8 @@ def test_grant_sql_can_be_reviewed_without_changing_anything(app, database_url, 
     result = flask_cli(
         "db", "grant-app-role", "--sql", env=_operator_env(database_url, login_role)
     )
-    assert f"GRANT SELECT, INSERT ON TABLE public.audit_log TO {login_role};" in result.stdout
+    grant = re.search(f"GRANT SELECT, INSERT ON TABLE ([^;]*) TO {login_role};", result.stdout)
+    assert grant and "public.audit_log" in grant.group(1).split(", "), result.stdout
     assert "TRUNCATE" not in result.stdout.replace("REVOKE ALL", "")
     owner = create_engine(database_url, poolclass=NullPool)
     try:
