@@ -13,7 +13,7 @@ LOCALES_DIR := fieldcheck/translations
 MO := $(patsubst %.po,%.mo,$(wildcard $(LOCALES_DIR)/*/LC_MESSAGES/messages.po))
 
 .PHONY: help venv setup run demo-banner test test-sqlite test-pg lint bench scheduler clean \
-	translations compile-translations browser
+	translations compile-translations browser pg-client
 
 help:
 	@echo "make run    - set up, migrate, seed demo data and serve on http://$(HOST):$(PORT)"
@@ -82,7 +82,11 @@ test-pg: venv compile-translations
 browser:
 	@scripts/ensure_browser.sh
 
-test: lint browser
+# pg_dump/pg_restore for the backup and restore-drill tests (tests/deploy), installed when missing.
+pg-client:
+	@scripts/ensure_pg_client.sh
+
+test: lint browser pg-client
 	@echo "== SQLite suite =="
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-pg

@@ -22,6 +22,7 @@ from fieldcheck.auth.passwords import (
 )
 from fieldcheck.auth.services import create_user, deactivate_user, revoke_token
 from fieldcheck.catalogue.registry import get_registry
+from fieldcheck.dbroles import RoleProblem, app_role_of, grant_app_role, migration_engine
 from fieldcheck.demo.seed import seed_demo
 from fieldcheck.evidence.retention import purge_rejected
 from fieldcheck.extensions import db
@@ -47,6 +48,10 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(rescore_command)
     app.cli.add_command(scheduler_command)
+    # Beside Flask-Migrate's own `flask db upgrade`: the owner runs both (docs/deploy.md).
+    from flask_migrate.cli import db as db_cli
+
+    db_cli.add_command(grant_app_role_command)
 
 
 @users_cli.command("create")
@@ -286,3 +291,32 @@ def photos_purge_rejected(older_than_days: int | None, dry_run: bool) -> None:
         click.echo(f"{verb} {candidate.sha256} ({candidate.size_bytes} bytes; inspections {ids})")
     total = sum(c.size_bytes for c in purged)
     click.echo(f"{verb} {len(purged)} photo(s), {total} bytes (rejected > {days} days ago)")
+
+
+@click.command("grant-app-role")
+@with_appcontext
+@click.argument("role", required=False)
+@click.option("--sql", "print_sql", is_flag=True, help="Print the statements; change nothing.")
+def grant_app_role_command(role: str | None, print_sql: bool) -> None:
+    """Give the app's PostgreSQL role exactly what the app needs (run as the owner after each
+    upgrade). ROLE defaults to DATABASE_URL's user when MIGRATION_DATABASE_URL is set."""
+    role = role or app_role_of(current_app)
+    if not role:
+        raise click.UsageError(
+            "name the app role (or set MIGRATION_DATABASE_URL to the owner's URL, and "
+            "DATABASE_URL to the app role's)"
+        )
+    try:
+        report = grant_app_role(migration_engine(current_app), role, execute=not print_sql)
+    except RoleProblem as exc:
+        click.echo(f"grant-app-role: {exc}", err=True)
+        sys.exit(1)
+    if print_sql:
+        click.echo(";\n".join(report.statements) + ";")
+        return
+    click.echo(
+        f"{report.role}: read/write {len(report.read_write)} tables, append-only "
+        f"{', '.join(report.append_only) or '-'}, read-only {', '.join(report.read_only) or '-'}; "
+        f"sequences USAGE+SELECT; future tables of {report.owner}: SELECT, INSERT until the next "
+        "grant-app-role"
+    )

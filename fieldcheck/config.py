@@ -82,6 +82,11 @@ SETTINGS: dict[str, Setting] = {
     "DATABASE_URL": Setting(
         str, "", "SQLAlchemy URL; empty = SQLite file under instance/", _db_url
     ),
+    # docs/deploy.md: the app connects as a role that owns nothing; `flask db ...` (migrations,
+    # grant-app-role) connects as the tables' owner. Give it in the owner's environment only.
+    "MIGRATION_DATABASE_URL": Setting(
+        str, "", "the tables' owner, for flask db ...; empty = DATABASE_URL", _db_url
+    ),
     "MAX_CONTENT_LENGTH": Setting(int, 1_048_576, "largest JSON request body, bytes", _positive),
     "PER_PAGE_DEFAULT": Setting(int, 50, "list page size when none is asked", _positive),
     "PER_PAGE_MAX": Setting(int, 500, "largest page size a client may ask", _positive),
@@ -198,6 +203,9 @@ SETTINGS: dict[str, Setting] = {
 
 #: FIELDCHECK_* variables that belong to tooling (FIELDCHECK_TEST_DATABASE_URL, ...).
 TOOLING_PREFIXES = ("TEST_", "BENCH_", "REQUIRE_")
+#: FIELDCHECK_* variables read by deploy/gunicorn.conf.py (the server's shape), not by the app;
+#: systemd hands the service one environment file for both.
+SERVER_KEYS = frozenset({"BIND", "WORKERS", "THREADS"})
 
 
 def _coerce(key: str, raw: Any, source: str) -> Any:
@@ -276,8 +284,8 @@ def load_config(
         if not env_key.startswith("FIELDCHECK_") or env_key in {"FIELDCHECK_CONFIG"}:
             continue
         key = env_key.removeprefix("FIELDCHECK_")
-        if key.startswith(TOOLING_PREFIXES):
-            continue  # read by the test suite, CI and benchmarks, not by the app
+        if key.startswith(TOOLING_PREFIXES) or key in SERVER_KEYS:
+            continue  # read by the test suite, CI, benchmarks or gunicorn, not by the app
         if key not in SETTINGS:
             raise ConfigError(f"environment variable {env_key}: unknown setting")
         values[key] = _coerce(key, raw, env_key)
@@ -308,6 +316,10 @@ def load_config(
         values["DATABASE_URL"] = values["DATABASE_URL"].replace(
             "postgresql:", "postgresql+psycopg:", 1
         )
+    if values["MIGRATION_DATABASE_URL"].startswith("postgresql:"):
+        values["MIGRATION_DATABASE_URL"] = values["MIGRATION_DATABASE_URL"].replace(
+            "postgresql:", "postgresql+psycopg:", 1
+        )
     values.update(extra)
     return values
 
@@ -315,7 +327,7 @@ def load_config(
 def _instance_secret(base: Path) -> str:
     """The key in ``instance/secret_key``, made on first use: ``make run`` needs no setup, and
     every process of one machine signs alike. Several machines must share ``secret_key`` in the
-    configuration instead (docs/operations.md)."""
+    configuration instead (docs/deploy.md)."""
     base.mkdir(parents=True, exist_ok=True)
     path = base / "secret_key"
     if not path.exists():

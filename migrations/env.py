@@ -16,7 +16,11 @@ logger = logging.getLogger("alembic.env")
 
 
 def get_engine():
-    return current_app.extensions["migrate"].db.engine
+    # As the tables' owner when MIGRATION_DATABASE_URL names one: the app's own role owns
+    # nothing and could not run DDL (fieldcheck/dbroles.py, docs/deploy.md).
+    from fieldcheck.dbroles import migration_engine
+
+    return migration_engine(current_app)
 
 
 def get_engine_url():
