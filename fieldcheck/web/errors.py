@@ -33,7 +33,7 @@ class PageErrors:
     def render(code: str, message: Any, details: dict[str, Any], status: int):
         """The error page (status kept) in the page language."""
         if not g.get("page_language"):
-            g.page_language = session.get("lang") or CONTENT_DEFAULT
+            g.page_language = _chosen_language() or CONTENT_DEFAULT
         text = localize(message or CATALOGUE[code][1])
         fields = localize_details(details).get("fields") or {}
         try:
@@ -44,3 +44,12 @@ class PageErrors:
             log.exception("error page failed")
             body = f"<!doctype html><title>{status}</title><h1>{escape(text)}</h1>"
         return make_response(body, status)
+
+
+def _chosen_language() -> str | None:
+    """The language the person chose, if their session could be read: a busy database can
+    make opening it fail (the 503 page), and then Flask has no session at all."""
+    try:
+        return session.get("lang")
+    except (AttributeError, RuntimeError):  # no session object on this request
+        return None
