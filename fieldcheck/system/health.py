@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -40,7 +41,7 @@ _EXTENSION = "fieldcheck.health_probe"
 @dataclass(frozen=True)
 class Health:
     """What the probe found: ``database`` is ``ok``, ``busy`` (it did not answer in time) or
-    ``unreachable`` (it refused: down, wrong address, no such database); ``zoning`` is the
+    ``unreachable`` (it refused: down, no such database, wrong password); ``zoning`` is the
     scheduler summary when the database could give it in time."""
 
     database: str
@@ -105,6 +106,8 @@ def _state_of(exc: BaseException) -> str:
     if isinstance(exc, PoolTimeoutError):
         return "busy"
     if isinstance(exc, DBAPIError):
+        if isinstance(exc.orig, psycopg.errors.ConnectionTimeout):
+            return "busy"  # a server that accepts and never answers: stalled, not refused
         sqlstate = getattr(exc.orig, "sqlstate", None)
         if sqlstate in _TIMED_OUT or "database is locked" in str(exc.orig):
             return "busy"
