@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import g, make_response, render_template, request, session
+from flask import current_app, g, make_response, render_template, request, session
+from flask.globals import request_ctx
 from markupsafe import escape
 
 from fieldcheck.errors import CATALOGUE
@@ -47,9 +48,14 @@ class PageErrors:
 
 
 def _chosen_language() -> str | None:
-    """The language the person chose, if their session could be read: a busy database can
-    make opening it fail (the 503 page), and then Flask has no session at all."""
-    try:
-        return session.get("lang")
-    except (AttributeError, RuntimeError):  # no session object on this request
+    """The language the person chose, if their session could be read.
+
+    A busy database can make opening the session fail (the 503 page); Flask then has none, and
+    the layout (the login's name, the language switch) could not render. The page gets Flask's
+    null session: it renders as for a visitor, and nothing is saved at the end of the request.
+    """
+    ctx = request_ctx._get_current_object()
+    if ctx._session is None:  # Flask keeps no public way to ask "was it opened?"
+        ctx._session = current_app.session_interface.make_null_session(current_app)
         return None
+    return session.get("lang")
