@@ -50,56 +50,68 @@ class Health:
 
 def check(app: Flask) -> Health:
     """The database's state, found within ``PROBE_WAIT_SECONDS``."""
-    state = app.extensions.setdefault(_EXTENSION, {"lock": threading.Lock(), "future": None})
+    state = app.extensions.setdefault(_EXTENSION, {"lock": threading.Lock(), "probe": None})
     with state["lock"]:
-        future: Future | None = state["future"]
-        if future is None or future.done():
-            future = Future()
-            state["future"] = future
+        probe: _Probe | None = state["probe"]
+        if probe is None or probe.done.done():
+            probe = _Probe()
+            state["probe"] = probe
             # A daemon thread, not an executor's: a probe stuck on a frozen server must not keep
             # a worker from exiting.
-            threading.Thread(
-                target=_probe, args=(app, future), name="healthz-probe", daemon=True
-            ).start()
+            thread = threading.Thread(target=probe.run, args=(app,), name="healthz", daemon=True)
+            thread.start()
     try:
-        return future.result(timeout=PROBE_WAIT_SECONDS)
+        return probe.done.result(timeout=PROBE_WAIT_SECONDS)
     except TimeoutError:
-        return Health("busy")
+        # The database answered but the scheduler summary is not in yet (a busy machine, a
+        # locked scheduler table): ok, without the summary. No answer at all: busy.
+        answered = probe.answered
+        return Health("ok") if answered.done() and answered.result() == "ok" else Health("busy")
 
 
-def _probe(app: Flask, future: Future) -> None:
-    try:
-        with app.app_context():
-            try:
-                future.set_result(_read())
-            finally:
-                db.session.rollback()
-    except Exception as exc:  # a probe that fails says so; it never kills its thread noisily
-        log.warning("health probe failed: %s", exc)
-        if not future.done():
-            future.set_result(Health(_state_of(exc)))
+class _Probe:
+    """One probe: ``answered`` holds the database's state as soon as ``SELECT 1`` is back,
+    ``done`` the whole :class:`Health` with the scheduler summary."""
 
+    def __init__(self) -> None:
+        self.answered: Future[str] = Future()
+        self.done: Future[Health] = Future()
 
-def _read() -> Health:
-    # Short limits for this transaction only (PostgreSQL); a deferred BEGIN on SQLite, so a
-    # writer holding the write lock does not make the service look down.
-    db.session.connection(
-        execution_options={
-            TIMEOUTS: (PROBE_LOCK_TIMEOUT_MS, PROBE_STATEMENT_TIMEOUT_MS),
-            "fieldcheck_read_snapshot": True,
-        }
-    )
-    try:
-        db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError as exc:
-        return Health(_state_of(exc))
-    try:
-        zoning = status_summary()
-    except SQLAlchemyError as exc:
-        # The database answers; only the scheduler's tables are slow (locked): no summary.
-        log.info("health probe: no scheduler summary: %s", exc)
-        zoning = None
-    return Health("ok", zoning)
+    def run(self, app: Flask) -> None:
+        try:
+            with app.app_context():
+                try:
+                    health = self._read()
+                finally:
+                    db.session.rollback()
+        except Exception as exc:  # a probe that fails says so; it never kills its thread noisily
+            log.warning("health probe failed: %s", exc)
+            health = Health(_state_of(exc))
+        if not self.answered.done():
+            self.answered.set_result(health.database)
+        self.done.set_result(health)
+
+    def _read(self) -> Health:
+        # Short limits for this transaction only (PostgreSQL); a deferred BEGIN on SQLite, so a
+        # writer holding the write lock does not make the service look down.
+        db.session.connection(
+            execution_options={
+                TIMEOUTS: (PROBE_LOCK_TIMEOUT_MS, PROBE_STATEMENT_TIMEOUT_MS),
+                "fieldcheck_read_snapshot": True,
+            }
+        )
+        try:
+            db.session.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            return Health(_state_of(exc))
+        self.answered.set_result("ok")
+        try:
+            zoning = status_summary()
+        except SQLAlchemyError as exc:
+            # The database answers; only the scheduler's tables are slow (locked): no summary.
+            log.info("health probe: no scheduler summary: %s", exc)
+            zoning = None
+        return Health("ok", zoning)
 
 
 def _state_of(exc: BaseException) -> str:
