@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -167,14 +168,24 @@ def main(argv: list[str] | None = None) -> int:
     jobs = checklist_jobs(factory, args.clients)
     issued = 0
     lock = threading.Lock()
+    stopping = threading.Event()
 
     def next_job(client: int, seq: int):
         nonlocal issued
         with lock:
-            if issued >= args.count:
+            if issued >= args.count or stopping.is_set():
                 return None
             issued += 1
         return jobs(client, seq)
+
+    def stop_early(signum: int, _frame) -> None:
+        # Ctrl-C or kill: send nothing more, let the requests in flight finish, then check
+        # what was sent (a long soak cut short still proves what it did).
+        print(f"signal {signum}: stopping after the requests in flight", flush=True)
+        stopping.set()
+
+    signal.signal(signal.SIGINT, stop_early)
+    signal.signal(signal.SIGTERM, stop_early)
 
     with tempfile.TemporaryDirectory(prefix="fieldcheck-soak-") as tmp:
         server = Gunicorn(url, Path(tmp), workers=args.workers, threads=args.threads).start()
@@ -195,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
         log_tail = server.output()
 
+    if stopping.is_set():
+        print(f"stopped early: {issued:,} of {args.count:,} submissions sent")
     statuses = result.statuses()
     acked = {s.key[2] for s in result.ok()}
     failed = sorted((str(k), v) for k, v in statuses.items() if not isinstance(k, int) or k >= 500)
