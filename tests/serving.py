@@ -68,9 +68,10 @@ class Gunicorn:
         ]
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30, *, healthy: bool = True) -> Gunicorn:
+    def start(self, timeout: float = 90, *, healthy: bool = True) -> Gunicorn:
         """Start and wait until /healthz answers (with any status when ``healthy`` is False:
-        a server on a database that is down answers 503 "degraded")."""
+        a server on a database that is down answers 503 "degraded"). Booting the app takes a
+        few seconds; ``timeout`` is generous for a machine busy with other work."""
         self._out = self.log.open("ab")
         self.process = subprocess.Popen(  # noqa: S603 - our own gunicorn
             self.args, cwd=ROOT, env=self.env, stdout=self._out, stderr=subprocess.STDOUT
