@@ -7,18 +7,23 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# make soak: 100,000 submissions through gunicorn; the database's public schema is WIPED.
+SOAK_URL ?= $(PG_TEST_URL)
+SOAK_COUNT ?= 100000
 FLASK := $(BIN)/flask --app app
 # Message catalogues (fieldcheck.i18n): .po files are in git, the compiled .mo files are not.
 LOCALES_DIR := fieldcheck/translations
 MO := $(patsubst %.po,%.mo,$(wildcard $(LOCALES_DIR)/*/LC_MESSAGES/messages.po))
 
 .PHONY: help venv setup run demo-banner test test-sqlite test-pg lint bench scheduler clean \
-	translations compile-translations browser pg-client
+	translations compile-translations browser pg-client soak
 
 help:
 	@echo "make run    - set up, migrate, seed demo data and serve on http://$(HOST):$(PORT)"
 	@echo "make test   - lint, then the test suite on SQLite and (if reachable) PostgreSQL"
 	@echo "make bench  - benchmarks, with ratios against a baseline measured in the same run"
+	@echo "make soak   - 100,000 submissions through gunicorn on PostgreSQL (SOAK_URL, default"
+	@echo "              PG_TEST_URL: its schema is dropped and recreated); not part of make test"
 	@echo "make translations - extract messages from the code and update the .po files"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -93,6 +98,10 @@ test: lint browser pg-client
 
 bench: venv compile-translations
 	$(BIN)/python -m bench
+
+# Outside `make test` (minutes to an hour): exact stored count, no 5xx, flat worker memory.
+soak: venv compile-translations
+	$(BIN)/python -m bench.soak --url "$(SOAK_URL)" --count $(SOAK_COUNT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-output

@@ -6,13 +6,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, has_request_context
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from fieldcheck.config import ConfigError, load_config
-from fieldcheck.errors import error_response, register_error_handlers
-from fieldcheck.extensions import db, migrate
+from fieldcheck.errors import error_response, register_error_handlers, unavailable_response
+from fieldcheck.extensions import LONG_JOB, TIMEOUTS, db, migrate
 from fieldcheck.http import IdConverter, TextConverter
 from fieldcheck.i18n import N_
 from fieldcheck.i18n import init_app as init_i18n
@@ -32,7 +33,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_config(config, instance_path=app.instance_path))
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config["DATABASE_URL"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config)
     app.json.sort_keys = False  # keep the field order of the dump schemas
     app.json.ensure_ascii = False
     logging.basicConfig(level=app.config["LOG_LEVEL"])
@@ -50,10 +51,30 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _engine_options(url: str) -> dict[str, Any]:
-    if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+def _engine_options(config: dict[str, Any]) -> dict[str, Any]:
+    """Pool and driver options, with the timeouts after which a request gets 503 instead of
+    waiting on a busy or unreachable database (docs/decisions.md, "Issue 14: a busy database")."""
+    pool = {"pool_timeout": config["DATABASE_POOL_TIMEOUT_SECONDS"]}
+    if config["DATABASE_URL"].startswith("sqlite"):
+        # sqlite3's own wait until the connect hook sets PRAGMA busy_timeout (_tune_sqlite).
+        return {**pool, "connect_args": {"timeout": config["SQLITE_BUSY_TIMEOUT_MS"] / 1000}}
+    # A request's limits travel with the connection (startup options): no statement per request
+    # sets them. Jobs and exports raise them per transaction (_tune_postgresql).
+    options = (
+        f"-c lock_timeout={int(config['DATABASE_LOCK_TIMEOUT_MS'])}"
+        f" -c statement_timeout={int(config['DATABASE_STATEMENT_TIMEOUT_MS'])}"
+    )
+    connect_args = {
+        "connect_timeout": config["DATABASE_CONNECT_TIMEOUT_SECONDS"],
+        "options": options,
+    }
+    return {
+        **pool,
+        "pool_pre_ping": True,
+        "pool_size": 5,
+        "max_overflow": 10,
+        "connect_args": connect_args,
+    }
 
 
 def register_extensions(app: Flask) -> None:
@@ -64,9 +85,11 @@ def register_extensions(app: Flask) -> None:
     # Import models so metadata (and Alembic autogenerate) sees every table.
     from fieldcheck import models  # noqa: F401
 
-    if app.config["DATABASE_URL"].startswith("sqlite"):
-        with app.app_context():
+    with app.app_context():
+        if app.config["DATABASE_URL"].startswith("sqlite"):
             _tune_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        else:
+            _tune_postgresql(db.engine, app.config["DATABASE_JOB_STATEMENT_TIMEOUT_MS"])
 
 
 def _migrations_dir() -> str:
@@ -97,6 +120,25 @@ def _tune_sqlite(engine: Any, busy_timeout_ms: int) -> None:
             conn.exec_driver_sql("BEGIN")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _tune_postgresql(engine: Any, job_statement_timeout_ms: int) -> None:
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        # A request keeps the short limits of its connection's startup options. Work outside a
+        # request (CLI commands, the scheduler's zoning runs, migrations) and a streaming export
+        # may rightly run long: their statements get the job limit and their lock waits are
+        # bounded by it too (lock_timeout 0). SET LOCAL ends with the transaction, so a pooled
+        # connection goes back with the request limits.
+        options = conn.get_execution_options()
+        timeouts = options.get(TIMEOUTS)
+        if timeouts is None and (options.get(LONG_JOB) or not has_request_context()):
+            timeouts = (0, job_statement_timeout_ms)
+        if timeouts is not None:
+            lock_ms, statement_ms = (int(value) for value in timeouts)
+            conn.exec_driver_sql(
+                f"SET LOCAL lock_timeout = {lock_ms}; SET LOCAL statement_timeout = {statement_ms}"
+            )
 
 
 def register_signal_receivers() -> None:
@@ -168,12 +210,10 @@ def register_request_boundary(app: Flask) -> None:
             db.session.rollback()
             log.warning("commit conflict: %s", exc.orig)
             return error_response("conflict", N_("The change conflicts with stored data."))
-        except OperationalError as exc:
+        except (OperationalError, SQLAlchemyTimeoutError) as exc:
             db.session.rollback()
-            log.error("commit failed: %s", exc.orig)
-            failed = error_response("unavailable", N_("The database is busy; try again."))
-            failed.headers["Retry-After"] = "5"
-            return failed
+            log.error("commit failed: %s", getattr(exc, "orig", exc))
+            return unavailable_response(N_("The database is busy; try again."))
         return response
 
 

@@ -98,6 +98,29 @@ SETTINGS: dict[str, Setting] = {
         int, 300, "record a token's last use at most this often", _non_negative
     ),
     "SQLITE_BUSY_TIMEOUT_MS": Setting(int, 15_000, "SQLite wait for a write lock", _positive),
+    # A busy or stalled database: how long a request waits before it gets 503 (PostgreSQL).
+    "DATABASE_LOCK_TIMEOUT_MS": Setting(
+        int, 3_000, "a request waits this long for a lock before 503; 0 = no limit", _non_negative
+    ),
+    "DATABASE_STATEMENT_TIMEOUT_MS": Setting(
+        int,
+        30_000,
+        "a request's SQL statement runs at most this long; 0 = no limit",
+        _non_negative,
+    ),
+    "DATABASE_JOB_STATEMENT_TIMEOUT_MS": Setting(
+        int,
+        3_600_000,
+        "statement (and lock wait) limit outside requests (CLI, scheduler, migrations) and for "
+        "exports; 0 = no limit",
+        _non_negative,
+    ),
+    "DATABASE_POOL_TIMEOUT_SECONDS": Setting(
+        float, 5.0, "wait for a free pooled connection before 503", _positive
+    ),
+    "DATABASE_CONNECT_TIMEOUT_SECONDS": Setting(
+        int, 3, "wait for a new PostgreSQL connection before 503 (libpq: at least 2)", _positive
+    ),
     "BULK_REVIEW_MAX": Setting(
         int, 10_000, "most inspections one bulk review may decide on", _positive
     ),

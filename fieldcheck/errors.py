@@ -13,7 +13,8 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from fieldcheck.extensions import db
 from fieldcheck.i18n import N_, localize, localize_details, request_language
@@ -50,6 +51,15 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "internal_error": (500, N_("Something went wrong on our side; it has been logged.")),
     "unavailable": (503, N_("The service is temporarily unavailable; try again.")),
 }
+
+#: What a 503 asks clients to wait before they try again. A request gives up on a busy database
+#: after the lock timeout (a few seconds); a phone resending sooner would only queue again.
+RETRY_AFTER_SECONDS = 5
+
+#: A busy, stalled or unreachable database: a lock or statement timeout, "database is locked"
+#: (SQLite's busy timeout), a refused or timed-out connection (OperationalError), or no free
+#: connection in the pool within its timeout. Each is a 503 the client may retry, never a 500.
+UNAVAILABLE_ERRORS = (OperationalError, PoolTimeoutError)
 
 _HTTP_TO_CODE = {
     400: "bad_request",
@@ -118,6 +128,14 @@ def error_response(
     return response
 
 
+def unavailable_response(message: str | None = None):
+    """503 ``unavailable`` in the envelope (or a page) with ``Retry-After``: the database is busy
+    or down; nothing was stored, and the same request may be sent again."""
+    response = error_response("unavailable", message)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     """Route every exception through the one envelope."""
 
@@ -130,6 +148,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):
+        original = getattr(exc, "original_exception", None)
+        if isinstance(exc, InternalServerError) and isinstance(original, UNAVAILABLE_ERRORS):
+            # Raised outside the view, where Flask only offers a 500 (a web session read or
+            # written while the database is busy): still the 503 it is.
+            return handle_unavailable(original)
         status = exc.code or 500
         code = _HTTP_TO_CODE.get(status, "internal_error" if status >= 500 else "bad_request")
         details: dict[str, Any] = {}
@@ -156,12 +179,14 @@ def register_error_handlers(app: Flask) -> None:
         return error_response("validation_failed", N_("A value cannot be stored as given."))
 
     @app.errorhandler(OperationalError)
-    def handle_operational_error(exc: OperationalError):
-        db.session.rollback()
-        log.error("database unavailable: %s", exc.orig)
-        response = error_response("unavailable")
-        response.headers["Retry-After"] = "5"
-        return response
+    @app.errorhandler(PoolTimeoutError)
+    def handle_unavailable(exc: Exception):
+        try:
+            db.session.rollback()
+        except UNAVAILABLE_ERRORS:  # the connection itself is gone: nothing left to undo
+            log.warning("rollback after a database error failed", exc_info=True)
+        log.error("database unavailable: %s", getattr(exc, "orig", None) or exc)
+        return unavailable_response()
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

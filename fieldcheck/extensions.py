@@ -10,6 +10,14 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+#: Execution option: this connection's transactions run a long job inside a request (an export
+#: streaming its rows) and get the job limits on PostgreSQL, as work outside any request does
+#: (``fieldcheck._tune_postgresql``; a request's own limits are short so a busy database is a 503).
+LONG_JOB = "fieldcheck_long_job"
+#: Execution option: ``(lock_timeout_ms, statement_timeout_ms)`` for this connection's
+#: transactions on PostgreSQL, whatever the context (the /healthz probe's short ones).
+TIMEOUTS = "fieldcheck_timeouts"
+
 #: Stable constraint names so Alembic migrations name the same thing on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

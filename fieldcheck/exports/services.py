@@ -25,7 +25,7 @@ from fieldcheck.auth.models import User
 from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.evidence.models import InspectionFlag
-from fieldcheck.extensions import db
+from fieldcheck.extensions import LONG_JOB, db
 from fieldcheck.i18n import N_, _, content_language, render, state, zone_name
 from fieldcheck.inspections.models import FindingRow, Inspection
 from fieldcheck.inspections.visibility import listed_inspections
@@ -76,7 +76,10 @@ class Export:
         session = db.session()  # the request's Session itself (scoped_session proxies it)
         own = not session.in_transaction()
         if own:
-            session.connection(execution_options={"fieldcheck_read_snapshot": True})
+            # A million rows take longer than a request's statement timeout: the job's limit.
+            session.connection(
+                execution_options={"fieldcheck_read_snapshot": True, LONG_JOB: True}
+            )
         result = session.execute(self.query.execution_options(yield_per=BATCH))
         try:
             for batch in result.partitions():

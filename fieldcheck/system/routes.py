@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from flask import Blueprint, current_app
 
 from fieldcheck.auth.services import require_role
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.clock import shown, utcnow
-from fieldcheck.extensions import db
+from fieldcheck.errors import RETRY_AFTER_SECONDS
 from fieldcheck.openapi.doc import Response, api_doc
+from fieldcheck.system.health import check
 from fieldcheck.zoning.services import status_summary
 from schemas.system import HealthSchema, StatusSchema
 
@@ -22,39 +21,35 @@ bp = Blueprint("system", __name__)
     public=True,
     responses={
         200: HealthSchema,
-        503: Response(HealthSchema, "Degraded: the database does not answer"),
+        503: Response(HealthSchema, "Degraded: the database is busy or does not answer"),
     },
 )
 def healthz():
-    """Liveness and readiness: the database answers and the catalogue is loaded."""
-    try:
-        db.session.execute(text("SELECT 1"))
-        database = "ok"
-    except SQLAlchemyError:
-        db.session.rollback()
-        database = "unreachable"
+    """Liveness and readiness: the database answers and the catalogue is loaded.
+
+    Answers within a second whatever the database does (``fieldcheck.system.health``):
+    ``database`` is ``ok``, ``busy`` (no answer in time: a held lock, a stalled server) or
+    ``unreachable``; anything but ``ok`` is a 503 "degraded".
+    """
+    health = check(current_app._get_current_object())
     registry = get_registry()
-    zoning = None
-    if database == "ok":
-        try:
-            zoning = status_summary()
-        except SQLAlchemyError:
-            db.session.rollback()
     body = {
-        "status": "ok" if database == "ok" else "degraded",
-        "database": database,
+        "status": "ok" if health.database == "ok" else "degraded",
+        "database": health.database,
         "time": shown(utcnow()),
         "methodologies": sorted(registry.methodologies),
         "legal_catalogue": registry.catalogue.version,
     }
-    if zoning is not None:
-        body["scheduler"] = zoning["scheduler"]
+    if health.zoning is not None:
+        body["scheduler"] = health.zoning["scheduler"]
         # No token here: the run's state, not its error text (which may name internals).
-        last = zoning["last_run"]
+        last = health.zoning["last_run"]
         body["last_zoning_run"] = (
             None if last is None else {k: v for k, v in last.items() if k != "error"}
         )
-    return body, 200 if database == "ok" else 503
+    if health.database == "ok":
+        return body, 200
+    return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 @bp.get("/api/v1/status")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import g, make_response, render_template, request, session
+from flask import current_app, g, make_response, render_template, request, session
+from flask.globals import request_ctx
 from markupsafe import escape
 
 from fieldcheck.errors import CATALOGUE
@@ -33,7 +34,7 @@ class PageErrors:
     def render(code: str, message: Any, details: dict[str, Any], status: int):
         """The error page (status kept) in the page language."""
         if not g.get("page_language"):
-            g.page_language = session.get("lang") or CONTENT_DEFAULT
+            g.page_language = _chosen_language() or CONTENT_DEFAULT
         text = localize(message or CATALOGUE[code][1])
         fields = localize_details(details).get("fields") or {}
         try:
@@ -44,3 +45,17 @@ class PageErrors:
             log.exception("error page failed")
             body = f"<!doctype html><title>{status}</title><h1>{escape(text)}</h1>"
         return make_response(body, status)
+
+
+def _chosen_language() -> str | None:
+    """The language the person chose, if their session could be read.
+
+    A busy database can make opening the session fail (the 503 page); Flask then has none, and
+    the layout (the login's name, the language switch) could not render. The page gets Flask's
+    null session: it renders as for a visitor, and nothing is saved at the end of the request.
+    """
+    ctx = request_ctx._get_current_object()
+    if ctx._session is None:  # Flask keeps no public way to ask "was it opened?"
+        ctx._session = current_app.session_interface.make_null_session(current_app)
+        return None
+    return session.get("lang")
