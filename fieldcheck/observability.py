@@ -94,7 +94,10 @@ def _finish(response: Response) -> Response:
     if endpoint == INTAKE_ENDPOINT and method == "POST":
         INTAKE.labels(intake_outcome(status, g.get("error_code"))).inc()
     request_log.info(
-        "%s %s %s", method, endpoint, status,
+        "%s %s %s",
+        method,
+        endpoint,
+        status,
         extra={"status": status, "duration_ms": round(elapsed * 1000, 2)},
     )
     return response
