@@ -40,4 +40,5 @@ def retry_after() -> int:
     breached = limiter.current_limit
     if breached is None:
         return 60
-    return max(1, math.ceil(breached.reset_at - time.time()))
+    # ``window`` is (reset time, remaining); ``reset_at`` rounds up one second more.
+    return max(1, math.ceil(breached.window[0] - time.time()))
