@@ -2,7 +2,7 @@
 
 import hashlib
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_babel import Babel
 from flask_limiter import Limit, Limiter
 from flask_limiter.util import get_remote_address
@@ -45,12 +45,16 @@ UNLIMITED_ENDPOINTS = frozenset({"system.healthz", "web.static", "static"})
 
 def bearer_key() -> str | None:
     """The rate-limit key of the request's bearer token (a digest, never the token), or None."""
+    if "rate_key" in g:  # asked up to four times a request (keys, exemptions, deduction)
+        return g.rate_key
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return None
-    # The digest only names the bucket: a phone's token keeps its own budget wherever it is.
-    return "token:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:32]
+    key = None
+    if scheme.lower() == "bearer" and token:
+        # The digest only names the bucket: a phone's token keeps its own budget wherever it is.
+        key = "token:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:32]
+    g.rate_key = key
+    return key
 
 
 def _token_key() -> str:
