@@ -16,6 +16,7 @@ person's name: ids only, and database error details are cut (``redact``).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import time
@@ -63,6 +64,11 @@ def init_app(app: Flask) -> None:
     commit has decided the final status.
     """
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        # prometheus_client writes there at the first sample; a missing folder would fail
+        # the first request instead of the start.
+        os.makedirs(directory, exist_ok=True)
     app.before_request(_start)
     app.after_request(_finish)
 
