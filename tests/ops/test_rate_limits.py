@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from fieldcheck import create_app
+from fieldcheck.extensions import db
 from tests.helpers import auth, post_json
 
 
@@ -83,10 +84,26 @@ def test_pages_get_a_readable_429_in_the_page_language(app, client):
     assert "Terlalu banyak" in page
 
 
+def _second_app(database_url: str, **config):
+    """Another app on the test database; its connections are closed after the test."""
+    other = create_app({"DATABASE_URL": database_url, "TESTING": True, **config})
+    yield other
+    with other.app_context():
+        db.engine.dispose()  # PostgreSQL: the suite's cleanup must not wait on these
+
+
 @pytest.fixture
 def proxied(database_url, app):
     """The app behind one trusted proxy (nginx), on the same database."""
-    return create_app({"DATABASE_URL": database_url, "TESTING": True, "TRUSTED_PROXIES": 1})
+    yield from _second_app(database_url, TRUSTED_PROXIES=1)
+
+
+@pytest.fixture
+def quiet(database_url, app):
+    """The app with rate limits turned off (as a benchmark may run it)."""
+    yield from _second_app(
+        database_url, RATELIMIT_ENABLED=False, RATELIMIT_FAILED_AUTH="1 per minute"
+    )
 
 
 def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(proxied, app):
@@ -114,19 +131,10 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(app, client):
     )
 
 
-def test_limits_can_be_turned_off(database_url):
-    quiet = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "TESTING": True,
-            "RATELIMIT_ENABLED": False,
-            "RATELIMIT_FAILED_AUTH": "1 per minute",
-        }
-    )
+def test_limits_can_be_turned_off(quiet):
     client = quiet.test_client()
-    assert {client.get("/api/v1/status", headers=auth("fc_x")).status_code for _ in range(4)} == {
-        401
-    }
+    statuses = {client.get("/api/v1/status", headers=auth("fc_x")).status_code for _ in range(4)}
+    assert statuses == {401}
 
 
 def test_a_bad_limit_in_the_configuration_fails_at_start(database_url):
