@@ -164,6 +164,13 @@ class TextFormatter(_Redacting):
     def __init__(self) -> None:
         super().__init__(_TEXT_FORMAT, defaults=dict.fromkeys(CONTEXT_FIELDS, "-"))
 
+    def format(self, record: logging.LogRecord) -> str:
+        """The line, with ``-`` for a request id outside a request (a copy: other handlers
+        still see None)."""
+        if getattr(record, "request_id", None) is None:
+            record = logging.makeLogRecord({**record.__dict__, "request_id": "-"})
+        return super().format(record)
+
 
 class JsonLineFormatter(_Redacting, JsonFormatter):
     """One JSON object per line: timestamp, level, logger, message, and the request context."""
