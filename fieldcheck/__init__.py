@@ -17,6 +17,8 @@ from fieldcheck.extensions import LONG_JOB, TIMEOUTS, db, migrate
 from fieldcheck.http import IdConverter, TextConverter
 from fieldcheck.i18n import N_
 from fieldcheck.i18n import init_app as init_i18n
+from fieldcheck.observability import init_app as init_observability
+from fieldcheck.ratelimits import init_app as init_rate_limits
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -36,9 +38,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config)
     app.json.sort_keys = False  # keep the field order of the dump schemas
     app.json.ensure_ascii = False
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    # First: its request hooks open and close every request (request id, log line, metrics).
+    init_observability(app)
 
     register_extensions(app)
+    init_rate_limits(app)  # before the blueprints: every view counts against the budgets
     register_signal_receivers()
     register_catalogue(app)
     # Before any route is added: ids fit their columns, path text holds no NUL.

@@ -71,6 +71,17 @@ def _base_url(value: Any) -> str | None:
     return None
 
 
+def _limit(value: Any) -> str | None:
+    # Loaded when checked: the limits package parses Flask-Limiter's "N per unit; ..." syntax.
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        return f"not a rate limit like '600 per minute' ({exc})"
+    return None
+
+
 def _one_of(*choices: str) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         return None if value in choices else f"must be one of {', '.join(choices)}"
@@ -197,6 +208,28 @@ SETTINGS: dict[str, Setting] = {
     ),
     "RATELIMIT_STORAGE_URI": Setting(
         str, "memory://", "Flask-Limiter storage (memory:// per process; redis://... shared)"
+    ),
+    "RATELIMIT_ENABLED": Setting(
+        bool, True, "apply the rate limits below (a benchmark may turn them off)"
+    ),
+    "RATELIMIT_PER_TOKEN": Setting(
+        str, "1200 per minute", "requests per API token, all endpoints together", _limit
+    ),
+    "RATELIMIT_PER_ADDRESS": Setting(
+        str, "600 per minute", "requests per client address without a bearer token", _limit
+    ),
+    "RATELIMIT_FAILED_AUTH": Setting(
+        str,
+        "30 per minute; 300 per hour",
+        "refused bearer tokens per client address; past it the address waits",
+        _limit,
+    ),
+    "TRUSTED_PROXIES": Setting(
+        int, 0, "reverse proxies in front (X-Forwarded-For hops trusted); 0 = none", _non_negative
+    ),
+    "LOG_FORMAT": Setting(str, "json", "log lines as json or text", _one_of("json", "text")),
+    "METRICS_TOKEN": Setting(
+        str, "", "bearer token for GET /metrics; empty = only from this machine (loopback)"
     ),
     "EXPORT_MAX_ROWS": Setting(
         int, 1_000_000, "most rows one CSV/XLSX export writes", _positive

@@ -11,7 +11,7 @@ import json
 import logging
 from typing import Any
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, current_app, g, jsonify
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -114,6 +114,7 @@ def error_response(
 ):
     """The error envelope as a response, its messages in the language the request asks for
     (``Accept-Language``: English or Indonesian, fieldcheck.i18n); the only way one is built."""
+    g.error_code = code  # for the request's metrics (fieldcheck.observability)
     pages = current_app.extensions.get(PAGE_ERRORS)
     if pages is not None and pages.wants_page():
         # A person in a browser (fieldcheck.web): the same error as a page in their language.

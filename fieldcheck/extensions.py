@@ -1,7 +1,10 @@
 """Flask extensions, created unbound here and bound to an app in ``create_app`` via ``init_app``."""
 
+import hashlib
+
+from flask import current_app, g, request
 from flask_babel import Babel
-from flask_limiter import Limiter
+from flask_limiter import Limit, Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -44,9 +47,70 @@ login_manager = LoginManager()
 #: CSRF tokens on every web form; checked by the web blueprint only (the API takes bearer
 #: tokens, which a browser never sends on its own, so it has no CSRF to defend against).
 csrf = CSRFProtect()
+#: Endpoints no rate limit counts: the health probe (and vendored assets) must always answer.
+UNLIMITED_ENDPOINTS = frozenset({"system.healthz", "web.static", "static"})
+
+
+def bearer_key() -> str | None:
+    """The rate-limit key of the request's bearer token (a digest, never the token), or None."""
+    if "rate_key" in g:  # asked up to four times a request (keys, exemptions, deduction)
+        return g.rate_key
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    key = None
+    if scheme.lower() == "bearer" and token:
+        # The digest only names the bucket: a phone's token keeps its own budget wherever it is.
+        key = "token:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:32]
+    g.rate_key = key
+    return key
+
+
+def _token_key() -> str:
+    return bearer_key() or get_remote_address()
+
+
+def _unlimited() -> bool:
+    return request.endpoint in UNLIMITED_ENDPOINTS
+
+
+def _config_limit(key: str):
+    # Read at each request (not at start) so a test or an operator's reload sees the new value.
+    return lambda: current_app.config[key]
+
+
 #: Rate limits (RATELIMIT_STORAGE_URI: memory:// per process, redis://... across processes).
-#: No default limit: each limited view says its own.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+#: Three budgets, shared by every endpoint (a view with its own ``@limiter.limit``, like the
+#: login form, replaces them): per API token when a bearer token is presented (the key is the
+#: token's digest, so a benchmark with many tokens from one address is not one bucket); per
+#: client address otherwise (pages, anonymous calls); and per address for refused bearer tokens
+#: only (a 401 after presenting one), much smaller, so guessing tokens soon stops.
+limiter = Limiter(
+    key_func=get_remote_address,
+    default_limits=[
+        Limit(
+            _config_limit("RATELIMIT_PER_TOKEN"),
+            key_function=_token_key,
+            scope="per_token",
+            shared=True,
+            exempt_when=lambda: _unlimited() or bearer_key() is None,
+        ),
+        Limit(
+            _config_limit("RATELIMIT_PER_ADDRESS"),
+            scope="per_address",
+            shared=True,
+            exempt_when=lambda: _unlimited() or bearer_key() is not None,
+        ),
+        Limit(
+            _config_limit("RATELIMIT_FAILED_AUTH"),
+            scope="failed_auth",
+            shared=True,
+            exempt_when=_unlimited,
+            deduct_when=lambda response: (
+                response.status_code == 401 and bearer_key() is not None
+            ),
+        ),
+    ],
+)
 
 
 def lock(obj: object) -> None:

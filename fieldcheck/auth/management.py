@@ -1,9 +1,12 @@
 """What an admin may do to whom: the rules behind ``/api/v1/users`` and the admin pages.
 
 Both shells call these; neither repeats a rule. An admin manages the users inside their region
-(a national admin all of them). Whatever lets the admin act *as* a user afterwards (a token, a
-password they typed) is allowed for another admin only from a wider region, so nobody can act in
-a peer's name in the audit log.
+(a national admin all of them). One rule for admin accounts (``may_manage_account``): only an
+admin over a strictly wider region acts on another admin's account (creates it, deactivates or
+unlocks it, sets its password, issues or revokes its tokens): a national admin for a provincial
+one, a provincial admin for a regency's. Peers (same region, two national admins too) never act
+on each other: whoever could, could act in the peer's name in the audit log or lock them out;
+national admins are created and retired by the operator's CLI (``flask users ...``).
 """
 
 from __future__ import annotations
@@ -37,46 +40,79 @@ def managed_user(admin: User, user_id: int) -> User:
 
 def is_above(admin: User, user: User) -> bool:
     """True when ``admin``'s region strictly contains ``user``'s (national contains all)."""
-    if user.region_code is None:
-        return False
-    return admin.region_code is None or user.region_code.startswith(admin.region_code + ".")
+    return _region_above(admin.region_code, user.region_code)
+
+
+def _region_above(outer: str | None, inner: str | None) -> bool:
+    if inner is None:
+        return False  # nobody is above national
+    return outer is None or inner.startswith(outer + ".")
+
+
+def may_manage_account(admin: User, user: User) -> bool:
+    """The one rule: ``admin`` may act on ``user``'s account (a user they already manage by
+    region) unless ``user`` is another admin not strictly below them (see the module doc)."""
+    return user.role != "admin" or is_above(admin, user)
+
+
+def check_may_manage_account(admin: User, user: User) -> None:
+    """Refuse (403) acting on the account of a peer admin or one above (``may_manage_account``)."""
+    if not may_manage_account(admin, user):
+        raise ApiError("forbidden", PEER_ADMIN)
+
+
+#: Why an admin may not act on another admin's account (API and pages alike).
+PEER_ADMIN = N_("Only an admin over a wider region may act on another admin's account.")
 
 
 def may_act_as(admin: User, user: User) -> bool:
-    """True when ``admin`` may hold credentials of ``user`` (a token, a password they set)."""
-    return user.role != "admin" or user.id == admin.id or is_above(admin, user)
+    """True when ``admin`` may hold credentials of ``user`` (a token): their own, or an account
+    they manage (``may_manage_account``)."""
+    return user.id == admin.id or may_manage_account(admin, user)
 
 
 def check_may_issue_token(admin: User, user: User) -> None:
     """Refuse (ApiError) a token for a peer admin or for a deactivated user."""
     if not may_act_as(admin, user):
-        # Whoever holds the token acts as its user in the audit log: an admin minting one for a
-        # peer could act in the peer's name. Only an admin over a wider region may (a national
-        # admin for a provincial one), as for any other user they manage.
-        raise ApiError(
-            "forbidden", N_("Only an admin over a wider region may issue tokens for another admin.")
-        )
+        # Whoever holds the token acts as its user in the audit log.
+        raise ApiError("forbidden", PEER_ADMIN)
     if not user.is_active:
         raise ApiError("conflict", N_("The user is deactivated."))
 
 
 def check_may_deactivate(admin: User, user: User) -> None:
-    """Refuse (409) deactivating yourself: the last admin could lock everyone out."""
+    """Refuse deactivating yourself (409: the last admin could lock everyone out) or a peer
+    admin (403, ``may_manage_account``)."""
     if user.id == admin.id:
         raise ApiError("conflict", N_("You cannot deactivate yourself."))
+    check_may_manage_account(admin, user)
+
+
+def check_may_unlock(admin: User, user: User) -> None:
+    """Refuse (403) lifting the lockout of a peer admin (``may_manage_account``)."""
+    check_may_manage_account(admin, user)
 
 
 def check_may_reset_password(admin: User, user: User) -> None:
     """Refuse (ApiError) setting a password the admin would then know, where they may not."""
     if user.id == admin.id:
         raise ApiError("conflict", N_("Change your own password on your account page."))
-    if not may_act_as(admin, user):
-        raise ApiError(
-            "forbidden",
-            N_("Only an admin over a wider region may set the password of another admin."),
-        )
+    check_may_manage_account(admin, user)
     if not user.is_active:
         raise ApiError("conflict", N_("The user is deactivated."))
+
+
+def check_may_revoke(reader: User, row: ApiToken) -> None:
+    """Refuse (403) revoking another admin's token unless ``reader`` is above them."""
+    if row.user_id != reader.id:
+        check_may_manage_account(reader, row.user)
+
+
+def new_admin_problems(admin: User, role: str | None, region_code: str | None) -> list[str]:
+    """Why ``admin`` may not create an account of ``role`` in ``region_code`` (msgids)."""
+    if role == "admin" and not _region_above(admin.region_code, region_code):
+        return [PEER_ADMIN]
+    return []
 
 
 def region_problems(admin: User, region_code: str | None) -> list[str]:
@@ -88,12 +124,15 @@ def region_problems(admin: User, region_code: str | None) -> list[str]:
     return []
 
 
-def check_new_user_region(admin: User, region_code: str | None) -> None:
-    """The API's check of a new user's region: 422 when unknown, 403 when outside the scope."""
+def check_new_user_region(admin: User, region_code: str | None, role: str | None = None) -> None:
+    """The API's check of a new user: 422 when the region is unknown, 403 when outside the
+    scope, 403 for an admin account the creator may not manage (``may_manage_account``)."""
     if region_code is not None and db.session.get(Region, region_code) is None:
         raise field_errors({"region_code": [N_("Unknown region code.")]})
     if not in_scope(admin, region_code):
         raise ApiError("out_of_scope", N_("You may only create users inside your region."))
+    if new_admin_problems(admin, role, region_code):
+        raise ApiError("forbidden", PEER_ADMIN)
 
 
 @dataclass(frozen=True)
@@ -160,7 +199,8 @@ def user_tokens(user: User) -> list[ApiToken]:
 
 
 def visible_token(reader: User, token_id: int) -> ApiToken:
-    """A token ``reader`` may revoke: their own, or (admin) one in their region; else 404."""
+    """A token ``reader`` may revoke: their own, or (admin) one in their region (else 404) of a
+    user whose account they manage (else 403, ``may_manage_account``)."""
     row = db.session.get(ApiToken, token_id)
     allowed = row is not None and (
         row.user_id == reader.id
@@ -168,6 +208,7 @@ def visible_token(reader: User, token_id: int) -> ApiToken:
     )
     if not allowed:
         raise ApiError("not_found", N_("No such token."))
+    check_may_revoke(reader, row)
     return row
 
 
@@ -194,6 +235,7 @@ def create_login_user(
     if role not in ROLES:
         problems["role"] = [N_("Choose a role.")]
     problems["region_code"] = region_problems(admin, region_code)
+    problems["role"] = problems.get("role") or new_admin_problems(admin, role, region_code)
     problems["password"] = password_problems(password, username)
     problems = {field: found for field, found in problems.items() if found}
     if problems:

@@ -70,7 +70,7 @@ def create_user_endpoint():
     data = load(UserCreateSchema(), json_body())
     region = data["region_code"]
     admin = current_user()
-    check_new_user_region(admin, region)
+    check_new_user_region(admin, region, data["role"])
     user, token = create_user(
         data["name"].strip(),
         data["role"],

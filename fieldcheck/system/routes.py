@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from fieldcheck.auth.services import require_role
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.clock import shown, utcnow
 from fieldcheck.errors import RETRY_AFTER_SECONDS
-from fieldcheck.openapi.doc import Response, api_doc
+from fieldcheck.openapi.doc import Binary, Response, api_doc
 from fieldcheck.system.health import check
+from fieldcheck.system.metrics import check_may_read, exposition
 from fieldcheck.zoning.services import status_summary
 from schemas.system import HealthSchema, StatusSchema
 
@@ -58,3 +60,15 @@ def healthz():
 def status():
     """Scheduler heartbeat, the zoning lease, the last run and the queue (any signed-in user)."""
     return {"time": shown(utcnow()), **status_summary()}
+
+
+@bp.get("/metrics")
+@api_doc(
+    public=True,
+    responses={200: Response(Binary(("text/plain",)), "Prometheus text exposition")},
+    errors=("unauthorized", "forbidden"),
+)
+def metrics():
+    """Prometheus metrics of every worker and the scheduler (loopback or ``METRICS_TOKEN``)."""
+    check_may_read()
+    return exposition(), 200, {"Content-Type": CONTENT_TYPE_LATEST}

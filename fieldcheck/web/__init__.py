@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 
 from fieldcheck.auth.models import User
 from fieldcheck.errors import PAGE_ERRORS, error_response
-from fieldcheck.extensions import csrf, db, limiter, login_manager
+from fieldcheck.extensions import csrf, db, login_manager
 from fieldcheck.i18n import CONTENT_DEFAULT, LANGUAGES, N_
 from fieldcheck.web import formatting, nav
 from fieldcheck.web.blueprint import bp
@@ -48,7 +48,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     app.session_interface = DatabaseSessionInterface()
     csrf.init_app(app)
-    limiter.init_app(app)
+    # The limiter is bound by fieldcheck.ratelimits (every request); the login form adds its own.
     login_manager.init_app(app)
     login_manager.login_view = "web.login"
     login_manager.user_loader(_load_user)

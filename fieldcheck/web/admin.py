@@ -29,10 +29,12 @@ from fieldcheck.auth.management import (
     audit_query,
     check_may_deactivate,
     check_may_issue_token,
+    check_may_unlock,
     create_login_user,
     last_logins,
     managed_user,
     may_act_as,
+    may_manage_account,
     reset_password,
     user_tokens,
     users_query,
@@ -166,6 +168,7 @@ def _user_page(user: User, errors: dict[str, list[str]] | None = None, status: i
         last_login=last_logins([user.id]).get(user.id),
         locked=is_locked(user),
         may_act_as=may_act_as(admin, user),
+        may_manage=may_manage_account(admin, user),
         is_self=user.id == admin.id,
         token_days=TOKEN_DAYS,
         now=utcnow(),
@@ -190,6 +193,7 @@ def admin_user_deactivate(user_id: int):
 def admin_user_unlock(user_id: int):
     """Lift a lockout after too many wrong passwords."""
     user = managed_user(_admin(), user_id)
+    check_may_unlock(_admin(), user)
     if unlock(user, actor=_admin()):
         flash(_("%(name)s may log in again.", name=user.name), "success")
     return redirect(url_for("web.admin_user", user_id=user.id), 303)

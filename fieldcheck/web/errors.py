@@ -19,7 +19,7 @@ from fieldcheck.i18n import CONTENT_DEFAULT, localize, localize_details
 log = logging.getLogger(__name__)
 
 #: Paths answered in JSON even from a browser: the API, its document, the health check.
-API_PREFIXES = ("/api/", "/healthz")
+API_PREFIXES = ("/api/", "/healthz", "/metrics")
 
 
 class PageErrors:

@@ -261,6 +261,8 @@ T = Callable[[Any], tuple[dict[str, Any], Any]]
 #: admin_out)
 MATRIX: dict[tuple[str, str], tuple[T, int, int, int, int, int, int, int]] = {
     ("GET", "/healthz"):                                   (_nothing, 200, 200, 200, 200, 200, 200, 200),  # noqa: E501
+    # Loopback (the test client) reads metrics without a token (fieldcheck.system.metrics).
+    ("GET", "/metrics"):                                   (_nothing, 200, 200, 200, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/static/<path:filename>"):                    (_static, 404, 404, 404, 404, 404, 404, 404),  # noqa: E501
     # The API document and its page (issue 12): no token needed.
     ("GET", "/api/v1/openapi.json"):                       (_nothing, 200, 200, 200, 200, 200, 200, 200),  # noqa: E501
