@@ -240,6 +240,10 @@ def _photo_flags(
     )
 
 
+INSERT_LINKS = insert(InspectionPhoto.__table__)
+INSERT_FLAGS = insert(InspectionFlag.__table__)
+
+
 @dataclass
 class NewEvidence:
     """What intake's flag check found out about a new inspection's photos, for storing."""
@@ -311,7 +315,7 @@ def store_new(received: Received) -> list[int]:
     if found.expected:
         now = utcnow()
         db.session.execute(
-            insert(InspectionPhoto.__table__),
+            INSERT_LINKS,
             [
                 {
                     "inspection_id": received.id,
@@ -325,7 +329,7 @@ def store_new(received: Received) -> list[int]:
     codes = sorted({f["code"] for f in received.flags})
     if codes:
         db.session.execute(
-            insert(InspectionFlag.__table__),
+            INSERT_FLAGS,
             [{"inspection_id": received.id, "code": code} for code in codes],
         )
     named = set()

@@ -471,7 +471,10 @@ ANSWERS = Answer.__table__
 POSTED = PostedStandardRow.__table__
 FINDINGS = FindingRow.__table__
 DIRTY = DirtyUnit.__table__
+INSERT_ANSWERS = insert(ANSWERS)
+INSERT_POSTED = insert(POSTED)
 INSERT_FINDINGS = insert(FINDINGS).returning(FINDINGS.c.position, FINDINGS.c.id)
+INSERT_DIRTY = insert(DIRTY)
 
 
 #: The inspection's columns intake writes, and the INSERT for each dialect (built once).
@@ -534,7 +537,7 @@ def _insert_rows(received: Received) -> None:
     dirty marker for zoning, in intake's transaction."""
     iid = received.id
     db.session.execute(
-        insert(ANSWERS),
+        INSERT_ANSWERS,
         [
             {
                 "inspection_id": iid,
@@ -548,7 +551,7 @@ def _insert_rows(received: Received) -> None:
     )
     if received.posted_standards:
         db.session.execute(
-            insert(POSTED),
+            INSERT_POSTED,
             [
                 {
                     "inspection_id": iid,
@@ -592,7 +595,7 @@ def _insert_rows(received: Received) -> None:
             f.id = ids[f.position]
     # Same transaction: the next incremental zoning run sees the unit as changed.
     db.session.execute(
-        insert(DIRTY),
+        INSERT_DIRTY,
         [{"unit_id": received.unit.id, "changed_at": utcnow(), "reason": "inspection"}],
     )
 
