@@ -170,7 +170,9 @@ SETTINGS: dict[str, Setting] = {
     "RATELIMIT_STORAGE_URI": Setting(
         str, "memory://", "Flask-Limiter storage (memory:// per process; redis://... shared)"
     ),
-    "EXPORT_MAX_ROWS": Setting(int, 1_000_000, "most rows one CSV/XLSX export writes", _positive),
+    "EXPORT_MAX_ROWS": Setting(
+        int, 1_000_000, "most rows one CSV/XLSX export writes", _positive
+    ),
 }
 
 

@@ -103,6 +103,7 @@ class EvidenceItem:
     waived_by: int | None = None
 
 
+
 def flag(
     code: str,
     severity: str,
