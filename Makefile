@@ -96,8 +96,13 @@ test: lint browser pg-client
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-pg
 
+# On SQLite, and on PostgreSQL too when one answers at PG_TEST_URL (or FIELDCHECK_BENCH_DATABASE_URL
+# names one): its public schema is dropped and recreated, so point it at a scratch database.
 bench: venv compile-translations
-	$(BIN)/python -m bench
+	@if [ -z "$$FIELDCHECK_BENCH_DATABASE_URL" ] && $(BIN)/python scripts/pg_ready.py "$(PG_TEST_URL)"; then \
+		export FIELDCHECK_BENCH_DATABASE_URL="$(PG_TEST_URL)"; \
+	fi; \
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Outside `make test` (minutes to an hour): exact stored count, no 5xx, flat worker memory.
 soak: venv compile-translations

@@ -281,7 +281,7 @@ class ChecklistFactory:
 
     def photos(self, surveyor: int, k: int) -> list[bytes]:
         """The JPEGs visit ``k`` cites (empty for most visits); upload them before the body."""
-        if self.photo_every <= 0 or k % self.photo_every != self.photo_every - 1:
+        if self.photo_every <= 0 or (surveyor + k) % self.photo_every != self.photo_every - 1:
             return []
         _unit, started, _finished = self.visit(surveyor, k)
         local = started.replace(tzinfo=None)

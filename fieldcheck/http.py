@@ -186,8 +186,10 @@ def json_body() -> Any:
             "malformed_json", _("The body is not acceptable JSON: %(reason)s.", reason=_why(exc))
         ) from None
     # "\u0000" and a lone "\ud83d" are valid JSON but neither PostgreSQL nor a UTF-8 response
-    # can carry them: refuse them here with the field's path instead of a 500 further on.
-    bad = _unstorable_paths(data)
+    # can carry them: refuse them here with the field's path instead of a 500 further on. In
+    # valid JSON they can only come from a \u escape (raw control characters are refused by the
+    # parser, and UTF-8 cannot encode a surrogate), so a body without one skips the walk.
+    bad = _unstorable_paths(data) if "\\u" in text else {}
     if bad:
         raise field_errors(bad)
     return data

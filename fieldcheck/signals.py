@@ -15,9 +15,14 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-#: Sent by intake (fieldcheck.inspections) once a new inspection is flushed, with the
-#: ``Inspection`` as sender. fieldcheck.evidence links the photos the surveyor already uploaded
-#: and computes the integrity flags.
+#: Sent by intake (fieldcheck.inspections) before a new inspection is stored, with the
+#: ``inspections.services.Received`` (no id yet) as sender: fieldcheck.evidence computes its
+#: integrity flags and photo summary into it, so the row is written once, flags included.
+inspection_checking = _signals.signal("inspection-checking")
+
+#: Sent by intake once the new inspection is stored (in the same transaction), with the
+#: ``Received`` (now with its id) as sender. fieldcheck.evidence stores the photo links and flag
+#: rows and updates the other inspections a flag names.
 inspection_received = _signals.signal("inspection-received")
 
 #: Sent by fieldcheck.evidence when it decides whether someone may see a photo, with the photo's

@@ -216,6 +216,10 @@ class AnswerDumpSchema(Schema):
         return int(answer.value) if answer.value.lstrip("-").isdigit() else answer.value
 
 
+#: Built once: every inspection shown dumps its answers with it.
+ANSWER_DUMP = AnswerDumpSchema()
+
+
 class PostedStandardDumpSchema(Schema):
     """A stored posted standard."""
 
@@ -278,8 +282,7 @@ class InspectionSchema(Schema):
         return None if inspection.score is None else float(inspection.score)
 
     def _answers(self, inspection: Any) -> Any:
-        dump = AnswerDumpSchema()
-        return {a.indicator_code: dump.dump(a) for a in inspection.answers}
+        return {a.indicator_code: ANSWER_DUMP.dump(a) for a in inspection.answers}
 
 
 class InspectionSummarySchema(InspectionSchema):

@@ -10,7 +10,7 @@ from functools import wraps
 from typing import Any
 
 from flask import current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from fieldcheck.audit.services import record
 from fieldcheck.auth.models import ROLES, ApiToken, User
@@ -141,14 +141,16 @@ def _bearer_token() -> str | None:
     return token.strip()
 
 
+#: Built once per process: every API request runs it.
+TOKEN_BY_HASH = select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
+
+
 def authenticate() -> User:
     """The user behind the request's bearer token, or a 401 ApiError."""
     token = _bearer_token()
     if token is None:
         raise ApiError("unauthorized")
-    row = db.session.execute(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token))
-    ).scalar_one_or_none()
+    row = db.session.execute(TOKEN_BY_HASH, {"token_hash": hash_token(token)}).scalar_one_or_none()
     now = utcnow()
     if (
         row is None

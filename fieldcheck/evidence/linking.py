@@ -2,7 +2,9 @@
 inspection or on their own), and the photo flags of every inspection sharing them kept current.
 
 Intake does not call this package (evidence sits above inspections): it sends
-``signals.inspection_received``, and ``link_on_intake`` answers it in the same transaction.
+``signals.inspection_checking`` before storing a checklist (``check_on_intake`` computes its
+flags) and ``signals.inspection_received`` after (``link_on_intake`` stores the links and flag
+rows), both in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from fieldcheck import signals
 from fieldcheck.audit.services import record
 from fieldcheck.auth.models import User
 from fieldcheck.clock import utcnow
-from fieldcheck.evidence.flags import refresh_flags, refresh_photo_flags
-from fieldcheck.evidence.models import InspectionPhoto, PhotoUpload
+from fieldcheck.evidence.flags import check_new, refresh_flags, refresh_photo_flags, store_new
+from fieldcheck.evidence.models import InspectionPhoto
 from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Inspection
+from fieldcheck.inspections.services import Received
 
 
 def attach(inspection: Inspection, sha: str, user: User) -> None:
@@ -99,44 +102,39 @@ def _refresh_users_of(sha: str, also: Inspection | None = None) -> None:
         refresh_photo_flags(inspection)
 
 
-def on_intake(inspection: Inspection) -> None:
-    """Link a new inspection's photos and compute all its flags (intake, through the signal).
-
-    Photos the surveyor already uploaded count as received at once; the others are awaited.
-    """
-    expected = sorted({sha for answer in inspection.answers for sha in answer.photos})
-    uploaded = set()
-    if expected:
-        uploaded = set(
-            db.session.execute(
-                select(PhotoUpload.sha256).where(
-                    PhotoUpload.sha256.in_(expected), PhotoUpload.user_id == inspection.surveyor_id
-                )
-            ).scalars()
-        )
-    now = utcnow()
-    for sha in expected:
-        db.session.add(
-            InspectionPhoto(
-                inspection_id=inspection.id,
-                sha256=sha,
-                is_expected=True,
-                received_at=now if sha in uploaded else None,
-            )
-        )
-    db.session.flush()
-    flags = refresh_flags(inspection)
-    # An impossible trip involves two visits: show it on the other one too.
-    others = {
-        f["details"]["other_inspection_id"] for f in flags if f["code"] == "impossible_travel"
-    }
-    for sha in uploaded:
-        _refresh_users_of(sha, also=inspection)
-    for other in db.session.execute(select(Inspection).where(Inspection.id.in_(others))).unique():
-        refresh_flags(other[0])
+@signals.inspection_checking.connect
+def check_on_intake(received: Received, **_: Any) -> None:
+    """Receiver of ``signals.inspection_checking``: compute a new inspection's flags and photo
+    summary before intake stores it (``flags.check_new``)."""
+    check_new(received)
 
 
 @signals.inspection_received.connect
-def link_on_intake(inspection: Inspection, **_: Any) -> None:
-    """Receiver of ``signals.inspection_received``: run ``on_intake`` in intake's transaction."""
-    on_intake(inspection)
+def link_on_intake(received: Received, **_: Any) -> None:
+    """Receiver of ``signals.inspection_received``: store the new inspection's photo links and
+    flag rows, and recompute the flags of the other inspections they name, in intake's
+    transaction.
+
+    An impossible trip involves two visits, and a reused photo is reused on both: the other
+    visit is shown the new one too. (Photos the surveyor uploaded that no other inspection
+    received change no other inspection's flags: nothing else to recompute.)
+    """
+    named = store_new(received)
+    if not named:
+        return
+    travel = {
+        f["details"]["other_inspection_id"]
+        for f in received.flags
+        if f["code"] == "impossible_travel"
+    }
+    for other in (
+        db.session.execute(
+            select(Inspection).where(Inspection.id.in_(named)).order_by(Inspection.id)
+        )
+        .unique()
+        .scalars()
+    ):
+        if other.id in travel:
+            refresh_flags(other)
+        else:
+            refresh_photo_flags(other)

@@ -44,6 +44,8 @@ class Inspection(db.Model):
         CheckConstraint("finished_at >= started_at", name="finished_after_started"),
         Index("ix_inspections_unit_id_received_at", "unit_id", "received_at"),
         Index("ix_inspections_status_received_at", "status", "received_at"),
+        # Intake's impossible-travel check: a surveyor's nearest visits in time (migration 0012).
+        Index("ix_inspections_surveyor_id_started_at", "surveyor_id", "started_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,7 +56,7 @@ class Inspection(db.Model):
     #: The body exactly as parsed, kept as evidence of what the phone sent.
     payload: Mapped[dict] = mapped_column(JSONType)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
-    surveyor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    surveyor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     methodology_id: Mapped[str] = mapped_column(String(64))
     methodology_version: Mapped[int] = mapped_column(Integer)
     #: sha256 of the methodology file that scored it, so a score names exactly what produced it.

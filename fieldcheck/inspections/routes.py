@@ -10,7 +10,6 @@ from fieldcheck.auth.services import current_user, require_role
 from fieldcheck.evidence.models import InspectionFlag
 from fieldcheck.evidence.state import photo_summary
 from fieldcheck.evidence.visibility import flags_for
-from fieldcheck.extensions import db
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
 from fieldcheck.i18n import render_flags
 from fieldcheck.inspections.models import Inspection
@@ -44,17 +43,28 @@ ALL_ROLES = ("surveyor", "supervisor", "admin")
 def create_inspection():
     """Receive a checklist from a phone: 201 when new, 200 for an identical resend, 409 else."""
     body = json_body()
-    data = load(InspectionSubmissionSchema(), body)
+    data = load(SUBMISSION, body)
     outcome = submit(body, data, current_user())
-    status = 201 if outcome.created else 200
-    db.session.flush()
-    headers = {"Location": url_for(".get_inspection", inspection_id=outcome.inspection.id)}
-    return _with_photos(outcome.inspection), status, headers
+    headers = {"Location": url_for(".get_inspection", inspection_id=outcome.inspection_id)}
+    if outcome.received is None:
+        return _with_photos(outcome.inspection), 200, headers
+    # Made from what was just stored, not read back: the same JSON a GET gives.
+    received = outcome.received
+    answer = INSPECTION.dump(received)
+    answer["photos"] = received.photos
+    answer["flags"] = render_flags(flags_for([received.flags], current_user())[0])
+    return answer, 201, headers
+
+
+#: Built once per process: a schema instance (and its nested ones) is reusable and costs more
+#: to build than a checklist costs to load.
+SUBMISSION = InspectionSubmissionSchema()
+INSPECTION = InspectionSchema()
 
 
 def _with_photos(inspection: Inspection) -> dict:
     """The inspection's JSON plus its expected/received/missing photos (evidence)."""
-    body = InspectionSchema().dump(inspection)
+    body = INSPECTION.dump(inspection)
     body["photos"] = photo_summary(inspection)
     body["flags"] = render_flags(flags_for([body["flags"]], current_user())[0])
     return body

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Uuid, bindparam, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from fieldcheck import signals
 from fieldcheck.audit.services import record
@@ -33,8 +36,9 @@ from fieldcheck.i18n import N_, _, format_param, request_language, state
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
 from fieldcheck.inspections.scoring import stored_score
 from fieldcheck.inspections.superseding import resolve_superseded
-from fieldcheck.units.dirty import mark_unit_dirty
-from fieldcheck.units.models import Unit
+from fieldcheck.regions.models import Region
+from fieldcheck.units.dirty import DirtyUnit
+from fieldcheck.units.models import Unit, UnitService
 
 
 def canonical_hash(body: Any) -> str:
@@ -45,10 +49,88 @@ def canonical_hash(body: Any) -> str:
 
 @dataclass
 class Outcome:
-    """What intake did: the inspection and whether this request created it."""
+    """What intake did: the inspection (its id; the ORM object on demand) and whether this
+    request created it. A new inspection also comes as ``received``, what was stored, which the
+    answer is made from without reading it back."""
 
-    inspection: Inspection
+    inspection_id: int
     created: bool
+    received: Received | None = None
+    _inspection: Inspection | None = None
+
+    @property
+    def inspection(self) -> Inspection:
+        """The stored inspection as an ORM object (loaded when first asked for)."""
+        if self._inspection is None:
+            self._inspection = db.session.get(Inspection, self.inspection_id)
+        assert self._inspection is not None  # noqa: S101 - stored in this transaction
+        return self._inspection
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    """The unit a checklist names, as intake needs it: one query, no ORM objects."""
+
+    id: int
+    code: str
+    name: str
+    region_code: str
+    timezone: str
+    lat: float | None
+    lon: float | None
+    service_codes: tuple[str, ...]
+
+    @property
+    def region(self) -> SimpleNamespace:
+        """``unit.region.timezone``, as the inspection schema reads it from a ``Unit``."""
+        return SimpleNamespace(timezone=self.timezone, code=self.region_code)
+
+
+@dataclass
+class Received:
+    """A new inspection as intake stores it, with the attributes ``InspectionSchema`` reads.
+
+    Sent with ``signals.inspection_checking`` before it is stored (``id`` None: evidence fills
+    in ``flags`` and ``photos``) and with ``signals.inspection_received`` once it is (evidence
+    stores its photo links and flag rows).
+    """
+
+    submission_id: uuid.UUID
+    payload_hash: str
+    unit: UnitRef
+    surveyor_id: int
+    methodology_id: str
+    methodology_version: int
+    started_at: datetime
+    finished_at: datetime
+    visit_date: date
+    received_at: datetime
+    lat: float | None
+    lon: float | None
+    accuracy_m: float | None
+    notes: str | None
+    supersedes_id: int | None
+    answers: list[SimpleNamespace]
+    posted_standards: list[SimpleNamespace]
+    findings: list[SimpleNamespace]
+    score: Any = None
+    zone: str | None = None
+    grade: str | None = None
+    label: str | None = None
+    breakdown: dict[str, Any] = field(default_factory=dict)
+    flags: list[dict[str, Any]] = field(default_factory=list)
+    #: ``{"expected", "received", "missing", "waived"}`` (evidence fills it in).
+    photos: dict[str, Any] = field(
+        default_factory=lambda: {"expected": [], "received": [], "missing": [], "waived": []}
+    )
+    #: Whatever the evidence receivers keep between the two signals.
+    evidence: Any = None
+    id: int | None = None
+    status: str = "received"
+    reviewed_by_id: None = None
+    reviewed_at: None = None
+    review_reason: None = None
+    superseded_by_id: None = None
 
 
 def find_by_submission(submission_id: Any) -> Inspection | None:
@@ -58,7 +140,20 @@ def find_by_submission(submission_id: Any) -> Inspection | None:
     ).scalar_one_or_none()
 
 
-def _replay(existing: Inspection, payload_hash: str, user: User) -> Outcome:
+#: Built once per process (like every statement intake runs on each checklist): building a
+#: statement and its cache key costs more Python than the database takes to answer it.
+STORED_UNDER = select(Inspection.id, Inspection.surveyor_id, Inspection.payload_hash).where(
+    Inspection.submission_id == bindparam("submission_id", type_=Uuid)
+)
+
+
+def _stored_under(submission_id: Any) -> Any:
+    """(id, surveyor_id, payload_hash) of the inspection stored under ``submission_id``, if any:
+    three columns, not the stored payload and breakdown (asked on every intake)."""
+    return db.session.execute(STORED_UNDER, {"submission_id": submission_id}).first()
+
+
+def _replay(existing: Any, payload_hash: str, user: User, submission_id: Any) -> Outcome:
     """A resend of a stored submission: the stored inspection, to the surveyor who sent it.
 
     Anyone else using the same submission_id (a phone bug, or someone replaying another
@@ -72,7 +167,7 @@ def _replay(existing: Inspection, payload_hash: str, user: User) -> Outcome:
                 "This submission_id is already used by another surveyor's checklist; every "
                 "checklist needs its own submission_id."
             ),
-            {"submission_id": str(existing.submission_id)},
+            {"submission_id": str(submission_id)},
         )
     if existing.payload_hash != payload_hash:
         raise ApiError(
@@ -81,9 +176,9 @@ def _replay(existing: Inspection, payload_hash: str, user: User) -> Outcome:
                 "This submission_id was already used for a different checklist; a corrected "
                 "checklist needs a new submission_id."
             ),
-            {"submission_id": str(existing.submission_id), "inspection_id": existing.id},
+            {"submission_id": str(submission_id), "inspection_id": existing.id},
         )
-    return Outcome(existing, created=False)
+    return Outcome(existing.id, created=False)
 
 
 def _standard_observed(data: dict[str, Any], methodology: Methodology) -> dict[str, list[str]]:
@@ -152,13 +247,14 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
 
     ``body`` is the parsed JSON as sent (hashed and kept), ``data`` its loaded form. The steps:
     replay a resend, validate against the unit and methodology, check the surveyor's region,
-    resolve the corrected version, evaluate with the pure core, store, then link evidence and
-    audit.
+    resolve the corrected version, evaluate with the pure core, compute the integrity flags
+    (evidence, through ``signals.inspection_checking``), store everything with one INSERT per
+    table, then link evidence and audit. All in the request's one transaction.
     """
     payload_hash = canonical_hash(body)
-    existing = find_by_submission(data["submission_id"])
+    existing = _stored_under(data["submission_id"])
     if existing is not None:
-        return _replay(existing, payload_hash, user)
+        return _replay(existing, payload_hash, user, data["submission_id"])
 
     registry = get_registry()
     unit, methodology = _validate(data, registry)
@@ -173,27 +269,66 @@ def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
         registry.catalogue,
         visit_date,
     )
-    inspection = _new_inspection(body, data, payload_hash, user, unit, methodology, visit_date)
-    inspection.supersedes_id = None if supersedes is None else supersedes.id
-    inspection.findings = _finding_rows(evaluation.findings)
-    for name, value in stored_score(evaluation.result, methodology, registry.catalogue).items():
-        setattr(inspection, name, value)
-    earlier = _store(inspection, unit)
-    if earlier is not None:
+    received = _received(data, payload_hash, user, unit, methodology, visit_date)
+    received.supersedes_id = None if supersedes is None else supersedes.id
+    received.findings = _findings(evaluation.findings)
+    scored = stored_score(evaluation.result, methodology, registry.catalogue)
+    for name in ("score", "zone", "grade", "label", "breakdown"):
+        setattr(received, name, scored[name])
+    # The flags are computed before the row is written, so it is written once, with them.
+    signals.inspection_checking.send(received)
+    inspection_id = _insert_inspection(received, body, scored)
+    if inspection_id is None:
         # A concurrent resend stored the same submission first: answer as if we had seen it.
-        return _replay(earlier, payload_hash, user)
-    _after_store(inspection, unit, user)
-    return Outcome(inspection, created=True)
+        earlier = _stored_under(data["submission_id"])
+        if earlier is None:
+            raise ApiError("conflict", N_("The change conflicts with stored data."))
+        return _replay(earlier, payload_hash, user, data["submission_id"])
+    received.id = inspection_id
+    _insert_rows(received)
+    _after_store(received, user)
+    return Outcome(inspection_id, created=True, received=received)
 
 
-def _validate(data: dict[str, Any], registry: Registry) -> tuple[Unit, Methodology]:
+UNIT = (
+    select(
+        Unit.id,
+        Unit.code,
+        Unit.name,
+        Unit.region_code,
+        Region.timezone,
+        Unit.lat,
+        Unit.lon,
+        UnitService.service_code,
+    )
+    .join(Region, Region.code == Unit.region_code)
+    .outerjoin(UnitService, UnitService.unit_id == Unit.id)
+    .where(Unit.code == bindparam("code"))
+)
+
+
+def _unit(code: str) -> UnitRef | None:
+    """The unit with ``code``, its region's time zone and its services: one query."""
+    rows = db.session.execute(UNIT, {"code": code}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return UnitRef(
+        id=first.id,
+        code=first.code,
+        name=first.name,
+        region_code=first.region_code,
+        timezone=first.timezone,
+        lat=first.lat,
+        lon=first.lon,
+        service_codes=tuple(sorted(r.service_code for r in rows if r.service_code is not None)),
+    )
+
+
+def _validate(data: dict[str, Any], registry: Registry) -> tuple[UnitRef, Methodology]:
     """The unit and methodology the checklist names, or a 422 listing every problem with it."""
     problems: dict[str, list[str]] = {}
-    unit = (
-        db.session.execute(select(Unit).where(Unit.code == data["unit_code"]))
-        .unique()
-        .scalar_one_or_none()
-    )
+    unit = _unit(data["unit_code"])
     if unit is None:
         problems["unit_code"] = [N_("Unknown unit.")]
     methodology = registry.methodology(data["methodology"])
@@ -214,7 +349,7 @@ def _validate(data: dict[str, Any], registry: Registry) -> tuple[Unit, Methodolo
 
 
 def _validate_services(
-    posted_standards: list[dict[str, Any]], unit: Unit | None, registry: Registry
+    posted_standards: list[dict[str, Any]], unit: UnitRef | None, registry: Registry
 ) -> dict[str, list[str]]:
     """Each posted service must be in the legal catalogue and offered by the unit."""
     problems: dict[str, list[str]] = {}
@@ -236,16 +371,16 @@ def _validate_services(
     return problems
 
 
-def _superseded(data: dict[str, Any], unit: Unit, user: User) -> Inspection | None:
+def _superseded(data: dict[str, Any], unit: UnitRef, user: User) -> Inspection | None:
     """The returned inspection this checklist corrects, if it names one (see superseding)."""
     if data.get("supersedes") is None:
         return None
     return resolve_superseded(data["supersedes"], unit, user)
 
 
-def _visit_date(data: dict[str, Any], unit: Unit, methodology: Methodology) -> date:
+def _visit_date(data: dict[str, Any], unit: UnitRef, methodology: Methodology) -> date:
     """The visit's local date at the unit, which must fall in the methodology's period."""
-    visit_date = data["started_at"].astimezone(ZoneInfo(unit.region.timezone)).date()
+    visit_date = data["started_at"].astimezone(ZoneInfo(unit.timezone)).date()
     if not (
         methodology.effective_from <= visit_date
         and (methodology.effective_to is None or visit_date <= methodology.effective_to)
@@ -259,21 +394,19 @@ def _visit_date(data: dict[str, Any], unit: Unit, methodology: Methodology) -> d
     return visit_date
 
 
-def _new_inspection(
-    body: Any,
+def _received(
     data: dict[str, Any],
     payload_hash: str,
     user: User,
-    unit: Unit,
+    unit: UnitRef,
     methodology: Methodology,
     visit_date: date,
-) -> Inspection:
-    """The inspection as received: payload, visit, answers and posted standards (not scored)."""
+) -> Received:
+    """The inspection as received: visit, answers and posted standards (not scored yet)."""
     location = data["location"] or {}
-    return Inspection(
+    return Received(
         submission_id=data["submission_id"],
         payload_hash=payload_hash,
-        payload=body,
         unit=unit,
         surveyor_id=user.id,
         methodology_id=methodology.id,
@@ -285,15 +418,16 @@ def _new_inspection(
         lat=location.get("lat"),
         lon=location.get("lon"),
         accuracy_m=location.get("accuracy_m"),
-        status="received",
-        flags=[],
         notes=data["notes"],
+        supersedes_id=None,
         answers=[
-            Answer(indicator_code=code, value=str(a["value"]), note=a["note"], photos=a["photos"])
+            SimpleNamespace(
+                indicator_code=code, value=str(a["value"]), note=a["note"], photos=a["photos"]
+            )
             for code, a in sorted(data["answers"].items())
         ],
         posted_standards=[
-            PostedStandardRow(
+            SimpleNamespace(
                 position=i,
                 service_code=p["service"],
                 components=p["components"],
@@ -303,13 +437,15 @@ def _new_inspection(
             )
             for i, p in enumerate(data["posted_standards"])
         ],
+        findings=[],
     )
 
 
-def _finding_rows(findings: Iterable[Finding]) -> list[FindingRow]:
+def _findings(findings: Iterable[Finding]) -> list[SimpleNamespace]:
     """The core's findings as the rows stored with the inspection, in the core's order."""
     return [
-        FindingRow(
+        SimpleNamespace(
+            id=None,
             position=i,
             rule=f.rule,
             severity=f.severity,
@@ -322,46 +458,166 @@ def _finding_rows(findings: Iterable[Finding]) -> list[FindingRow]:
             service_code=f.service,
             component=f.component,
             sanction=f.sanction,
+            withdrawn_at=None,
+            is_withdrawn=False,
         )
         for i, f in enumerate(findings)
     ]
 
 
-def _store(inspection: Inspection, unit: Unit) -> Inspection | None:
-    """Add the inspection and mark its unit dirty; returns None, or the inspection a concurrent
-    request stored first under the same submission_id (the savepoint keeps the request's
-    transaction usable)."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(inspection)
-            # Same transaction: the next incremental zoning run sees the unit as changed.
-            mark_unit_dirty(unit.id, "inspection")
-    except IntegrityError:
-        earlier = find_by_submission(inspection.submission_id)
-        if earlier is None:
-            raise
-        return earlier
-    return None
+#: Plain tables for Core inserts: one statement per table and checklist, no unit of work.
+INSPECTIONS = Inspection.__table__
+ANSWERS = Answer.__table__
+POSTED = PostedStandardRow.__table__
+FINDINGS = FindingRow.__table__
+DIRTY = DirtyUnit.__table__
+INSERT_ANSWERS = insert(ANSWERS)
+INSERT_POSTED = insert(POSTED)
+INSERT_FINDINGS = insert(FINDINGS).returning(FINDINGS.c.position, FINDINGS.c.id)
+INSERT_DIRTY = insert(DIRTY)
 
 
-def _after_store(inspection: Inspection, unit: Unit, user: User) -> None:
-    """Link photos sent earlier and compute integrity flags, then audit; same transaction.
+#: The inspection's columns intake writes, and the INSERT for each dialect (built once).
+INSPECTION_COLUMNS = (
+    "submission_id",
+    "payload_hash",
+    "payload",
+    "unit_id",
+    "surveyor_id",
+    "methodology_id",
+    "methodology_version",
+    "methodology_hash",
+    "catalogue_hash",
+    "started_at",
+    "finished_at",
+    "visit_date",
+    "received_at",
+    "lat",
+    "lon",
+    "accuracy_m",
+    "status",
+    "score",
+    "zone",
+    "grade",
+    "label",
+    "breakdown",
+    "flags",
+    "notes",
+    "supersedes_id",
+)
+INSERT_INSPECTION = {
+    dialect: (
+        insert_(INSPECTIONS)
+        .values(
+            {name: bindparam(name, type_=INSPECTIONS.c[name].type) for name in INSPECTION_COLUMNS}
+        )
+        .on_conflict_do_nothing(index_elements=["submission_id"])
+        .returning(INSPECTIONS.c.id)
+    )
+    for dialect, insert_ in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
+def _insert_inspection(received: Received, body: Any, scored: dict[str, Any]) -> int | None:
+    """INSERT the inspection row; its id, or None when a concurrent request stored the same
+    submission_id first (ON CONFLICT DO NOTHING: no savepoint, the transaction stays usable)."""
+    statement = INSERT_INSPECTION[db.session.get_bind().dialect.name]
+    values = {name: getattr(received, name, None) for name in INSPECTION_COLUMNS}
+    values.update(
+        payload=body,
+        unit_id=received.unit.id,
+        methodology_hash=scored["methodology_hash"],
+        catalogue_hash=scored["catalogue_hash"],
+    )
+    return db.session.execute(statement, values).scalar()
+
+
+def _insert_rows(received: Received) -> None:
+    """Answers, posted standards and findings (one multi-row INSERT each) and the unit's
+    dirty marker for zoning, in intake's transaction."""
+    iid = received.id
+    db.session.execute(
+        INSERT_ANSWERS,
+        [
+            {
+                "inspection_id": iid,
+                "indicator_code": a.indicator_code,
+                "value": a.value,
+                "note": a.note,
+                "photos": a.photos,
+            }
+            for a in received.answers
+        ],
+    )
+    if received.posted_standards:
+        db.session.execute(
+            INSERT_POSTED,
+            [
+                {
+                    "inspection_id": iid,
+                    "position": p.position,
+                    "service_code": p.service_code,
+                    "components": p.components,
+                    "fee_idr": p.fee_idr,
+                    "max_days": p.max_days,
+                    "requirements": p.requirements,
+                }
+                for p in received.posted_standards
+            ],
+        )
+    if received.findings:
+        # The ids are in the answer: RETURNING with the position to match them up, whatever
+        # order the database returns the rows in.
+        ids = dict(
+            db.session.execute(
+                INSERT_FINDINGS,
+                [
+                    {
+                        "inspection_id": iid,
+                        "position": f.position,
+                        "rule": f.rule,
+                        "severity": f.severity,
+                        "category": f.category,
+                        "citation": f.citation,
+                        "message": f.message,
+                        "params": f.params,
+                        "expected": f.expected,
+                        "observed": f.observed,
+                        "service_code": f.service_code,
+                        "component": f.component,
+                        "sanction": f.sanction,
+                    }
+                    for f in received.findings
+                ],
+            ).all()
+        )
+        for f in received.findings:
+            f.id = ids[f.position]
+    # Same transaction: the next incremental zoning run sees the unit as changed.
+    db.session.execute(
+        INSERT_DIRTY,
+        [{"unit_id": received.unit.id, "changed_at": utcnow(), "reason": "inspection"}],
+    )
+
+
+def _after_store(received: Received, user: User) -> None:
+    """Link photos sent earlier and store the integrity flags, then audit; same transaction.
 
     ``fieldcheck.evidence`` receives the signal: it sits above intake in the layer order.
     """
-    signals.inspection_received.send(inspection)
+    signals.inspection_received.send(received)
     record(
         "inspection.submit",
         "inspection",
-        inspection.id,
+        received.id,
         after={
-            "submission_id": str(inspection.submission_id),
-            "unit_code": unit.code,
-            "score": inspection.score,
-            "zone": inspection.zone,
-            "supersedes_id": inspection.supersedes_id,
-            "payload_hash": inspection.payload_hash,
+            "submission_id": str(received.submission_id),
+            "unit_code": received.unit.code,
+            "score": received.score,
+            "zone": received.zone,
+            "supersedes_id": received.supersedes_id,
+            "payload_hash": received.payload_hash,
         },
         actor=user,
-        region=unit.region_code,
+        region=received.unit.region_code,
     )

@@ -6,6 +6,7 @@ Checked at intake, so it lives with intake (below review, whose decision "return
 from __future__ import annotations
 
 import uuid
+from typing import Protocol
 
 from sqlalchemy import select
 
@@ -15,10 +16,15 @@ from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db, lock
 from fieldcheck.i18n import N_, _, state
 from fieldcheck.inspections.models import Inspection
-from fieldcheck.units.models import Unit
 
 
-def resolve_superseded(ref: int | uuid.UUID, unit: Unit, user: User) -> Inspection:
+class HasId(Protocol):
+    """The unit the correction is for (a ``Unit`` or intake's ``UnitRef``): its id."""
+
+    id: int
+
+
+def resolve_superseded(ref: int | uuid.UUID, unit: HasId, user: User) -> Inspection:
     """The returned inspection a new submission corrects, or a 422/409 saying why not.
 
     ``ref`` is its id or its submission_id. Only the surveyor who sent it (or an admin in scope)
