@@ -6,7 +6,7 @@ with only ``ix_inspections_surveyor_id`` it read every visit of the surveyor. Th
 single-column index served (its leading column), which it replaces.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-05 09:30:00
 
 """
