@@ -9,6 +9,10 @@ server (and removed when it stops); a deployment sets it (the systemd unit) so t
 process writes to the same directory. Files of processes no longer running are removed at start,
 and a worker that exits is marked dead (its live gauges drop out; its counts stay in the sums).
 
+Refusals: gunicorn answers an over-long request line (414) or header (431) and a malformed
+request (400) before the app sees it, with an HTML page of its own. api.md: never an HTML error
+page on /api/ paths, so those answers are the one JSON envelope too (``_write_error`` below).
+
 Logs: the app writes one JSON line per request (logger ``fieldcheck.request``, with the request
 id, route, status, duration and user id). gunicorn's access log is off (``accesslog`` unset) in
 its favour: it would repeat each request without the id or the user, and with the query string.
@@ -29,7 +33,10 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = _private
     atexit.register(shutil.rmtree, _private, True)
 
+from gunicorn import util  # noqa: E402
+
 from fieldcheck.config import load_config  # noqa: E402 - after the variable above
+from fieldcheck.errors import http_error_response  # noqa: E402
 
 bind = os.environ.get("FIELDCHECK_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("FIELDCHECK_WORKERS", "2"))
@@ -81,3 +88,10 @@ def child_exit(_server, worker) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def _write_error(sock, status_int, reason, mesg) -> None:  # gunicorn.util.write_error's signature
+    util.write_nonblock(sock, http_error_response(int(status_int), reason))
+
+
+util.write_error = _write_error

@@ -197,7 +197,7 @@ def register_error_handlers(app: Flask) -> None:
 
 def http_error_response(status: int, reason: str) -> bytes:
     """A complete HTTP/1.1 error response in the envelope, for a server that answers before the
-    app is reached (gunicorn on an over-long request line or headers: gunicorn.conf.py)."""
+    app is reached (gunicorn on an over-long request line or headers: deploy/gunicorn.conf.py)."""
     code = _HTTP_TO_CODE.get(status, "internal_error" if status >= 500 else "bad_request")
     body = json.dumps(envelope(code, str(CATALOGUE[code][1]))).encode()  # English: no request
     head = (

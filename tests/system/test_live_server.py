@@ -39,6 +39,8 @@ class Server:
         self.proc = subprocess.Popen(  # noqa: S603 - our own server binary and arguments
             [
                 str(GUNICORN),
+                "-c",
+                str(ROOT / "deploy" / "gunicorn.conf.py"),
                 "--workers",
                 str(workers),
                 "--threads",
