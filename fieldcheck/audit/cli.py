@@ -54,7 +54,7 @@ def describe(report: ChainReport) -> list[str]:
         lines.append(
             f"anchored outside the database since {_at(first.at)} (link {first.seq}); "
             f"vouched for up to link {last.seq} by the checkpoint of {_at(last.at)} "
-            f"({report.checkpoints} checkpoints)"
+            f"({report.checkpoints} checkpoint lines checked)"
         )
         if report.links > last.seq:
             lines.append(f"links {last.seq + 1}-{report.links} are newer than the last checkpoint")

@@ -100,6 +100,20 @@ class ChainReport:
 
 def verify() -> ChainReport:
     """Check the whole chain, its checkpoints and the unsealed entries; never raises for damage."""
+    session = db.session()
+    own = not session.in_transaction()
+    if own:
+        # A read on its own (the CLI): on SQLite a deferred BEGIN, so a long walk does not hold
+        # the write lock intake needs (WAL keeps the snapshot stable).
+        session.connection(execution_options={"fieldcheck_read_snapshot": True})
+    try:
+        return _verify()
+    finally:
+        if own:
+            session.rollback()  # read only: end the snapshot we opened
+
+
+def _verify() -> ChainReport:
     report = ChainReport()
     try:
         ring: KeyRing | None = key_ring()
