@@ -90,5 +90,11 @@ test: lint browser
 bench: venv compile-translations
 	$(BIN)/python -m bench
 
+# Zoning at national scale (issue 14): 1M inspections built once into the kept PostgreSQL
+# database bench_zoning_1m (FIELDCHECK_BENCH_SCALE_DATABASE_URL to use another), then reused.
+.PHONY: bench-zoning-national
+bench-zoning-national: venv compile-translations
+	$(BIN)/python -m bench zoning --scale 1000000
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-output
