@@ -108,5 +108,11 @@ bench: venv compile-translations
 soak: venv compile-translations
 	$(BIN)/python -m bench.soak --url "$(SOAK_URL)" --count $(SOAK_COUNT)
 
+# Zoning at national scale (issue 14): 1M inspections built once into the kept PostgreSQL
+# database bench_zoning_1m (FIELDCHECK_BENCH_SCALE_DATABASE_URL to use another), then reused.
+.PHONY: bench-zoning-national
+bench-zoning-national: venv compile-translations
+	$(BIN)/python -m bench zoning --scale 1000000
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import pkgutil
 import sys
 import time
@@ -15,6 +16,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("names", nargs="*", help="e.g. zoning intake (default: all)")
     parser.add_argument("--quick", action="store_true", help="small data, for a smoke run")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        metavar="N",
+        help="N inspections, built once into a kept PostgreSQL database and reused "
+        "(benchmarks that support it: zoning)",
+    )
     args = parser.parse_args()
     here = Path(__file__).resolve().parent
     available = sorted(
@@ -29,7 +37,13 @@ def main() -> int:
         module = importlib.import_module(f"bench.bench_{name}")
         print(f"\n=== {name} ===", flush=True)
         started = time.perf_counter()
-        module.main(quick=args.quick)
+        options = {"quick": args.quick}
+        if args.scale:
+            if "scale" not in inspect.signature(module.main).parameters:
+                print(f"--- {name}: no --scale, skipped", flush=True)
+                continue
+            options["scale"] = args.scale
+        module.main(**options)
         print(f"--- {name}: {time.perf_counter() - started:.1f}s", flush=True)
     return 0
 

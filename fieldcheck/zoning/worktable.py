@@ -41,6 +41,10 @@ from sqlalchemy import (
     table,
     update,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from fieldcheck.core.model import LegalCatalogue, Methodology
 from fieldcheck.core.rollup import AgencyInput
@@ -123,6 +127,38 @@ def _create_work_table(conn: Connection) -> None:
     )
 
 
+def _create_work_table_as(conn: Connection, query: Any) -> None:
+    """PostgreSQL: the work table created and filled by ``CREATE TEMPORARY TABLE ... AS``.
+
+    PostgreSQL 15 never runs the SELECT of an ``INSERT ... SELECT`` in parallel; the SELECT of
+    a ``CREATE TABLE ... AS`` it does. The aggregate then scans and sorts the inspections in
+    parallel workers, as the one SQL aggregate of the baseline does. The columns are cast to
+    the types ``_create_work_table`` declares.
+    """
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_work_name(conn)}")
+    conn.execute(_CreateTempTableAs(WORK.name, query))
+
+
+class _CreateTempTableAs(Executable, ClauseElement):
+    """``CREATE TEMPORARY TABLE <name> AS <select>`` (SQLAlchemy has no construct for it)."""
+
+    # Part of the cache key, so the statement is compiled once per process, as the others are.
+    _traverse_internals = [
+        ("name", InternalTraversal.dp_string),
+        ("query", InternalTraversal.dp_clauseelement),
+    ]
+    inherit_cache = True
+
+    def __init__(self, name: str, query: Any) -> None:
+        self.name = name
+        self.query = query
+
+
+@compiles(_CreateTempTableAs)
+def _create_temp_table_as(element: _CreateTempTableAs, compiler: Any, **kw: Any) -> str:
+    return f"CREATE TEMPORARY TABLE {element.name} AS {compiler.process(element.query, **kw)}"
+
+
 def _read_phase(
     conn: Connection,
     run: ZoningRun,
@@ -139,7 +175,8 @@ def _read_phase(
     total = _count_units(conn, unit_filter)
     heartbeat.beat(0, total, 0, force=True)
 
-    _create_work_table(conn)
+    if conn.dialect.name != "postgresql":
+        _create_work_table(conn)  # PostgreSQL creates it as it fills it (_create_work_table_as)
     _fill_work(conn, run, methodology.rounding_places, unit_filter, inspection_filter)
     to_rescore = _units_to_rescore(conn, from_answers)
     if to_rescore:
@@ -207,23 +244,30 @@ def _fill_work(
     catalogue (``stale``), and the ids of the scored ones (comma-separated, ascending)."""
     per_unit = _scores_per_unit(conn, run, places, inspection_filter).subquery()
     # Driven by the aggregate (units with inspections), as the one SQL aggregate of the design.
-    query = select(
+    columns = [
         Unit.id,
         Unit.code,
         Unit.name,
         Unit.region_code,
         Agency.code,
-        per_unit.c.total,
-        per_unit.c.scored,
-        per_unit.c.counted,
-        per_unit.c.stale,
+        cast(per_unit.c.total, BigInteger),
+        cast(per_unit.c.scored, Integer),
+        cast(per_unit.c.counted, Integer),
+        cast(per_unit.c.stale, Integer),
         per_unit.c.ids,
+    ]
+    # Named as the work table's columns: CREATE TABLE ... AS takes its names from them.
+    query = select(
+        *[column.label(name) for column, name in zip(columns, _WORK_COLUMNS, strict=True)]
     ).select_from(
         per_unit.join(Unit, Unit.id == per_unit.c.unit_id).join(Agency, Agency.id == Unit.agency_id)
     )
     if unit_filter is not None:
         query = query.where(unit_filter)
-    conn.execute(insert(WORK).from_select(_WORK_COLUMNS, query))
+    if conn.dialect.name == "postgresql":
+        _create_work_table_as(conn, query)
+    else:
+        conn.execute(insert(WORK).from_select(_WORK_COLUMNS, query))
     # Units are looked up by code when compared with the anchor's or the base run's rows. A
     # planner that does not know how many rows those runs have (PostgreSQL before statistics
     # catch up) picks a nested loop: without this index, one scan of the work table per row.
@@ -236,45 +280,47 @@ def _scores_per_unit(conn: Connection, run: ZoningRun, places: int, inspection_f
     """The one SQL aggregate: per unit with counted inspections, the sum of their scores in
     units of 10**-places, how many are scored, counted and stale, and the scored ids."""
     scale = 10**places
-    source: Any = Inspection.__table__
-    if conn.dialect.name == "sqlite":
-        # SQLite 3.40 has no ORDER BY inside group_concat; it concatenates in the order rows
-        # arrive, so they come from a subquery ordered by unit and id (a walk of the unit_id
-        # index, no sort). Ascending ids keep a unit's row identical across runs, which is what
-        # lets a run share it with its anchor.
-        inner = select(
-            Inspection.id,
-            Inspection.unit_id,
-            Inspection.score,
-            Inspection.methodology_hash,
-            Inspection.catalogue_hash,
-        ).where(*_counted(run, conn.dialect.name))
-        if inspection_filter is not None:
-            inner = inner.where(inspection_filter)
-        source = inner.order_by(Inspection.unit_id, Inspection.id).subquery("ordered")
-    i = source.c
+    postgresql = conn.dialect.name == "postgresql"
+    # Both databases aggregate from a subquery ordered by unit and id: group_concat/string_agg
+    # concatenate in the order rows arrive, so each unit's ids come out ascending and its row
+    # is identical across runs, which is what lets a run share it with its anchor (and settles
+    # the comparison with the anchor's ids as text, _UnitSQL.ids_differ).
+    # - SQLite 3.40 (no ORDER BY inside group_concat): the order is a walk of the unit_id
+    #   index, no sort (see _counted).
+    # - PostgreSQL: the unit is ``unit_id + 0``, an expression no index provides in order.
+    #   Grouping by the column itself was planned as a walk of the unit_id index feeding a group
+    #   aggregate: a random heap read per inspection once a unit's visits are scattered through
+    #   the table, as a year of intake leaves them (11 s for 1M inspections). Ordered by the
+    #   expression it is a parallel scan and sort of narrow rows (the hashes are compared in the
+    #   scan, not carried into the sort), as cheap as the one SQL aggregate of the baseline
+    #   (docs/decisions.md, "Issue 14: zoning at national scale"). The unit_id index still
+    #   serves an incremental run's id list (the WHERE clause).
+    unit_id: Any = Inspection.unit_id + 0 if postgresql else Inspection.unit_id
+    fresh = (Inspection.methodology_hash == run.methodology_hash) & (
+        Inspection.catalogue_hash == run.catalogue_hash
+    )
+    inner = select(
+        Inspection.id,
+        unit_id.label("unit_id"),
+        Inspection.score,
+        case((fresh, 0), else_=1).label("stale"),
+    ).where(*_counted(run, conn.dialect.name))
+    if inspection_filter is not None:
+        inner = inner.where(inspection_filter)
+    i = inner.order_by(unit_id, Inspection.id).subquery("ordered").c
     scored = i.score.isnot(None)
-    fresh = (i.methodology_hash == run.methodology_hash) & (i.catalogue_hash == run.catalogue_hash)
-    if conn.dialect.name == "postgresql":
-        # In no particular order: an ordered aggregate forbids the hash aggregate and sorts
-        # every inspection (a third of a national run). Readers do not depend on the order,
-        # and a shared run compares id lists as sets (_UnitSQL.ids_differ).
+    if postgresql:
         ids = func.string_agg(cast(case((scored, i.id)), Text), literal_column("','"))
     else:
         ids = func.group_concat(case((scored, i.id)), ",")
-    per_unit = select(
+    return select(
         i.unit_id.label("unit_id"),
         func.sum(cast(func.round(i.score * scale), Integer)).label("total"),
         func.count(i.score).label("scored"),
         func.count().label("counted"),
-        func.sum(case((fresh, 0), else_=1)).label("stale"),
+        func.sum(i.stale).label("stale"),
         ids.label("ids"),
     ).group_by(i.unit_id)
-    if conn.dialect.name == "postgresql":
-        per_unit = per_unit.where(*_counted(run, conn.dialect.name))
-        if inspection_filter is not None:
-            per_unit = per_unit.where(inspection_filter)
-    return per_unit
 
 
 def _add_units_without_inspections(conn: Connection, unit_filter: Any) -> None:
