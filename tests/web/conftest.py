@@ -144,6 +144,16 @@ def assert_accessible(driver) -> None:
     ]
 
 
+def waiting(driver, seconds: int = 30):
+    """A WebDriverWait that keeps waiting while the page is being replaced: an element the
+    condition reads may go stale (or ChromeDriver may say its node "does not belong to the
+    document") between finding and reading it. Only the timeout fails the wait."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds, ignored_exceptions=(WebDriverException,))
+
+
 def login(driver, username: str, password: str | None = None) -> None:
     """Log in through the login form like a person."""
     from selenium.common.exceptions import WebDriverException

@@ -16,7 +16,7 @@ from fieldcheck.auth.passwords import set_password
 from fieldcheck.auth.services import add_user
 from fieldcheck.extensions import db
 from tests.audit.test_audit import _tamper
-from tests.web.conftest import assert_accessible, login, pages_as, shot
+from tests.web.conftest import assert_accessible, login, pages_as, shot, waiting
 from tests.web.pages import Pages, text_of
 
 NEW_PASSWORD = "sementara-2026"
@@ -295,24 +295,23 @@ def test_audit_log_with_filters_and_the_chain_check(demo, monkeypatch):
 
 def test_admin_pages_in_the_browser(demo, browser):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     login(browser, "admin")
     # The login's redirect must land before the next page is asked for (else no cookie yet).
-    WebDriverWait(browser, 10).until(lambda b: "/login" not in b.current_url)
+    waiting(browser, 10).until(lambda b: "/login" not in b.current_url)
     browser.get(browser.base + "/admin/users")
     assert "Pengguna" in browser.find_element(By.TAG_NAME, "h1").text
     shot(browser, "admin-users")
     assert_accessible(browser)
     browser.find_element(By.LINK_TEXT, "Surveyor Jawa Timur (demo)").click()
     # A click returns before the next page loads: wait for it (a loaded machine is slow).
-    WebDriverWait(browser, 30).until(
+    waiting(browser, 30).until(
         lambda b: "Surveyor Jawa Timur" in b.find_element(By.TAG_NAME, "h1").text
     )
     shot(browser, "admin-user")
     assert_accessible(browser)
     browser.find_element(By.CSS_SELECTOR, "form[action$='/tokens'] button.primary").click()
-    qr = WebDriverWait(browser, 30).until(
+    qr = waiting(browser, 30).until(
         lambda b: (
             b.find_element(By.CSS_SELECTOR, "img.qr")
             if b.find_elements(By.CSS_SELECTOR, "img.qr")

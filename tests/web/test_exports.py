@@ -11,7 +11,7 @@ import requests
 from fieldcheck.extensions import db
 from fieldcheck.zoning.lifecycle import execute
 from fieldcheck.zoning.services import create_run, current_period
-from tests.web.conftest import assert_accessible, login, pages_as, shot
+from tests.web.conftest import assert_accessible, login, pages_as, shot, waiting
 from tests.web.pages import text_of
 
 
@@ -104,11 +104,10 @@ def test_too_many_rows_is_refused_before_the_file(demo):
 
 def test_browser_downloads_an_xlsx(demo, browser):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     _run(demo)
     login(browser, "supervisor-sumbar")
-    WebDriverWait(browser, 10).until(lambda d: "/login" not in d.current_url)
+    waiting(browser, 10).until(lambda d: "/login" not in d.current_url)
     browser.get(browser.base + "/exports")
     assert "Ekspor" in browser.title
     shot(browser, "exports")

@@ -11,7 +11,7 @@ from fieldcheck.extensions import db
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.review.models import Comment, Objection, Review
 from tests.helpers import post_json
-from tests.web.conftest import assert_accessible, login, pages_as, shot
+from tests.web.conftest import assert_accessible, login, pages_as, shot, waiting
 from tests.web.pages import Pages, text_of
 from tests.web.test_review import (
     INSPECTIONS,
@@ -195,7 +195,6 @@ def test_queue_to_inspection_and_approve_by_keyboard(demo, factory, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as EC  # noqa: N812
-    from selenium.webdriver.support.ui import WebDriverWait
 
     already, _stuck = demo_waiting(demo, "35")
     first = post_inspection(demo, factory)
@@ -203,7 +202,7 @@ def test_queue_to_inspection_and_approve_by_keyboard(demo, factory, browser):
     login(browser, "supervisor-jatim")
     # login() only clicks: wait for the redirect, or the next get() may cut the POST short
     # (seen on a loaded machine).
-    WebDriverWait(browser, 30).until(lambda d: "/login" not in d.current_url)
+    waiting(browser, 30).until(lambda d: "/login" not in d.current_url)
     browser.get(browser.base + "/review")
     assert f"/inspections/{first}" in browser.page_source
     shot(browser, "review-queue")
@@ -214,14 +213,14 @@ def test_queue_to_inspection_and_approve_by_keyboard(demo, factory, browser):
     for _ in range(len(already) + 1):
         body.send_keys("j")
     body.send_keys(Keys.ENTER)
-    WebDriverWait(browser, 30).until(EC.url_contains(f"/inspections/{first}"))
+    waiting(browser, 30).until(EC.url_contains(f"/inspections/{first}"))
     shot(browser, "inspection")
     assert_accessible(browser)
 
     browser.find_element(By.TAG_NAME, "body").send_keys("a")
     # Approved; the next waiting inspection opens, with the flash.
     following = (already or [second])[0]
-    WebDriverWait(browser, 30).until(EC.url_contains(f"/inspections/{following}"))
+    waiting(browser, 30).until(EC.url_contains(f"/inspections/{following}"))
     assert f"Inspeksi #{first}: Setujui." in browser.page_source
     assert status_of(demo, first) == "approved"
     shot(browser, "inspection-blocked")

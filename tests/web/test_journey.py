@@ -10,10 +10,8 @@ import io
 import requests
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC  # noqa: N812
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from fieldcheck.extensions import db
@@ -22,13 +20,11 @@ from fieldcheck.units.models import Unit
 from fieldcheck.zoning.lifecycle import run_queued
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.results import level_rows
-from tests.web.conftest import assert_accessible, login, shot
+from tests.web.conftest import assert_accessible, login, shot, waiting
 
 
 def _wait(driver, condition, seconds: int = 30):
-    # A page being replaced may drop the element a condition reads: keep waiting then.
-    ignored = (NoSuchElementException, StaleElementReferenceException)
-    return WebDriverWait(driver, seconds, ignored_exceptions=ignored).until(condition)
+    return waiting(driver, seconds).until(condition)
 
 
 def _with_cookies(driver) -> requests.Session:

@@ -11,7 +11,7 @@ from fieldcheck.extensions import db
 from fieldcheck.zoning.lifecycle import run_queued
 from fieldcheck.zoning.models import ZoningChange, ZoningResult, ZoningRun
 from fieldcheck.zoning.services import create_run
-from tests.web.conftest import assert_accessible, login, pages_as, shot
+from tests.web.conftest import assert_accessible, login, pages_as, shot, waiting
 from tests.web.pages import Pages, text_of
 
 
@@ -323,14 +323,13 @@ def test_a_what_if_shows_the_zone_moves_it_would_cause(demo):
 
 def test_runs_pages_in_a_browser(demo, browser):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     _approve_received(demo, "35.25-KUA-GRESIK")
     _queue(demo, dry_run=True, weights={"PG-01": 5, "SP-01": 0, "MP-01": 0})
     _execute_queue(demo)
     _queue(demo, "35")  # left queued: the list shows one waiting
     login(browser, "admin")
-    WebDriverWait(browser, 10).until(lambda d: "/login" not in d.current_url)
+    waiting(browser, 10).until(lambda d: "/login" not in d.current_url)
     browser.get(browser.base + "/runs")
     assert browser.find_element(By.CSS_SELECTOR, "h1").text == "Proses zonasi"
     shot(browser, "runs-runs")
@@ -344,7 +343,7 @@ def test_runs_pages_in_a_browser(demo, browser):
     assert "antre" in browser.find_element(By.ID, "run-progress").text
     shot(browser, "runs-run-queued")
     _execute_queue(demo)
-    WebDriverWait(browser, 10).until(
+    waiting(browser, 10).until(
         lambda d: "berhasil" in d.find_element(By.ID, "run-progress").text
     )
     assert browser.find_element(By.CSS_SELECTOR, "form[data-confirm] button.primary")

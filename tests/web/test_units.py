@@ -13,7 +13,7 @@ from fieldcheck.extensions import db
 from fieldcheck.inspections.models import FindingRow
 from fieldcheck.zoning.overrides import UnitOverride
 from tests.helpers import auth, post_json
-from tests.web.conftest import assert_accessible, login, pages_as, shot
+from tests.web.conftest import assert_accessible, login, pages_as, shot, waiting
 from tests.web.pages import Pages, text_of
 from tests.web.units_world import UnitsWorld, build
 
@@ -206,14 +206,13 @@ def test_override_set_and_withdrawn_through_the_form_is_audited(world: UnitsWorl
 
 def test_unit_page_and_photo_in_the_browser(world: UnitsWorld, browser):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     login(browser, "supervisor-jatim")
     browser.get(f"{browser.base}/units/{world.code}")
     assert world.name in browser.find_element(By.TAG_NAME, "h1").text
     assert browser.find_element(By.CSS_SELECTOR, ".unit-head .zone-merah")
     thumb = browser.find_element(By.CSS_SELECTOR, ".unit-photos img")
-    wait = WebDriverWait(browser, 10)
+    wait = waiting(browser, 10)
     wait.until(lambda d: d.execute_script("return arguments[0].naturalWidth", thumb) > 0)
     assert_accessible(browser)
     shot(browser, "unit")
@@ -224,5 +223,5 @@ def test_unit_page_and_photo_in_the_browser(world: UnitsWorld, browser):
     browser.set_window_size(1366, 768)
     browser.find_element(By.CSS_SELECTOR, ".unit-photos a").click()
     # The click returns before the photo has loaded: wait for it.
-    WebDriverWait(browser, 30).until(lambda b: b.current_url.endswith(f"/photos/{world.sha256}"))
+    waiting(browser, 30).until(lambda b: b.current_url.endswith(f"/photos/{world.sha256}"))
     shot(browser, "photo")
