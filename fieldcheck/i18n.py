@@ -141,7 +141,10 @@ def select_locale() -> str | None:
     page = g.get("page_language")  # a web page: the language the person chose (fieldcheck.web)
     if page:
         return page
-    return request.accept_languages.best_match(LANGUAGES)
+    # Asked for every finding and flag rendered (twenty times per intake): match the header once.
+    if "accept_language_match" not in g:
+        g.accept_language_match = request.accept_languages.best_match(LANGUAGES)
+    return g.accept_language_match
 
 
 def request_language() -> str:

@@ -13,9 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Uuid, bindparam, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Uuid, bindparam, insert, select, text
 
 from fieldcheck import signals
 from fieldcheck.audit.services import record
@@ -505,23 +503,21 @@ INSPECTION_COLUMNS = (
     "notes",
     "supersedes_id",
 )
-INSERT_INSPECTION = {
-    dialect: (
-        insert_(INSPECTIONS)
-        .values(
-            {name: bindparam(name, type_=INSPECTIONS.c[name].type) for name in INSPECTION_COLUMNS}
-        )
-        .on_conflict_do_nothing(index_elements=["submission_id"])
-        .returning(INSPECTIONS.c.id)
+# Plain SQL that SQLite (3.35+) and PostgreSQL both read, not the dialects' insert().
+# on_conflict_do_nothing(): SQLAlchemy 2.0 gives those constructs no cache key, so they were
+# compiled again on every request (~1 ms of CPU each); a text() statement is compiled once.
+INSERT_INSPECTION = text(
+    "INSERT INTO inspections ({columns}) VALUES ({values}) "  # noqa: S608 - constant names
+    "ON CONFLICT (submission_id) DO NOTHING RETURNING id".format(
+        columns=", ".join(f'"{name}"' for name in INSPECTION_COLUMNS),
+        values=", ".join(f":{name}" for name in INSPECTION_COLUMNS),
     )
-    for dialect, insert_ in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+).bindparams(*(bindparam(name, type_=INSPECTIONS.c[name].type) for name in INSPECTION_COLUMNS))
 
 
 def _insert_inspection(received: Received, body: Any, scored: dict[str, Any]) -> int | None:
     """INSERT the inspection row; its id, or None when a concurrent request stored the same
     submission_id first (ON CONFLICT DO NOTHING: no savepoint, the transaction stays usable)."""
-    statement = INSERT_INSPECTION[db.session.get_bind().dialect.name]
     values = {name: getattr(received, name, None) for name in INSPECTION_COLUMNS}
     values.update(
         payload=body,
@@ -529,7 +525,7 @@ def _insert_inspection(received: Received, body: Any, scored: dict[str, Any]) ->
         methodology_hash=scored["methodology_hash"],
         catalogue_hash=scored["catalogue_hash"],
     )
-    return db.session.execute(statement, values).scalar()
+    return db.session.execute(INSERT_INSPECTION, values).scalar()
 
 
 def _insert_rows(received: Received) -> None:
