@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, has_request_context
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
@@ -61,7 +61,11 @@ def _engine_options(config: dict[str, Any]) -> dict[str, Any]:
     pool = {"pool_timeout": config["DATABASE_POOL_TIMEOUT_SECONDS"]}
     if config["DATABASE_URL"].startswith("sqlite"):
         # sqlite3's own wait until the connect hook sets PRAGMA busy_timeout (_tune_sqlite).
-        return {**pool, "connect_args": {"timeout": config["SQLITE_BUSY_TIMEOUT_MS"] / 1000}}
+        connect_args = {"timeout": config["SQLITE_BUSY_TIMEOUT_MS"] / 1000}
+        if make_url(config["DATABASE_URL"]).database in (None, "", ":memory:"):
+            # An in-memory database gets a pool of one connection, which takes no pool_timeout.
+            return {"connect_args": connect_args}
+        return {**pool, "connect_args": connect_args}
     # A request's limits travel with the connection (startup options): no statement per request
     # sets them. Jobs and exports raise them per transaction (_tune_postgresql).
     options = (

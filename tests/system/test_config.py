@@ -77,3 +77,13 @@ def test_every_error_code_is_documented():
 
     docs = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
     assert [code for code in CATALOGUE if f"`{code}`" not in docs] == []
+
+
+def test_an_in_memory_sqlite_url_starts():
+    """A throwaway in-memory database (a developer's quick try) starts: its one-connection pool
+    takes no pool timeout, which used to stop create_app with a TypeError."""
+    from fieldcheck import create_app
+
+    for url in ("sqlite://", "sqlite:///:memory:"):
+        app = create_app({"DATABASE_URL": url})
+        assert app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_timeout") is None
