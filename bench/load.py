@@ -42,6 +42,8 @@ from hashlib import sha256
 from typing import Any
 from urllib.parse import urlsplit
 
+from fieldcheck.units.services import HEADER
+
 #: Cities with demo units (fieldcheck/demo/units.csv): region code, province, UTC offset (hours)
 #: and a centre the synthetic units are scattered around (within ~5 km).
 CITIES = (
@@ -157,20 +159,7 @@ def units_csv(units_per_city: int, seed: int = 14) -> tuple[str, list[UnitSpec]]
     rng = random.Random(seed)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        [
-            "code",
-            "name",
-            "agency_code",
-            "agency_name",
-            "agency_kind",
-            "region_code",
-            "unit_type",
-            "lat",
-            "lon",
-            "services",
-        ]
-    )
+    writer.writerow(HEADER)
     specs = []
     for region, province, offset, lat0, lon0 in CITIES:
         for i in range(units_per_city):

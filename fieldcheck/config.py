@@ -384,18 +384,28 @@ def _instance_secret(base: Path) -> str:
     """The key in ``instance/secret_key``, made on first use: ``make run`` needs no setup, and
     every process of one machine signs alike. Several machines must share ``secret_key`` in the
     configuration instead (docs/deploy.md)."""
-    base.mkdir(parents=True, exist_ok=True)
     path = base / "secret_key"
     if not path.exists():
-        # Written whole under another name, then linked: of two processes starting at once,
-        # one link wins and both read the same key (never a half-written file).
-        tmp = base / f".secret_key.{os.getpid()}"
-        tmp.write_text(secrets.token_hex(32))
-        tmp.chmod(0o600)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
+        write_secret_file(path)
     return path.read_text().strip()
+
+
+def write_secret_file(path: Path) -> None:
+    """Create ``path`` (mode 0600) holding a new random key, unless another process made it first.
+
+    Written whole under another name, synced, then linked: of two processes starting at once, one
+    link wins and both read the same key (never a half-written file).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()

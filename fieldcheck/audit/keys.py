@@ -8,8 +8,6 @@ put a new key on the first line and keep the old ones below it).
 
 from __future__ import annotations
 
-import os
-import secrets
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +15,7 @@ from pathlib import Path
 from flask import current_app
 
 from fieldcheck.audit.chain import key_id_of
+from fieldcheck.config import write_secret_file
 
 
 class KeyMissing(Exception):
@@ -63,7 +62,7 @@ def key_ring(create: bool = False) -> KeyRing:
         keys.append(configured.encode())
     path = key_file()
     if not keys and create and not path.exists():
-        _create(path)
+        write_secret_file(path)
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
             key = line.strip().encode()
@@ -74,19 +73,3 @@ def key_ring(create: bool = False) -> KeyRing:
     return KeyRing(tuple(keys))
 
 
-def _create(path: Path) -> None:
-    # Written whole under another name, then linked: of two processes starting at once, one
-    # link wins and both read the same key (never a half-written file).
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(secrets.token_hex(32) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
