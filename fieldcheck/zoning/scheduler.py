@@ -51,6 +51,10 @@ def build_scheduler(
     """A scheduler with the zoning jobs registered (the CLI uses Blocking, tests Background)."""
     config = app.config
     tz = ZoneInfo(config["SCHEDULER_TIMEZONE"])
+    # APScheduler logs "Running job"/"executed successfully" at INFO for every run: with the
+    # audit seal every 5 s and the queue poll every 10 s that buried the log. A job that raises
+    # is still logged (ERROR), and the jobs log what they do themselves.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = scheduler_cls(
         timezone=tz,
         job_defaults={
