@@ -58,7 +58,7 @@ setup: venv compile-translations
 run: setup
 	@$(BIN)/python scripts/demo_banner.py --url http://$(HOST):$(PORT)
 	$(BIN)/python scripts/run_all.py -c deploy/gunicorn.conf.py --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) \
-		--access-logfile - --graceful-timeout 20 'app:create_app()'
+		--graceful-timeout 20 'app:create_app()'
 
 scheduler: setup
 	$(FLASK) scheduler
