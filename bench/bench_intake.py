@@ -29,8 +29,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event
 
+from bench.common import reset_pg_schema
 from bench.load import (
     ChecklistFactory,
     LoadResult,
@@ -67,13 +68,7 @@ def _cpu_seconds(pids: list[int]) -> float:
 def _fresh_database(url: str | None, folder: Path) -> str:
     if url is None:
         return f"sqlite:///{folder / 'bench.db'}"
-    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
+    return reset_pg_schema(url)
 
 
 def _plan(phases: tuple[tuple[int, int], ...]) -> list[tuple[int, int, int, int]]:

@@ -16,21 +16,13 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select, text, update
+from sqlalchemy import insert, select, update
+
+from bench.common import reset_pg_schema
 
 N_FULL = 5000
 N_QUICK = 500
 N_SINGLE = 50
-
-
-def _reset_pg(url: str) -> str:
-    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 def _setup(url: str, n: int):
@@ -145,6 +137,6 @@ def main(quick: bool = False) -> None:
         _run("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", n)
     pg = os.environ.get("FIELDCHECK_BENCH_DATABASE_URL")
     if pg:
-        _run("postgresql", _reset_pg(pg), n)
+        _run("postgresql", reset_pg_schema(pg), n)
     else:
         print("postgresql: skipped (set FIELDCHECK_BENCH_DATABASE_URL)")

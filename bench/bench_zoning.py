@@ -37,6 +37,8 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from bench.common import reset_pg_schema
+
 PERIOD = 2026
 EXTRA_ANSWERS = 49
 SERVICES_PER_INSPECTION = 5
@@ -46,13 +48,7 @@ PATTERNS = 256
 def _url() -> tuple[str, Path | None]:
     url = os.environ.get("FIELDCHECK_BENCH_DATABASE_URL")
     if url:
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        return url, None
+        return reset_pg_schema(url), None
     folder = Path(tempfile.mkdtemp(prefix="fieldcheck-bench-"))
     return f"sqlite:///{folder / 'bench.db'}", folder
 

@@ -46,16 +46,12 @@ def _sqlalchemy_url(url: str) -> str:
 def fresh_database(url: str) -> None:
     """Drop and recreate the ``public`` schema at ``url``, then run the migrations."""
     from flask_migrate import upgrade
-    from sqlalchemy import create_engine, text
 
+    from bench.common import reset_pg_schema
     from fieldcheck import create_app
     from fieldcheck.extensions import db
 
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    url = reset_pg_schema(url)
     app = create_app({"DATABASE_URL": url})
     with app.app_context():
         upgrade()
