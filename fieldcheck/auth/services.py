@@ -150,6 +150,15 @@ def authenticate() -> User:
     token = _bearer_token()
     if token is None:
         raise ApiError("unauthorized")
+    return user_for_token(token)
+
+
+def user_for_token(token: str) -> User:
+    """The active user holding ``token`` (sets ``g.token``), or a 401 ApiError.
+
+    The one check of a token, whether it came as a bearer header or inside an OpenRosa
+    client's server URL (``/openrosa/key/<token>``, as ODK Central's app users do).
+    """
     row = db.session.execute(TOKEN_BY_HASH, {"token_hash": hash_token(token)}).scalar_one_or_none()
     now = utcnow()
     if (
