@@ -16,7 +16,7 @@ LOCALES_DIR := fieldcheck/translations
 MO := $(patsubst %.po,%.mo,$(wildcard $(LOCALES_DIR)/*/LC_MESSAGES/messages.po))
 
 .PHONY: help venv setup run demo-banner test test-sqlite test-pg lint bench scheduler clean \
-	translations compile-translations browser pg-client soak
+	translations compile-translations browser pg-client java soak
 
 help:
 	@echo "make run    - set up, migrate, seed demo data and serve on http://$(HOST):$(PORT)"
@@ -91,7 +91,11 @@ browser:
 pg-client:
 	@scripts/ensure_pg_client.sh
 
-test: lint browser pg-client
+# Java for ODK Validate (the XForm tests, tests/openrosa), installed when missing.
+java:
+	@scripts/ensure_java.sh
+
+test: lint browser pg-client java
 	@echo "== SQLite suite =="
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-pg
