@@ -1,4 +1,8 @@
-"""fieldcheck: the backend for Ombudsman RI unannounced inspections of public service units."""
+"""The app factory: configuration, extensions, catalogue, blueprints, error handlers, CLI.
+
+``fieldcheck.create_app`` is a thin wrapper over this module, so importing ``fieldcheck`` (and
+the Flask-free ``fieldcheck.client``) does not load Flask.
+"""
 
 from __future__ import annotations
 
