@@ -36,7 +36,9 @@ log = logging.getLogger(__name__)
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, catalogue, blueprints, error handlers, CLI."""
-    app = Flask(__name__, instance_relative_config=True)
+    # "fieldcheck", not __name__: the app keeps the name (and logger, root path) it had when the
+    # factory lived in the package's __init__.
+    app = Flask("fieldcheck", instance_relative_config=True)
     app.config.update(load_config(config, instance_path=app.instance_path))
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config)
