@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -12,6 +14,7 @@ from sqlalchemy import select
 
 from fieldcheck.audit.cli import audit_cli
 from fieldcheck.audit.services import record
+from fieldcheck.auth.collect import collect_settings, encode_settings, qr_code
 from fieldcheck.auth.models import ApiToken, User
 from fieldcheck.auth.passwords import (
     password_problems,
@@ -20,7 +23,7 @@ from fieldcheck.auth.passwords import (
     unlock,
     username_problems,
 )
-from fieldcheck.auth.services import create_user, deactivate_user, revoke_token
+from fieldcheck.auth.services import create_user, deactivate_user, new_token, revoke_token
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.dbroles import RoleProblem, app_role_of, grant_app_role, migration_engine
 from fieldcheck.demo.seed import seed_demo
@@ -182,6 +185,60 @@ def users_deactivate(user_id: int) -> None:
     changed = deactivate_user(user)
     db.session.commit()
     click.echo(f"user #{user.id} {user.name}: {'deactivated' if changed else 'already inactive'}")
+
+
+@users_cli.command("collect-qr")
+@click.argument("user_id", type=int)
+@click.option(
+    "--expires-in-days",
+    type=click.IntRange(1, 3650),
+    default=None,
+    help="The token expires after this many days (default: until revoked).",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    help="The address phones reach this server at (default: public_base_url from the config).",
+)
+@click.option(
+    "--png",
+    "png",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also save the QR code as a PNG image (to print; it holds the token: keep it safe).",
+)
+def users_collect_qr(
+    user_id: int, expires_in_days: int | None, base_url: str | None, png: Path | None
+) -> None:
+    """Issue a token for a surveyor's ODK Collect and print the settings QR code to scan in
+    Collect ("Configure with QR code"); its text is alone on the last line."""
+    user = _user_or_fail(user_id)
+    if user.role != "surveyor":
+        raise click.UsageError(f"user #{user.id} is a {user.role}: ODK Collect is for surveyors")
+    if not user.is_active:
+        raise click.UsageError(f"user #{user.id} is deactivated")
+    base = (base_url or current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    if not base:
+        raise click.UsageError(
+            "phones need this server's address: set public_base_url or pass --base-url"
+        )
+    expires = timedelta(days=expires_in_days) if expires_in_days else None
+    _row, token = new_token(user, expires, actor=None)
+    db.session.commit()
+    settings = collect_settings(base, token, user)
+    payload = encode_settings(settings)
+    qr = qr_code(payload)
+    if png is not None:
+        qr.save(png, scale=8, border=4)
+    click.echo(
+        f"ODK Collect token for surveyor #{user.id} {user.name}"
+        f" (expires {'in ' + str(expires_in_days) + ' days' if expires_in_days else 'never'});"
+        " scan with Collect: Configure with QR code",
+        err=True,
+    )
+    qr.terminal(out=sys.stdout, compact=True)
+    click.echo(json.dumps(settings, ensure_ascii=False, indent=2))
+    click.echo(payload)
 
 
 tokens_cli = AppGroup("tokens", help="Revoke API tokens.")

@@ -104,7 +104,13 @@ def _finish(response: Response) -> Response:
         method,
         endpoint,
         status,
-        extra={"status": status, "duration_ms": round(elapsed * 1000, 2)},
+        # The path (without the query: it may hold search text) shows which object; a token
+        # in it (ODK Collect's key URL) never reaches the log.
+        extra={
+            "status": status,
+            "duration_ms": round(elapsed * 1000, 2),
+            "path": redact_path(request.path),
+        },
     )
     return response
 
@@ -131,13 +137,23 @@ def intake_outcome(status: int, error_code: str | None) -> str:
 #: Record attributes every line carries (None outside a request).
 CONTEXT_FIELDS = ("request_id", "method", "route", "user_id")
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+#: ODK Collect's server URL carries an API token (fieldcheck.auth.collect): any path quoted in
+#: a log line (the request line, werkzeug's dev server lines, a traceback) shows
+#: ``/openrosa/key/<redacted>/...``.
+_KEY_IN_PATH = re.compile(r"(/openrosa/key/)[^/?#\s\"'<>]+")
 #: Cut from log text: SQL parameters and PostgreSQL's DETAIL echo the stored values (names,
 #: usernames, phone numbers of a row that failed a constraint).
 _REDACTIONS = (
     (re.compile(r"\[parameters: .*?\]( \(Background on this error)?", re.S), r"[parameters: …]\1"),
     (re.compile(r"DETAIL: .*"), "DETAIL: …"),
     (re.compile(r"(Key \([^)]*\)=)\(.*?\)"), r"\1(…)"),
+    (_KEY_IN_PATH, r"\1<redacted>"),
 )
+
+
+def redact_path(path: str) -> str:
+    """``path`` with the token of an ODK Collect key URL replaced by ``<redacted>``."""
+    return _KEY_IN_PATH.sub(r"\1<redacted>", path)
 
 
 def redact(text: str) -> str:

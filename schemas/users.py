@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from fieldcheck.auth.collect import CLIENTS
 from fieldcheck.auth.models import ROLES
 from fieldcheck.clock import utcnow
 from schemas.common import NOT_BLANK, DisplayDateTime, PageArgsSchema, StrictSchema, id_field
@@ -34,6 +35,8 @@ class TokenCreateSchema(StrictSchema):
     expires_in_days = fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 3650)
     )
+    #: "odk-collect": the answer also carries ODK Collect's settings (a surveyor's phone).
+    client = fields.String(load_default="api", validate=validate.OneOf(CLIENTS))
 
 
 class UserListArgsSchema(PageArgsSchema):
@@ -85,6 +88,10 @@ class TokenIssuedSchema(TokenSchema):
     """Answer of ``POST /api/v1/users/{id}/tokens``: the token itself, in this answer only."""
 
     token = fields.String()
+    #: For ``client: "odk-collect"`` only: the server URL carrying the token, and the QR code's
+    #: text (Collect's settings: JSON, zlib-deflated, base64).
+    server_url = fields.String()
+    collect_settings = fields.String()
 
 
 class UserCreatedSchema(TokenIssuedSchema):

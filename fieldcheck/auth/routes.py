@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint
+from flask import Blueprint, current_app, request
 from sqlalchemy import select
 
+from fieldcheck.auth.collect import (
+    check_collect_user,
+    collect_settings,
+    encode_settings,
+    server_url,
+)
 from fieldcheck.auth.management import (
     UserFilters,
     check_may_deactivate,
@@ -106,13 +112,22 @@ def deactivate_user_endpoint(user_id: int):
 @api_doc(body=TokenCreateSchema, responses={201: TokenIssuedSchema}, errors=("conflict",))
 @require_role("admin")
 def issue_token_endpoint(user_id: int):
-    """Issue a token for a user (optional ``expires_in_days``); shown once, in this response."""
+    """Issue a token for a user (optional ``expires_in_days``); shown once, in this response.
+    With ``client: "odk-collect"`` (surveyors only) also the settings for ODK Collect's QR."""
     data = load(TokenCreateSchema(), json_body())
     admin = current_user()
     user = managed_user(admin, user_id)
     check_may_issue_token(admin, user)
+    collect = data["client"] == "odk-collect"
+    if collect:
+        check_collect_user(user)
     row, token = new_token(user, _expiry(data["expires_in_days"]), actor=admin)
-    return {"token": token, **TokenSchema().dump(row)}, 201
+    answer = {"token": token, **TokenSchema().dump(row)}
+    if collect:
+        base = current_app.config["PUBLIC_BASE_URL"] or request.host_url
+        answer["server_url"] = server_url(base, token)
+        answer["collect_settings"] = encode_settings(collect_settings(base, token, user))
+    return answer, 201
 
 
 @bp.get("/tokens")

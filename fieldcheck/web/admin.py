@@ -21,6 +21,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from fieldcheck.audit.models import AuditEntry
 from fieldcheck.audit.services import known_values
 from fieldcheck.audit.verification import verify
+from fieldcheck.auth.collect import CLIENTS, collect_settings, encode_settings, qr_code, server_url
 from fieldcheck.auth.management import (
     SYSTEM,
     AuditFilters,
@@ -225,15 +226,35 @@ def admin_user_password(user_id: int):
 @bp.post("/admin/users/<int:user_id>/tokens")
 @page_role("admin")
 def admin_token_issue(user_id: int):
-    """Issue a token for a phone; the page shows it once, as text and as a QR code."""
+    """Issue a token for a phone; the page shows it once, as text and as a QR code: for the
+    fieldcheck phone app, or (``client=odk-collect``, surveyors) ODK Collect's settings code."""
     admin = _admin()
     user = managed_user(admin, user_id)
     raw = request.form.get("expires_in_days", "")
     if raw not in {str(d) if d else "" for d in TOKEN_DAYS}:
         return _user_page(user, {"expires_in_days": [_("Choose a validity.")]}, 422)
+    client = request.form.get("client", "api")
+    if client not in CLIENTS:
+        return _user_page(user, {"client": [_("Choose a phone app.")]}, 422)
     check_may_issue_token(admin, user)
+    if client == "odk-collect" and user.role != "surveyor":
+        return _user_page(user, {"client": [_("ODK Collect is set up for surveyors only.")]}, 422)
     row, token = new_token(user, timedelta(days=int(raw)) if raw else None, actor=admin)
     server = _public_base_url()
+    if client == "odk-collect":
+        settings = collect_settings(server, token, user)
+        payload = encode_settings(settings)
+        return render_template(
+            "web/admin/secret.html",
+            user=user,
+            token=token,
+            row=row,
+            server=server_url(server, token),
+            payload=payload,
+            settings=json.dumps(settings, ensure_ascii=False, indent=2),
+            qr=qr_code(payload).svg_data_uri(scale=5, border=4),
+            collect=True,
+        ), 201
     payload = json.dumps({"server": server, "token": token}, ensure_ascii=False)
     qr = segno.make(payload, error="m").svg_data_uri(scale=5, border=4)
     return render_template(

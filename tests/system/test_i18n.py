@@ -106,6 +106,8 @@ def _service_sources() -> list[tuple[str, str]]:
         relative = path.relative_to(ROOT).as_posix()
         if path.name == "cli.py" or "/demo/" in relative or relative.startswith(OPENAPI):
             continue
+        if relative.startswith("fieldcheck/client/"):
+            continue  # fieldcheck-sync: a command line tool installed without the server (English)
         sources.append((relative, path.read_text(encoding="utf-8")))
     return sources
 
