@@ -155,9 +155,7 @@ def _error(response) -> str:
     return message.text
 
 
-def test_tokens_that_may_not_collect_get_openrosa_errors_in_the_phone_language(
-    app, client, world
-):
+def test_tokens_that_may_not_collect_get_openrosa_errors_in_the_phone_language(app, client, world):
     from fieldcheck.auth.models import ApiToken
     from fieldcheck.extensions import db
 
