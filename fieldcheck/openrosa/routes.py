@@ -30,7 +30,7 @@ from fieldcheck.openrosa.media import MEDIA_FILES, md5, media_file
 from fieldcheck.openrosa.multipart import read_parts
 from fieldcheck.openrosa.responses import OPENROSA_VERSION, XML_TYPE, form_list, manifest, message
 from fieldcheck.openrosa.submission import parse, question
-from fieldcheck.openrosa.xform import Form, forms_in_force
+from fieldcheck.openrosa.xform import Form, forms_in_force, same_methodology_version
 from schemas.inspections import InspectionSubmissionSchema
 
 bp = Blueprint("openrosa", __name__)
@@ -215,7 +215,10 @@ def _store(xml: bytes, files: dict, user: User) -> Response:
     known = find_by_submission(parsed.submission_id)
     if known is None:
         # A resend of a stored submission is taken whatever forms are current (its late photos
-        # must still arrive); a new one must come from the form in force.
+        # must still arrive); a new one must come from the methodology version in force. A form
+        # only regenerated (same methodology version, new wording or layout from this code) is
+        # still taken: the intake validates every answer anyway, and a phone's unsent forms
+        # are not lost to a server upgrade.
         current = next((f for f in _forms() if f.form_id == parsed.form_id), None)
         if current is None:
             raise ApiError(
@@ -225,7 +228,7 @@ def _store(xml: bytes, files: dict, user: User) -> Response:
                     form_id=parsed.form_id,
                 ),
             )
-        if parsed.version != current.version:
+        if not same_methodology_version(parsed.version, current.version):
             raise ApiError(
                 "conflict",
                 _(

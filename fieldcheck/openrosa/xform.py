@@ -257,6 +257,12 @@ def form_version(methodology: Methodology, rows: dict[str, Any]) -> str:
     return f"{methodology.version}.{digest[:12]}"
 
 
+def same_methodology_version(sent: str | None, current: str) -> bool:
+    """True when form version ``sent`` was made from the methodology version ``current`` was
+    made from (the part before the dot; ``form_version``)."""
+    return sent is not None and sent.split(".", 1)[0] == current.split(".", 1)[0]
+
+
 #: (methodology id, version, file hash) -> its Form. A published methodology never changes, and
 #: pyxform takes about a second per form: built once per process.
 _FORMS: dict[tuple[str, int, str], Form] = {}

@@ -220,9 +220,10 @@ def test_bad_submissions_get_clear_openrosa_errors(app, client, world, factory):
     del body["answers"]["SI-01"]
     assert "SI-01" in _refused(post_collect(client, token, collect_instance(form, body)), 422)
 
+    # Made from another methodology version (version 0 of ombudsman-2019): refused, clearly.
     old = collect_instance(form, factory.submission()).replace(b'version="1.', b'version="0.', 1)
     text = _refused(post_collect(client, token, old), 409)
-    assert "versi" in text
+    assert "versi" in text and "Unduh ulang" in text
 
     unknown = collect_instance(form, factory.submission()).replace(
         b"fieldcheck-ombudsman-2019", b"fieldcheck-other", 1
@@ -254,6 +255,16 @@ def test_bad_submissions_get_clear_openrosa_errors(app, client, world, factory):
     head = client.head(f"/openrosa/key/{world.supervisor}/submission")
     assert head.status_code == 403 and head.headers["X-OpenRosa-Version"] == "1.0"
     assert count_rows(app, Inspection) == 0
+
+
+def test_a_form_regenerated_for_the_same_methodology_version_is_still_taken(client, world, factory):
+    form = form_xml(client, world.surveyor)
+    xml = collect_instance(form, factory.submission())
+    current = xml.split(b'version="', 1)[1].split(b'"', 1)[0]
+    assert current.startswith(b"1.")
+    regenerated = xml.replace(b'version="' + current, b'version="1.000000000000', 1)
+    response = post_collect(client, world.surveyor, regenerated)
+    assert response.status_code == 201, _message(response)
 
 
 def test_english_when_the_phone_asks_for_it(client, world, factory):
