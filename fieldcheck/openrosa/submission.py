@@ -37,6 +37,8 @@ from fieldcheck.openrosa.xform import (
     unit_indicators,
 )
 
+#: The longest attachment file name kept (openrosa_attachments.filename).
+FILENAME_MAX = 255
 INTEGER = re.compile(r"^-?\d{1,15}$")
 #: ``uuid:<uuid>``, as Collect (and every OpenRosa client) writes meta/instanceID.
 INSTANCE_ID = re.compile(r"^uuid:(?P<uuid>[0-9a-fA-F-]{32,36})$")
@@ -145,6 +147,15 @@ def parse(xml: bytes, methodologies: dict[str, Methodology]) -> Parsed:
         answers[indicator.code] = answer
         photo = values.get(indicator.code + PHOTO_SUFFIX)
         if indicator.photo_required and photo:
+            if len(photo) > FILENAME_MAX:
+                raise ApiError(
+                    "validation_failed",
+                    details={
+                        "fields": {
+                            f"answers.{indicator.code}": [N_("The photo's file name is too long.")]
+                        }
+                    },
+                )
             photos.append((indicator.code, photo))
     body["answers"] = answers
     body["posted_standards"] = [

@@ -245,6 +245,9 @@ def test_bad_submissions_get_clear_openrosa_errors(app, client, world, factory):
     cut, content_type = collect_body(collect_instance(form, factory.submission()))
     _refused(client.post(url, data=cut[:-40], content_type=content_type), 400)
 
+    long_name = collect_instance(form, factory.submission(), {"SP-01": "x" * 300 + ".jpg"})
+    assert "SP-01" in _refused(post_collect(client, token, long_name), 422)
+
     not_an_image = collect_instance(form, factory.submission(), {"SP-01": PHOTO})
     _refused(post_collect(client, token, not_an_image, {PHOTO: b"not a jpeg"}), 415)
 
