@@ -20,6 +20,7 @@ from typing import Any
 from pyxform.xls2xform import convert
 
 from fieldcheck.core.model import DELIVERY_COMPONENTS, Indicator, Methodology
+from fieldcheck.i18n import N_, translations
 
 #: The form id of a methodology's form: ``fieldcheck-<methodology id>``.
 FORM_ID_PREFIX = "fieldcheck-"
@@ -32,17 +33,25 @@ SERVICES_FILE = "services.csv"
 #: to read a notice board, and a tenth of a full camera photo to send over a weak signal.
 PHOTO_MAX_PIXELS = 2048
 
+#: The language of the forms: the methodologies' questions are written in Indonesian, and so is
+#: every fixed label, from the catalogue (English msgids, as everywhere in fieldcheck).
+FORM_LANGUAGE = "id"
 #: Answer words of a yes_no indicator (fieldcheck.core.model.YES_NO_VALUES) as the phone shows
 #: them. The value sent is the English code the JSON API takes.
-YES_NO_LABELS = {"yes": "Ya", "partial": "Sebagian", "no": "Tidak", "na": "Tidak berlaku"}
+YES_NO_LABELS = {
+    "yes": N_("Yes"),
+    "partial": N_("Partly"),
+    "no": N_("No"),
+    "na": N_("Not applicable"),
+}
 #: The six service-delivery components a surveyor checks per service, as the phone shows them.
 COMPONENT_LABELS = {
-    "persyaratan": "Persyaratan",
-    "prosedur": "Sistem, mekanisme, dan prosedur",
-    "waktu": "Jangka waktu penyelesaian",
-    "biaya": "Biaya/tarif",
-    "produk": "Produk pelayanan",
-    "pengaduan": "Penanganan pengaduan, saran, dan masukan",
+    "persyaratan": N_("Requirements"),
+    "prosedur": N_("System, mechanism and procedure"),
+    "waktu": N_("Completion time"),
+    "biaya": N_("Fee or tariff"),
+    "produk": N_("Service product"),
+    "pengaduan": N_("Handling of complaints, suggestions and feedback"),
 }
 NOT_APPLICABLE = "na"
 
@@ -102,6 +111,12 @@ def scale_list(indicator: Indicator) -> str:
     return f"skala_{low}_{high}"
 
 
+def label(msgid: str, **values: object) -> str:
+    """A fixed label of the form, in the form's language."""
+    text = translations(FORM_LANGUAGE).ugettext(msgid)
+    return text % values if values else text
+
+
 def workbook(methodology: Methodology) -> dict[str, list[dict[str, str]]]:
     """The XLSForm rows (survey, choices; settings without the version) of the methodology."""
     survey: list[dict[str, str]] = [
@@ -110,15 +125,15 @@ def workbook(methodology: Methodology) -> dict[str, list[dict[str, str]]]:
         {
             "type": f"select_one_from_file {UNITS_FILE}",
             "name": UNIT_FIELD,
-            "label": "Unit layanan yang dikunjungi",
-            "hint": "Hanya unit di wilayah Anda.",
+            "label": label(N_("Unit visited")),
+            "hint": label(N_("Only the units of your region are listed.")),
             "required": "yes",
             "appearance": "autocomplete",
         },
     ]
     choices: list[dict[str, str]] = [
-        {"list_name": "jawaban", "name": value, "label": label}
-        for value, label in YES_NO_LABELS.items()
+        {"list_name": "jawaban", "name": value, "label": label(text)}
+        for value, text in YES_NO_LABELS.items()
     ]
     scales: set[str] = set()
     by_dimension: dict[str, list[Indicator]] = {}
@@ -140,7 +155,11 @@ def workbook(methodology: Methodology) -> dict[str, list[dict[str, str]]]:
                         for n in range(low, high + 1)
                     )
                     choices.append(
-                        {"list_name": list_name, "name": NOT_APPLICABLE, "label": "Tidak berlaku"}
+                        {
+                            "list_name": list_name,
+                            "name": NOT_APPLICABLE,
+                            "label": label(YES_NO_LABELS[NOT_APPLICABLE]),
+                        }
                     )
             else:
                 list_name = "jawaban"
@@ -149,7 +168,7 @@ def workbook(methodology: Methodology) -> dict[str, list[dict[str, str]]]:
                 {
                     "type": "text",
                     "name": indicator.code + NOTE_SUFFIX,
-                    "label": f"Catatan {indicator.code} (jika ada)",
+                    "label": label(N_("Note on %(code)s (if any)"), code=indicator.code),
                 }
             )
             if indicator.photo_required:
@@ -157,9 +176,13 @@ def workbook(methodology: Methodology) -> dict[str, list[dict[str, str]]]:
                     {
                         "type": "image",
                         "name": indicator.code + PHOTO_SUFFIX,
-                        "label": f"Foto bukti {indicator.code}",
-                        "hint": "Wajib untuk jawaban Ya. Tanpa foto, inspeksi ditandai "
-                        "bukti belum diterima.",
+                        "label": label(N_("Photo evidence for %(code)s"), code=indicator.code),
+                        "hint": label(
+                            N_(
+                                "Needed for a Yes answer. Without a photo the inspection is "
+                                "flagged as missing evidence."
+                            )
+                        ),
                         "relevant": f"${{{indicator.code}}} = 'yes'",
                         "parameters": f"max-pixels={PHOTO_MAX_PIXELS}",
                     }
@@ -167,7 +190,7 @@ def workbook(methodology: Methodology) -> dict[str, list[dict[str, str]]]:
         survey.append({"type": "end group"})
     survey.extend(_service_repeat())
     choices.extend(
-        {"list_name": "komponen", "name": code, "label": COMPONENT_LABELS[code]}
+        {"list_name": "komponen", "name": code, "label": label(COMPONENT_LABELS[code])}
         for code in DELIVERY_COMPONENTS
     )
     survey.extend(
@@ -175,9 +198,9 @@ def workbook(methodology: Methodology) -> dict[str, list[dict[str, str]]]:
             {
                 "type": "geopoint",
                 "name": LOCATION_FIELD,
-                "label": "Lokasi Anda di unit layanan",
+                "label": label(N_("Your location at the unit")),
             },
-            {"type": "text", "name": NOTES_FIELD, "label": "Catatan umum kunjungan"},
+            {"type": "text", "name": NOTES_FIELD, "label": label(N_("General notes on the visit"))},
         ]
     )
     settings = {"form_id": form_id(methodology), "form_title": methodology.title}
@@ -204,38 +227,38 @@ def _service_repeat() -> list[dict[str, str]]:
         {
             "type": "begin repeat",
             "name": SERVICE_REPEAT,
-            "label": "Standar pelayanan yang dipublikasikan, per layanan yang diamati",
+            "label": label(N_("Published service standard, per service observed")),
         },
         {
             "type": f"select_one_from_file {SERVICES_FILE}",
             "name": SERVICE_CODE,
-            "label": "Layanan",
+            "label": label(N_("Service")),
             "choice_filter": f"unit=${{{UNIT_FIELD}}}",
             "required": "yes",
         },
         {
             "type": "select_multiple komponen",
             "name": SERVICE_COMPONENTS,
-            "label": "Komponen standar yang terlihat dipublikasikan",
+            "label": label(N_("Components of the standard seen published")),
         },
         {
             "type": "integer",
             "name": SERVICE_FEE,
-            "label": "Biaya yang tertulis (rupiah; 0 bila gratis)",
+            "label": label(N_("Fee shown (rupiah; 0 when free)")),
             "relevant": shown % "biaya",
             "constraint": ". >= 0",
         },
         {
             "type": "integer",
             "name": SERVICE_DAYS,
-            "label": "Jangka waktu penyelesaian yang tertulis (hari)",
+            "label": label(N_("Completion time shown (days)")),
             "relevant": shown % "waktu",
             "constraint": ". >= 0 and . <= 3650",
         },
         {
             "type": "text",
             "name": SERVICE_REQUIREMENTS,
-            "label": "Persyaratan yang tertulis (satu per baris)",
+            "label": label(N_("Requirements shown (one per line)")),
             "relevant": shown % "persyaratan",
             "appearance": "multiline",
         },
