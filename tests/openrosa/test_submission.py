@@ -270,6 +270,26 @@ def test_a_form_regenerated_for_the_same_methodology_version_is_still_taken(clie
     assert response.status_code == 201, _message(response)
 
 
+def test_sizes_past_the_limits_are_413(app, client, world, factory):
+    app.config["PHOTO_MAX_BYTES"] = 20_000
+    form = form_xml(client, world.surveyor)
+    limit = int(
+        client.head(f"/openrosa/key/{world.surveyor}/submission").headers[
+            "X-OpenRosa-Accept-Content-Length"
+        ]
+    )
+    xml = collect_instance(form, factory.submission(), {"SP-01": PHOTO})
+    big_photo = jpeg(size=(400, 400), seed=9) + b"\0" * 30_000
+    text = _refused(post_collect(client, world.surveyor, xml, {PHOTO: big_photo}), 413)
+    assert PHOTO in text
+    body, content_type = collect_body(xml, {PHOTO: b"\0" * (limit + 1)})
+    response = client.post(
+        f"/openrosa/key/{world.surveyor}/submission", data=body, content_type=content_type
+    )
+    assert str(limit) in _refused(response, 413)
+    assert count_rows(app, Inspection) == 0
+
+
 def test_english_when_the_phone_asks_for_it(client, world, factory):
     form = form_xml(client, world.surveyor)
     body, content_type = collect_body(collect_instance(form, factory.submission()))
