@@ -240,7 +240,9 @@ def _store(xml: bytes, files: dict, user: User) -> Response:
     try:
         outcome = submit(parsed.body, data, user)
     except ApiError as exc:
-        if exc.code == "submission_conflict":
+        # The sender's own instance with other answers, said in the phone's words (another
+        # surveyor's instanceID keeps intake's message, which names nothing of theirs).
+        if exc.code == "submission_conflict" and "inspection_id" in exc.details:
             raise ApiError(
                 "submission_conflict",
                 N_(

@@ -117,6 +117,9 @@ def test_changed_resend_is_refused(app, client, world, factory):
     assert changed.status_code == 409
     nature, text = _message(changed)
     assert nature == "error" and "sudah dikirim" in text
+    # Another surveyor reusing the instanceID learns nothing about the stored checklist.
+    stolen = post_collect(client, world.other, collect_instance(form, body))
+    assert stolen.status_code == 409 and "surveyor" in _message(stolen)[1]
     assert count_rows(app, Inspection) == 1
 
 
