@@ -182,6 +182,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldcheck.evidence.routes import bp as evidence_bp
     from fieldcheck.exports.routes import bp as exports_bp
     from fieldcheck.inspections.routes import bp as inspections_bp
+    from fieldcheck.openrosa.routes import bp as openrosa_bp
     from fieldcheck.publication.routes import bp as publication_bp
     from fieldcheck.regions.routes import bp as regions_bp
     from fieldcheck.review.routes import bp as review_bp
@@ -190,6 +191,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldcheck.zoning.routes import bp as zoning_bp
 
     app.register_blueprint(system_bp)
+    app.register_blueprint(openrosa_bp, url_prefix="/openrosa")  # ODK Collect (OpenRosa)
     for bp in (inspections_bp, units_bp, catalogue_bp, regions_bp, evidence_bp, zoning_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")
     for bp in (review_bp, auth_bp, audit_bp, publication_bp, dashboard_bp, exports_bp):

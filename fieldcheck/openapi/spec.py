@@ -64,8 +64,10 @@ Messages follow `Accept-Language` (Indonesian or English). Lists are pages:
 money is whole rupiah, zones are `merah`, `kuning`, `hijau`.
 """
 
-#: Blueprints that serve pages to people, left out of the API document.
-PAGE_BLUEPRINTS = frozenset({"web"})
+#: Blueprints left out of the API document: pages for people (web), and the OpenRosa protocol
+#: for ODK Collect (openrosa), whose XML documents and errors the OpenRosa specifications define
+#: (docs/api.md, "OpenRosa (ODK Collect)").
+PAGE_BLUEPRINTS = frozenset({"web", "openrosa"})
 
 
 class DocumentError(Exception):
