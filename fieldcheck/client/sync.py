@@ -392,6 +392,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         timeout=(10.0, args.timeout),
     )
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    # Ctrl-C stops the run even when it was started with SIGINT ignored (a shell's background
+    # job, a supervisor): Python installs no KeyboardInterrupt handler then.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     started_at = datetime.now(UTC)
     try:
         reports, interrupted = run(
@@ -406,6 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
     write_report(report_path, reports, server=args.server, folder=folder, started_at=started_at)
     if args.quiet:
         counts = summary(reports)
