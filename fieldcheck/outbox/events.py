@@ -15,20 +15,22 @@ from sqlalchemy import Connection, insert
 
 from fieldcheck.clock import utcnow
 from fieldcheck.extensions import db
+from fieldcheck.i18n import N_
 from fieldcheck.outbox.models import OutboxEvent, new_event_id
 
-#: Event type -> what it announces. Receivers subscribe by type; the payload schemas are in the
-#: OpenAPI document (``x-webhooks``) and docs/api.md.
+#: Event type -> what it announces (a msgid: the admin pages show it translated). Receivers
+#: subscribe by type; the payload schemas are in the OpenAPI document (``x-webhooks``) and
+#: docs/api.md.
 EVENT_TYPES: dict[str, str] = {
-    "inspection.received": "A new inspection was stored by intake (JSON API or OpenRosa).",
-    "inspection.reviewed": "A supervisor approved, rejected or reopened an inspection.",
-    "zoning_run.succeeded": "A zoning run finished.",
-    "zoning_run.published": "A zoning run became the official result.",
-    "zoning_run.zone_changes": "Units or agencies moved zone against the official run.",
-    "unit_override.set": "An admin set a unit's final zone by hand for a period.",
-    "unit_override.withdrawn": "A unit's override was withdrawn.",
-    "objection.decided": "An objection to a finding was upheld or dismissed.",
-    "webhook.ping": "A test event an admin sent to one endpoint.",
+    "inspection.received": N_("A new inspection was stored by intake (JSON API or OpenRosa)."),
+    "inspection.reviewed": N_("A supervisor approved, rejected or returned an inspection."),
+    "zoning_run.succeeded": N_("A zoning run finished."),
+    "zoning_run.published": N_("A zoning run became the official result."),
+    "zoning_run.zone_changes": N_("Units or agencies moved zone against the official run."),
+    "unit_override.set": N_("A unit's final zone was set by hand for a period."),
+    "unit_override.withdrawn": N_("A unit's override was withdrawn."),
+    "objection.decided": N_("An objection to a finding was upheld or dismissed."),
+    "webhook.ping": N_("A test event an admin sent to one endpoint."),
 }
 
 

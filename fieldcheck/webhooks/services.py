@@ -47,6 +47,11 @@ def endpoints_query(admin: User | None) -> Select:
     return query if condition is None else query.where(condition)
 
 
+def visible_endpoints(admin: User | None) -> list[WebhookEndpoint]:
+    """The endpoints ``admin`` may see, by id."""
+    return list(db.session.execute(endpoints_query(admin)).scalars())
+
+
 def visible_endpoint(admin: User | None, endpoint_id: int) -> WebhookEndpoint:
     """The endpoint if ``admin`` may see it, else a 404 ApiError (never a 403 that tells)."""
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)

@@ -146,3 +146,7 @@ def work(app, limit: float = 60.0) -> None:
             return
         assert time.monotonic() < deadline, "the worker left deliveries pending"
         time.sleep(0.02)
+
+
+# The web app's fixtures (demo world, live server, headless Chromium) for the admin pages.
+from tests.web.conftest import browser, chromium, demo, live_server  # noqa: E402, F401
