@@ -26,6 +26,26 @@ def world(hooks_app, client, factory):
     return make_world(client, factory)
 
 
+def assert_documented(client, requests) -> None:
+    """Every body is valid against the OpenAPI document's ``x-webhooks`` entry of its type,
+    and its ``data`` has exactly the documented fields."""
+    from openapi_schema_validator import OAS30Validator
+
+    from tests.openapi.test_document import _inline
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    components = document["components"]["schemas"]
+    assert requests
+    for request in requests:
+        body = request.json
+        entry = document["x-webhooks"][body["type"]]["post"]
+        schema = _inline(entry["requestBody"]["content"]["application/json"]["schema"], components)
+        OAS30Validator(schema).validate(body)
+        assert set(body["data"]) == set(schema["properties"]["data"]["properties"]), body["type"]
+        headers = {p["name"] for p in entry["parameters"]}
+        assert headers <= set(request.headers)
+
+
 def _only(receiver, event_type):
     return [r.json["data"] for r in receiver.of_type(event_type)]
 
@@ -134,6 +154,7 @@ def test_intake_review_objection_and_override_events_arrive(world, hooks_app, re
             ("35.15-DUKCAPIL", "merah", False),
             ("35.15-DUKCAPIL", "merah", True),
         ]
+        assert_documented(world.client, receiver.requests)
         # Nothing personal: no names, reasons or free text in any payload.
         for request in receiver.requests:
             text = request.body.decode()
@@ -184,6 +205,7 @@ def test_zoning_run_events_and_zone_changes_per_region(hooks_app, client, runner
             c["region_code"].startswith("35") for c in mine["data"]["changes"]
         )
         assert "35.15-SATPAS" in {c["code"] for c in mine["data"]["changes"]}
+        assert_documented(client, everything.requests + java.requests)
     finally:
         everything.stop()
         java.stop()
