@@ -66,7 +66,7 @@ def resolve_checked(host: str, port: int, allow_private: bool) -> list[tuple]:
     when it does not resolve or (unless ``allow_private``) any address is not public."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError):
+    except (OSError, UnicodeError, ValueError):  # gaierror is an OSError; NUL: ValueError
         raise TargetRefused(UNRESOLVED) from None
     if not infos:
         raise TargetRefused(UNRESOLVED)
