@@ -229,3 +229,29 @@ def test_endpoints_are_scoped_to_the_admins_region(world, hooks_app, receiver):
     assert "region_code" in outside.get_json()["error"]["details"]["fields"]
     # Supervisors do not manage webhooks.
     assert world.get(WEBHOOKS, "supervisor").status_code == 403
+
+
+def test_intake_writes_its_event_with_one_insert_and_no_read(hooks_app, client, factory):
+    """Intake speed: the event costs one INSERT in intake's transaction, nothing else."""
+    from sqlalchemy import event
+
+    from fieldcheck.extensions import db
+
+    factory.units()
+    _id, surveyor = factory.user("surveyor", "35")
+    statements: list[str] = []
+    with hooks_app.app_context():
+        engine = db.engine
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        response = post_json(client, INSPECTIONS, factory.all_yes_submission(), surveyor)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert response.status_code == 201, response.get_json()
+    touching = [s for s in statements if "outbox_events" in s]
+    assert len(touching) == 1 and touching[0].lstrip().upper().startswith("INSERT")
+    assert not any("webhook_" in s for s in statements)
