@@ -4,7 +4,7 @@ Only http(s) URLs with a host. Unless ``WEBHOOKS_ALLOW_PRIVATE_TARGETS`` is on, 
 the host resolves to must be a public one: loopback, private, link-local (cloud metadata at
 169.254.169.254), shared, multicast, unspecified and reserved addresses are refused. Checked
 when an endpoint is registered or changed, and again at every delivery: DNS may change after
-registration. At delivery the check happens inside the connection itself (``_GuardedConnection``
+registration. At delivery the check happens inside the connection itself (``_GuardedMixin``
 resolves, checks and connects to the checked address), so a name cannot resolve to a public
 address for the check and a private one for the request (DNS rebinding).
 """
