@@ -595,7 +595,7 @@ def _reset(app: Any, inspections: int) -> None:
         db.session.execute(
             text(
                 "TRUNCATE zoning_changes, zoning_results, zoning_runs, outbox_events, "
-                "zoning_dirty_units"
+                "webhook_attempts, webhook_deliveries, zoning_dirty_units"
             )
         )
         db.session.execute(text("DELETE FROM leases WHERE name = 'zoning'"))

@@ -33,6 +33,7 @@ from fieldcheck.publication.cli import rescore_command
 from fieldcheck.regions.models import Region
 from fieldcheck.regions.services import sync_regions
 from fieldcheck.units.services import ImportError_, import_units
+from fieldcheck.webhooks.cli import webhooks_cli, worker_command
 from fieldcheck.zoning.cli import scheduler_command
 
 users_cli = AppGroup("users", help="Create and list users, set passwords; tokens are printed once.")
@@ -51,6 +52,8 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(rescore_command)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(webhooks_cli)
+    app.cli.add_command(worker_command)
     # Beside Flask-Migrate's own `flask db upgrade`: the owner runs both (docs/deploy.md).
     from flask_migrate.cli import db as db_cli
 

@@ -231,9 +231,7 @@ SETTINGS: dict[str, Setting] = {
     "METRICS_TOKEN": Setting(
         str, "", "bearer token for GET /metrics; empty = only from this machine (loopback)"
     ),
-    "EXPORT_MAX_ROWS": Setting(
-        int, 1_000_000, "most rows one CSV/XLSX export writes", _positive
-    ),
+    "EXPORT_MAX_ROWS": Setting(int, 1_000_000, "most rows one CSV/XLSX export writes", _positive),
     # The audit chain (fieldcheck/audit; decisions.md, "Issue 14: the audit chain").
     "AUDIT_KEY": Setting(
         str, "", "the audit chain's HMAC key (env FIELDCHECK_AUDIT_KEY); empty = audit.key_file"
@@ -253,6 +251,31 @@ SETTINGS: dict[str, Setting] = {
     ),
     "AUDIT_CHECKPOINT_FILE": Setting(
         str, "", "append-only file of signed chain heads; empty = instance/audit-checkpoints.jsonl"
+    ),
+    # Webhooks (fieldcheck/webhooks; decisions.md, "Issue 15: webhooks").
+    "WEBHOOKS_MAX_ATTEMPTS": Setting(
+        int, 8, "attempts of a delivery before it is dead-lettered", _positive
+    ),
+    "WEBHOOKS_BACKOFF_SECONDS": Setting(
+        float, 30.0, "wait before the 2nd attempt; doubles each time (with jitter)", _positive
+    ),
+    "WEBHOOKS_BACKOFF_MAX_SECONDS": Setting(
+        float, 3600.0, "longest wait between two attempts", _positive
+    ),
+    "WEBHOOKS_CONNECT_TIMEOUT_SECONDS": Setting(
+        float, 5.0, "wait this long for a receiver's TCP/TLS connection", _positive
+    ),
+    "WEBHOOKS_READ_TIMEOUT_SECONDS": Setting(
+        float, 10.0, "wait this long for a receiver's answer", _positive
+    ),
+    "WEBHOOKS_ALLOW_PRIVATE_TARGETS": Setting(
+        bool, False, "deliver to loopback, private, link-local and reserved addresses too"
+    ),
+    "WEBHOOKS_POLL_SECONDS": Setting(
+        float, 5.0, "the worker looks for new events and due deliveries this often", _positive
+    ),
+    "WEBHOOKS_BATCH": Setting(
+        int, 20, "deliveries a worker claims at once (and outbox events fanned out)", _positive
     ),
 }
 

@@ -101,8 +101,7 @@ def grant_statements(role: str, schema: Schema, quote) -> list[str]:
         f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {s} FROM {r}",
         f"REVOKE ALL ON SCHEMA {s} FROM {r}",
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {s} REVOKE ALL ON TABLES FROM {r}",
-        f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {s} "
-        f"REVOKE ALL ON SEQUENCES FROM {r}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {s} REVOKE ALL ON SEQUENCES FROM {r}",
         # PostgreSQL before 15 (and clusters upgraded from it) let every role create tables in
         # public: that would be DDL for the app role through PUBLIC.
         f"REVOKE CREATE ON SCHEMA {s} FROM PUBLIC",
@@ -159,8 +158,7 @@ def role_problems(conn: Connection, role: str) -> list[str]:
     ).one_or_none()
     if row is None:
         return [
-            f"role {role} does not exist: CREATE ROLE {role} LOGIN PASSWORD '...' "
-            "(docs/deploy.md)"
+            f"role {role} does not exist: CREATE ROLE {role} LOGIN PASSWORD '...' (docs/deploy.md)"
         ]
     superuser, createrole, createdb, bypassrls, member_of_owner, owner = row
     problems = []
@@ -173,14 +171,18 @@ def role_problems(conn: Connection, role: str) -> list[str]:
             f"{role} has SUPERUSER, CREATEROLE, CREATEDB or BYPASSRLS: "
             f"ALTER ROLE {role} NOSUPERUSER NOCREATEROLE NOCREATEDB NOBYPASSRLS"
         )
-    owned = conn.execute(
-        text(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND pg_get_userbyid(c.relowner) = :role "
-            "ORDER BY c.relname LIMIT 5"
-        ),
-        {"role": role},
-    ).scalars().all()
+    owned = (
+        conn.execute(
+            text(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND pg_get_userbyid(c.relowner) = :role "
+                "ORDER BY c.relname LIMIT 5"
+            ),
+            {"role": role},
+        )
+        .scalars()
+        .all()
+    )
     if owned and role != owner:
         problems.append(
             f"{role} owns {', '.join(owned)}: run the migrations as the owner "

@@ -105,9 +105,7 @@ limiter = Limiter(
             scope="failed_auth",
             shared=True,
             exempt_when=_unlimited,
-            deduct_when=lambda response: (
-                response.status_code == 401 and bearer_key() is not None
-            ),
+            deduct_when=lambda response: response.status_code == 401 and bearer_key() is not None,
         ),
     ],
 )

@@ -196,6 +196,9 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp, url_prefix="/api/v1")
     for bp in (review_bp, auth_bp, audit_bp, publication_bp, dashboard_bp, exports_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")
+    from fieldcheck.webhooks import init_app as init_webhooks
+
+    init_webhooks(app)  # /api/v1/webhooks, and the delivery job for the scheduler
     from fieldcheck.openapi import init_app as init_openapi
 
     init_openapi(app)  # GET /api/v1/openapi.json and /api/v1/docs

@@ -10,13 +10,14 @@ from fieldcheck.evidence.models import (
     PhotoUpload,
 )
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
+from fieldcheck.outbox.models import OutboxEvent
 from fieldcheck.regions.models import Region
 from fieldcheck.review.models import Comment, Objection, Review
 from fieldcheck.units.dirty import DirtyUnit
 from fieldcheck.units.models import Agency, Unit, UnitService
+from fieldcheck.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from fieldcheck.zoning.models import (
     Lease,
-    OutboxEvent,
     ZoningChange,
     ZoningResult,
     ZoningRun,
@@ -45,6 +46,9 @@ __all__ = [
     "UnitOverride",
     "UnitService",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "DirtyUnit",
     "Lease",
     "OutboxEvent",

@@ -71,5 +71,3 @@ def key_ring(create: bool = False) -> KeyRing:
     if not keys:
         raise KeyMissing(f"no audit key: set audit.key or create {path}")
     return KeyRing(tuple(keys))
-
-

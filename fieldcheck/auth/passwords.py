@@ -25,11 +25,15 @@ from fieldcheck.i18n import N_
 
 #: argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile).
 _hasher = PasswordHasher()
+
+
 @cache
 def _dummy_hash() -> str:
     """Verified when the username is unknown, so a wrong name costs as long as a wrong password
     (made on first use: hashing takes tens of milliseconds, not for every process start)."""
     return _hasher.hash("fieldcheck-no-such-user")
+
+
 MIN_LENGTH = 10
 MAX_LENGTH = 256
 #: Login names: letters, digits, dot, dash, underscore (the demo's ``supervisor-jatim``).

@@ -291,5 +291,3 @@ def _bands(r: Reader, data: Mapping[str, Any], places: int) -> tuple[Band, ...]:
                 f"({nxt.grade}): bands must be contiguous in steps of {step}",
             )
     return tuple(bands)
-
-

@@ -170,5 +170,3 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
         float: "a number",
     }
     return " or ".join(names.get(k, k.__name__) for k in _tuple(kind))
-
-

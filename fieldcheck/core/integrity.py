@@ -103,7 +103,6 @@ class EvidenceItem:
     waived_by: int | None = None
 
 
-
 def flag(
     code: str,
     severity: str,

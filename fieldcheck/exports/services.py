@@ -77,9 +77,7 @@ class Export:
         own = not session.in_transaction()
         if own:
             # A million rows take longer than a request's statement timeout: the job's limit.
-            session.connection(
-                execution_options={"fieldcheck_read_snapshot": True, LONG_JOB: True}
-            )
+            session.connection(execution_options={"fieldcheck_read_snapshot": True, LONG_JOB: True})
         result = session.execute(self.query.execution_options(yield_per=BATCH))
         try:
             for batch in result.partitions():

@@ -34,6 +34,7 @@ from fieldcheck.i18n import N_, _, format_param, request_language, state
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
 from fieldcheck.inspections.scoring import stored_score
 from fieldcheck.inspections.superseding import resolve_superseded
+from fieldcheck.outbox.events import queue
 from fieldcheck.regions.models import Region
 from fieldcheck.units.dirty import DirtyUnit
 from fieldcheck.units.models import Unit, UnitService
@@ -616,4 +617,22 @@ def _after_store(received: Received, user: User) -> None:
         },
         actor=user,
         region=received.unit.region_code,
+    )
+    # The webhook event: one INSERT in the same transaction (intake speed matters).
+    queue(
+        "inspection.received",
+        {
+            "inspection_id": received.id,
+            "submission_id": str(received.submission_id),
+            "unit_code": received.unit.code,
+            "region_code": received.unit.region_code,
+            "methodology": received.methodology_id,
+            "methodology_version": received.methodology_version,
+            "visit_date": received.visit_date.isoformat(),
+            "score": None if received.score is None else str(received.score),
+            "zone": received.zone,
+            "supersedes_id": received.supersedes_id,
+        },
+        region=received.unit.region_code,
+        created_at=received.received_at,
     )

@@ -17,6 +17,10 @@ from typing import Any
 #: The attribute of a view function holding its ``ApiDoc``.
 ATTRIBUTE = "__api_doc__"
 
+#: ``app.extensions`` key of the events the server sends (webhooks): event type ->
+#: (description, schema of its ``data``). The document lists them under ``x-webhooks``.
+WEBHOOK_EVENTS = "fieldcheck.openapi_webhooks"
+
 #: The header of an answer that created something.
 LOCATION = {"Location": "The URL of what was created"}
 

@@ -25,7 +25,16 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter, Rule
 
 from fieldcheck.errors import CATALOGUE
-from fieldcheck.openapi.doc import ApiDoc, Binary, Html, ItemsOf, PageOf, Response, doc_of
+from fieldcheck.openapi.doc import (
+    WEBHOOK_EVENTS,
+    ApiDoc,
+    Binary,
+    Html,
+    ItemsOf,
+    PageOf,
+    Response,
+    doc_of,
+)
 
 #: The example bodies the documentation shows (the same files the tests post).
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
@@ -105,9 +114,69 @@ def build_spec(app: Flask) -> dict[str, Any]:
         for method in sorted((rule.methods or set()) - _IMPLICIT_METHODS):
             operations[method.lower()] = _operation(rule, record, roles, parameters, view)
         spec.path(path=path, operations=operations)
+    events = _webhook_events(spec, app.extensions.get(WEBHOOK_EVENTS, {}))
     document = spec.to_dict()
+    if events:
+        document["x-webhooks"] = events
     _open_response_schemas(document)
     return document
+
+
+_WEBHOOK_HEADERS = {
+    "X-Fieldcheck-Event-Id": "The event's id: the same on every retry and redelivery",
+    "X-Fieldcheck-Event-Type": "The event type (also `type` in the body)",
+    "X-Fieldcheck-Delivery-Id": "The delivery (this event to this endpoint)",
+    "X-Fieldcheck-Attempt": "1 for the first attempt, counted again after a redelivery",
+    "X-Fieldcheck-Timestamp": "Unix seconds when this attempt was signed",
+    "X-Fieldcheck-Signature": "`t=<timestamp>,v1=<hex HMAC-SHA256 of '<timestamp>.' + body>`",
+}
+
+
+def _webhook_events(spec: APISpec, events: dict[str, tuple[str, Any]]) -> dict[str, Any]:
+    """The requests the server sends to webhook endpoints, one per event type, in the shape of
+    OpenAPI 3.1's ``webhooks`` (3.0 has none: an ``x-`` extension; the schemas are components,
+    so validators and generators still see them). docs/api.md, "Webhooks", has the rest."""
+    out: dict[str, Any] = {}
+    for event_type, (description, schema) in events.items():
+        name = default_resolver(schema)
+        if name not in spec.components.schemas:
+            spec.components.schema(name, schema=schema)
+        envelope = {
+            "type": "object",
+            "required": ["id", "type", "created_at", "data"],
+            "properties": {
+                "id": {"type": "string", "format": "uuid"},
+                "type": {"type": "string", "enum": [event_type]},
+                "created_at": {"type": "string", "format": "date-time"},
+                "data": {"$ref": f"#/components/schemas/{name}"},
+            },
+        }
+        out[event_type] = {
+            "post": {
+                "summary": description,
+                "operationId": "webhook_" + event_type.replace(".", "_"),
+                "tags": ["webhooks"],
+                "parameters": [
+                    {
+                        "name": header,
+                        "in": "header",
+                        "required": True,
+                        "description": text,
+                        "schema": {"type": "string"},
+                    }
+                    for header, text in _WEBHOOK_HEADERS.items()
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": envelope}},
+                },
+                "responses": {
+                    "2XX": {"description": "Received: the delivery is done"},
+                    "default": {"description": "Anything else: retried with backoff"},
+                },
+            }
+        }
+    return out
 
 
 _BEARER = (

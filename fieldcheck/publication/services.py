@@ -17,6 +17,7 @@ from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db, lock
 from fieldcheck.i18n import N_, _
+from fieldcheck.outbox.events import queue
 from fieldcheck.units.models import Unit
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.overrides import UnitOverride
@@ -152,6 +153,7 @@ def set_override(unit: Unit, period: int, zone: str, reason: str, user: User) ->
         actor=user,
         region=unit.region_code,
     )
+    queue("unit_override.set", _event(unit, row), region=unit.region_code)
     return row
 
 
@@ -180,7 +182,19 @@ def withdraw_override(unit: Unit, period: int, reason: str, user: User) -> UnitO
         actor=user,
         region=unit.region_code,
     )
+    queue("unit_override.withdrawn", _event(unit, row), region=unit.region_code)
     return row
+
+
+def _event(unit: Unit, row: UnitOverride) -> dict[str, Any]:
+    """An override event's payload: codes and states, not the reason (free text)."""
+    return {
+        "override_id": row.id,
+        "unit_code": unit.code,
+        "period": row.period,
+        "zone": row.zone,
+        "withdrawn": row.withdrawn_at is not None,
+    }
 
 
 def unit_overrides(unit: Unit, period: int | None = None) -> list[UnitOverride]:

@@ -17,6 +17,7 @@ from fieldcheck.evidence.models import InspectionFlag
 from fieldcheck.extensions import db
 from fieldcheck.i18n import N_, _, state
 from fieldcheck.inspections.models import Inspection
+from fieldcheck.outbox.events import queue_many
 from fieldcheck.regions.services import in_region
 from fieldcheck.review.decisions import (
     ALLOWED,
@@ -24,6 +25,7 @@ from fieldcheck.review.decisions import (
     check_decision,
     mark_units_dirty,
     review_blockers_for_ids,
+    reviewed_payload,
 )
 from fieldcheck.review.models import Review
 from fieldcheck.units.models import Unit
@@ -56,10 +58,15 @@ def _flag_condition(flag: str) -> Any:
 
 
 def bulk_candidates(user: User, criteria: dict[str, Any], ids: list[int] | None) -> Any:
-    """The select of (id, status, unit_id, region_code) matching ``criteria`` within scope."""
-    query = select(Inspection.id, Inspection.status, Inspection.unit_id, Unit.region_code).join(
-        Unit, Unit.id == Inspection.unit_id
-    )
+    """The select of (id, status, unit_id, region_code, unit_code) matching ``criteria``
+    within scope."""
+    query = select(
+        Inspection.id,
+        Inspection.status,
+        Inspection.unit_id,
+        Unit.region_code,
+        Unit.code.label("unit_code"),
+    ).join(Unit, Unit.id == Inspection.unit_id)
     query = matching(query, user, criteria)
     if ids is not None:
         query = query.where(Inspection.id.in_(ids))
@@ -243,5 +250,12 @@ def _apply(eligible: list[Any], user: User, decision: str, reason: str | None) -
             for r in eligible
         ),
         actor=user,
+    )
+    queue_many(
+        "inspection.reviewed",
+        [
+            (reviewed_payload(r.id, r.unit_code, decision, r.status, to_status), r.region_code)
+            for r in eligible
+        ],
     )
     return to_status

@@ -23,6 +23,7 @@ from fieldcheck.evidence.blockers import evidence_blockers_for_ids
 from fieldcheck.extensions import db, lock
 from fieldcheck.i18n import N_, _, state
 from fieldcheck.inspections.models import Inspection
+from fieldcheck.outbox.events import queue
 from fieldcheck.review.models import Review
 from fieldcheck.units.dirty import mark_unit_dirty
 
@@ -132,8 +133,27 @@ def review(inspection: Inspection, decision: str, reason: str | None, reviewer: 
         actor=reviewer,
         region=inspection.unit.region_code,
     )
+    queue(
+        "inspection.reviewed",
+        reviewed_payload(inspection.id, inspection.unit.code, decision, status, to_status),
+        region=inspection.unit.region_code,
+        created_at=now,
+    )
     mark_units_dirty({inspection.unit_id})
     return row
+
+
+def reviewed_payload(
+    inspection_id: int, unit_code: str, decision: str, from_status: str, to_status: str
+) -> dict[str, Any]:
+    """The ``inspection.reviewed`` event's payload (one review or an item of a bulk one)."""
+    return {
+        "inspection_id": inspection_id,
+        "unit_code": unit_code,
+        "decision": decision,
+        "from_status": from_status,
+        "to_status": to_status,
+    }
 
 
 def _review_state(inspection: Inspection) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from fieldcheck.extensions import db, lock
 from fieldcheck.i18n import N_, _, state
 from fieldcheck.inspections.models import FindingRow, Inspection
 from fieldcheck.inspections.visibility import get_visible_inspection, visible_inspections
+from fieldcheck.outbox.events import queue
 from fieldcheck.review.decisions import REASON_MISSING, mark_units_dirty
 from fieldcheck.review.models import Objection
 from fieldcheck.review.services import rescore_inspection
@@ -132,6 +133,19 @@ def decide_objection(
         },
         actor=user,
         region=inspection.unit.region_code,
+    )
+    queue(
+        "objection.decided",
+        {
+            "objection_id": objection.id,
+            "inspection_id": inspection.id,
+            "finding_id": objection.finding_id,
+            "unit_code": inspection.unit.code,
+            "decision": decision,
+            "finding_withdrawn": withdrawn,
+        },
+        region=inspection.unit.region_code,
+        created_at=now,
     )
     if withdrawn:
         rescore_inspection(inspection, user)

@@ -29,7 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.i18n import N_
-from fieldcheck.zoning.models import RUN_STATES, Lease, OutboxEvent, ZoningRun
+from fieldcheck.outbox.models import OutboxEvent
+from fieldcheck.zoning.models import RUN_STATES, Lease, ZoningRun
 from fieldcheck.zoning.scheduler import HEARTBEAT_NAME
 
 

@@ -68,6 +68,7 @@ def init_app(app: Flask) -> None:
         review,
         runs,
         units,
+        webhooks,
     )
 
     app.register_blueprint(bp)

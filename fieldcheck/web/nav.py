@@ -16,6 +16,7 @@ ENTRIES = (
     ("web.exports", N_("Exports"), ("supervisor", "admin")),
     ("web.admin_users", N_("Users"), ("admin",)),
     ("web.admin_audit", N_("Audit log"), ("admin",)),
+    ("web.admin_webhooks", N_("Webhooks"), ("admin",)),
 )
 
 

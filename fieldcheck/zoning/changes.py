@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, insert, literal, or_, select, union_all
 
-from fieldcheck.zoning.models import OutboxEvent, ZoningChange, ZoningResult, ZoningRun
+from fieldcheck.outbox.events import queue
+from fieldcheck.zoning.models import ZoningChange, ZoningResult, ZoningRun
 from fieldcheck.zoning.results import unit_rows
 from fieldcheck.zoning.services import official_run_query
 
@@ -146,7 +147,15 @@ def _zone_moves(conn: Connection, run_id: int) -> list[Any]:
     c = ZoningChange.__table__
     # "unit" < "agency" is the core's level order; codes ascending within a level.
     return conn.execute(
-        select(c.c.level, c.c.code, c.c.old_zone, c.c.new_zone, c.c.old_score, c.c.new_score)
+        select(
+            c.c.level,
+            c.c.code,
+            c.c.old_zone,
+            c.c.new_zone,
+            c.c.old_score,
+            c.c.new_score,
+            c.c.region_code,
+        )
         .where(c.c.run_id == run_id, c.c.is_zone_move.is_(True))
         .order_by(c.c.level.desc(), c.c.code)
     ).all()
@@ -203,7 +212,7 @@ def _queue_events(
     if moves:
         events.append(_zone_changes_event(run, compared, moves, finished))
     for event in events:
-        conn.execute(insert(OutboxEvent.__table__).values(**event))
+        queue(conn=conn, region=run.scope or None, **event)
 
 
 def _succeeded_event(
@@ -240,6 +249,8 @@ def _zone_changes_event(
                     "new_zone": c.new_zone,
                     "old_score": None if c.old_score is None else str(c.old_score),
                     "new_score": None if c.new_score is None else str(c.new_score),
+                    # Lets a regional endpoint receive only its own region's moves.
+                    "region_code": c.region_code,
                 }
                 for c in moves
             ],

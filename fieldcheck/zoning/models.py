@@ -179,14 +179,6 @@ class Lease(db.Model):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class OutboxEvent(db.Model):
-    """An event to deliver (webhooks, later), written in the transaction that caused it."""
-
-    __tablename__ = "outbox_events"
-    __table_args__ = (Index("ix_outbox_events_delivered_at_id", "delivered_at", "id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    topic: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict] = mapped_column(JSONType)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+# The outbox moved to fieldcheck.outbox (every package writes it now); the name stays importable
+# from here for code and tests written before the move.
+from fieldcheck.outbox.models import OutboxEvent  # noqa: E402, F401

@@ -39,6 +39,8 @@ JOB_NIGHTLY = "zoning.nightly"
 JOB_QUEUE = "zoning.queue"
 JOB_HEARTBEAT = "scheduler.heartbeat"
 JOB_AUDIT_SEAL = "audit.seal"
+#: ``app.extensions`` key of callables ``(scheduler, app)`` that add the jobs of higher packages.
+SCHEDULER_JOBS = "fieldcheck.scheduler_jobs"
 #: Row of the leases table used as the scheduler's heartbeat (not a lock: any scheduler writes it).
 HEARTBEAT_NAME = "scheduler.heartbeat"
 
@@ -112,6 +114,10 @@ def register_jobs(
         name="seal new audit entries into the keyed chain; write a checkpoint when due",
         replace_existing=True,
     )
+    # Jobs of packages above zoning (the webhook delivery job), which this module cannot
+    # import: they add themselves to the app (fieldcheck.webhooks.init_app).
+    for add_jobs in app.extensions.get(SCHEDULER_JOBS, ()):
+        add_jobs(scheduler, app)
 
 
 def beat(app: Flask, holder: str) -> None:

@@ -23,8 +23,9 @@ from fieldcheck.core.model import Methodology
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
 from fieldcheck.i18n import N_, _, render_reason, state
+from fieldcheck.outbox.events import queue
 from fieldcheck.regions.models import Region
-from fieldcheck.zoning.models import Lease, OutboxEvent, ZoningRun
+from fieldcheck.zoning.models import Lease, ZoningRun
 
 #: The one rule for which inspections count in zoning (api.md: "Only approved inspections count").
 #: Only approved inspections count. A corrected resubmission can only supersede a *returned*
@@ -236,18 +237,16 @@ def publish_run(run: ZoningRun, user: User | None = None) -> ZoningRun:
     run.is_official = True
     run.published_at = utcnow()
     run.published_by = None if user is None else user.id
-    db.session.add(
-        OutboxEvent(
-            topic="zoning_run.published",
-            payload={
-                "run_id": run.id,
-                "methodology": run.methodology_id,
-                "period": run.period,
-                "scope": run.scope,
-                "published_by": run.published_by,
-            },
-            created_at=utcnow(),
-        )
+    queue(
+        "zoning_run.published",
+        {
+            "run_id": run.id,
+            "methodology": run.methodology_id,
+            "period": run.period,
+            "scope": run.scope,
+            "published_by": run.published_by,
+        },
+        region=run.scope or None,
     )
     db.session.flush()
     return run

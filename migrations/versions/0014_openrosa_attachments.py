@@ -1,7 +1,7 @@
 """OpenRosa (issue 15): the photos a submission names by file name, awaited until they arrive.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-05 12:30:00
 
 """
@@ -13,7 +13,7 @@ import fieldcheck.columns  # noqa: F401 - custom column types
 
 # revision identifiers, used by Alembic.
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

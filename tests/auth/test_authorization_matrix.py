@@ -19,6 +19,13 @@ from fieldcheck.auth.models import User
 from fieldcheck.auth.services import create_user, issue_token
 from fieldcheck.extensions import db
 from tests.helpers import auth, multipart, post_json
+from tests.webhooks.matrix import (
+    dead_webhook_delivery,
+    new_webhook,
+    webhook,
+    webhook_change,
+    webhook_delivery,
+)
 from tests.world import make_world
 
 #: The assessment year of the subject inspection (the sample checklist's visit date).
@@ -324,6 +331,16 @@ MATRIX: dict[tuple[str, str], tuple[T, int, int, int, int, int, int, int]] = {
     ("GET", "/api/v1/exports/findings"):                   (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/exports/inspections"):                (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/status"):                             (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
+    # Webhooks (issue 15): admins; an endpoint outside the admin's region is 404.
+    ("GET", "/api/v1/webhooks"):                           (_nothing, 401, 403, 403, 403, 403, 200, 200),  # noqa: E501
+    ("POST", "/api/v1/webhooks"):                          (new_webhook, 401, 403, 403, 403, 403, 201, 201),  # noqa: E501
+    ("GET", "/api/v1/webhooks/<int:endpoint_id>"):         (webhook, 401, 403, 403, 403, 403, 200, 404),  # noqa: E501
+    ("PATCH", "/api/v1/webhooks/<int:endpoint_id>"):       (webhook_change, 401, 403, 403, 403, 403, 200, 404),  # noqa: E501
+    ("DELETE", "/api/v1/webhooks/<int:endpoint_id>"):      (webhook, 401, 403, 403, 403, 403, 204, 404),  # noqa: E501
+    ("POST", "/api/v1/webhooks/<int:endpoint_id>/ping"):   (webhook, 401, 403, 403, 403, 403, 202, 404),  # noqa: E501
+    ("GET", "/api/v1/webhooks/<int:endpoint_id>/deliveries"): (webhook, 401, 403, 403, 403, 403, 200, 404),  # noqa: E501
+    ("GET", "/api/v1/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>"): (webhook_delivery, 401, 403, 403, 403, 403, 200, 404),  # noqa: E501
+    ("POST", "/api/v1/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/redeliver"): (dead_webhook_delivery, 401, 403, 403, 403, 403, 202, 404),  # noqa: E501
 }
 # fmt: on
 
@@ -371,7 +388,7 @@ def test_every_endpoint_role_and_scope_gives_the_expected_status(world):
             kwargs: dict[str, Any] = {"headers": headers}
             if isinstance(body, Raw):
                 kwargs.update(data=bytes(body), content_type=body.content_type)
-            elif method == "POST":
+            elif method in ("POST", "PATCH"):
                 kwargs.update(data=json.dumps(body or {}), content_type="application/json")
             response = world.client.open(_url(rule, params), method=method, **kwargs)
             response.close()  # photo downloads stream from an open file

@@ -42,7 +42,8 @@ def test_jobs_have_fixed_ids_and_rebuilding_does_not_duplicate_them(app) -> None
         jobs = {job.id: job for job in scheduler.get_jobs()}
     finally:
         scheduler.shutdown(wait=False)
-    assert set(jobs) == {JOB_NIGHTLY, JOB_QUEUE, JOB_HEARTBEAT, JOB_AUDIT_SEAL}
+    # The webhook delivery job joins through app.extensions (fieldcheck.webhooks.init_app).
+    assert set(jobs) == {JOB_NIGHTLY, JOB_QUEUE, JOB_HEARTBEAT, JOB_AUDIT_SEAL, "webhooks.deliver"}
     nightly = jobs[JOB_NIGHTLY]
     assert str(nightly.trigger).startswith("cron[")
     assert "hour='2'" in str(nightly.trigger) and "minute='0'" in str(nightly.trigger)

@@ -1,0 +1,22 @@
+"""Signed webhooks: endpoints admins register, deliveries fanned out from the outbox, a worker.
+
+Top of the domain layers (beside dashboard, exports, reports, system). ``init_app`` mounts the
+JSON API and lets the scheduler process run the delivery job (``fieldcheck.zoning.scheduler``
+cannot import this package: it sits below it). Decisions: docs/decisions.md, "Issue 15: webhooks".
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+#: fieldcheck.zoning.scheduler.SCHEDULER_JOBS (not imported: that module loads APScheduler).
+SCHEDULER_JOBS = "fieldcheck.scheduler_jobs"
+
+
+def init_app(app: Flask) -> None:
+    """Mount ``/api/v1/webhooks`` and register the delivery job with the scheduler."""
+    from fieldcheck.webhooks.jobs import register_jobs
+    from fieldcheck.webhooks.routes import bp
+
+    app.register_blueprint(bp, url_prefix="/api/v1")
+    app.extensions.setdefault(SCHEDULER_JOBS, []).append(register_jobs)
