@@ -41,6 +41,16 @@ Post the sample checklist (Disdukcapil Sidoarjo) as the Jawa Timur surveyor:
 Run it twice: 201 the first time, 200 with the same id after. Then, as the supervisor:
 
   curl -sS {args.url}/api/v1/inspections -H 'Authorization: Bearer {supervisor}'
+
+ODK Collect: the same surveyor's server URL (or log in as an admin, open the surveyor's page
+and press "Siapkan ODK Collect" for a QR code). A phone needs an address it can reach:
+`make run HOST=0.0.0.0` and public_base_url in instance/config.toml.
+
+  {args.url}/openrosa/key/{surveyor}/formList
+
+A folder of checklists (JSON, with their photos) from your own tools:
+
+  FIELDCHECK_TOKEN={surveyor} .venv/bin/python -m fieldcheck.client.sync --server {args.url} FOLDER
 """)
     return 0
 

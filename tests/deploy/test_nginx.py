@@ -233,6 +233,29 @@ def test_a_photo_sized_body_passes_and_a_larger_one_is_refused(nginx, echo_upstr
     assert refused.status_code == 413
 
 
+def test_collect_submissions_fit_and_their_key_stays_out_of_the_access_log(nginx, echo_upstream):
+    proxy = nginx(echo_upstream)
+    key = "fc_collect_key_that_must_not_be_logged"
+    # What the app announces to Collect (X-OpenRosa-Accept-Content-Length) must pass nginx.
+    announced = 1_048_576 + 15 * 1_048_576 + 64 * 1024
+    passed = requests.post(
+        f"{proxy.https}/openrosa/key/{key}/submission",
+        data=b"\xff" * announced,
+        verify=str(proxy.cert),
+        timeout=60,
+    )
+    assert passed.status_code == 200
+    assert passed.json()["body_bytes"] == announced
+    assert proxy.get(f"/openrosa/key/{key}/formList?formID=x").status_code == 200
+    # The upstream (the app) gets the real path: it needs the key.
+    assert f"/openrosa/key/{key}/formList?formID=x" in Echo.seen
+    proxy.stop()  # nginx writes its log lines out when it stops
+    log = (proxy.tmp / "fieldcheck.access.log").read_text()
+    assert key not in log
+    assert '"POST /openrosa/key/<redacted>/submission HTTP/1.1" 200' in log
+    assert "/openrosa/key/<redacted>/formList?formID=x" in log
+
+
 def test_a_submission_and_a_photo_through_nginx_into_gunicorn(nginx, gunicorn, factory):
     from tests.evidence.images import jpeg
 
