@@ -317,7 +317,8 @@ def regions_sync_command() -> None:
     help="Where to write the demo tokens (default: instance/demo-tokens.txt).",
 )
 def seed_demo_command(tokens_file: Path | None) -> None:
-    """Load demo agencies, units and users; print fresh demo tokens (old demo tokens revoked)."""
+    """Load demo agencies, units and users; print fresh demo tokens (the previous seed's tokens,
+    those in the tokens file, are revoked; tokens an admin issued to demo users are kept)."""
     tokens = seed_demo(tokens_file)
     db.session.commit()
     for user_name, role, region, token in tokens:

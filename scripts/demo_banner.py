@@ -26,7 +26,10 @@ def main() -> int:
                 print(f"  {role:<10} {region:<9} {name:<34} {username:<18} {password}")
         print("  (surveyors use the phone API; their logins are in instance/demo-logins.txt)")
     rows = [line.rstrip("\n").split("\t") for line in TOKENS.read_text().splitlines() if line]
-    print("\nfieldcheck demo: tokens (valid until the next `make run`)")
+    print(
+        "\nfieldcheck demo: tokens (valid until the next `make run`; tokens an admin issues"
+        " on a user's page, e.g. for ODK Collect, stay valid)"
+    )
     for role, region, name, token in rows:
         print(f"  {role:<10} {region:<9} {name:<34} {token}")
     surveyor = next(t for r, reg, _, t in rows if r == "surveyor" and reg == "35")

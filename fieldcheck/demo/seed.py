@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from fieldcheck.auth.models import User
 from fieldcheck.auth.passwords import set_password, set_username
-from fieldcheck.auth.services import create_user, issue_token, revoke_token
+from fieldcheck.auth.services import create_user, hash_token, issue_token, revoke_token
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.demo.inspections import seed_demo_inspections
 from fieldcheck.demo.received import seed_received_inspections
@@ -44,9 +44,13 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
     Commits before the zoning run (which reads committed data on its own connection); the
     caller commits the rest.
 
-    Earlier demo tokens are revoked, and the new ones are written (mode 600) to ``tokens_file``
-    so ``make run`` can show them again; demo tokens belong on a demo machine only.
+    The tokens the previous seed wrote to ``tokens_file`` are revoked (matched by hash), and the
+    new ones are written there (mode 600) so ``make run`` can show them again; demo tokens belong
+    on a demo machine only. Tokens an admin issued to a demo user (say, for a phone's ODK
+    Collect) are kept: a restart must not unplug a phone someone set up.
     """
+    path = tokens_file or Path(current_app.instance_path) / "demo-tokens.txt"
+    issued_before = _previous_token_hashes(path)
     with DEMO_UNITS.open(encoding="utf-8", newline="") as fh:
         import_units(fh, set(get_registry().catalogue.services))
     tokens = []
@@ -61,7 +65,8 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
             user, token = create_user(name, role, region)
         else:
             for old in user.tokens:
-                revoke_token(old)
+                if old.token_hash in issued_before:
+                    revoke_token(old)
             token = issue_token(user)
         if user.username != username:
             set_username(user, username, actor=None)
@@ -76,7 +81,6 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
     # waiting visits (received after the run, as they would be).
     publish_demo_run(admin, visits_changed=created > 0)
     seed_received_inspections(surveyors)
-    path = tokens_file or Path(current_app.instance_path) / "demo-tokens.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -88,3 +92,14 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
         for name, role, region, username in DEMO_USERS:
             fh.write(f"{role}\t{region or 'national'}\t{name}\t{username}\t{DEMO_PASSWORD}\n")
     return tokens
+
+
+def _previous_token_hashes(path: Path) -> set[str]:
+    """The hashes of the tokens a previous seed wrote to ``path`` (its last column); none when
+    the file is missing. Only these are the seed's own: any other token of a demo user was
+    issued by someone on purpose."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return set()
+    return {hash_token(line.rsplit("\t", 1)[-1]) for line in text.splitlines() if line.strip()}

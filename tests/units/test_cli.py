@@ -151,3 +151,30 @@ def test_seed_demo_is_repeatable_and_revokes_old_demo_tokens(runner, client, app
     assert client.get("/api/v1/units", headers=auth(old)).status_code == 401
     assert client.get("/api/v1/units", headers=auth(new)).status_code == 200
     assert new in tokens_file.read_text()
+
+
+def test_seed_demo_keeps_the_tokens_an_admin_issued_to_demo_users(runner, client, app, tmp_path):
+    """``make run`` seeds again on every start: only the seed's own tokens (those in the tokens
+    file) are replaced; a Collect token an admin made for a demo surveyor keeps working."""
+    tokens_file = tmp_path / "tokens.txt"
+    first = runner.invoke(args=["seed-demo", "--tokens-file", str(tokens_file)])
+    assert first.exit_code == 0, first.output
+    rows = [line.split("\t") for line in tokens_file.read_text().splitlines()]
+    admin = next(t for role, _, _, t in rows if role == "admin")
+    seeded = next(t for role, region, _, t in rows if role == "surveyor" and region == "35")
+    with app.app_context():
+        from fieldcheck.extensions import db
+
+        surveyor = db.session.query(User).filter_by(username="surveyor-jatim").one().id
+    issued = client.post(
+        f"/api/v1/users/{surveyor}/tokens",
+        json={"client": "odk-collect"},
+        headers=auth(admin),
+    )
+    assert issued.status_code == 201, issued.get_json()
+    phone = issued.get_json()["token"]
+    again = runner.invoke(args=["seed-demo", "--tokens-file", str(tokens_file)])
+    assert again.exit_code == 0, again.output
+    assert client.get("/api/v1/units", headers=auth(seeded)).status_code == 401
+    assert client.get("/api/v1/units", headers=auth(phone)).status_code == 200
+    assert client.get(f"/openrosa/key/{phone}/formList").status_code == 200
