@@ -47,14 +47,16 @@ def collect_settings(base_url: str, token: str, user: User) -> dict[str, Any]:
     gives its app users: the phone keeps exactly the forms in force (a new methodology version
     replaces the old form) and sends finalized checklists whenever it has a connection.
     ``change_server = false`` hides the server setting, so the token in the URL is not shown
-    or edited on the phone. ``metadata_username`` fills the forms' username metadata.
+    or edited on the phone. ``metadata_username`` fills the forms' username metadata: the
+    login username when the user has one (what the office knows them by, and unique), else the
+    display name.
     """
     return {
         "general": {
             "server_url": server_url(base_url, token),
             "form_update_mode": "match_exactly",
             "autosend": "wifi_and_cellular",
-            "metadata_username": user.name,
+            "metadata_username": user.username or user.name,
         },
         # Collect requires an "admin" object (client-settings.schema.json: general and admin).
         "admin": {"change_server": False},

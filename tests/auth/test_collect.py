@@ -87,6 +87,23 @@ def test_the_api_gives_collect_settings_whose_url_carries_a_working_token(app, c
     assert token[:10] in [t["prefix"] for t in mine["items"]]
 
 
+def test_collects_username_metadata_is_the_login_username_when_there_is_one(app, client, people):
+    admin, surveyor, _ = people
+    with app.app_context():
+        from fieldcheck.auth.models import User
+        from fieldcheck.auth.passwords import set_username
+        from fieldcheck.extensions import db
+
+        set_username(db.session.get(User, surveyor), "dewi.lestari", actor=None)
+        db.session.commit()
+    data = post_json(
+        client, f"/api/v1/users/{surveyor}/tokens", {"client": "odk-collect"}, admin
+    ).get_json()
+    settings = collect_decode(data["collect_settings"])
+    assert settings["general"]["metadata_username"] == "dewi.lestari"
+    assert settings["project"]["name"] == "Ombudsman RI: Dewi Lestari"
+
+
 def test_without_a_public_base_url_the_requests_host_is_used(client, people):
     admin, surveyor, _ = people
     data = post_json(
