@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from fieldcheck.audit.cli import audit_cli
 from fieldcheck.audit.services import record
-from fieldcheck.auth.collect import collect_settings, encode_settings, qr_code
+from fieldcheck.auth.collect import collect_settings, encode_settings, qr_code, unreachable_host
 from fieldcheck.auth.models import ApiToken, User
 from fieldcheck.auth.passwords import (
     password_problems,
@@ -225,8 +225,14 @@ def users_collect_qr(
         raise click.UsageError(
             "phones need this server's address: set public_base_url or pass --base-url"
         )
+    if host := unreachable_host(base):
+        click.echo(
+            f"warning: a phone cannot reach {host} (this computer's own address); pass"
+            " --base-url with an address phones reach and serve on it (make run HOST=0.0.0.0)",
+            err=True,
+        )
     expires = timedelta(days=expires_in_days) if expires_in_days else None
-    _row, token = new_token(user, expires, actor=None)
+    _row, token = new_token(user, expires, actor=None, client="odk-collect")
     db.session.commit()
     settings = collect_settings(base, token, user)
     payload = encode_settings(settings)

@@ -74,6 +74,8 @@ class TokenSchema(Schema):
     expires_at = DisplayDateTime(allow_none=True)
     revoked_at = DisplayDateTime(allow_none=True)
     last_used_at = DisplayDateTime(allow_none=True)
+    #: The app the token was issued for: "odk-collect", or null (the API).
+    client = fields.String(allow_none=True)
     is_active = fields.Method("_active")
 
     def _active(self, token) -> bool:

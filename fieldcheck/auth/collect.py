@@ -16,9 +16,11 @@ breaks. Sources: getodk/collect ``CompressionUtils.decompress`` (used by ``QRCod
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import zlib
 from typing import Any
+from urllib.parse import urlsplit
 
 import segno
 
@@ -38,6 +40,23 @@ PROJECT_ICON = "O"
 def server_url(base_url: str, token: str) -> str:
     """The server URL Collect is given: the public base URL, the key path and the token."""
     return f"{base_url.rstrip('/')}{KEY_PATH}{token}"
+
+
+def unreachable_host(base_url: str) -> str | None:
+    """The host of ``base_url`` when no phone can reach it (``localhost``, ``*.localhost``, a
+    loopback or unspecified address such as 127.0.0.1, ::1 or 0.0.0.0); else None.
+
+    A QR code made from such an address sets the phone up to call itself: the trial's first
+    pitfall (``make run`` serves on 127.0.0.1 and, without public_base_url, the page uses the
+    browser's address)."""
+    host = (urlsplit(base_url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return host
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    return host if address.is_loopback or address.is_unspecified else None
 
 
 def collect_settings(base_url: str, token: str, user: User) -> dict[str, Any]:

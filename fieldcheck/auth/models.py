@@ -59,6 +59,9 @@ class ApiToken(db.Model):
     """A bearer token; only its SHA-256 is kept, the token itself is shown once at creation."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint("client IS NULL OR client IN ('odk-collect')", name="client_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -71,6 +74,9 @@ class ApiToken(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The app the token was issued for, so admins can tell a phone's Collect from an API
+    #: client: "odk-collect", or NULL for the API (the JSON API, fieldcheck-sync, scripts).
+    client: Mapped[str | None] = mapped_column(String(16))
 
     user: Mapped[User] = relationship(back_populates="tokens", lazy="joined")
 

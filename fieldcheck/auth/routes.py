@@ -121,7 +121,12 @@ def issue_token_endpoint(user_id: int):
     collect = data["client"] == "odk-collect"
     if collect:
         check_collect_user(user)
-    row, token = new_token(user, _expiry(data["expires_in_days"]), actor=admin)
+    row, token = new_token(
+        user,
+        _expiry(data["expires_in_days"]),
+        actor=admin,
+        client="odk-collect" if collect else None,
+    )
     answer = {"token": token, **TokenSchema().dump(row)}
     if collect:
         base = current_app.config["PUBLIC_BASE_URL"] or request.host_url

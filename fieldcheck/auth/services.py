@@ -30,13 +30,22 @@ def hash_token(token: str) -> str:
 
 
 def new_token(
-    user: User, expires_in: timedelta | None = None, *, actor: User | None = None
+    user: User,
+    expires_in: timedelta | None = None,
+    *,
+    actor: User | None = None,
+    client: str | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create and audit a token for ``user``; returns the row and the token (shown once)."""
+    """Create and audit a token for ``user``; returns the row and the token (shown once).
+    ``client`` records the app it is for ("odk-collect"; None for the API)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = utcnow() + expires_in if expires_in else None
     row = ApiToken(
-        user=user, token_hash=hash_token(token), prefix=token[:10], expires_at=expires_at
+        user=user,
+        token_hash=hash_token(token),
+        prefix=token[:10],
+        expires_at=expires_at,
+        client=client,
     )
     db.session.add(row)
     db.session.flush()
@@ -44,7 +53,12 @@ def new_token(
         "token.issue",
         "token",
         row.id,
-        after={"user_id": user.id, "prefix": row.prefix, "expires_at": expires_at},
+        after={
+            "user_id": user.id,
+            "prefix": row.prefix,
+            "expires_at": expires_at,
+            "client": client,
+        },
         actor=actor,
         region=user.region_code,
     )

@@ -21,7 +21,14 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from fieldcheck.audit.models import AuditEntry
 from fieldcheck.audit.services import known_values
 from fieldcheck.audit.verification import verify
-from fieldcheck.auth.collect import CLIENTS, collect_settings, encode_settings, qr_code, server_url
+from fieldcheck.auth.collect import (
+    CLIENTS,
+    collect_settings,
+    encode_settings,
+    qr_code,
+    server_url,
+    unreachable_host,
+)
 from fieldcheck.auth.management import (
     SYSTEM,
     AuditFilters,
@@ -239,8 +246,19 @@ def admin_token_issue(user_id: int):
     check_may_issue_token(admin, user)
     if client == "odk-collect" and user.role != "surveyor":
         return _user_page(user, {"client": [_("ODK Collect is set up for surveyors only.")]}, 422)
-    row, token = new_token(user, timedelta(days=int(raw)) if raw else None, actor=admin)
+    row, token = new_token(
+        user,
+        timedelta(days=int(raw)) if raw else None,
+        actor=admin,
+        client="odk-collect" if client == "odk-collect" else None,
+    )
     server = _public_base_url()
+    # Warn before anyone walks off with a phone set up to call itself (see secret.html).
+    reach = {
+        "unreachable": unreachable_host(server),
+        "configured": bool(current_app.config["PUBLIC_BASE_URL"]),
+        "base": server,
+    }
     if client == "odk-collect":
         settings = collect_settings(server, token, user)
         payload = encode_settings(settings)
@@ -249,6 +267,7 @@ def admin_token_issue(user_id: int):
             user=user,
             token=token,
             row=row,
+            reach=reach,
             server=server_url(server, token),
             payload=payload,
             settings=json.dumps(settings, ensure_ascii=False, indent=2),
@@ -262,10 +281,19 @@ def admin_token_issue(user_id: int):
         user=user,
         token=token,
         row=row,
+        reach=reach,
         server=server,
         payload=payload,
         qr=qr,
     ), 201
+
+
+@bp.get("/admin/users/<int:user_id>/tokens")
+@page_role("admin")
+def admin_token_issue_reload(user_id: int):
+    """A reload of the page a token was issued on (a GET of the form's address): back to the
+    user's page, not a bare 405; the token is shown once and never again."""
+    return redirect(url_for("web.admin_user", user_id=user_id), 303)
 
 
 def _public_base_url() -> str:

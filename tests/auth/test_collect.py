@@ -104,6 +104,38 @@ def test_collects_username_metadata_is_the_login_username_when_there_is_one(app,
     assert settings["project"]["name"] == "Ombudsman RI: Dewi Lestari"
 
 
+def test_the_token_list_tells_collect_tokens_from_api_tokens(app, client, runner, people):
+    """GET /tokens says which app each token was issued for: Collect (API or CLI) or the API."""
+    admin, surveyor, _ = people
+    collect = post_json(
+        client, f"/api/v1/users/{surveyor}/tokens", {"client": "odk-collect"}, admin
+    ).get_json()
+    plain = post_json(client, f"/api/v1/users/{surveyor}/tokens", {}, admin).get_json()
+    assert collect["client"] == "odk-collect" and plain["client"] is None
+    done = runner.invoke(args=["users", "collect-qr", str(surveyor), "--base-url", BASE])
+    assert done.exit_code == 0, done.output
+    listed = client.get(f"/api/v1/tokens?user={surveyor}", headers=auth(admin)).get_json()
+    by_prefix = {t["prefix"]: t["client"] for t in listed["items"]}
+    cli_token = collect_decode(done.stdout.splitlines()[-1])["general"]["server_url"]
+    cli_token = cli_token.rsplit("/", 1)[1]
+    assert by_prefix[collect["prefix"]] == "odk-collect"
+    assert by_prefix[plain["prefix"]] is None
+    assert by_prefix[cli_token[:10]] == "odk-collect"
+    # With the first token create_user made (an API token): two of each.
+    assert sorted(map(str, by_prefix.values())) == ["None", "None", "odk-collect", "odk-collect"]
+
+
+def test_the_cli_warns_about_an_address_phones_cannot_reach(runner, people):
+    _, surveyor, _ = people
+    done = runner.invoke(
+        args=["users", "collect-qr", str(surveyor), "--base-url", "http://127.0.0.1:5000"]
+    )
+    assert done.exit_code == 0, done.output
+    assert "a phone cannot reach 127.0.0.1" in done.stderr
+    fine = runner.invoke(args=["users", "collect-qr", str(surveyor), "--base-url", BASE])
+    assert "cannot reach" not in fine.stderr
+
+
 def test_without_a_public_base_url_the_requests_host_is_used(client, people):
     admin, surveyor, _ = people
     data = post_json(

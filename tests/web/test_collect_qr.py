@@ -83,3 +83,60 @@ def test_collect_is_offered_for_surveyors_only(demo):
     page = html.unescape(text_of(issued))
     payload = re.search(r'id="payload"[^>]*>([^<]+)<', page).group(1).strip()
     assert collect_decode(payload)["general"]["autosend"] == "wifi_and_cellular"
+
+
+def _issue_collect(admin, user_id: int) -> str:
+    issued = admin.post(
+        f"/admin/users/{user_id}/tokens", {"expires_in_days": "", "client": "odk-collect"}
+    )
+    assert issued.status_code == 201
+    return html.unescape(text_of(issued))
+
+
+def test_the_qr_page_warns_when_phones_cannot_reach_the_address(demo):
+    """The trial's pitfall: ``make run`` on 127.0.0.1 without public_base_url gives a QR code
+    that points the phone at itself. The page says so, in Indonesian, with the fix."""
+    admin = pages_as(demo, "admin")
+    jatim = _user_id(demo, "surveyor-jatim")
+    # make run's default: no public_base_url, the browser on the server's own address.
+    demo.config["PUBLIC_BASE_URL"] = ""
+    page = _issue_collect(admin, jatim)  # the test client's host is "localhost"
+    assert 'id="reach-warning"' in page
+    assert "Ponsel tidak dapat menjangkau localhost" in page
+    assert "public_base_url" in page and "make run HOST=0.0.0.0" in page
+    demo.config["PUBLIC_BASE_URL"] = "http://127.0.0.1:5000"
+    assert "Ponsel tidak dapat menjangkau 127.0.0.1" in _issue_collect(admin, jatim)
+    # Unset but the browser used a LAN address: a softer note (is it reachable?), same fix.
+    demo.config["PUBLIC_BASE_URL"] = ""
+    lan = "192.168.1.10:5000"
+    for cookie in list(admin.client._cookies.values()):  # the login, on the LAN address
+        admin.client.set_cookie(cookie.key, cookie.value, domain=lan.split(":")[0])
+    issued = admin.post(
+        f"/admin/users/{jatim}/tokens",
+        {"expires_in_days": "", "client": "odk-collect"},
+        base_url=f"https://{lan}",
+        headers={"Referer": f"https://{lan}/admin/users/{jatim}"},
+    )
+    assert issued.status_code == 201
+    page = html.unescape(text_of(issued))
+    assert 'id="reach-warning"' in page and "public_base_url belum diatur" in page
+    assert "Ponsel tidak dapat" not in page and f"https://{lan}" in page
+    # Configured with an address phones reach: no warning.
+    demo.config["PUBLIC_BASE_URL"] = BASE
+    assert 'id="reach-warning"' not in _issue_collect(admin, jatim)
+
+
+def test_the_token_table_tells_collect_from_api_and_a_reload_goes_back(demo):
+    admin = pages_as(demo, "admin")
+    jatim = _user_id(demo, "surveyor-jatim")
+    demo.config["PUBLIC_BASE_URL"] = BASE
+    _issue_collect(admin, jatim)
+    assert admin.post(f"/admin/users/{jatim}/tokens", {"expires_in_days": ""}).status_code == 201
+    page = text_of(admin.get(f"/admin/users/{jatim}"))
+    apps = re.findall(r'<td class="token-client">([^<]+)</td>', page)
+    assert apps.count("ODK Collect") == 1 and "API" in apps  # the seeded token is API too
+    assert "<th scope=\"col\">Aplikasi</th>" in page
+    # The browser reloads the address the form posted to: back to the user page.
+    reload = admin.client.get(f"/admin/users/{jatim}/tokens")
+    assert reload.status_code == 303
+    assert reload.headers["Location"].endswith(f"/admin/users/{jatim}")
