@@ -19,7 +19,7 @@ from fieldcheck.evidence.linking import attach
 from fieldcheck.evidence.models import InspectionPhoto
 from fieldcheck.evidence.upload import Spooled, store_photo
 from fieldcheck.extensions import db
-from fieldcheck.i18n import _
+from fieldcheck.i18n import _, localize
 from fieldcheck.inspections.models import Answer, Inspection
 from fieldcheck.openrosa.models import OpenRosaAttachment
 
@@ -65,7 +65,22 @@ def receive(inspection: Inspection, files: dict[str, Spooled], user: User) -> li
                     {"filename": row.filename, "inspection_id": inspection.id},
                 )
             continue
-        sha = store_photo(spooled, user).photo.sha256
+        try:
+            sha = store_photo(spooled, user).photo.sha256
+        except ApiError as exc:
+            # The evidence pipeline speaks of "the file"; a phone sending several must be told
+            # which one (and for which question) it refused.
+            raise ApiError(
+                exc.code,
+                _(
+                    "The file %(name)s (photo for %(code)s) was refused: %(reason)s",
+                    name=row.filename,
+                    code=row.indicator_code,
+                    reason=localize(exc.message),
+                ),
+                {"filename": row.filename, "indicator": row.indicator_code},
+                exc.status,
+            ) from None
         row.sha256 = sha
         row.received_at = utcnow()
         _cite(inspection, row.indicator_code, sha)

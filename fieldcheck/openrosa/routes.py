@@ -29,7 +29,7 @@ from fieldcheck.openrosa import attachments
 from fieldcheck.openrosa.media import MEDIA_FILES, md5, media_file
 from fieldcheck.openrosa.multipart import read_parts
 from fieldcheck.openrosa.responses import OPENROSA_VERSION, XML_TYPE, form_list, manifest, message
-from fieldcheck.openrosa.submission import parse, question
+from fieldcheck.openrosa.submission import in_phone_words, parse, question
 from fieldcheck.openrosa.xform import Form, forms_in_force, same_methodology_version
 from schemas.inspections import InspectionSubmissionSchema
 
@@ -52,6 +52,9 @@ def _language() -> None:
 def _openrosa_headers(response: Response) -> Response:
     response.headers["X-OpenRosa-Version"] = OPENROSA_VERSION
     response.headers["Date"] = http_date(utcnow())
+    # The OpenRosa spec asks for it; the messages follow the phone's language.
+    response.headers["Content-Language"] = g.get("page_language", DEFAULT_LANGUAGE)
+    response.vary.add("Accept-Language")
     return response
 
 
@@ -175,10 +178,28 @@ def _accept_length() -> int:
     return config["MAX_CONTENT_LENGTH"] + config["PHOTO_MAX_BYTES"] + MULTIPART_OVERHEAD
 
 
-@bp.route("/key/<token>/submission", methods=["HEAD", "POST"])
+#: The methods of the submission URL (the ``Allow`` of its 405).
+SUBMISSION_METHODS = "HEAD, POST"
+
+
+@bp.route("/key/<token>/submission", methods=["GET", "HEAD", "POST"])
 def submission(token: str):
     """HEAD: 204 with the accepted body size. POST: one submission (XML plus attachments), run
-    through the JSON API's intake; 201 once stored, for a first send and an identical resend."""
+    through the JSON API's intake; 201 once stored, for a first send and an identical resend.
+    GET (someone opening the URL in a browser): an OpenRosa 405 saying what the URL is for."""
+    if request.method == "GET":
+        # Routed here rather than left to the router, whose 405 is the site's HTML page.
+        response = _api_error(
+            ApiError(
+                "method_not_allowed",
+                N_(
+                    "This address takes checklists sent by ODK Collect (POST); it cannot be "
+                    "opened in a browser."
+                ),
+            )
+        )
+        response.headers["Allow"] = SUBMISSION_METHODS
+        return response
     user = _collector(token)
     limit = _accept_length()
     if request.method == "HEAD":
@@ -240,6 +261,9 @@ def _store(xml: bytes, files: dict, user: User) -> Response:
     try:
         outcome = submit(parsed.body, data, user)
     except ApiError as exc:
+        if exc.code == "validation_failed":
+            details = in_phone_words(exc.details, parsed.methodology)
+            raise ApiError(exc.code, exc.message, details, exc.status) from None
         # The sender's own instance with other answers, said in the phone's words (another
         # surveyor's instanceID keeps intake's message, which names nothing of theirs).
         if exc.code == "submission_conflict" and "inspection_id" in exc.details:

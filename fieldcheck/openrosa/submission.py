@@ -18,7 +18,7 @@ from xml.etree.ElementTree import Element, ParseError  # noqa: S405 - types only
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from fieldcheck.core.model import Methodology
+from fieldcheck.core.model import YES_NO_VALUES, Methodology
 from fieldcheck.errors import ApiError
 from fieldcheck.i18n import N_, _
 from fieldcheck.openrosa.xform import (
@@ -34,6 +34,8 @@ from fieldcheck.openrosa.xform import (
     SERVICE_REPEAT,
     SERVICE_REQUIREMENTS,
     UNIT_FIELD,
+    YES_NO_LABELS,
+    label,
     unit_indicators,
 )
 
@@ -234,3 +236,30 @@ def question(path: str) -> str:
     }
     name = names.get(parts[0])
     return _(name) if name else path
+
+
+def in_phone_words(details: dict[str, Any], methodology: Methodology) -> dict[str, Any]:
+    """``details`` with each refused answer value (``answers.<code>.value``) said as the phone
+    shows the choices, not as the JSON API's codes ("yes, partial, no, na").
+
+    Collect only sends values of the form's lists, so this is met with a form edited by hand
+    or another OpenRosa client; the labels are the form's (Indonesian, ``label``), the words
+    a surveyor saw, whatever language the answer is in."""
+    fields = details.get("fields")
+    if not isinstance(fields, dict):
+        return details
+    indicators = {i.code: i for i in methodology.indicators}
+    out = dict(fields)
+    for path in fields:
+        parts = path.split(".")
+        indicator = indicators.get(parts[1]) if len(parts) == 3 and parts[2] == "value" else None
+        if parts[0] != "answers" or indicator is None:
+            continue
+        if indicator.is_scale:
+            _kind, low, high = indicator.answer  # type: ignore[misc]
+            choices = [str(n) for n in range(low, high + 1)] + [label(YES_NO_LABELS["na"])]
+        else:
+            choices = [label(YES_NO_LABELS[v]) for v in YES_NO_VALUES]
+        words = ", ".join(choices)
+        out[path] = [_("Choose one of the form's answers: %(choices)s.", choices=words)]
+    return {**details, "fields": out}

@@ -304,3 +304,58 @@ def test_english_when_the_phone_asks_for_it(client, world, factory):
     )
     assert response.status_code == 201
     assert "received" in _message(response)[1]
+
+
+def test_after_the_trial_answers_say_their_language_and_name_what_is_wrong(
+    app, client, world, factory
+):
+    """The trial's OpenRosa details: Content-Language on every answer, an OpenRosa 405 for a
+    GET of the submission URL, wrong values in the phone's words, the refused file named."""
+    form = form_xml(client, world.surveyor)
+    token = world.surveyor
+    listed = client.get(f"/openrosa/key/{token}/formList", headers={"Accept-Language": "id-ID"})
+    assert listed.headers["Content-Language"] == "id"
+    assert "Accept-Language" in listed.headers["Vary"]
+    english = client.get(f"/openrosa/key/{token}/formList", headers={"Accept-Language": "en"})
+    assert english.headers["Content-Language"] == "en"
+
+    # Someone opens the submission URL in a browser: OpenRosa XML, not the site's HTML page.
+    for who in (token, "nope"):
+        opened = client.get(f"/openrosa/key/{who}/submission")
+        text = _refused(opened, 405)
+        assert opened.headers["Allow"] == "HEAD, POST"
+        assert opened.headers["Content-Language"] == "id"
+        assert "ODK Collect" in text and "peramban" in text
+
+    body = factory.submission()
+    body["answers"]["MP-01"]["value"] = "maybe"
+    text = _refused(post_collect(client, token, collect_instance(form, body)), 422)
+    assert "MP-01: Pilih salah satu jawaban formulir: Ya, Sebagian, Tidak, Tidak berlaku." in text
+    assert "yes, partial" not in text
+
+    not_an_image = collect_instance(form, factory.submission(), {"SP-01": PHOTO})
+    response = post_collect(client, token, not_an_image, {PHOTO: b"not a jpeg"})
+    text = _refused(response, 415)
+    assert response.headers["Content-Language"] == "id"
+    assert f"Berkas {PHOTO} (foto untuk SP-01) ditolak" in text
+    assert "JPEG" in text
+    assert count_rows(app, Inspection) == 0
+
+
+def test_phone_words_for_a_scale_question():
+    from decimal import Decimal
+
+    from fieldcheck.core.model import Dimension, Indicator
+    from fieldcheck.openrosa.submission import in_phone_words
+    from tests.core.helpers import synthetic_methodology
+
+    methodology = synthetic_methodology(
+        (Indicator("S", "d", "?", ("scale", 0, 3), Decimal(1), obligation="ob"),),
+        dimensions=(Dimension("d", "D"),),
+    )
+    details = {"fields": {"answers.S.value": ["x"], "unit_code": ["y"]}}
+    words = in_phone_words(details, methodology)["fields"]
+    assert words["unit_code"] == ["y"]
+    assert words["answers.S.value"] == [
+        "Choose one of the form's answers: 0, 1, 2, 3, Tidak berlaku."
+    ]
