@@ -160,11 +160,7 @@ def parse(xml: bytes, methodologies: dict[str, Methodology]) -> Parsed:
                 )
             photos.append((indicator.code, photo))
     body["answers"] = answers
-    body["posted_standards"] = [
-        _posted(_leaves(element))
-        for element in root.iter()
-        if _local(element.tag) == SERVICE_REPEAT
-    ]
+    body["posted_standards"] = _posted_standards(root)
     if values.get(NOTES_FIELD):
         body["notes"] = values[NOTES_FIELD]
     return Parsed(
@@ -197,6 +193,14 @@ def _location(text: str) -> Any:
 
 def _integer(text: str) -> Any:
     return int(text) if INTEGER.match(text) else text
+
+
+def _posted_standards(root: Element) -> list[dict[str, Any]]:
+    """The service repeat's instances as ``posted_standards``, without the empty ones: the
+    form opens the repeat with one instance, which a surveyor who saw no posted standard
+    leaves blank (and a blank instance says nothing, so dropping it loses nothing)."""
+    repeats = (_leaves(e) for e in root.iter() if _local(e.tag) == SERVICE_REPEAT)
+    return [_posted(leaves) for leaves in repeats if any(leaves.values())]
 
 
 def _posted(leaves: dict[str, str]) -> dict[str, Any]:

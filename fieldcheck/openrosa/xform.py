@@ -221,7 +221,8 @@ def _question(indicator: Indicator, list_name: str) -> dict[str, str]:
 
 def _service_repeat() -> list[dict[str, str]]:
     """A repeat per service observed: which service, the components its board shows, and the
-    fee, days and requirements read off it (asked only when that component is shown)."""
+    fee, days and requirements read off it (asked only when that component is shown). The
+    first instance may stay empty: no service observed."""
     shown = f"selected(${{{SERVICE_COMPONENTS}}}, '%s')"
     return [
         {
@@ -233,8 +234,19 @@ def _service_repeat() -> list[dict[str, str]]:
             "type": f"select_one_from_file {SERVICES_FILE}",
             "name": SERVICE_CODE,
             "label": label(N_("Service")),
+            "hint": label(
+                N_(
+                    "Leave it empty when no service standard is posted at this unit, then "
+                    "do not add another."
+                )
+            ),
             "choice_filter": f"unit=${{{UNIT_FIELD}}}",
-            "required": "yes",
+            # Not simply required: Collect opens the repeat with one instance already there
+            # (pyxform writes a jr:template and a first instance; JavaRosa keeps the latter),
+            # and a surveyor who saw no posted standard must not have to invent a service. It
+            # is required as soon as anything of the standard is recorded; an instance left
+            # empty is dropped by the mapping (submission._posted_standards).
+            "required": f"${{{SERVICE_COMPONENTS}}} != ''",
         },
         {
             "type": "select_multiple komponen",

@@ -359,3 +359,49 @@ def test_phone_words_for_a_scale_question():
     assert words["answers.S.value"] == [
         "Choose one of the form's answers: 0, 1, 2, 3, Tidak berlaku."
     ]
+
+
+#: The repeat instance Collect sends when the surveyor leaves the first (automatic) instance of
+#: the service repeat empty: every leaf present, none answered.
+EMPTY_SERVICE = (
+    b"<layanan><layanan_kode/><layanan_komponen/><layanan_biaya/><layanan_hari/>"
+    b"<layanan_persyaratan/></layanan>"
+)
+
+
+def test_a_submission_with_no_service_observed(app, client, world, factory):
+    """No posted standard seen: the repeat's first instance stays empty (the service is not
+    required until a component is ticked) and the checklist is the JSON one without services."""
+    form = form_xml(client, world.surveyor)
+    service = 'nodeset="/data/layanan/layanan_kode"'
+    bind = next(line for line in form.splitlines() if service in line and "<bind" in line)
+    assert "required=\" ../layanan_komponen  != ''\"" in bind
+    body = factory.submission()
+    body["posted_standards"] = []
+    body["answers"]["SP-01"] = {"value": "no"}
+    json_body = copy.deepcopy(body)
+    json_body["submission_id"] = new_id()
+    posted = post_json(client, "/api/v1/inspections", json_body, world.other)
+    assert posted.status_code == 201, posted.get_json()
+
+    xml = collect_instance(form, body)
+    assert b"<layanan>" not in xml
+    xml = xml.replace(b"<lokasi", EMPTY_SERVICE + b"<lokasi", 1)
+    response = post_collect(client, world.surveyor, xml)
+    assert response.status_code == 201, _message(response)
+    from_collect = _inspection(client, world.admin, body["submission_id"])
+    from_json = _inspection(client, world.admin, json_body["submission_id"])
+    assert from_collect["posted_standards"] == [] == from_json["posted_standards"]
+    assert from_collect["score"] == from_json["score"] is not None
+    assert _comparable(from_collect, {}) == _comparable(from_json, {})
+    # The identical resend (Collect retrying) is the same inspection.
+    assert post_collect(client, world.surveyor, xml).status_code == 201
+    assert count_rows(app, Inspection) == 2
+
+    # Something recorded without naming the service is still refused, by name.
+    half = factory.submission()
+    xml = collect_instance(form, half).replace(
+        b"<layanan_kode>adminduk.ktp-el</layanan_kode>", b"<layanan_kode/>", 1
+    )
+    text = _refused(post_collect(client, world.surveyor, xml), 422)
+    assert "layanan ke-1" in text
