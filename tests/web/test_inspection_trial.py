@@ -59,8 +59,10 @@ def test_note_lines_and_unbroken_codes_in_chromium(demo, factory, browser):
     login(browser, "supervisor-jatim")
     browser.get(f"{browser.base}/inspections/{inspection_id}")
     note = waiting(browser, 30).until(
-        lambda b: b.find_elements(By.CSS_SELECTOR, ".surveyor-note")
-        and b.find_element(By.CSS_SELECTOR, ".surveyor-note")
+        lambda b: (
+            b.find_elements(By.CSS_SELECTOR, ".surveyor-note")
+            and b.find_element(By.CSS_SELECTOR, ".surveyor-note")
+        )
     )
     # Rendered on two lines (white-space: pre-line), the markup shown as text.
     assert note.text == NOTE
