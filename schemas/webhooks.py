@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_dump, validate
 
 from fieldcheck.outbox.events import EVENT_TYPES
-from fieldcheck.webhooks.models import DELIVERY_STATES
+from fieldcheck.webhooks.models import DELIVERY_STATES, rounds
 from schemas.common import NOT_BLANK, DisplayDateTime, PageArgsSchema, StrictBoolean, StrictSchema
 
 #: What an admin may subscribe to (a ping is asked for by hand, per endpoint).
@@ -70,7 +70,12 @@ class DeliveryListArgsSchema(PageArgsSchema):
 class AttemptSchema(Schema):
     """One HTTP attempt of a delivery."""
 
-    number = fields.Integer()
+    #: 1 for the first sending, 2 for the first manual redelivery, ... (set by the delivery).
+    round = fields.Integer(
+        metadata={"description": "1: the first sending; each manual redelivery adds a round"}
+    )
+    #: Counted within its round (what the receiver got as ``X-Fieldcheck-Attempt``).
+    number = fields.Integer(metadata={"description": "the attempt's number within its round"})
     started_at = DisplayDateTime()
     duration_ms = fields.Integer()
     status_code = fields.Integer(allow_none=True)
@@ -87,11 +92,22 @@ class DeliverySchema(Schema):
     event_type = fields.String()
     state = fields.String()
     attempts = fields.Integer()
-    next_attempt_at = DisplayDateTime()
+    #: Only while pending: a delivered or dead delivery has no next attempt (null).
+    next_attempt_at = DisplayDateTime(
+        allow_none=True, metadata={"description": "null unless the delivery is pending"}
+    )
     last_status_code = fields.Integer(allow_none=True)
     last_error = fields.String(allow_none=True)
     created_at = DisplayDateTime()
     delivered_at = DisplayDateTime(allow_none=True)
+
+    @post_dump(pass_original=True)
+    def _no_stale_next_attempt(self, data: dict, delivery, **_kwargs) -> dict:
+        # The column keeps the last planned time after the delivery ended; shown, it read as
+        # a retry still to come.
+        if delivery.state != "pending":
+            data["next_attempt_at"] = None
+        return data
 
 
 class DeliveryDetailSchema(DeliverySchema):
@@ -102,6 +118,16 @@ class DeliveryDetailSchema(DeliverySchema):
 
     def _body(self, delivery) -> str:
         return bytes(delivery.body).decode("utf-8")
+
+    @post_dump(pass_original=True)
+    def _rounds(self, data: dict, delivery, **_kwargs) -> dict:
+        # ``number`` restarts at 1 after a redelivery; the round tells the attempts apart.
+        position = 0
+        for index, attempts in enumerate(rounds(list(delivery.log)), start=1):
+            for _attempt in attempts:
+                data["log"][position]["round"] = index
+                position += 1
+        return data
 
 
 # --- the events (bodies the receivers get; in the OpenAPI document under x-webhooks) ----------

@@ -141,6 +141,13 @@ def _page(
     """Render the inspection page (with a form's errors when it was refused)."""
     user: User = g.user
     methodology = get_registry().methodology(inspection.methodology_id)
+    # The stored answers come by code (AT-01 first); a reviewer follows the checklist, so the
+    # table takes the methodology's order (an unknown code, if any, goes last by code).
+    position = {ind.code: n for n, ind in enumerate(methodology.indicators)} if methodology else {}
+    ordered = sorted(
+        inspection.answers,
+        key=lambda a: (position.get(a.indicator_code, len(position)), a.indicator_code),
+    )
     answers = [
         {
             "code": a.indicator_code,
@@ -153,7 +160,7 @@ def _page(
             "note": a.note,
             "photos": len(a.photos or ()),
         }
-        for a in inspection.answers
+        for a in ordered
     ]
     findings = [{"row": f, "message": render(f.message, f.params)} for f in inspection.findings]
     objections = list(

@@ -8,18 +8,24 @@ same region scope and audit. A secret is rendered in the response to the POST th
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_time
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.http import paginate
-from fieldcheck.i18n import N_, _
+from fieldcheck.i18n import N_, _, zone_name
 from fieldcheck.outbox.events import EVENT_TYPES
 from fieldcheck.web.access import page_role
 from fieldcheck.web.blueprint import bp
+from fieldcheck.web.formatting import zone_of
 from fieldcheck.webhooks import services
-from fieldcheck.webhooks.models import DELIVERY_STATES
+from fieldcheck.webhooks.models import DELIVERY_STATES, rounds
 
 PER_PAGE = 50
 #: A delivery's state as the pages name it.
@@ -35,6 +41,31 @@ def _page() -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
         raise field_errors({"page": [N_("Not a page number.")]})
     return int(raw)
+
+
+def pretty_body(body: bytes) -> str:
+    """The stored body laid out for reading (indented JSON); as it is when it is not JSON.
+    For display only: the receiver gets, and the signature covers, the stored bytes."""
+    text = bytes(body).decode("utf-8", errors="replace")
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def to_the_second(moment: datetime | None, region_code: str | None) -> str:
+    """An attempt's time with seconds ("5 Desember 2026 pukul 09.12.05 WIB"): attempts a few
+    seconds apart must not read as the same minute."""
+    if moment is None:
+        return "–"
+    local = moment.astimezone(ZoneInfo(zone_of(region_code)))
+    locale = str(get_locale() or "id")
+    text = _(
+        "%(date)s at %(time)s",
+        date=format_date(local, "long", locale=locale),
+        time=format_time(local, "medium", tzinfo=local.tzinfo, locale=locale),
+    )
+    return f"{text} {zone_name(local) or local.strftime('%z')}"
 
 
 def _types() -> list[tuple[str, str]]:
@@ -126,8 +157,11 @@ def admin_webhook_delivery(endpoint_id: int, delivery_id: int):
         "web/webhooks/delivery.html",
         endpoint=endpoint,
         delivery=delivery,
-        body=bytes(delivery.body).decode("utf-8"),
+        body=bytes(delivery.body).decode("utf-8", errors="replace"),
+        pretty=pretty_body(delivery.body),
+        rounds=rounds(list(delivery.log)),
         labels=STATE_LABELS,
+        at=to_the_second,
     )
 
 

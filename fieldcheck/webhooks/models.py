@@ -100,7 +100,8 @@ class WebhookAttempt(db.Model):
     delivery_id: Mapped[int] = mapped_column(
         ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
     )
-    #: 1 for the first attempt (counted again from 1 after a manual redelivery).
+    #: 1 for the first attempt (counted again from 1 after a manual redelivery, so the
+    #: ``X-Fieldcheck-Attempt`` header a receiver sees counts within a round; ``rounds``).
     number: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     duration_ms: Mapped[int] = mapped_column(Integer)
@@ -109,3 +110,16 @@ class WebhookAttempt(db.Model):
     error: Mapped[str | None] = mapped_column(String(500))
     #: The start of the receiver's answer (1 KB at most), for the admin to read.
     response_snippet: Mapped[str | None] = mapped_column(Text)
+
+
+def rounds(log: list[WebhookAttempt]) -> list[list[WebhookAttempt]]:
+    """A delivery's attempt log (in id order) split into rounds: the first sending, then one
+    round per manual redelivery. A redelivery numbers its attempts from 1 again, so a round
+    starts at every attempt numbered 1 (and with the first attempt logged, whatever its number).
+    """
+    split: list[list[WebhookAttempt]] = []
+    for attempt in log:
+        if not split or attempt.number == 1:
+            split.append([])
+        split[-1].append(attempt)
+    return split

@@ -32,9 +32,13 @@ class TargetRefused(Exception):
 
 
 NOT_HTTP = N_("Only http:// and https:// URLs with a host name can receive webhooks.")
+#: Names the setting and its environment variable: the admin who meets this refusal (a test
+#: receiver on the LAN, a partner on a VPN) is often not the operator, and needs words to ask with.
 PRIVATE = N_(
     "This address is private, loopback, link-local or reserved; webhooks may only go to "
-    "public addresses."
+    "public addresses. The server operator can allow such targets with the setting "
+    "webhooks.allow_private_targets (environment variable "
+    "FIELDCHECK_WEBHOOKS_ALLOW_PRIVATE_TARGETS=true)."
 )
 UNRESOLVED = N_("The host name of this URL could not be resolved.")
 
