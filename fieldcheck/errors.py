@@ -21,9 +21,18 @@ from fieldcheck.i18n import N_, localize, localize_details, request_language
 
 log = logging.getLogger(__name__)
 
-#: ``app.extensions`` key of the web app's error pages: an object with ``wants_page()`` and
-#: ``render(code, message, details, status)`` (fieldcheck.web.errors). Plumbing knows no page.
-PAGE_ERRORS = "fieldcheck.page_errors"
+#: ``app.extensions`` key of the renderers that answer an error in another shape than the JSON
+#: envelope: objects with ``wants_page()`` (true for the request at hand) and ``render(code,
+#: message, details, status)``, tried in the order they were added (``add_error_renderer``):
+#: OpenRosa's XML under ``/openrosa/`` (fieldcheck.openrosa.routes), then the web app's pages
+#: (fieldcheck.web.errors). Plumbing knows neither.
+ERROR_RENDERERS = "fieldcheck.error_renderers"
+
+
+def add_error_renderer(app: Flask, renderer: Any) -> None:
+    """Let ``renderer`` answer the errors of the requests it wants (see ``ERROR_RENDERERS``)."""
+    app.extensions.setdefault(ERROR_RENDERERS, []).append(renderer)
+
 
 #: code -> (HTTP status, default message). Codes are stable; messages may be improved. The
 #: messages are msgids (``N_``), rendered in the request's language by ``error_response``.
@@ -115,10 +124,11 @@ def error_response(
     """The error envelope as a response, its messages in the language the request asks for
     (``Accept-Language``: English or Indonesian, fieldcheck.i18n); the only way one is built."""
     g.error_code = code  # for the request's metrics (fieldcheck.observability)
-    pages = current_app.extensions.get(PAGE_ERRORS)
-    if pages is not None and pages.wants_page():
-        # A person in a browser (fieldcheck.web): the same error as a page in their language.
-        return pages.render(code, message, details or {}, status or CATALOGUE[code][0])
+    for renderer in current_app.extensions.get(ERROR_RENDERERS, ()):
+        if renderer.wants_page():
+            # A person in a browser (fieldcheck.web), a phone speaking OpenRosa: the same error
+            # in the shape and language they read.
+            return renderer.render(code, message, details or {}, status or CATALOGUE[code][0])
     language = request_language()
     default_status, default_message = CATALOGUE[code]
     body = envelope(code, localize(message or default_message), localize_details(details or {}))

@@ -16,7 +16,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from fieldcheck.config import ConfigError, load_config
-from fieldcheck.errors import error_response, register_error_handlers, unavailable_response
+from fieldcheck.errors import (
+    add_error_renderer,
+    error_response,
+    register_error_handlers,
+    unavailable_response,
+)
 from fieldcheck.extensions import LONG_JOB, TIMEOUTS, db, migrate
 from fieldcheck.http import IdConverter, TextConverter
 from fieldcheck.i18n import N_
@@ -182,6 +187,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldcheck.evidence.routes import bp as evidence_bp
     from fieldcheck.exports.routes import bp as exports_bp
     from fieldcheck.inspections.routes import bp as inspections_bp
+    from fieldcheck.openrosa.routes import OpenRosaErrors
     from fieldcheck.openrosa.routes import bp as openrosa_bp
     from fieldcheck.publication.routes import bp as publication_bp
     from fieldcheck.regions.routes import bp as regions_bp
@@ -192,6 +198,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(system_bp)
     app.register_blueprint(openrosa_bp, url_prefix="/openrosa")  # ODK Collect (OpenRosa)
+    add_error_renderer(app, OpenRosaErrors())  # before the pages': /openrosa/ errors are XML
     for bp in (inspections_bp, units_bp, catalogue_bp, regions_bp, evidence_bp, zoning_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")
     for bp in (review_bp, auth_bp, audit_bp, publication_bp, dashboard_bp, exports_bp):

@@ -48,6 +48,24 @@ def _language() -> None:
     g.page_language = request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
 
 
+class OpenRosaErrors:
+    """Errors of every request under ``/openrosa/`` as OpenRosa messages, also those no view of
+    this blueprint saw: the router's 404/405, a failed commit's 409/503, a rate limit's 429
+    (registered by the factory with ``errors.add_error_renderer``, before the web app's pages)."""
+
+    @staticmethod
+    def wants_page() -> bool:
+        """True for a request to an OpenRosa URL."""
+        return request.path.startswith("/openrosa/")
+
+    @staticmethod
+    def render(code: str, message: Any, details: dict[str, Any], status: int) -> Response:
+        """The error as the OpenRosa XML Collect shows, with the OpenRosa headers."""
+        if not g.get("page_language"):  # the router refused it: no before_request ran
+            _language()
+        return _openrosa_headers(_api_error(ApiError(code, message, details, status)))
+
+
 @bp.after_request
 def _openrosa_headers(response: Response) -> Response:
     response.headers["X-OpenRosa-Version"] = OPENROSA_VERSION

@@ -12,7 +12,7 @@ from flask import Flask, Response, g, request, session
 from flask_wtf.csrf import CSRFError
 
 from fieldcheck.auth.models import User
-from fieldcheck.errors import PAGE_ERRORS, error_response
+from fieldcheck.errors import add_error_renderer, error_response
 from fieldcheck.extensions import csrf, db, login_manager
 from fieldcheck.i18n import CONTENT_DEFAULT, LANGUAGES, N_
 from fieldcheck.web import formatting, nav
@@ -52,7 +52,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "web.login"
     login_manager.user_loader(_load_user)
-    app.extensions[PAGE_ERRORS] = PageErrors()
+    add_error_renderer(app, PageErrors())
     formatting.init_app(app)
     nav.init_app(app)
 

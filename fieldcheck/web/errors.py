@@ -1,6 +1,6 @@
 """Errors as pages: a person in a browser gets the error in their language, not JSON.
 
-Registered in ``app.extensions[PAGE_ERRORS]`` so the one error path (``errors.error_response``)
+Registered with ``errors.add_error_renderer`` so the one error path (``errors.error_response``)
 renders a page for every request outside the API; the code, status and message are the same.
 """
 

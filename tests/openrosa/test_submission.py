@@ -405,3 +405,26 @@ def test_a_submission_with_no_service_observed(app, client, world, factory):
     )
     text = _refused(post_collect(client, world.surveyor, xml), 422)
     assert "layanan ke-1" in text
+
+
+def test_errors_no_openrosa_view_saw_are_openrosa_messages_too(app, client, world):
+    """The router's 404 and 405 and a rate limit's 429 under /openrosa/ are OpenRosa XML with
+    the OpenRosa headers (Collect shows the message), never the site's HTML page or JSON."""
+    token = world.surveyor
+    unknown = client.get(f"/openrosa/key/{token}/formulir-lama", headers={"Accept-Language": "en"})
+    assert _refused(unknown, 404) == "No such object."
+    assert unknown.headers["X-OpenRosa-Version"] == "1.0"
+    assert unknown.headers["Content-Language"] == "en"
+
+    posted = client.post(f"/openrosa/key/{token}/formList")
+    assert "tidak diizinkan" in _refused(posted, 405)
+    assert posted.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert posted.headers["X-OpenRosa-Version"] == "1.0"
+    assert posted.headers["Content-Language"] == "id"
+
+    app.config["RATELIMIT_PER_ADDRESS"] = "2 per minute"
+    answers = [client.get(f"/openrosa/key/{token}/formList") for _ in range(3)]
+    assert [a.status_code for a in answers[:2]] == [200, 200]
+    _refused(answers[2], 429)
+    assert int(answers[2].headers["Retry-After"]) > 0
+    assert answers[2].headers["X-OpenRosa-Version"] == "1.0"
