@@ -34,6 +34,7 @@ def main() -> int:
         print(f"  {role:<10} {region:<9} {name:<34} {token}")
     surveyor = next(t for r, reg, _, t in rows if r == "surveyor" and reg == "35")
     supervisor = next(t for r, reg, _, t in rows if r == "supervisor" and reg == "35")
+    port = args.url.rsplit(":", 1)[-1]
     print(f"""
 Post the sample checklist (Disdukcapil Sidoarjo) as the Jawa Timur surveyor:
 
@@ -46,10 +47,10 @@ Run it twice: 201 the first time, 200 with the same id after. Then, as the super
   curl -sS {args.url}/api/v1/inspections -H 'Authorization: Bearer {supervisor}'
 
 ODK Collect: the same surveyor's server URL (or log in as an admin, open the surveyor's page
-and press "Siapkan ODK Collect" for a QR code). A phone needs an address it can reach:
-`make run HOST=0.0.0.0` and public_base_url in instance/config.toml.
+and press "Siapkan ODK Collect" for a QR code). A phone needs an address it can reach, e.g.
+`FIELDCHECK_PUBLIC_BASE_URL=http://<this machine's LAN address>:{port} make run HOST=0.0.0.0`.
 
-  {args.url}/openrosa/key/{surveyor}/formList
+  {args.url}/openrosa/key/{surveyor}
 
 A folder of checklists (JSON, with their photos) from your own tools:
 
