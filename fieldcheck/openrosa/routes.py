@@ -275,12 +275,13 @@ def _store(xml: bytes, files: dict, user: User) -> Response:
                     current=current.version,
                 ),
             )
-    data = load(SUBMISSION, parsed.body)
     try:
+        # The schema's refusals too (a service repeat with no service chosen), not only intake's.
+        data = load(SUBMISSION, parsed.body)
         outcome = submit(parsed.body, data, user)
     except ApiError as exc:
         if exc.code == "validation_failed":
-            details = in_phone_words(exc.details, parsed.methodology)
+            details = in_phone_words(exc.details, parsed.methodology, parsed.body)
             raise ApiError(exc.code, exc.message, details, exc.status) from None
         # The sender's own instance with other answers, said in the phone's words (another
         # surveyor's instanceID keeps intake's message, which names nothing of theirs).

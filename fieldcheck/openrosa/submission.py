@@ -242,20 +242,36 @@ def question(path: str) -> str:
     return _(name) if name else path
 
 
-def in_phone_words(details: dict[str, Any], methodology: Methodology) -> dict[str, Any]:
+def in_phone_words(
+    details: dict[str, Any], methodology: Methodology, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """``details`` with each refused answer value (``answers.<code>.value``) said as the phone
-    shows the choices, not as the JSON API's codes ("yes, partial, no, na").
+    shows the choices, not as the JSON API's codes ("yes, partial, no, na"), and a service
+    repeat whose service was left unchosen (in ``body``) said as what to do on the phone.
 
-    Collect only sends values of the form's lists, so this is met with a form edited by hand
-    or another OpenRosa client; the labels are the form's (Indonesian, ``label``), the words
-    a surveyor saw, whatever language the answer is in."""
+    Collect only sends values of the form's lists, so a wrong value is met with a form edited
+    by hand or another OpenRosa client; the labels are the form's (Indonesian, ``label``), the
+    words a surveyor saw, whatever language the answer is in. An unchosen service is met with
+    Collect itself (the form requires it only once a component is ticked), where the schema's
+    "Length must be between 1 and 64" would mean nothing to a surveyor."""
     fields = details.get("fields")
     if not isinstance(fields, dict):
         return details
     indicators = {i.code: i for i in methodology.indicators}
+    posted = (body or {}).get("posted_standards") or []
     out = dict(fields)
     for path in fields:
         parts = path.split(".")
+        if len(parts) == 3 and parts[0] == "posted_standards" and parts[2] == "service":
+            index = int(parts[1]) if parts[1].isdigit() else len(posted)
+            item = posted[index] if index < len(posted) else {}
+            if isinstance(item, dict) and not item.get("service"):
+                out[path] = [
+                    N_("Choose the service these components were posted for.")
+                    if item.get("components")
+                    else N_("Choose the service these answers were recorded for.")
+                ]
+            continue
         indicator = indicators.get(parts[1]) if len(parts) == 3 and parts[2] == "value" else None
         if parts[0] != "answers" or indicator is None:
             continue

@@ -407,6 +407,40 @@ def test_a_submission_with_no_service_observed(app, client, world, factory):
     assert "layanan ke-1" in text
 
 
+def test_components_ticked_with_no_service_chosen_say_what_to_do(app, client, world, factory):
+    """Collect sends a service repeat with its components ticked and the service left unchosen
+    (a form whose bind was edited, or an older form): the phone is told to choose the service,
+    in its language, not the schema's "Length must be between 1 and 64"."""
+    form = form_xml(client, world.surveyor)
+    body = factory.submission()
+    assert body["posted_standards"][0]["components"]
+    xml = collect_instance(form, body).replace(
+        b"<layanan_kode>adminduk.ktp-el</layanan_kode>", b"<layanan_kode/>", 1
+    )
+    text = _refused(post_collect(client, world.surveyor, xml), 422)
+    assert "layanan ke-1: Pilih layanan untuk komponen yang terpampang ini." in text
+    assert "Length" not in text and "Panjang" not in text
+
+    english = client.post(
+        f"/openrosa/key/{world.surveyor}/submission",
+        data=collect_body(xml)[0],
+        content_type=collect_body(xml)[1],
+        headers={"Accept-Language": "en"},
+    )
+    text = _refused(english, 422)
+    assert "service 1: Choose the service these components were posted for." in text
+
+    # One more instance, after the others, with only a fee recorded: named by its place.
+    second = b"<layanan><layanan_kode/><layanan_komponen/><layanan_biaya>5000</layanan_biaya>"
+    second += b"<layanan_hari/><layanan_persyaratan/></layanan>"
+    xml = collect_instance(form, body).replace(b"<lokasi", second + b"<lokasi", 1)
+    text = _refused(post_collect(client, world.surveyor, xml), 422)
+    place = len(body["posted_standards"]) + 1
+    assert f"layanan ke-{place}: Pilih layanan untuk jawaban yang dicatat ini." in text
+    assert "layanan ke-1" not in text
+    assert count_rows(app, Inspection) == 0
+
+
 def test_errors_no_openrosa_view_saw_are_openrosa_messages_too(app, client, world):
     """The router's 404 and 405 and a rate limit's 429 under /openrosa/ are OpenRosa XML with
     the OpenRosa headers (Collect shows the message), never the site's HTML page or JSON."""
