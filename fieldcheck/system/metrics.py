@@ -4,7 +4,8 @@ Request and intake counters come from fieldcheck.observability (summed over guni
 through ``PROMETHEUS_MULTIPROC_DIR``). What the database already records is read when scraped,
 so it is the same whichever process answers and needs no process of its own to be alive: the
 scheduler's heartbeat, zoning runs by state with their durations (runs from the scheduler, the
-API and the CLI alike), and the outbox backlog (undelivered events).
+API and the CLI alike), the outbox backlog (undelivered events), and what packages beside this
+one add through ``METRIC_FAMILIES`` (webhook deliveries by state: fieldcheck.webhooks.metrics).
 
 Who may read it: with ``METRICS_TOKEN`` set, a request carrying it as a bearer token; without, only
 a request from this machine (loopback), which is where the scraper or a proxy's local
@@ -32,6 +33,12 @@ from fieldcheck.i18n import N_
 from fieldcheck.outbox.models import OutboxEvent
 from fieldcheck.zoning.models import RUN_STATES, Lease, ZoningRun
 from fieldcheck.zoning.scheduler import HEARTBEAT_NAME
+
+#: ``app.extensions`` key of a list of callables ``() -> Iterable[Metric]``, read at each scrape
+#: in the app context beside the database figures. Packages of this layer (webhooks) cannot be
+#: imported from here, so they add their families in their ``init_app``, the way they add their
+#: scheduler jobs (fieldcheck.zoning.scheduler.SCHEDULER_JOBS).
+METRIC_FAMILIES = "fieldcheck.metric_families"
 
 
 def check_may_read() -> None:
@@ -130,3 +137,5 @@ def _database_families() -> Iterator[Metric]:
     yield GaugeMetricFamily(
         "fieldcheck_outbox_backlog", "Outbox events not yet delivered", value=backlog
     )
+    for contributed in current_app.extensions.get(METRIC_FAMILIES, ()):
+        yield from contributed()

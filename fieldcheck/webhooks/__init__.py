@@ -14,9 +14,12 @@ SCHEDULER_JOBS = "fieldcheck.scheduler_jobs"
 
 
 def init_app(app: Flask) -> None:
-    """Mount ``/api/v1/webhooks`` and register the delivery job with the scheduler."""
+    """Mount ``/api/v1/webhooks``, register the delivery job with the scheduler and the
+    delivery figures with ``/metrics``."""
     from fieldcheck.webhooks.jobs import register_jobs
+    from fieldcheck.webhooks.metrics import METRIC_FAMILIES, families
     from fieldcheck.webhooks.routes import bp
 
     app.register_blueprint(bp, url_prefix="/api/v1")
     app.extensions.setdefault(SCHEDULER_JOBS, []).append(register_jobs)
+    app.extensions.setdefault(METRIC_FAMILIES, []).append(families)
