@@ -277,6 +277,19 @@ SETTINGS: dict[str, Setting] = {
     "WEBHOOKS_BATCH": Setting(
         int, 20, "deliveries a worker claims at once (and outbox events fanned out)", _positive
     ),
+    "WEBHOOKS_KEEP_DELIVERED_DAYS": Setting(
+        int,
+        90,
+        "delete delivered deliveries (with their attempt log) and fanned-out outbox events "
+        "older than this many days; 0 keeps them",
+        _non_negative,
+    ),
+    "WEBHOOKS_KEEP_DEAD_DAYS": Setting(
+        int,
+        180,
+        "delete dead deliveries not redelivered for this many days; 0 keeps them",
+        _non_negative,
+    ),
 }
 
 

@@ -1,4 +1,4 @@
-"""``flask --app app webhooks ...`` (list, add, deliveries, redeliver) and ``worker``."""
+"""``flask --app app webhooks ...`` (list, add, deliveries, redeliver, purge) and ``worker``."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.i18n import localize, localize_details
 from fieldcheck.webhooks import services
 from fieldcheck.webhooks.models import WebhookDelivery
+from fieldcheck.webhooks.retention import cutoffs, purge
 from fieldcheck.webhooks.worker import drain, run_forever
 
 webhooks_cli = AppGroup(
@@ -111,6 +113,26 @@ def webhooks_redeliver(delivery_ids: tuple[int, ...], dead_of: int | None) -> No
             _fail(exc)
         click.echo(f"delivery #{delivery.id} ({delivery.event_type}) queued again")
     db.session.commit()
+
+
+@webhooks_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+def webhooks_purge(dry_run: bool) -> None:
+    """Delete delivered and dead deliveries (and fanned-out outbox events) past their
+    retention (webhooks.keep_delivered_days, webhooks.keep_dead_days); the scheduler does it
+    hourly."""
+    cut = cutoffs(current_app.config, utcnow())
+    kept = "kept (0 days)"
+    click.echo(
+        f"delivered before {cut.delivered_before.isoformat() if cut.delivered_before else kept}; "
+        f"dead before {cut.dead_before.isoformat() if cut.dead_before else kept}"
+    )
+    done = purge(dry_run=dry_run, cut=cut)
+    verb = "would be deleted (dry run)" if dry_run else "deleted"
+    click.echo(
+        f"{done.deliveries} deliveries ({done.attempts} attempts) and {done.events} outbox "
+        f"event(s) {verb}"
+    )
 
 
 @click.command("worker")

@@ -42,8 +42,16 @@ def test_jobs_have_fixed_ids_and_rebuilding_does_not_duplicate_them(app) -> None
         jobs = {job.id: job for job in scheduler.get_jobs()}
     finally:
         scheduler.shutdown(wait=False)
-    # The webhook delivery job joins through app.extensions (fieldcheck.webhooks.init_app).
-    assert set(jobs) == {JOB_NIGHTLY, JOB_QUEUE, JOB_HEARTBEAT, JOB_AUDIT_SEAL, "webhooks.deliver"}
+    # The webhook delivery and retention jobs join through app.extensions
+    # (fieldcheck.webhooks.init_app).
+    assert set(jobs) == {
+        JOB_NIGHTLY,
+        JOB_QUEUE,
+        JOB_HEARTBEAT,
+        JOB_AUDIT_SEAL,
+        "webhooks.deliver",
+        "webhooks.purge",
+    }
     nightly = jobs[JOB_NIGHTLY]
     assert str(nightly.trigger).startswith("cron[")
     assert "hour='2'" in str(nightly.trigger) and "minute='0'" in str(nightly.trigger)
