@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from fieldcheck.catalogue.zones import zone_codes
 from fieldcheck.i18n import N_
 from schemas.common import DisplayDateTime, StrictSchema
 
 REASON = validate.Length(min=1, max=4000)
-ZONES = ("merah", "kuning", "hijau")
+#: The zone catalogue's codes, worst first (the OpenAPI enum); the service then refuses a zone
+#: no loaded methodology uses.
+ZONES = zone_codes()
 #: The assessment period (a year) an override applies to; omitted: the current one (WIB).
 PERIOD = validate.Range(2000, 2100)
 
