@@ -64,8 +64,9 @@ def upgrade():
             )
         return
     for table, check, _expression, fk in TABLES:
-        op.drop_constraint(check, table, type_="check")
-        op.create_foreign_key(fk, table, "zones", ["zone"], ["code"])
+        # op.f: the names are final (the naming convention must not be applied again).
+        op.drop_constraint(op.f(check), table, type_="check")
+        op.create_foreign_key(op.f(fk), table, "zones", ["zone"], ["code"])
 
 
 def downgrade():
@@ -85,8 +86,8 @@ def downgrade():
             )
     else:
         for table, check, expression, fk in TABLES:
-            op.drop_constraint(fk, table, type_="foreignkey")
-            op.create_check_constraint(check, table, expression)
+            op.drop_constraint(op.f(fk), table, type_="foreignkey")
+            op.create_check_constraint(op.f(check), table, expression)
     op.drop_table("zones")
 
 
