@@ -16,6 +16,9 @@ from fieldcheck.extensions import db
 from tests.conftest import _empty_tables
 from tests.helpers import auth, post_json
 
+# The browser fixtures of the web tests, here serving this directory's four-zone app.
+from tests.web.conftest import browser, chromium, live_server  # noqa: F401
+
 #: The four-zone methodology (lowest band hitam, 0-31.99): tests/zones/methodologies.
 METHODOLOGIES = Path(__file__).resolve().parent / "methodologies"
 FOUR = "uji-empat-zona"
