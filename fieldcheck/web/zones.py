@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Flask, Response, request
+from flask import Flask, Response, request, url_for
 
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.catalogue.zones import zone_css
@@ -13,14 +13,25 @@ from fieldcheck.core.model import Zone
 from fieldcheck.web.blueprint import bp
 
 
-@bp.get("/zones.css")
-def zones_css() -> Response:
-    """Each zone's badge and map colour (public: the login page uses the same stylesheet)."""
+def _css() -> tuple[str, str]:
     css = zone_css(get_registry().zones)
+    return css, hashlib.sha256(css.encode()).hexdigest()[:16]
+
+
+def zones_css_url() -> str:
+    """The stylesheet's URL, named by its content: it changes exactly when the catalogue does."""
+    return url_for("web.zones_css", digest=_css()[1])
+
+
+@bp.get("/zones/<digest>.css")
+def zones_css(digest: str) -> Response:
+    """Each zone's badge and map colour (an asset, public: the login page uses it too). The
+    current catalogue's rules whatever the digest; cached for long only under its own name."""
+    css, current = _css()
     response = Response(css, mimetype="text/css")
-    response.set_etag(hashlib.sha256(css.encode()).hexdigest()[:32])
+    response.set_etag(current)
     response.cache_control.public = True
-    response.cache_control.max_age = 3600
+    response.cache_control.max_age = 86400 if digest == current else 300
     return response.make_conditional(request)
 
 
@@ -37,4 +48,6 @@ def zones_of(methodology_id: str | None) -> tuple[str, ...]:
 
 def init_app(app: Flask) -> None:
     """Give templates the zone lists."""
-    app.jinja_env.globals.update(zones_in_use=zones_in_use, zones_of=zones_of)
+    app.jinja_env.globals.update(
+        zones_in_use=zones_in_use, zones_of=zones_of, zones_css_url=zones_css_url
+    )

@@ -125,7 +125,12 @@ def test_with_only_three_zone_methodologies_an_override_to_hitam_is_refused(
 
 
 def test_the_zone_stylesheet_is_generated_from_the_catalogue(client):
-    response = client.get("/zones.css")
+    from fieldcheck.web.zones import zones_css_url
+
+    with client.application.test_request_context():
+        url = zones_css_url()
+    assert client.get("/login").get_data(as_text=True).count(url) == 1
+    response = client.get(url)
     assert response.status_code == 200 and response.mimetype == "text/css"
     css = response.get_data(as_text=True)
     for zone in shipped_zones():
@@ -133,8 +138,12 @@ def test_the_zone_stylesheet_is_generated_from_the_catalogue(client):
             f".zone-{zone.code} {{ background: {zone.colour}; color: {zone.text_colour}; }}" in css
         )
         assert f".zone-fill-{zone.code} {{ fill: {zone.colour}; }}" in css
-    again = client.get("/zones.css", headers={"If-None-Match": response.headers["ETag"]})
+    assert response.cache_control.max_age == 86400
+    again = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
+    # An older name (a page cached across a release) still gets the current colours.
+    stale = client.get("/zones/0123456789abcdef.css")
+    assert stale.get_data(as_text=True) == css and stale.cache_control.max_age == 300
 
 
 def test_extra_methodology_folders_refuse_a_repeated_id(database_url, tmp_path):
