@@ -136,6 +136,12 @@ SETTINGS: dict[str, Setting] = {
         int, 10_000, "most inspections one bulk review may decide on", _positive
     ),
     "METHODOLOGY_DIR": Setting(str, "", "folder of methodology TOML files; empty = shipped ones"),
+    "EXTRA_METHODOLOGY_DIRS": Setting(
+        str,
+        "",
+        "further folders of methodology TOML files, separated by ':', loaded after "
+        "METHODOLOGY_DIR (ids must not repeat); empty = none",
+    ),
     "LEGAL_CATALOGUE_FILE": Setting(str, "", "legal catalogue TOML; empty = the shipped one"),
     # Evidence: photos and their storage.
     "PHOTO_MAX_BYTES": Setting(int, 15 * 1_048_576, "largest photo upload, bytes", _positive),

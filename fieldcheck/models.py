@@ -2,6 +2,7 @@
 
 from fieldcheck.audit.models import AuditEntry, AuditSeal
 from fieldcheck.auth.models import ApiToken, User
+from fieldcheck.catalogue.models import ZoneCode
 from fieldcheck.evidence.models import (
     EvidenceWaiver,
     InspectionFlag,
@@ -52,6 +53,7 @@ __all__ = [
     "DirtyUnit",
     "Lease",
     "OutboxEvent",
+    "ZoneCode",
     "ZoningChange",
     "ZoningResult",
     "ZoningRun",

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
+from fieldcheck.i18n import _
 from schemas.common import StrictSchema
 
 
@@ -24,6 +25,17 @@ class BandSchema(Schema):
     grade = fields.String()
     label = fields.String()
     zone = fields.String()
+
+
+class ZoneSchema(Schema):
+    """A zone of the zone catalogue: its code, name in the request's language and colours."""
+
+    code = fields.String(metadata={"example": "hitam"})
+    name = fields.Function(lambda z: _(z.name), metadata={"example": "hitam"})
+    colour = fields.String(metadata={"example": "#1f1f1f"})
+    text_colour = fields.String(metadata={"example": "#ffffff"})
+    confidence = fields.String(metadata={"example": "unverified"})
+    source = fields.String()
 
 
 class DimensionSchema(Schema):
@@ -75,6 +87,8 @@ class MethodologySchema(MethodologySummarySchema):
     dimensions = fields.List(fields.Nested(DimensionSchema))
     indicators = fields.List(fields.Nested(IndicatorSchema))
     bands = fields.List(fields.Nested(BandSchema))
+    #: The zones its bands name, worst first (issue 16: not always three).
+    zones = fields.Function(lambda m: list(m.zones))
 
 
 class LegalValueSchema(Schema):

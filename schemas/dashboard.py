@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from schemas.catalogue import ZoneSchema
 from schemas.zoning import REGION, ResultChoiceArgsSchema, RunHeaderSchema, ZoningRunSchema
 
 
@@ -45,4 +46,6 @@ class ProvinceMapSchema(Schema):
 
     type = fields.String()
     run = fields.Nested(RunHeaderSchema)
+    #: The legend: the zones of the run's methodology, worst first, with their colours.
+    zones = fields.List(fields.Nested(ZoneSchema))
     features = fields.List(fields.Nested(ProvinceFeatureSchema))

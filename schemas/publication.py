@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
+from fieldcheck.catalogue.registry import get_registry
+from fieldcheck.catalogue.zones import zone_codes
 from fieldcheck.i18n import N_
 from schemas.common import DisplayDateTime, StrictSchema
 
 REASON = validate.Length(min=1, max=4000)
-ZONES = ("merah", "kuning", "hijau")
+#: The zone catalogue's codes, worst first (the OpenAPI enum of an override's zone).
+ZONES = zone_codes()
+
+
+class ZoneInUse(validate.OneOf):
+    """One of the zones some loaded methodology uses, read when validating (a catalogue zone no
+    methodology names, e.g. hitam with only the 2019 method, is refused with the rest of the
+    body's problems); the OpenAPI enum lists the whole catalogue."""
+
+    def __init__(self) -> None:
+        super().__init__(ZONES)
+
+    def __call__(self, value: str) -> str:
+        allowed = get_registry().zones_in_use()
+        if value not in allowed:
+            raise ValidationError(
+                self.error.format(input=value, choices=", ".join(allowed), labels="")
+            )
+        return value
+
+
 #: The assessment period (a year) an override applies to; omitted: the current one (WIB).
 PERIOD = validate.Range(2000, 2100)
 
@@ -21,7 +43,7 @@ def _nonblank(value: str) -> None:
 class OverrideCreateSchema(StrictSchema):
     """Body of ``POST /api/v1/units/{code}/override``."""
 
-    zone = fields.String(required=True, validate=validate.OneOf(ZONES))
+    zone = fields.String(required=True, validate=ZoneInUse())
     reason = fields.String(required=True, validate=[REASON, _nonblank])
     period = fields.Integer(strict=True, load_default=None, validate=PERIOD)
 

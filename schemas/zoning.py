@@ -6,13 +6,15 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from fieldcheck.catalogue.zones import zone_codes
 from fieldcheck.i18n import N_, render_reason
 from schemas.common import DisplayDateTime, PageArgsSchema, StrictBoolean, StrictSchema
 
 REGION = validate.Regexp(r"^\d{2}(\.\d{2})?$", error=N_("Must be a region code like 35 or 35.15."))
 METHODOLOGY = validate.Length(min=1, max=64)
 LEVELS = ("unit", "agency", "regency", "province")
-ZONES = ("merah", "kuning", "hijau")
+#: The zone catalogue's codes, worst first (filters and OpenAPI enums follow the catalogue).
+ZONES = zone_codes()
 
 
 def _number(value: Any) -> float | None:

@@ -23,7 +23,7 @@ from fieldcheck.extensions import db
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "docs" / "examples" / "inspection-dukcapil-sidoarjo.json"
 #: Tables holding reference data created by migrations; every other table is emptied per test.
-KEEP_TABLES = {"regions", "alembic_version"}
+KEEP_TABLES = {"regions", "zones", "alembic_version"}
 
 
 def _pg_url() -> str | None:

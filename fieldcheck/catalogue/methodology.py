@@ -13,12 +13,12 @@ from fieldcheck.catalogue.reader import SCORE_MAX, SCORE_MIN, CatalogueError, Re
 from fieldcheck.core.model import (
     DELIVERY_COMPONENTS,
     YES_NO_VALUES,
-    ZONES,
     Band,
     Dimension,
     Indicator,
     LegalCatalogue,
     Methodology,
+    Zone,
 )
 
 # --- methodologies -----------------------------------------------------------------------------
@@ -55,8 +55,16 @@ _INDICATOR_KEYS = (
 )
 
 
-def load_methodology(path: str | Path, catalogue: LegalCatalogue | None = None) -> Methodology:
-    """Load and validate one methodology file; with ``catalogue``, its obligation ids must exist."""
+def load_methodology(
+    path: str | Path,
+    catalogue: LegalCatalogue | None = None,
+    zones: tuple[Zone, ...] | None = None,
+) -> Methodology:
+    """Load and validate one methodology file; with ``catalogue``, its obligation ids must exist;
+    every band's zone must be in ``zones`` (the shipped zone catalogue by default)."""
+    from fieldcheck.catalogue.zones import zone_codes
+
+    known = zone_codes(zones)
     r = Reader(Path(path))
     data, digest = r.load()
     r.keys(data, _METHODOLOGY_KEYS, "")
@@ -89,7 +97,7 @@ def load_methodology(path: str | Path, catalogue: LegalCatalogue | None = None) 
     dimensions = _dimensions(r, data, aggregation)
     dim_codes = {d.code for d in dimensions}
     indicators = _indicators(r, data, dim_codes, catalogue)
-    bands = _bands(r, data, places)
+    bands = _bands(r, data, places, known)
 
     return Methodology(
         id=r.text(data, "id", ""),
@@ -111,16 +119,20 @@ def load_methodology(path: str | Path, catalogue: LegalCatalogue | None = None) 
 
 
 def load_methodologies(
-    directory: str | Path, catalogue: LegalCatalogue | None = None
+    directory: str | Path | list[Path],
+    catalogue: LegalCatalogue | None = None,
+    zones: tuple[Zone, ...] | None = None,
 ) -> dict[str, Methodology]:
-    """Every ``*.toml`` methodology in ``directory``, keyed by id (duplicate ids are an error)."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise CatalogueError(f"{directory}: not a directory")
+    """Every ``*.toml`` methodology in ``directory`` (or in each of a list of directories, in
+    order), keyed by id (duplicate ids are an error)."""
+    directories = [Path(d) for d in directory] if isinstance(directory, list) else [Path(directory)]
+    for folder in directories:
+        if not folder.is_dir():
+            raise CatalogueError(f"{folder}: not a directory")
     found: dict[str, Methodology] = {}
     origin: dict[str, Path] = {}
-    for path in sorted(directory.glob("*.toml")):
-        m = load_methodology(path, catalogue)
+    for path in [p for folder in directories for p in sorted(folder.glob("*.toml"))]:
+        m = load_methodology(path, catalogue, zones)
         if m.id in found:
             raise CatalogueError(
                 f"{path}: id: duplicate methodology id {m.id!r} (also in {origin[m.id]})"
@@ -245,7 +257,9 @@ def _answer_kind(r: Reader, t: Mapping[str, Any], where: str) -> str | tuple[str
     raise r.fail(f"{where}.answer", f'expected "yes_no" or {{scale = [low, high]}}, got {answer!r}')
 
 
-def _bands(r: Reader, data: Mapping[str, Any], places: int) -> tuple[Band, ...]:
+def _bands(
+    r: Reader, data: Mapping[str, Any], places: int, known: tuple[str, ...]
+) -> tuple[Band, ...]:
     step = Decimal(1).scaleb(-places)
     bands = []
     for i, t in enumerate(r.tables(data, "bands")):
@@ -259,8 +273,11 @@ def _bands(r: Reader, data: Mapping[str, Any], places: int) -> tuple[Band, ...]:
         if lo > hi:
             raise r.fail(where, f"min {lo} is above max {hi}")
         zone = r.text(t, "zone", where)
-        if zone not in ZONES:
-            raise r.fail(f"{where}.zone", f"must be one of {', '.join(ZONES)}, got {zone!r}")
+        if zone not in known:
+            raise r.fail(
+                f"{where}.zone",
+                f"must be a zone of the catalogue ({', '.join(known)}), got {zone!r}",
+            )
         bands.append(
             Band(
                 min=lo,

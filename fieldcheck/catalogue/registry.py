@@ -15,7 +15,8 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from fieldcheck.catalogue import CatalogueError, load_legal_catalogue, load_methodologies
-from fieldcheck.core.model import LegalCatalogue, Methodology
+from fieldcheck.catalogue.zones import shipped_zones
+from fieldcheck.core.model import LegalCatalogue, Methodology, Zone
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 METHODOLOGY_DIR = DATA_DIR / "methodologies"
@@ -25,10 +26,32 @@ PUBLISHED_LOCK = METHODOLOGY_DIR / "published.lock.json"
 
 @dataclass(frozen=True)
 class Registry:
-    """Methodologies by id and the legal catalogue."""
+    """Methodologies by id, the legal catalogue and the zone catalogue (worst first)."""
 
     methodologies: dict[str, Methodology]
     catalogue: LegalCatalogue
+    zones: tuple[Zone, ...] = ()
+
+    @property
+    def zone_codes(self) -> tuple[str, ...]:
+        """Every known zone code, worst first."""
+        return tuple(z.code for z in self.zones)
+
+    def zone(self, code: str) -> Zone | None:
+        """The catalogue entry of a zone code, or None."""
+        return next((z for z in self.zones if z.code == code), None)
+
+    def zones_of(self, methodology_id: str | None) -> tuple[str, ...]:
+        """The zones a methodology's bands name, worst first; every known zone for an unknown
+        methodology (a run of a methodology no longer shipped still shows its stored zones)."""
+        methodology = self.methodology(methodology_id) if methodology_id else None
+        return methodology.zones if methodology is not None else self.zone_codes
+
+    def zones_in_use(self) -> tuple[str, ...]:
+        """The zones some loaded methodology uses, in catalogue order: what pages list and
+        filter by (a catalogue zone no methodology names would only be an empty column)."""
+        used = {code for m in self.methodologies.values() for code in m.zones}
+        return tuple(code for code in self.zone_codes if code in used)
 
     def methodology(self, methodology_id: str) -> Methodology | None:
         """The methodology with this id, or None."""
@@ -50,20 +73,29 @@ def check_published_lock(methodologies: dict[str, Methodology], lock_path: Path)
             )
 
 
-def load_registry(methodology_dir: Path, catalogue_file: Path) -> Registry:
-    """Load and validate both data sets."""
+def load_registry(
+    methodology_dir: Path, catalogue_file: Path, extra_dirs: tuple[Path, ...] = ()
+) -> Registry:
+    """Load and validate the data sets; ``extra_dirs`` hold further methodology files (a test's
+    four-zone methodology, a regional office's draft) loaded after the main folder."""
     catalogue = load_legal_catalogue(catalogue_file)
+    zones = shipped_zones()
     # Passing the catalogue lets the loader check that every obligation an indicator names exists.
-    methodologies = load_methodologies(methodology_dir, catalogue)
-    check_published_lock(methodologies, methodology_dir / PUBLISHED_LOCK.name)
-    return Registry(methodologies, catalogue)
+    methodologies = load_methodologies([methodology_dir, *extra_dirs], catalogue, zones)
+    for folder in (methodology_dir, *extra_dirs):
+        check_published_lock(methodologies, folder / PUBLISHED_LOCK.name)
+    return Registry(methodologies, catalogue, zones)
 
 
 def init_app(app: Flask) -> None:
     """Load the registry for this app (once per process)."""
     methodology_dir = Path(app.config["METHODOLOGY_DIR"] or METHODOLOGY_DIR)
     catalogue_file = Path(app.config["LEGAL_CATALOGUE_FILE"] or LEGAL_CATALOGUE_FILE)
-    app.extensions["fieldcheck.registry"] = load_registry(methodology_dir, catalogue_file)
+    extra = app.config.get("EXTRA_METHODOLOGY_DIRS") or ""
+    extra_dirs = tuple(Path(part) for part in str(extra).split(":") if part.strip())
+    app.extensions["fieldcheck.registry"] = load_registry(
+        methodology_dir, catalogue_file, extra_dirs
+    )
 
 
 def get_registry() -> Registry:

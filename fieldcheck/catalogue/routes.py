@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, jsonify, request
 
 from fieldcheck.auth.services import require_role
@@ -15,6 +17,7 @@ from schemas.catalogue import (
     MethodologySchema,
     MethodologySummarySchema,
     ServiceSchema,
+    ZoneSchema,
 )
 from schemas.common import PageArgsSchema
 
@@ -77,3 +80,15 @@ def list_services():
     body, page = _page(ServiceSchema(many=True).dump(items))
     body["version"] = catalogue.version
     return _cached(body, f"{catalogue.content_hash}-{page}")
+
+
+@bp.get("/zones")
+@api_doc(args=PageArgsSchema, responses={200: PageOf(ZoneSchema)}, cacheable=True)
+@require_role(*ALL_ROLES)
+def list_zones():
+    """The zone catalogue, worst zone first: code, name, colours and where the Ombudsman's
+    reports name it; a methodology's ``zones`` says which of them its bands use."""
+    zones = get_registry().zones
+    body, page = _page(ZoneSchema(many=True).dump(zones))
+    digest = hashlib.sha256(repr(zones).encode()).hexdigest()[:16]
+    return _cached(body, f"{digest}-{request.accept_languages}-{page}")

@@ -18,8 +18,6 @@ from typing import Any, Literal
 
 #: Answer words a ``yes_no`` indicator accepts, in the order phones show them.
 YES_NO_VALUES = ("yes", "partial", "no", "na")
-#: Zones, lowest compliance first.
-ZONES = ("merah", "kuning", "hijau")
 #: The obligation to set and publish a service standard (UU 25/2009 Pasal 15a, 20(1)): answered
 #: "no", the unit shows no standard at all, so every service-delivery component is missing.
 STANDARD_OBLIGATION = "standar_pelayanan"
@@ -61,6 +59,21 @@ MALADMINISTRATION_KINDS = (
 Scope = Literal["unit", "service"]
 Severity = Literal["violation", "warning"]
 AnswerValue = str | int  # "yes" | "partial" | "no" | "na", or an int on an ordinal scale
+
+
+@dataclass(frozen=True)
+class Zone:
+    """One zone of the zone catalogue (``catalogue/data/zones.toml``): the code stored in the
+    database, the English msgid of its name (Indonesian in the .po), its colour on pages and maps,
+    and where the Ombudsman's reports name it. The catalogue lists zones worst first."""
+
+    code: str
+    name: str
+    colour: str
+    #: Text colour readable on ``colour`` (badges).
+    text_colour: str
+    confidence: Literal["verified", "secondary", "unverified"]
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,6 +146,16 @@ class Methodology:
     description: str = ""
     #: sha256 of the source file, so a stored score names exactly what produced it.
     content_hash: str = ""
+
+    @cached_property
+    def zones(self) -> tuple[str, ...]:
+        """The zone codes its bands name, worst first (lowest band first): the zones its results,
+        dashboard counts and legends have, whatever their number."""
+        codes: list[str] = []
+        for band in sorted(self.bands, key=lambda b: b.min):
+            if band.zone not in codes:
+                codes.append(band.zone)
+        return tuple(codes)
 
     def indicator(self, code: str) -> Indicator | None:
         """The indicator with this code, or None."""

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from fieldcheck.auth.services import current_user, in_scope, require_role
+from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.clock import shown, utcnow
 from fieldcheck.core.rollup import within
 from fieldcheck.dashboard import services
@@ -19,6 +20,7 @@ from fieldcheck.openapi.doc import api_doc
 from fieldcheck.regions.models import Region
 from fieldcheck.zoning.reading import readable_scopes, resolve_run, run_header
 from fieldcheck.zoning.services import current_period
+from schemas.catalogue import ZoneSchema
 from schemas.dashboard import DashboardArgsSchema, DashboardSchema, MapArgsSchema, ProvinceMapSchema
 from schemas.zoning import ResultSchema, ZoningRunSchema
 
@@ -134,7 +136,15 @@ def province_map():
         features.append(
             {"type": "Feature", "properties": properties, "geometry": outline["geometry"]}
         )
-    body = {"type": "FeatureCollection", "run": run_header(run), "features": features}
+    registry = get_registry()
+    codes = registry.zones_of(run.methodology_id) if run is not None else registry.zones_in_use()
+    legend = ZoneSchema(many=True).dump([registry.zone(code) for code in codes])
+    body = {
+        "type": "FeatureCollection",
+        "run": run_header(run),
+        "zones": legend,
+        "features": features,
+    }
     response = jsonify(body)
     # A succeeded run's rows never change; whether it is the official one does, and the
     # outlines change with a release: all of it, with the caller's scope, names this answer.

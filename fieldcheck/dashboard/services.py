@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.core.rollup import LEVELS
 from fieldcheck.evidence.models import InspectionFlag
 from fieldcheck.extensions import db
@@ -25,7 +26,6 @@ from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.overrides import UnitOverride
 from fieldcheck.zoning.results import level_rows
 
-ZONE_NAMES = ("merah", "kuning", "hijau")
 #: How many of the lowest-scoring regencies the dashboard names.
 LOWEST = 5
 
@@ -110,7 +110,11 @@ def review_queue(region: str | None) -> dict[str, Any]:
 def zone_summary(run: ZoningRun, region: str | None) -> dict[str, Any]:
     """Of ``run``'s rows inside the region: how many are in each zone at every level (and, for
     units, in each final zone once the period's overrides are applied), and the lowest-scoring
-    regencies."""
+    regencies.
+
+    Every level has a key per zone of the run's methodology, worst first (zone catalogue order),
+    however many that methodology has (issue 16)."""
+    zone_order = get_registry().zones_of(run.methodology_id)
     zones: dict[str, dict[str, int]] = {}
     for level in LEVELS:
         rows = level_rows(run, level).subquery()
@@ -119,7 +123,7 @@ def zone_summary(run: ZoningRun, region: str | None) -> dict[str, Any]:
                 rows.c.zone
             )
         )
-        zones[level] = dict.fromkeys(ZONE_NAMES, 0) | dict(counts.all())
+        zones[level] = dict.fromkeys(zone_order, 0) | dict(counts.all())
     regencies = level_rows(run, "regency").subquery()
     lowest = db.session.execute(
         _where(
@@ -150,7 +154,8 @@ def zone_summary(run: ZoningRun, region: str | None) -> dict[str, Any]:
     )
     for computed, overridden in moved:
         final[computed] -= 1
-        final[overridden] += 1
+        # An override may name a zone of another loaded methodology's scale.
+        final[overridden] = final.get(overridden, 0) + 1
     return {
         "zones": zones,
         "final_zones": {"unit": final},

@@ -23,13 +23,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, aliased, column_property, mapped_column, relationship
 
 from fieldcheck.auth.models import User
+
+# The zones reference table, for the zone column's foreign key.
+from fieldcheck.catalogue.models import ZoneCode  # noqa: F401
 from fieldcheck.clock import utcnow
 from fieldcheck.columns import JSONType, UTCDateTime
 from fieldcheck.extensions import db
 from fieldcheck.units.models import Unit
 
 STATUSES = ("received", "approved", "rejected", "returned")
-ZONES = ("merah", "kuning", "hijau")
 SEVERITIES = ("violation", "warning")
 
 
@@ -39,7 +41,6 @@ class Inspection(db.Model):
     __tablename__ = "inspections"
     __table_args__ = (
         CheckConstraint(f"status IN {STATUSES!r}", name="status"),
-        CheckConstraint(f"zone IS NULL OR zone IN {ZONES!r}", name="zone"),
         CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score_range"),
         CheckConstraint("finished_at >= started_at", name="finished_after_started"),
         Index("ix_inspections_unit_id_received_at", "unit_id", "received_at"),
@@ -73,7 +74,8 @@ class Inspection(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="received")
     #: 0..100 rounded half-up to 2 decimals; NULL when no indicator applied.
     score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
-    zone: Mapped[str | None] = mapped_column(String(8))
+    #: A code of the zone catalogue (FK to the ``zones`` reference table, migration 0016).
+    zone: Mapped[str | None] = mapped_column(ForeignKey("zones.code"))
     grade: Mapped[str | None] = mapped_column(String(32))
     label: Mapped[str | None] = mapped_column(String(64))
     #: The per-indicator and per-dimension breakdown the scorer returned.

@@ -70,7 +70,9 @@ inside it. Every error has one shape, `{"error": {"code", "message", "details"}}
 `code` from the catalogue below; field errors are in `details.fields`, keyed by dotted path.
 Messages follow `Accept-Language` (Indonesian or English). Lists are pages:
 `{"items", "page", "per_page", "total"}`. Times are ISO-8601 with an offset (shown in WIB),
-money is whole rupiah, zones are `merah`, `kuning`, `hijau`.
+money is whole rupiah, zones are codes of the zone catalogue (each enum below lists them; a
+methodology uses the zones its bands name: `merah`, `kuning`, `hijau` today, `hitam` in the 2025
+method).
 """
 
 #: Blueprints left out of the API document: pages for people (web), and the OpenRosa protocol

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from fieldcheck.audit.services import record
 from fieldcheck.auth.models import User
 from fieldcheck.auth.services import in_scope
+from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db, lock
@@ -117,12 +118,28 @@ def _already_active(existing: UnitOverride) -> ApiError:
     )
 
 
+def override_zones() -> tuple[str, ...]:
+    """The zones an override may set, worst first: those some loaded methodology uses."""
+    return get_registry().zones_in_use()
+
+
+def check_override_zone(zone: str) -> None:
+    """422 naming the allowed zones unless ``zone`` is one of ``override_zones()``."""
+    allowed = override_zones()
+    if zone not in allowed:
+        raise field_errors(
+            {"zone": [_("Must be one of: %(choices)s.", choices=", ".join(allowed))]},
+        )
+
+
 def set_override(unit: Unit, period: int, zone: str, reason: str, user: User) -> UnitOverride:
     """Set ``unit``'s final zone for ``period`` by hand (unit already checked in scope); audited.
 
     409 while another override is in force for that period: replacing one is two decisions,
-    each with its reason. Other periods' results are not affected.
+    each with its reason. Other periods' results are not affected. 422 for a zone no loaded
+    methodology's bands name: an override puts the unit in a zone of the scale results use.
     """
+    check_override_zone(zone)
     existing = active_override(unit.id, period)
     if existing is not None:
         raise _already_active(existing)

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from fieldcheck.catalogue.zones import shipped_zones, zone_css
+
 #: The base URL of a report's HTML: nothing under it exists on any network.
 ORIGIN = "https://report.fieldcheck.invalid/"
 #: The report's print stylesheet, beside this module.
@@ -53,9 +55,9 @@ def local_fetcher(photos: Mapping[str, bytes]) -> Any:
     class LocalOnly(urls.URLFetcher):
         def fetch(self, url: str, headers: Any = None) -> Any:
             if url == ORIGIN + "report.css":
-                return urls.URLFetcherResponse(
-                    url, STYLESHEET.read_bytes(), {"Content-Type": "text/css"}
-                )
+                # The zones' colours come from the zone catalogue, not the stylesheet.
+                css = STYLESHEET.read_bytes() + zone_css(shipped_zones()).encode()
+                return urls.URLFetcherResponse(url, css, {"Content-Type": "text/css"})
             if url.startswith(ORIGIN + "photos/"):
                 data = photos.get(url.removeprefix(ORIGIN + "photos/"))
                 if data is not None:

@@ -15,7 +15,7 @@ from fieldcheck.auth.models import User
 from fieldcheck.errors import add_error_renderer, error_response
 from fieldcheck.extensions import csrf, db, login_manager
 from fieldcheck.i18n import CONTENT_DEFAULT, LANGUAGES, N_
-from fieldcheck.web import formatting, nav
+from fieldcheck.web import formatting, nav, zones
 from fieldcheck.web.blueprint import bp
 from fieldcheck.web.errors import PageErrors
 from fieldcheck.web.sessions import DatabaseSessionInterface
@@ -55,6 +55,7 @@ def init_app(app: Flask) -> None:
     add_error_renderer(app, PageErrors())
     formatting.init_app(app)
     nav.init_app(app)
+    zones.init_app(app)
 
     # The page modules add their views to ``bp`` when imported.
     from fieldcheck.web import (  # noqa: F401

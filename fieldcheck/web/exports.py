@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import abort, g, render_template, request
 
+from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.core.integrity import ALL_CODES
 from fieldcheck.core.rollup import LEVELS
 from fieldcheck.errors import ApiError
@@ -27,7 +28,7 @@ from fieldcheck.exports.services import (
     results_export,
 )
 from fieldcheck.i18n import N_, _, localize, localize_details
-from fieldcheck.inspections.models import STATUSES, ZONES
+from fieldcheck.inspections.models import STATUSES
 from fieldcheck.web.access import STAFF, page_role
 from fieldcheck.web.blueprint import bp
 
@@ -100,7 +101,7 @@ def _results(args: Any):
         "period": _integer(args, "period", errors, 2000, 2100),
         "level": _choice(args, "level", LEVELS, errors) or "unit",
         "region": _region(args, errors),
-        "zone": _choice(args, "zone", ZONES, errors),
+        "zone": _choice(args, "zone", get_registry().zones_in_use(), errors),
     }
     if errors:
         raise FormErrors(errors)
@@ -163,7 +164,7 @@ def _page(status: int = 200, kind: str | None = None, errors: dict[str, list[str
             kinds=KINDS,
             options={
                 "level": [(level, _(level)) for level in LEVELS],
-                "zone": [(zone, _(zone)) for zone in ZONES],
+                "zone": [(zone, _(zone)) for zone in get_registry().zones_in_use()],
                 "status": [(status, _(status)) for status in STATUSES],
                 "flag": [(code, code) for code in sorted(ALL_CODES)],
             },

@@ -11,6 +11,7 @@ from typing import Any
 from flask import g, render_template, request
 
 from fieldcheck.auth.models import User
+from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.dashboard import places, services
 from fieldcheck.extensions import db
 from fieldcheck.http import paginate
@@ -83,7 +84,8 @@ def agency(code: str):
         units = db.session.execute(
             reading.results_query(user, run, "unit", agency=found.code)
         ).all()
-        counts: dict[str, int] = {}
+        # A box per zone of the run's methodology, worst first, empty ones too.
+        counts: dict[str, int] = dict.fromkeys(get_registry().zones_of(run.methodology_id), 0)
         for unit in units:
             counts[unit.zone] = counts.get(unit.zone, 0) + 1
         context.update(units=units, zones={"unit": counts})

@@ -14,11 +14,15 @@ from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from fieldcheck.core.model import ZONES
 from fieldcheck.errors import ApiError
 from fieldcheck.evidence.serving import send_original, send_preview, visible_photo
 from fieldcheck.i18n import _
-from fieldcheck.publication.services import override_period, set_override, withdraw_override
+from fieldcheck.publication.services import (
+    override_period,
+    override_zones,
+    set_override,
+    withdraw_override,
+)
 from fieldcheck.reports.dossier import UnitDossier, parse_period, unit_dossier
 from fieldcheck.units.visibility import get_visible_unit
 from fieldcheck.web.access import STAFF, page_role
@@ -44,7 +48,7 @@ def _page(dossier: UnitDossier, form: dict[str, Any] | None = None, status: int 
             "web/units/unit.html",
             d=dossier,
             trend=trend_chart(_trend_points(dossier)),
-            zones=ZONES,
+            zones=override_zones(),
             form=form or {},
         ),
         status,
@@ -59,7 +63,7 @@ def unit_override(code: str):
     zone = request.form.get("zone", "")
     reason = request.form.get("reason", "").strip()
     errors = _reason_errors(reason)
-    if zone not in ZONES:
+    if zone not in override_zones():
         errors["zone"] = [_("Choose one of the zones.")]
     period, errors = _form_period(errors)
     if errors:

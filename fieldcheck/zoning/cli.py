@@ -20,6 +20,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.i18n import render_reason
@@ -161,10 +162,10 @@ def _summary(run: Any) -> None:
     )
     for level in ("unit", "agency", "regency", "province"):
         z = zones.get(level, {})
-        click.echo(
-            f"  {level:<8} {sum(z.values()):>6}: merah {z.get('merah', 0)}, "
-            f"kuning {z.get('kuning', 0)}, hijau {z.get('hijau', 0)}"
-        )
+        # Every zone of the run's methodology, worst first (stored JSON may not keep the order).
+        order = [*get_registry().zones_of(run.methodology_id), *sorted(z)]
+        parts = ", ".join(f"{code} {z.get(code, 0)}" for code in dict.fromkeys(order))
+        click.echo(f"  {level:<8} {sum(z.values()):>6}: {parts}")
     if run.compared_run_id is not None:
         click.echo(
             f"  against official run #{run.compared_run_id}: {counts['changes']} unit and "

@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, select, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Text, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldcheck.auth.models import User
 from fieldcheck.clock import utcnow
 from fieldcheck.columns import UTCDateTime
-from fieldcheck.core.model import ZONES
 from fieldcheck.extensions import db
 from fieldcheck.units.models import Unit
 
@@ -31,7 +30,6 @@ class UnitOverride(db.Model):
 
     __tablename__ = "unit_overrides"
     __table_args__ = (
-        CheckConstraint(f"zone IN {ZONES!r}", name="zone"),
         CheckConstraint("period BETWEEN 2000 AND 2100", name="period"),
         # At most one active override per unit and period (enforced under concurrency).
         Index(
@@ -48,7 +46,8 @@ class UnitOverride(db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
     #: The assessment period (calendar year) whose results it overrides.
     period: Mapped[int] = mapped_column(Integer)
-    zone: Mapped[str] = mapped_column(String(8))
+    #: A code of the zone catalogue (FK to the ``zones`` reference table, migration 0016).
+    zone: Mapped[str] = mapped_column(ForeignKey("zones.code"))
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import Connection, Integer, cast, delete, func, select, update
 
 from fieldcheck.clock import utcnow
-from fieldcheck.core.model import ZONES, Methodology
+from fieldcheck.core.model import Methodology
 from fieldcheck.core.rollup import LEVELS, complete_within, roll_up_agencies
 from fieldcheck.i18n import N_
 from fieldcheck.units.dirty import DirtyUnit
@@ -59,12 +59,14 @@ def _store(
         # Its rows are read back below, and by every run that shares them or builds on them.
         _analyze_run_ids(conn)
     anchor_id = None if anchor is None else anchor.id
-    totals, unit_zones = _unit_aggregates(conn, run.id, anchor, plan, sql, places)
+    totals, unit_zones = _unit_aggregates(
+        conn, run.id, anchor, plan, sql, places, methodology.zones
+    )
     upper = _roll_up(run, plan, totals, methodology)
     _insert_upper_rows(conn, run.id, upper, totals)
     compared, changed, moves = _compare_with_official(conn, run, anchor_id)
     _consume_dirty_markers(conn, plan.dirty_ids)
-    counts = _counts(plan, stored, changed, len(moves), unit_zones, upper)
+    counts = _counts(plan, stored, changed, len(moves), unit_zones, upper, methodology.zones)
     finished = _mark_succeeded(conn, run, plan, anchor_id, compared, counts)
     if not run.is_dry_run:
         _queue_events(conn, run, plan.mode, counts, compared, moves, finished)
@@ -152,11 +154,13 @@ def _counts(
     zone_moves: int,
     unit_zones: dict[str, int],
     upper: dict[str, list[Any]],
+    zone_codes: tuple[str, ...],
 ) -> dict[str, Any]:
-    """The run's counts as stored on it and sent in its event."""
+    """The run's counts as stored on it and sent in its event: per level, a key for every zone
+    of the methodology, worst first."""
     zones = {"unit": unit_zones}
     for level in LEVELS[1:]:
-        zones[level] = dict.fromkeys(ZONES, 0)
+        zones[level] = dict.fromkeys(zone_codes, 0)
         for row in upper.get(level, ()):
             zones[level][row.zone] = zones[level].get(row.zone, 0) + 1
     return {
@@ -203,7 +207,13 @@ def _mark_succeeded(
 
 
 def _unit_aggregates(
-    conn: Connection, run_id: int, anchor: Any, plan: _Plan, sql: _UnitSQL, places: int
+    conn: Connection,
+    run_id: int,
+    anchor: Any,
+    plan: _Plan,
+    sql: _UnitSQL,
+    places: int,
+    zone_codes: tuple[str, ...],
 ) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
     """Per agency, the sum of its unit scores in units of 10**-places and their number; and the
     run's units per zone.
@@ -213,7 +223,7 @@ def _unit_aggregates(
     replaces and adds its own: work in the number of its own rows, not the country's units.
     """
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    zones: dict[str, int] = dict.fromkeys(ZONES, 0)
+    zones: dict[str, int] = dict.fromkeys(zone_codes, 0)
 
     def fold(rows: Any, sign: int) -> None:
         for agency_code, zone, total, count in rows:

@@ -278,6 +278,8 @@ MATRIX: dict[tuple[str, str], tuple[T, int, int, int, int, int, int, int]] = {
     ("GET", "/api/v1/methodologies"):                      (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/methodologies/<methodology_id>"):     (_methodology, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/services"):                           (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
+    # The zone catalogue (issue 16): reference data, as the methodologies.
+    ("GET", "/api/v1/zones"):                              (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/regions"):                            (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/regions/<code>"):                     (_region, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/units"):                              (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501

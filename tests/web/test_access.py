@@ -16,6 +16,8 @@ from tests.web.pages import Pages
 #: Pages anyone may open: logging in, the language switch, assets, the password change (which
 #: checks the login itself, so a must-change user can reach it).
 OPEN = {"web.login", "web.logout", "web.set_language", "web.static", "web.change_password"}
+#: The zones' colours (generated from the zone catalogue, issue 16) are an asset too.
+OPEN |= {"web.zones_css"}
 SAMPLE_VALUES = {"int": "1", "default": "X", "string": "X", "path": "X"}
 
 
