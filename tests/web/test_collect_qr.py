@@ -104,6 +104,9 @@ def test_the_qr_page_warns_when_phones_cannot_reach_the_address(demo):
     assert 'id="reach-warning"' in page
     assert "Ponsel tidak dapat menjangkau localhost" in page
     assert "public_base_url" in page and "make run HOST=0.0.0.0" in page
+    # Where the setting really goes (no instance/config.toml is read by itself).
+    assert "FIELDCHECK_PUBLIC_BASE_URL" in page and "FIELDCHECK_CONFIG" in page
+    assert "instance/config.toml" not in page
     demo.config["PUBLIC_BASE_URL"] = "http://127.0.0.1:5000"
     assert "Ponsel tidak dapat menjangkau 127.0.0.1" in _issue_collect(admin, jatim)
     # Unset but the browser used a LAN address: a softer note (is it reachable?), same fix.
