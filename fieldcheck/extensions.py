@@ -111,6 +111,15 @@ limiter = Limiter(
 )
 
 
+#: ``app.extensions`` keys through which a package adds to a lower one it may not be imported by
+#: (the layers, .importlinter): callables ``(scheduler, app)`` adding scheduler jobs (read by
+#: fieldcheck.zoning.scheduler), and callables ``() -> Iterable[Metric]`` adding ``/metrics``
+#: families, read at each scrape in the app context (fieldcheck.system.metrics). The webhooks
+#: package adds both in its ``init_app``.
+SCHEDULER_JOBS = "fieldcheck.scheduler_jobs"
+METRIC_FAMILIES = "fieldcheck.metric_families"
+
+
 def lock(obj: object) -> None:
     """Reload ``obj`` from its row under a row lock, before a change decided on its state.
 

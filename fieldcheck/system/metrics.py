@@ -28,17 +28,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from fieldcheck.errors import ApiError
-from fieldcheck.extensions import db
+from fieldcheck.extensions import METRIC_FAMILIES, db
 from fieldcheck.i18n import N_
 from fieldcheck.outbox.models import OutboxEvent
 from fieldcheck.zoning.models import RUN_STATES, Lease, ZoningRun
 from fieldcheck.zoning.scheduler import HEARTBEAT_NAME
-
-#: ``app.extensions`` key of a list of callables ``() -> Iterable[Metric]``, read at each scrape
-#: in the app context beside the database figures. Packages of this layer (webhooks) cannot be
-#: imported from here, so they add their families in their ``init_app``, the way they add their
-#: scheduler jobs (fieldcheck.zoning.scheduler.SCHEDULER_JOBS).
-METRIC_FAMILIES = "fieldcheck.metric_families"
 
 
 def check_may_read() -> None:

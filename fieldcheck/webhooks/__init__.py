@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-#: fieldcheck.zoning.scheduler.SCHEDULER_JOBS (not imported: that module loads APScheduler).
-SCHEDULER_JOBS = "fieldcheck.scheduler_jobs"
-
 
 def init_app(app: Flask) -> None:
     """Mount ``/api/v1/webhooks``, register the delivery job with the scheduler and the
     delivery figures with ``/metrics``."""
+    from fieldcheck.extensions import METRIC_FAMILIES, SCHEDULER_JOBS
     from fieldcheck.webhooks.jobs import register_jobs
-    from fieldcheck.webhooks.metrics import METRIC_FAMILIES, families
+    from fieldcheck.webhooks.metrics import families
     from fieldcheck.webhooks.routes import bp
 
     app.register_blueprint(bp, url_prefix="/api/v1")

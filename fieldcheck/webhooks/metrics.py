@@ -1,6 +1,6 @@
 """The webhook figures ``GET /metrics`` shows, read from the database at each scrape.
 
-Added to fieldcheck.system.metrics through ``app.extensions`` (``METRIC_FAMILIES``): system sits
+Added to fieldcheck.system.metrics through ``app.extensions[METRIC_FAMILIES]``: system sits
 beside this package and cannot import it. Read like the outbox backlog, so any process that
 answers the scrape shows the same numbers, whether or not a worker is running.
 """
@@ -15,9 +15,6 @@ from sqlalchemy import func, select
 from fieldcheck.clock import utcnow
 from fieldcheck.extensions import db
 from fieldcheck.webhooks.models import DELIVERY_STATES, WebhookDelivery
-
-#: fieldcheck.system.metrics.METRIC_FAMILIES (not imported: system is in the same layer).
-METRIC_FAMILIES = "fieldcheck.metric_families"
 
 
 def families() -> Iterator[Metric]:

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fieldcheck.audit.sealing import seal_job
 from fieldcheck.clock import utcnow
-from fieldcheck.extensions import db
+from fieldcheck.extensions import SCHEDULER_JOBS, db
 from fieldcheck.zoning import lease
 from fieldcheck.zoning.lifecycle import execute, reap_dead_runs, run_queued
 from fieldcheck.zoning.services import create_run
@@ -39,8 +39,6 @@ JOB_NIGHTLY = "zoning.nightly"
 JOB_QUEUE = "zoning.queue"
 JOB_HEARTBEAT = "scheduler.heartbeat"
 JOB_AUDIT_SEAL = "audit.seal"
-#: ``app.extensions`` key of callables ``(scheduler, app)`` that add the jobs of higher packages.
-SCHEDULER_JOBS = "fieldcheck.scheduler_jobs"
 #: Row of the leases table used as the scheduler's heartbeat (not a lock: any scheduler writes it).
 HEARTBEAT_NAME = "scheduler.heartbeat"
 

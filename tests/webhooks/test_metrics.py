@@ -16,12 +16,6 @@ AGE = "fieldcheck_webhook_oldest_pending_age_seconds"
 DELIVERIES = "fieldcheck_webhook_deliveries"
 
 
-def test_the_hook_key_is_the_one_system_reads():
-    from fieldcheck.system.metrics import METRIC_FAMILIES
-    from fieldcheck.webhooks import metrics
-
-    assert metrics.METRIC_FAMILIES == METRIC_FAMILIES
-
 
 def test_deliveries_by_state_after_real_sends(hooks_app, client, factory, receiver):
     """A ping delivered, one dead after its attempts, one waiting: the scrape counts them."""
