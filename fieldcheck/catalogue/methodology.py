@@ -11,15 +11,22 @@ from fieldcheck.catalogue.reader import SCORE_MAX, SCORE_MIN, CatalogueError, Re
 
 # One definition of "the same spelling", shared with the checker that matches requirements.
 from fieldcheck.core.model import (
+    CONFIDENCES,
     DELIVERY_COMPONENTS,
+    INSTRUMENT_LEVELS,
     YES_NO_VALUES,
+    ZONING_LEVELS,
     Band,
     Dimension,
     Indicator,
+    Instrument,
     LegalCatalogue,
     Methodology,
     Zone,
 )
+
+#: Dimension weights of a methodology aggregated by dimension are percentages: they sum to this.
+DIMENSION_WEIGHTS_TOTAL = Decimal(100)
 
 # --- methodologies -----------------------------------------------------------------------------
 
@@ -39,6 +46,9 @@ _METHODOLOGY_KEYS = (
     "dimensions",
     "indicators",
     "bands",
+    "scale",
+    "zoning_level",
+    "instruments",
 )
 _INDICATOR_KEYS = (
     "code",
@@ -52,6 +62,8 @@ _INDICATOR_KEYS = (
     "photo_required",
     "obligation",
     "help",
+    "instrument",
+    "confidence",
 )
 
 
@@ -94,10 +106,23 @@ def load_methodology(
     for key, value in roll_up.items():
         if not isinstance(value, str):
             raise r.fail(f"roll_up.{key}", "expected a string")
+    zoning_level = r.get(data, "zoning_level", "", str, required=False, default="unit")
+    if zoning_level not in ZONING_LEVELS:
+        raise r.fail("zoning_level", f"must be unit or agency, got {zoning_level!r}")
+    if zoning_level == "agency" and aggregation != "dimensions":
+        raise r.fail("zoning_level", "an agency-level result needs aggregation by dimensions")
+    scale_min, scale_max = _scale(r, data, places)
     dimensions = _dimensions(r, data, aggregation)
     dim_codes = {d.code for d in dimensions}
-    indicators = _indicators(r, data, dim_codes, catalogue)
-    bands = _bands(r, data, places, known)
+    instruments = _instruments(r, data)
+    if zoning_level == "unit" and any(i.level == "agency" for i in instruments):
+        # A unit's result cannot wait for records that are about its whole agency.
+        raise r.fail("instruments", "a unit-level result cannot use an agency-level instrument")
+    indicators = _indicators(r, data, dim_codes, catalogue, {i.code for i in instruments})
+    for instrument in instruments:
+        if not any(i.instrument == instrument.code for i in indicators):
+            raise r.fail("instruments", f"instrument {instrument.code!r} asks no indicator")
+    bands = _bands(r, data, places, known, scale_min, scale_max)
 
     return Methodology(
         id=r.text(data, "id", ""),
@@ -115,6 +140,10 @@ def load_methodology(
         roll_up=dict(roll_up),
         description=r.get(data, "description", "", str, required=False, default=""),
         content_hash=digest,
+        scale_min=scale_min,
+        scale_max=scale_max,
+        zoning_level=zoning_level,
+        instruments=instruments,
     )
 
 
@@ -156,27 +185,97 @@ def _answer_values(r: Reader, data: Mapping[str, Any]) -> dict[str, Decimal]:
     return values
 
 
+def _confidence(r: Reader, t: Mapping[str, Any], where: str) -> str | None:
+    confidence = r.text(t, "confidence", where, required=False)
+    if confidence is not None and confidence not in CONFIDENCES:
+        raise r.fail(
+            f"{where}.confidence", f"must be one of {', '.join(CONFIDENCES)}, got {confidence!r}"
+        )
+    return confidence
+
+
+def _scale(r: Reader, data: Mapping[str, Any], places: int) -> tuple[Decimal, Decimal]:
+    """The score range (default 0..100): ``[scale] min = 25, max = 100`` for SKM."""
+    table = r.get(data, "scale", "", dict, required=False, default=None)
+    if table is None:
+        return SCORE_MIN, SCORE_MAX
+    r.keys(table, ("min", "max"), "scale")
+    lo = r.decimal(table, "min", "scale")
+    hi = r.decimal(table, "max", "scale")
+    if not SCORE_MIN <= lo < hi <= SCORE_MAX:
+        raise r.fail("scale", f"need {SCORE_MIN} <= min < max <= {SCORE_MAX}, got {lo}..{hi}")
+    step = Decimal(1).scaleb(-places)
+    for key, value in (("min", lo), ("max", hi)):
+        if value != value.quantize(step):
+            raise r.fail(f"scale.{key}", f"{value} has more than {places} decimal places")
+    return lo, hi
+
+
 def _dimensions(r: Reader, data: Mapping[str, Any], aggregation: str) -> tuple[Dimension, ...]:
     dims = []
     for i, t in enumerate(r.tables(data, "dimensions")):
         where = f"dimensions[{i}]"
-        r.keys(t, ("code", "name", "weight"), where)
+        r.keys(t, ("code", "name", "weight", "confidence", "source"), where)
         weight = r.decimal(t, "weight", where, required=False)
         if weight is not None and weight <= 0:
             raise r.fail(f"{where}.weight", f"must be > 0, got {weight}")
         if weight is None and aggregation == "dimensions":
             raise r.fail(f"{where}.weight", "missing (aggregation is by dimensions)")
         dims.append(
-            Dimension(code=r.text(t, "code", where), name=r.text(t, "name", where), weight=weight)
+            Dimension(
+                code=r.text(t, "code", where),
+                name=r.text(t, "name", where),
+                weight=weight,
+                confidence=_confidence(r, t, where),
+                source=r.get(t, "source", where, str, required=False, default=""),
+            )
         )
     if not dims:
         raise r.fail("dimensions", "at least one dimension is needed")
     r.unique(((d.code, f"dimensions[{i}].code") for i, d in enumerate(dims)), "dimension code")
+    if aggregation == "dimensions":
+        total = sum((d.weight for d in dims if d.weight is not None), Decimal(0))
+        if total != DIMENSION_WEIGHTS_TOTAL:
+            raise r.fail(
+                "dimensions",
+                f"the dimension weights sum to {total}; they must sum to "
+                f"{DIMENSION_WEIGHTS_TOTAL} (aggregation is by dimensions)",
+            )
     return tuple(dims)
 
 
+def _instruments(r: Reader, data: Mapping[str, Any]) -> tuple[Instrument, ...]:
+    out = []
+    for i, t in enumerate(r.tables(data, "instruments")):
+        where = f"instruments[{i}]"
+        r.keys(t, ("code", "name", "level", "quota", "confidence", "source", "description"), where)
+        level = r.text(t, "level", where)
+        if level not in INSTRUMENT_LEVELS:
+            raise r.fail(f"{where}.level", f"must be unit or agency, got {level!r}")
+        quota = r.get(t, "quota", where, int)
+        if quota < 1:
+            raise r.fail(f"{where}.quota", f"must be at least 1, got {quota}")
+        out.append(
+            Instrument(
+                code=r.text(t, "code", where),
+                name=r.text(t, "name", where),
+                level=level,
+                quota=quota,
+                confidence=_confidence(r, t, where) or "fieldcheck_default",
+                source=r.get(t, "source", where, str, required=False, default=""),
+                description=r.get(t, "description", where, str, required=False, default=""),
+            )
+        )
+    r.unique(((x.code, f"instruments[{i}].code") for i, x in enumerate(out)), "instrument code")
+    return tuple(out)
+
+
 def _indicators(
-    r: Reader, data: Mapping[str, Any], dim_codes: set[str], catalogue: LegalCatalogue | None
+    r: Reader,
+    data: Mapping[str, Any],
+    dim_codes: set[str],
+    catalogue: LegalCatalogue | None,
+    instrument_codes: set[str] = frozenset(),
 ) -> tuple[Indicator, ...]:
     out = []
     for i, t in enumerate(r.tables(data, "indicators")):
@@ -218,6 +317,17 @@ def _indicators(
         legal_basis = r.get(t, "legal_basis", where, list, required=False, default=[])
         if not all(isinstance(x, str) and x.strip() for x in legal_basis):
             raise r.fail(f"{where}.legal_basis", "expected a list of citation strings")
+        instrument = r.text(t, "instrument", where, required=False)
+        photo_required = r.get(t, "photo_required", where, bool, required=False, default=False)
+        if instrument is not None:
+            if instrument not in instrument_codes:
+                raise r.fail(f"{where}.instrument", f"unknown instrument {instrument!r}")
+            # An interview answers a question; it observes no service, obligation or photo.
+            if scope != "unit" or obligation is not None or photo_required:
+                raise r.fail(
+                    f"{where}.instrument",
+                    "an interview question is unit-scope, with no obligation or photo",
+                )
         out.append(
             Indicator(
                 code=code,
@@ -228,11 +338,11 @@ def _indicators(
                 scope=scope,
                 component=component,
                 legal_basis=tuple(legal_basis),
-                photo_required=r.get(
-                    t, "photo_required", where, bool, required=False, default=False
-                ),
+                photo_required=photo_required,
                 obligation=obligation,
                 help=r.text(t, "help", where, required=False),
+                instrument=instrument,
+                confidence=_confidence(r, t, where),
             )
         )
     if not out:
@@ -258,13 +368,18 @@ def _answer_kind(r: Reader, t: Mapping[str, Any], where: str) -> str | tuple[str
 
 
 def _bands(
-    r: Reader, data: Mapping[str, Any], places: int, known: tuple[str, ...]
+    r: Reader,
+    data: Mapping[str, Any],
+    places: int,
+    known: tuple[str, ...],
+    scale_min: Decimal = SCORE_MIN,
+    scale_max: Decimal = SCORE_MAX,
 ) -> tuple[Band, ...]:
     step = Decimal(1).scaleb(-places)
     bands = []
     for i, t in enumerate(r.tables(data, "bands")):
         where = f"bands[{i}]"
-        r.keys(t, ("min", "max", "grade", "label", "zone"), where)
+        r.keys(t, ("min", "max", "grade", "label", "zone", "confidence"), where)
         lo = r.decimal(t, "min", where)
         hi = r.decimal(t, "max", where)
         for key, value in (("min", lo), ("max", hi)):
@@ -285,15 +400,16 @@ def _bands(
                 grade=r.text(t, "grade", where),
                 label=r.text(t, "label", where),
                 zone=zone,
+                confidence=_confidence(r, t, where),
             )
         )
     if not bands:
         raise r.fail("bands", "at least one band is needed")
     ordered = sorted(bands, key=lambda b: b.min)
-    if ordered[0].min != SCORE_MIN:
-        raise r.fail("bands", f"gap: nothing covers {SCORE_MIN} up to {ordered[0].min}")
-    if ordered[-1].max != SCORE_MAX:
-        raise r.fail("bands", f"gap: nothing covers {ordered[-1].max} up to {SCORE_MAX}")
+    if ordered[0].min != scale_min:
+        raise r.fail("bands", f"gap: nothing covers {scale_min} up to {ordered[0].min}")
+    if ordered[-1].max != scale_max:
+        raise r.fail("bands", f"gap: nothing covers {ordered[-1].max} up to {scale_max}")
     for prev, nxt in zip(ordered, ordered[1:], strict=False):
         if nxt.min <= prev.max:
             raise r.fail(
