@@ -326,8 +326,13 @@ def build_form(methodology: Methodology) -> Form:
 
 
 def forms_in_force(methodologies: dict[str, Methodology], on: date) -> list[Form]:
-    """The forms of the methodologies in force on ``on``, by form id."""
+    """The forms of the methodologies in force on ``on`` that observe something at a visit
+    (kemenpanrb-skm-2017 only asks respondents: it has no visit form), by form id."""
     return sorted(
-        (build_form(m) for m in methodologies.values() if in_force(m, on)),
+        (
+            build_form(m)
+            for m in methodologies.values()
+            if in_force(m, on) and m.observed_indicators
+        ),
         key=lambda f: f.form_id,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -14,6 +16,9 @@ from fieldcheck.catalogue.registry import (
     METHODOLOGY_DRAFTS_DIR,
 )
 from fieldcheck.core.banding import band_for
+from fieldcheck.core.dimensions import OBSERVATION, Record, interview_dimensions, score_subject
+from fieldcheck.core.model import InspectionFacts
+from fieldcheck.core.scoring import score
 
 
 def shipped(name: str):
@@ -132,3 +137,162 @@ def test_the_shipped_drafts_load_as_an_extra_folder_and_not_by_default(tmp_path)
     tried = load_registry(METHODOLOGY_DIR, LEGAL_CATALOGUE_FILE, (METHODOLOGY_DRAFTS_DIR,))
     assert tried.methodology("ombudsman-2025").status == "draft"
     assert tried.zones_in_use() == ("hitam", "merah", "kuning", "hijau")
+
+
+# --- KemenPANRB unit performance index (PermenPANRB 17/2017) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("score", "grade", "zone"),
+    [
+        ("5.00", "A", "hijau"),
+        ("4.51", "A", "hijau"),
+        ("4.50", "A-", "hijau"),
+        ("4.01", "A-", "hijau"),
+        ("4.00", "B", "hijau"),
+        ("3.51", "B", "hijau"),
+        ("3.50", "B-", "kuning"),
+        ("3.01", "B-", "kuning"),
+        ("3.00", "C", "kuning"),
+        ("2.51", "C", "kuning"),
+        ("2.50", "C-", "merah"),
+        ("2.01", "C-", "merah"),
+        ("2.00", "D", "merah"),
+        ("1.51", "D", "merah"),
+        ("1.50", "E", "merah"),
+        ("1.01", "E", "merah"),
+        ("1.00", "F", "merah"),
+    ],
+)
+def test_kemenpanrb_index_band_edges(score, grade, zone):
+    band = band_for(Decimal(score), shipped("kemenpanrb-ipp-2017").bands)
+    assert (band.grade, band.zone) == (grade, zone)
+
+
+def test_kemenpanrb_index_hand_checked():
+    m = shipped("kemenpanrb-ipp-2017")
+    assert (m.scale_min, m.scale_max, m.zoning_level, m.instruments) == (1, 5, "unit", ())
+    assert sum(d.weight for d in m.dimensions) == 100
+    grades = {
+        # kebijakan (30): (5 + 4 + 4) / 3 = 4.333.. -> 4.33
+        "IPP-KB-SP": 5,
+        "IPP-KB-MP": 4,
+        "IPP-KB-SKM": 4,
+        # sdm (18): (4 + 4 + 3) / 3 = 3.666.. -> 3.67
+        "IPP-SDM-KODE": 4,
+        "IPP-SDM-BUDAYA": 4,
+        "IPP-SDM-KOMPETENSI": 3,
+        # sarana (15): (5 + 3) / 2 = 4.00
+        "IPP-SP-SARANA": 5,
+        "IPP-SP-RENTAN": 3,
+        # sipp (15): 4.00
+        "IPP-SI-SIPP": 4,
+        # pengaduan (15): (3 + 4) / 2 = 3.50
+        "IPP-PG-SARANA": 3,
+        "IPP-PG-TINDAK-LANJUT": 4,
+        # inovasi (7): 2.00
+        "IPP-IN-INOVASI": 2,
+    }
+    inspection = score(InspectionFacts(visit_date=date(2018, 5, 2), answers=grades), (), m)
+    # One inspection alone: (30*13/3 + 18*11/3 + 15*4 + 15*4 + 15*3.5 + 7*2) / 100 = 3.825 -> 3.83.
+    assert inspection.score == Decimal("3.83")
+    dims = {d.code: d.score for d in inspection.dimensions}
+    assert dims == {
+        "kebijakan": Decimal("4.33"),
+        "sdm": Decimal("3.67"),
+        "sarana": Decimal("4.00"),
+        "sipp": Decimal("4.00"),
+        "pengaduan": Decimal("3.50"),
+        "inovasi": Decimal("2.00"),
+    }
+    # The unit's result is recomputed from the shown aspect scores (core.dimensions' rule):
+    # (30*4.33 + 18*3.67 + 15*4 + 15*4 + 15*3.5 + 7*2) / 100 = 382.46 / 100 = 3.8246 -> 3.82, B.
+    result = score_subject(m, [Record(OBSERVATION, "13.71-DUKCAPIL", dims)])
+    assert result.complete
+    assert (result.score, result.grade, result.label, result.zone) == (
+        Decimal("3.82"),
+        "B",
+        "Baik",
+        "hijau",
+    )
+
+
+# --- SKM (PermenPANRB 14/2017) --------------------------------------------------------------------
+
+#: Five respondents x nine elements (U1..U9), each 1..4.
+SKM_ANSWERS = [
+    [4, 4, 3, 4, 3, 4, 4, 3, 4],
+    [3, 3, 3, 4, 3, 3, 4, 3, 3],
+    [4, 3, 4, 4, 4, 4, 4, 4, 3],
+    [3, 3, 2, 4, 3, 3, 3, 2, 3],
+    [4, 4, 3, 4, 3, 4, 4, 3, 4],
+]
+
+
+def _skm_records(m, rows, unit="35.15-DUKCAPIL"):
+    out = []
+    for row in rows:
+        answers = {f"U{i}": v for i, v in enumerate(row, 1)}
+        dims = interview_dimensions(m, "responden", answers, date(2020, 9, 1))
+        out.append(Record("responden", unit, dims))
+    return out
+
+
+def test_skm_hand_checked_index_and_letter():
+    m = shipped("kemenpanrb-skm-2017")
+    assert (m.scale_min, m.scale_max, m.aggregation) == (25, 100, "flat")
+    # The file's quota (384) is for a real survey; the arithmetic is checked on five respondents.
+    five = replace(m, instruments=(replace(m.instrument("responden"), quota=5),))
+    result = score_subject(five, _skm_records(five, SKM_ANSWERS))
+    assert result.complete, result.gaps
+    # NRR per element = column sum / 5; converted = NRR * 25:
+    # U1 18/5 = 3.6 -> 90; U2 17/5 = 3.4 -> 85; U3 15/5 = 3.0 -> 75; U4 20/5 = 4.0 -> 100;
+    # U5 16/5 = 3.2 -> 80; U6 18/5 = 3.6 -> 90; U7 19/5 = 3.8 -> 95; U8 15/5 = 3.0 -> 75;
+    # U9 17/5 = 3.4 -> 85.
+    assert [d.score for d in result.dimensions] == [
+        Decimal(v) for v in (90, 85, 75, 100, 80, 90, 95, 75, 85)
+    ]
+    # IKM = sum(NRR * 1/9) * 25 = 31.0 / 9 * 25 = 775 / 9 = 86.111.. -> 86.11: B "Baik".
+    # (With the printed weight 0.111: 31.0 * 0.111 * 25 = 86.025 -> 86.03, still B.)
+    assert (result.score, result.grade, result.label, result.zone) == (
+        Decimal("86.11"),
+        "B",
+        "Baik",
+        "hijau",
+    )
+
+
+def test_skm_all_fours_reach_100_with_exact_ninths():
+    m = shipped("kemenpanrb-skm-2017")
+    five = replace(m, instruments=(replace(m.instrument("responden"), quota=5),))
+    result = score_subject(five, _skm_records(five, [[4] * 9] * 5))
+    # 0.111 * 9 * 4 * 25 would be 99.90: exact 1/9 reaches the top of the table.
+    assert (result.score, result.grade) == (Decimal("100.00"), "A")
+    lowest = score_subject(five, _skm_records(five, [[1] * 9] * 5))
+    assert (lowest.score, lowest.grade, lowest.zone) == (Decimal("25.00"), "D", "merah")
+
+
+def test_skm_with_fewer_respondents_than_the_quota_is_incomplete():
+    m = shipped("kemenpanrb-skm-2017")
+    result = score_subject(m, _skm_records(m, SKM_ANSWERS))
+    assert not result.complete and result.zone is None
+    (gap,) = result.gaps
+    assert (gap.source, gap.have, gap.need) == ("responden", 5, 384)
+
+
+@pytest.mark.parametrize(
+    ("score", "grade", "zone"),
+    [
+        ("100.00", "A", "hijau"),
+        ("88.31", "A", "hijau"),
+        ("88.30", "B", "hijau"),
+        ("76.61", "B", "hijau"),
+        ("76.60", "C", "kuning"),
+        ("65.00", "C", "kuning"),
+        ("64.99", "D", "merah"),
+        ("25.00", "D", "merah"),
+    ],
+)
+def test_skm_band_edges(score, grade, zone):
+    band = band_for(Decimal(score), shipped("kemenpanrb-skm-2017").bands)
+    assert (band.grade, band.zone) == (grade, zone)
