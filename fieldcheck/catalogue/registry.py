@@ -16,6 +16,7 @@ from flask import Flask, current_app
 
 from fieldcheck.catalogue import CatalogueError, load_legal_catalogue, load_methodologies
 from fieldcheck.catalogue.zones import shipped_zones
+from fieldcheck.core.messages import N_
 from fieldcheck.core.model import LegalCatalogue, Methodology, Zone
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -73,9 +74,18 @@ def check_published_lock(methodologies: dict[str, Methodology], lock_path: Path)
         pinned = lock.get(methodology.id, {}).get(str(methodology.version))
         if pinned is not None and pinned != methodology.content_hash:
             raise CatalogueError(
-                f"methodology {methodology.id} version {methodology.version} is published and "
-                f"its file changed (sha256 {methodology.content_hash}, published as {pinned}); "
-                "a published methodology is immutable: give the change a new version"
+                N_(
+                    "methodology %(id)s version %(version)s is published and its file changed "
+                    "(sha256 %(hash)s, published as %(pinned)s); a published methodology is "
+                    "immutable: give the change a new version"
+                ),
+                {
+                    "id": methodology.id,
+                    "version": methodology.version,
+                    "hash": methodology.content_hash,
+                    "pinned": pinned,
+                },
+                file=lock_path,
             )
 
 
@@ -105,7 +115,9 @@ def init_app(app: Flask) -> None:
         chosen = registry.methodology(default_id)
         if chosen is None or chosen.status != "published":
             raise CatalogueError(
-                f"DEFAULT_METHODOLOGY: {default_id!r} is not a loaded, published methodology"
+                N_("%(value)s is not a loaded, published methodology"),
+                {"value": repr(default_id)},
+                where="DEFAULT_METHODOLOGY",
             )
         registry = replace(registry, default_id=default_id)
     app.extensions["fieldcheck.registry"] = registry
