@@ -252,3 +252,14 @@ def test_the_locked_2019_file_predates_the_marks_and_loads_non_strict():
     with pytest.raises(CatalogueError) as caught:
         load_methodology(path, strict=True)
     assert caught.value.where == "indicators[0] (SP-01).confidence"
+
+
+def test_the_documented_example_loads_strictly(tmp_path):
+    doc = (METHODOLOGY_DIR.parents[3] / "docs" / "methodologies.md").read_text(encoding="utf-8")
+    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    m = _load(tmp_path, example)
+    assert (m.id, m.zoning_level, [i.code for i in m.instruments]) == (
+        "contoh-instansi",
+        "agency",
+        ["pengguna"],
+    )
