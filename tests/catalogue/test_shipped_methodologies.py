@@ -17,7 +17,7 @@ from fieldcheck.catalogue.registry import (
 )
 from fieldcheck.core.banding import band_for
 from fieldcheck.core.dimensions import OBSERVATION, Record, interview_dimensions, score_subject
-from fieldcheck.core.model import InspectionFacts
+from fieldcheck.core.model import InspectionFacts, PostedStandard
 from fieldcheck.core.scoring import score
 
 
@@ -296,3 +296,104 @@ def test_skm_with_fewer_respondents_than_the_quota_is_incomplete():
 def test_skm_band_edges(score, grade, zone):
     band = band_for(Decimal(score), shipped("kemenpanrb-skm-2017").bands)
     assert (band.grade, band.zone) == (grade, zone)
+
+
+# --- ombudsman-2022: one agency, hand-checked through the shipped file ---------------------------
+
+ALL = ("persyaratan", "prosedur", "waktu", "biaya", "produk", "pengaduan")
+STAF = [i.code for i in shipped("ombudsman-2022").questions("staf")]
+USER = [i.code for i in shipped("ombudsman-2022").questions("pengguna")]
+PENGADUAN = [i.code for i in shipped("ombudsman-2022").questions("petugas_pengaduan")]
+
+
+def _visit(m, unit, answers, posted):
+    facts = InspectionFacts(
+        visit_date=date(2023, 6, 5),
+        answers=answers,
+        posted_standards=tuple(PostedStandard(s, frozenset(c)) for s, c in posted),
+    )
+    dims = {d.code: d.score for d in score(facts, (), m).dimensions if d.score is not None}
+    return Record(OBSERVATION, unit, dims)
+
+
+def _interview(m, instrument, unit, answers):
+    return Record(instrument, unit, interview_dimensions(m, instrument, answers, date(2023, 6, 5)))
+
+
+def _agency_records(m, users=30):
+    records = [
+        # Unit 1. Proses: components (1 + 1 + 1/2 + 1/2 + 1 + 1) = 5 over two products, unit
+        # duties (3 + 3 + 2 + 3 + 1) / 3 = 4: 100 * 9 / 11 = 81.8181.. -> 81.82.
+        # Facilities (Input, observed): (3 + 2 + 2) / 9 = 77.777.. -> 77.78.
+        _visit(
+            m,
+            "U1",
+            {"PR-SP": 3, "PR-MP": 3, "PR-SI": 2, "PR-PG": 3, "PR-KR": 1}
+            | {"IN-SR-RUANG": 3, "IN-SR-TOILET": 2, "IN-SR-KESELAMATAN": 2},
+            [("a", ALL), ("b", ("persyaratan", "prosedur", "produk", "pengaduan"))],
+        ),
+        # Unit 2. Proses: components 1 + 1 + 0 + 1 + 0 + 0 = 3, duties (2+1+1+2+0)/3 = 2:
+        # 100 * 5 / 11 = 45.4545.. -> 45.45. Facilities (2 + 1 + 1) / 9 = 44.444.. -> 44.44.
+        _visit(
+            m,
+            "U2",
+            {"PR-SP": 2, "PR-MP": 1, "PR-SI": 1, "PR-PG": 2, "PR-KR": 0}
+            | {"IN-SR-RUANG": 2, "IN-SR-TOILET": 1, "IN-SR-KESELAMATAN": 1},
+            [("a", ("persyaratan", "prosedur", "biaya"))],
+        ),
+    ]
+    # Staff: four in unit 1 answer 3 to everything (100), four in unit 2 answer 2 (66.67).
+    records += [_interview(m, "staf", "U1", dict.fromkeys(STAF, 3)) for _ in range(4)]
+    records += [_interview(m, "staf", "U2", dict.fromkeys(STAF, 2)) for _ in range(4)]
+    # Users: two thirds answer 3 (100), a third 2 (66.67).
+    records += [
+        _interview(m, "pengguna", None, dict.fromkeys(USER, 3 if i % 3 else 2))
+        for i in range(users)
+    ]
+    # Complaint officers: 100 and (3 + 2 + 1 + 2) / 12 = 66.67.
+    records.append(_interview(m, "petugas_pengaduan", None, dict.fromkeys(PENGADUAN, 3)))
+    records.append(
+        _interview(m, "petugas_pengaduan", None, dict(zip(PENGADUAN, (3, 2, 1, 2), strict=True)))
+    )
+    return records
+
+
+def test_ombudsman_2022_agency_hand_checked():
+    m = shipped("ombudsman-2022")
+    result = score_subject(m, _agency_records(m))
+    assert result.complete, result.gaps
+    dims = {d.code: d.score for d in result.dimensions}
+    # Proses: observations only, mean of the unit means: (81.82 + 45.45) / 2 = 63.635 -> 63.64.
+    # Input: staff (100 + 66.67) / 2 = 83.335 weighs 9, facilities (77.78 + 44.44) / 2 = 61.11
+    # weighs 3: (9 * 83.335 + 3 * 61.11) / 12 = 77.77875 -> 77.78.
+    # Output: (20 * 100 + 10 * 66.67) / 30 = 88.89. Pengaduan: (100 + 66.67) / 2 = 83.335 -> 83.34.
+    assert dims == {
+        "input": Decimal("77.78"),
+        "proses": Decimal("63.64"),
+        "output": Decimal("88.89"),
+        "pengaduan": Decimal("83.34"),
+    }
+    # Total: (21.85 * 77.78 + 32.37 * 63.64 + 24.24 * 88.89 + 21.54 * 83.34) / 100
+    #      = (1699.493 + 2060.0268 + 2154.6936 + 1795.1436) / 100 = 77.09357 -> 77.09: C, kuning.
+    assert (result.score, result.grade, result.label, result.zone) == (
+        Decimal("77.09"),
+        "C",
+        "Kualitas Sedang",
+        "kuning",
+    )
+
+
+def test_ombudsman_2022_agency_with_29_users_is_incomplete():
+    m = shipped("ombudsman-2022")
+    result = score_subject(m, _agency_records(m, users=29))
+    assert not result.complete and (result.score, result.zone) == (None, None)
+    (gap,) = result.gaps
+    assert (gap.source, gap.have, gap.need) == ("pengguna", 29, 30)
+    assert gap.params["instrument"] == "Wawancara pengguna layanan"
+    # The dimension scores are still shown, with what is missing.
+    assert {d.code for d in result.dimensions if d.score is not None} == {
+        "input",
+        "proses",
+        "output",
+        "pengaduan",
+    }
