@@ -9,19 +9,22 @@ version instead.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flask import Flask, current_app
 
 from fieldcheck.catalogue import CatalogueError, load_legal_catalogue, load_methodologies
 from fieldcheck.catalogue.zones import shipped_zones
+from fieldcheck.core.messages import N_
 from fieldcheck.core.model import LegalCatalogue, Methodology, Zone
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 METHODOLOGY_DIR = DATA_DIR / "methodologies"
 LEGAL_CATALOGUE_FILE = DATA_DIR / "legal" / "catalogue.toml"
 PUBLISHED_LOCK = METHODOLOGY_DIR / "published.lock.json"
+#: Shipped drafts (ombudsman-2025): not loaded unless named in EXTRA_METHODOLOGY_DIRS or uploaded.
+METHODOLOGY_DRAFTS_DIR = METHODOLOGY_DIR / "drafts"
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,10 @@ class Registry:
     methodologies: dict[str, Methodology]
     catalogue: LegalCatalogue
     zones: tuple[Zone, ...] = ()
+    #: The methodology used when none is named (setting DEFAULT_METHODOLOGY); None = the newest
+    #: published one. Explicit because "newest" stopped being a good default once several schemes
+    #: ship (ombudsman-2022 zones agencies from interviews; the KemenPANRB indexes are others').
+    default_id: str | None = None
 
     @property
     def zone_codes(self) -> tuple[str, ...]:
@@ -67,9 +74,18 @@ def check_published_lock(methodologies: dict[str, Methodology], lock_path: Path)
         pinned = lock.get(methodology.id, {}).get(str(methodology.version))
         if pinned is not None and pinned != methodology.content_hash:
             raise CatalogueError(
-                f"methodology {methodology.id} version {methodology.version} is published and "
-                f"its file changed (sha256 {methodology.content_hash}, published as {pinned}); "
-                "a published methodology is immutable: give the change a new version"
+                N_(
+                    "methodology %(id)s version %(version)s is published and its file changed "
+                    "(sha256 %(hash)s, published as %(pinned)s); a published methodology is "
+                    "immutable: give the change a new version"
+                ),
+                {
+                    "id": methodology.id,
+                    "version": methodology.version,
+                    "hash": methodology.content_hash,
+                    "pinned": pinned,
+                },
+                file=lock_path,
             )
 
 
@@ -93,9 +109,18 @@ def init_app(app: Flask) -> None:
     catalogue_file = Path(app.config["LEGAL_CATALOGUE_FILE"] or LEGAL_CATALOGUE_FILE)
     extra = app.config.get("EXTRA_METHODOLOGY_DIRS") or ""
     extra_dirs = tuple(Path(part) for part in str(extra).split(":") if part.strip())
-    app.extensions["fieldcheck.registry"] = load_registry(
-        methodology_dir, catalogue_file, extra_dirs
-    )
+    registry = load_registry(methodology_dir, catalogue_file, extra_dirs)
+    default_id = str(app.config.get("DEFAULT_METHODOLOGY") or "").strip() or None
+    if default_id is not None:
+        chosen = registry.methodology(default_id)
+        if chosen is None or chosen.status != "published":
+            raise CatalogueError(
+                N_("%(value)s is not a loaded, published methodology"),
+                {"value": repr(default_id)},
+                where="DEFAULT_METHODOLOGY",
+            )
+        registry = replace(registry, default_id=default_id)
+    app.extensions["fieldcheck.registry"] = registry
 
 
 def get_registry() -> Registry:
