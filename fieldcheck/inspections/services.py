@@ -220,6 +220,12 @@ def _validate_answers(
                 N_("This indicator is derived from posted_standards; do not answer it directly.")
             ]
             continue
+        if indicator.instrument is not None:
+            # Asked in an interview (POST /interviews), not observed at a visit.
+            problems[path] = [
+                N_("This question is asked in an interview, not observed at a visit.")
+            ]
+            continue
         value = answer["value"]
         if indicator.is_scale:
             _kind, low, high = indicator.answer
@@ -233,7 +239,7 @@ def _validate_answers(
             problems[f"{path}.value"] = [
                 _("Must be one of %(values)s.", values=", ".join(YES_NO_VALUES))
             ]
-    for indicator in methodology.indicators:
+    for indicator in methodology.observed_indicators:
         if indicator.scope == "unit" and indicator.code not in answers:
             problems[f"answers.{indicator.code}"] = [
                 N_('Missing answer (send "na" when the item does not apply).')

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from fieldcheck.extensions import db
-from tests.interviews.conftest import AGENCY, M, UNIT, URL, record
+from tests.interviews.conftest import AGENCY, UNIT, URL, M, record
 
 
 @pytest.mark.parametrize(
