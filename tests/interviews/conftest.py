@@ -11,10 +11,15 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import update
 
 from fieldcheck import create_app
+from fieldcheck.extensions import db
 from tests.conftest import _empty_tables
 from tests.helpers import auth, post_json
+
+# The browser fixtures of the web tests, here serving this directory's app.
+from tests.web.conftest import browser, chromium, live_server  # noqa: F401
 
 #: tests/interviews/methodologies: uji-wawancara (staf per unit 4, pengguna 30, petugas 2).
 METHODOLOGIES = Path(__file__).resolve().parent / "methodologies"
@@ -113,3 +118,63 @@ def people(client, factory) -> People:
     for name, (role, region) in USERS.items():
         out.ids[name], out.tokens[name] = factory.user(role, region, name=name)
     return out
+
+
+def visit(people, app, unit: str, approve: bool = True) -> int:
+    """An inspection of ``unit`` under the test methodology (its one observed indicator),
+    approved as a supervisor would."""
+    from fieldcheck.inspections.models import Inspection
+    from tests.conftest import Factory
+
+    body = Factory.submission(
+        unit_code=unit,
+        methodology=M,
+        answers={"P-01": {"value": 2}},
+        posted_standards=[],
+        started_at="2026-03-10T02:00:00Z",
+        finished_at="2026-03-10T03:00:00Z",
+    )
+    response = post_json(people.client, "/api/v1/inspections", body, people.tokens["surveyor"])
+    assert response.status_code == 201, response.get_json()
+    inspection_id = response.get_json()["id"]
+    if approve:
+        with app.app_context():
+            db.session.execute(
+                update(Inspection).where(Inspection.id == inspection_id).values(status="approved")
+            )
+            db.session.commit()
+    return inspection_id
+
+
+@pytest.fixture
+def world(people, app):
+    """Sidoarjo's agency short: 29 counted users (a 30th rejected), Dukcapil complete, DPMPTSP
+    3 of 4 staff and never visited; Surabaya's agency complete."""
+    # Sidoarjo (PEMKAB-35.15)
+    visit(people, app, "35.15-DUKCAPIL")
+    visit(people, app, "35.15-RSUD", approve=False)  # received, not approved: does not count
+    for _ in range(4):
+        people.stored(record("staf", unit="35.15-DUKCAPIL"))
+    for _ in range(3):
+        people.stored(record("staf", unit="35.15-DPMPTSP"))
+    users = [people.stored(record()) for _ in range(30)]
+    for _ in range(2):
+        people.stored(record("petugas_pengaduan"))
+    rejected = post_json(
+        people.client,
+        f"{URL}/{users[0]['id']}/reject",
+        {"reason": "Responden bukan pengguna layanan"},
+        people.tokens["supervisor"],
+    )
+    assert rejected.status_code == 200
+    # Surabaya (PEMKOT-35.78): complete.
+    visit(people, app, "35.78-DUKCAPIL")
+    for _ in range(4):
+        people.stored(record("staf", unit="35.78-DUKCAPIL"))
+    for _ in range(30):
+        people.stored(record(agency="PEMKOT-35.78"))
+    for _ in range(2):
+        people.stored(record("petugas_pengaduan", agency="PEMKOT-35.78"))
+    # Another year and another region do not count here.
+    people.stored(record(interview_date="2025-06-01"))
+    return people

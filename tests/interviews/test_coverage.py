@@ -4,73 +4,10 @@ sampled unit, counted as core.dimensions counts them (rejected records do not co
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
 
-from fieldcheck.extensions import db
-from tests.helpers import post_json
-from tests.interviews.conftest import URL, M, record
+from tests.interviews.conftest import URL, M
 
 COVERAGE = f"{URL}/coverage?methodology={M}&period=2026"
-
-
-def visit(people, app, unit: str, approve: bool = True) -> int:
-    """An inspection of ``unit`` under the test methodology (its one observed indicator),
-    approved as a supervisor would."""
-    from fieldcheck.inspections.models import Inspection
-    from tests.conftest import Factory
-
-    body = Factory.submission(
-        unit_code=unit,
-        methodology=M,
-        answers={"P-01": {"value": 2}},
-        posted_standards=[],
-        started_at="2026-03-10T02:00:00Z",
-        finished_at="2026-03-10T03:00:00Z",
-    )
-    response = post_json(people.client, "/api/v1/inspections", body, people.tokens["surveyor"])
-    assert response.status_code == 201, response.get_json()
-    inspection_id = response.get_json()["id"]
-    if approve:
-        with app.app_context():
-            db.session.execute(
-                update(Inspection).where(Inspection.id == inspection_id).values(status="approved")
-            )
-            db.session.commit()
-    return inspection_id
-
-
-@pytest.fixture
-def world(people, app):
-    """Sidoarjo's agency short: 29 counted users (a 30th rejected), Dukcapil complete, DPMPTSP
-    3 of 4 staff and never visited; Surabaya's agency complete."""
-    # Sidoarjo (PEMKAB-35.15)
-    visit(people, app, "35.15-DUKCAPIL")
-    visit(people, app, "35.15-RSUD", approve=False)  # received, not approved: does not count
-    for _ in range(4):
-        people.stored(record("staf", unit="35.15-DUKCAPIL"))
-    for _ in range(3):
-        people.stored(record("staf", unit="35.15-DPMPTSP"))
-    users = [people.stored(record()) for _ in range(30)]
-    for _ in range(2):
-        people.stored(record("petugas_pengaduan"))
-    rejected = post_json(
-        people.client,
-        f"{URL}/{users[0]['id']}/reject",
-        {"reason": "Responden bukan pengguna layanan"},
-        people.tokens["supervisor"],
-    )
-    assert rejected.status_code == 200
-    # Surabaya (PEMKOT-35.78): complete.
-    visit(people, app, "35.78-DUKCAPIL")
-    for _ in range(4):
-        people.stored(record("staf", unit="35.78-DUKCAPIL"))
-    for _ in range(30):
-        people.stored(record(agency="PEMKOT-35.78"))
-    for _ in range(2):
-        people.stored(record("petugas_pengaduan", agency="PEMKOT-35.78"))
-    # Another year and another region do not count here.
-    people.stored(record(interview_date="2025-06-01"))
-    return people
 
 
 def _agencies(response):
@@ -108,22 +45,6 @@ def test_coverage_counts_like_the_core(world):
     assert not agencies["POLRESTA-35.15"]["complete"]
     # Outside the supervisor's region: not listed.
     assert "PEMKOT-13.71" not in agencies
-
-
-def test_coverage_agrees_with_the_core_result(world, app):
-    """The same records through score_subject: incomplete with the same quota gaps."""
-    from fieldcheck.catalogue.registry import get_registry
-    from fieldcheck.zoning.interview_coverage import coverage
-
-    with app.test_request_context():
-        from fieldcheck.auth.models import User
-
-        admin = db.session.get(User, world.ids["admin"])
-        result = coverage(admin, methodology_id=M, period=2026)
-        by = {a.code: a for a in result.agencies}
-        assert get_registry().methodology(M).instrument("pengguna").quota == 30
-        assert not by["PEMKAB-35.15"].complete
-        assert by["PEMKOT-35.78"].complete
 
 
 def test_region_filter_and_scope(world):
