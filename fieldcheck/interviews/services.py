@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -163,6 +164,18 @@ INSERT_INTERVIEW = text(
 STORED_UNDER = select(Interview.id, Interview.surveyor_id, Interview.payload_hash).where(
     Interview.submission_id == bindparam("submission_id", type_=Uuid)
 )
+
+
+def find_by_submission(submission_id: Any) -> Interview | None:
+    """The record stored under ``submission_id`` (a UUID or its text), if any."""
+    if isinstance(submission_id, str):
+        try:
+            submission_id = uuid.UUID(submission_id)
+        except ValueError:
+            return None
+    return db.session.execute(
+        select(Interview).where(Interview.submission_id == submission_id)
+    ).scalar_one_or_none()
 
 
 def _stored_under(submission_id: Any) -> Any:

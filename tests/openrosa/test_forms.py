@@ -14,7 +14,7 @@ from xml.etree import ElementTree as ET  # noqa: S405 - the server's own answers
 import pytest
 
 from fieldcheck.catalogue.registry import get_registry
-from fieldcheck.openrosa.xform import build_form
+from fieldcheck.openrosa.xform import all_forms, build_form
 from tests.openrosa.conftest import base
 
 FL = "{http://openrosa.org/xforms/xformsList}"
@@ -37,8 +37,8 @@ def test_every_shipped_methodology_form_passes_odk_validate(app, tmp_path):
     with app.app_context():
         methodologies = list(get_registry().methodologies.values())
     assert methodologies
-    for methodology in methodologies:
-        form = build_form(methodology)
+    # Every form: the visit checklists and each instrument's interview form.
+    for form in (f for methodology in methodologies for f in all_forms(methodology)):
         path = tmp_path / f"{form.form_id}.xml"
         path.write_text(form.xml, encoding="utf-8")
         # Raises ODKValidateError on an invalid form; warnings are returned.
