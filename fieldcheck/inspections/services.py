@@ -221,10 +221,9 @@ def _validate_answers(
             ]
             continue
         if indicator.instrument is not None:
-            # Asked in an interview (POST /interviews), not observed at a visit.
-            problems[path] = [
-                N_("This question is asked in an interview, not observed at a visit.")
-            ]
+            # Scoring reads every answer it is given: an interview's question answered at a
+            # visit would count as an observation.
+            problems[path] = [N_("This question is asked in an interview, not at a visit.")]
             continue
         value = answer["value"]
         if indicator.is_scale:
@@ -239,8 +238,12 @@ def _validate_answers(
             problems[f"{path}.value"] = [
                 _("Must be one of %(values)s.", values=", ".join(YES_NO_VALUES))
             ]
-    for indicator in methodology.observed_indicators:
-        if indicator.scope == "unit" and indicator.code not in answers:
+    for indicator in methodology.indicators:
+        if (
+            indicator.scope == "unit"
+            and indicator.instrument is None
+            and indicator.code not in answers
+        ):
             problems[f"answers.{indicator.code}"] = [
                 N_('Missing answer (send "na" when the item does not apply).')
             ]

@@ -134,8 +134,8 @@ def in_force(methodology: Methodology, on: date) -> bool:
 
 def unit_indicators(methodology: Methodology) -> list[Indicator]:
     """The indicators a surveyor answers at a visit (service-scope ones come from the service
-    repeat; interview questions are in the interview forms)."""
-    return [i for i in methodology.observed_indicators if i.scope == "unit"]
+    repeat; interview questions belong to their instrument's interview, not to the visit)."""
+    return [i for i in methodology.indicators if i.scope == "unit" and i.instrument is None]
 
 
 def interview_form_id(methodology: Methodology, instrument: Instrument) -> str:
