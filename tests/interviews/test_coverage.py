@@ -74,10 +74,13 @@ def test_bad_coverage_queries(people, query):
     assert response.status_code == 422, response.get_json()
 
 
-def test_default_methodology_is_the_one_with_interviews(people):
+def test_default_methodology_is_the_newest_with_interviews(people):
+    # ombudsman-2022 (from 2022) is newer than the test methodology (from 2014).
     response = people.get(f"{URL}/coverage?period=2026")
     assert response.status_code == 200
-    assert response.get_json()["methodology"] == M
+    assert response.get_json()["methodology"] == "ombudsman-2022"
+    # In 2020 only the test methodology with interviews was in force.
+    assert people.get(f"{URL}/coverage?period=2020").get_json()["methodology"] == M
 
 
 def _auth(people):

@@ -216,3 +216,15 @@ def test_list_filters_and_reject(people):
     again = post_json(people.client, reject, {"reason": "lagi"}, people.tokens["supervisor"])
     assert again.status_code == 409
     assert people.get(f"{URL}?status=rejected").get_json()["total"] == 1
+
+
+def test_the_documented_example_is_stored_under_the_shipped_ombudsman_2022(people):
+    """docs/examples/interview-pengguna-sidoarjo.json against the real 2022 file."""
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "docs/examples/interview-pengguna-sidoarjo.json"
+    body = json.loads(example.read_text(encoding="utf-8"))
+    stored = people.stored(body)
+    # Five answered 0..3 questions of weight 1: (3+3+2+3+3)/15 = 14/15 -> 93.33; "na" left out.
+    assert stored["dimensions"] == {"output": 93.33}
+    assert (stored["methodology"], stored["agency_code"]) == ("ombudsman-2022", AGENCY)

@@ -100,10 +100,14 @@ def test_form_list_manifest_and_media(client, world):
         {child.tag.removeprefix(FL): child.text for child in xform}
         for xform in root.findall(f"{FL}xform")
     ]
-    # Every published methodology in force gets a form: ombudsman-2022 (observed part) too.
+    # Every published methodology in force gets a form: ombudsman-2022 (observed part) too,
+    # and one interview form per instrument of it.
     assert [e["formID"] for e in entries] == [
         "fieldcheck-ombudsman-2019",
         "fieldcheck-ombudsman-2022",
+        "fieldcheck-ombudsman-2022-pengguna",
+        "fieldcheck-ombudsman-2022-petugas_pengaduan",
+        "fieldcheck-ombudsman-2022-staf",
     ]
     entry = entries[0]
     assert entry["formID"] == "fieldcheck-ombudsman-2019"
