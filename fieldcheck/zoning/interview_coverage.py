@@ -34,8 +34,9 @@ from fieldcheck.regions.services import in_region
 from fieldcheck.units.models import Agency, Unit
 from fieldcheck.zoning.services import COUNTED_STATUSES, current_period
 
-#: What the shortfall of one instrument reads like ("29 dari 30 wawancara pengguna layanan").
-SHORTFALL = N_("%(have)s of %(need)s %(instrument)s interviews")
+#: What the shortfall of one instrument reads like: "29 dari 30 wawancara pengguna layanan" (the
+#: instrument's name, "Wawancara pengguna layanan", is a noun phrase that says what is counted).
+SHORTFALL = N_("%(have)s of %(need)s %(instrument)s")
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,10 @@ class InstrumentCoverage:
 
     @property
     def summary(self) -> str:
-        """``29 of 30 service users interviews`` in the reader's language."""
-        return render(SHORTFALL, {"have": self.have, "need": self.need, "instrument": self.name})
+        """``29 dari 30 wawancara pengguna layanan`` in the reader's language."""
+        # Mid-sentence: the name's capital goes (names are Indonesian noun phrases).
+        name = self.name[:1].lower() + self.name[1:]
+        return render(SHORTFALL, {"have": self.have, "need": self.need, "instrument": name})
 
 
 @dataclass(frozen=True)
