@@ -224,9 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     from fieldcheck.inspections.models import Inspection
 
     with app.app_context():
-        stored_ids = {
-            str(s) for (s,) in db.session.execute(select(Inspection.submission_id)).all()
-        }
+        stored_ids = {str(s) for (s,) in db.session.execute(select(Inspection.submission_id)).all()}
         rows = db.session.execute(select(func.count()).select_from(Inspection)).scalar_one()
         audited = db.session.execute(
             select(func.count())

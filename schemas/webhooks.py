@@ -148,6 +148,20 @@ class InspectionReceivedData(Schema):
     supersedes_id = fields.Integer(required=True, allow_none=True)
 
 
+class InterviewReceivedData(Schema):
+    """``data`` of ``interview.received``: where and what kind, never the respondent or answers."""
+
+    interview_id = fields.Integer(required=True)
+    submission_id = fields.UUID(required=True)
+    methodology = fields.String(required=True)
+    methodology_version = fields.Integer(required=True)
+    instrument = fields.String(required=True, metadata={"example": "pengguna"})
+    agency_code = fields.String(required=True)
+    unit_code = fields.String(required=True, allow_none=True)
+    region_code = fields.String(required=True, allow_none=True)
+    interview_date = fields.Date(required=True)
+
+
 class InspectionReviewedData(Schema):
     """``data`` of ``inspection.reviewed`` (one event per inspection, bulk reviews too)."""
 
@@ -231,6 +245,7 @@ class PingData(Schema):
 EVENT_DATA: dict[str, type[Schema]] = {
     "inspection.received": InspectionReceivedData,
     "inspection.reviewed": InspectionReviewedData,
+    "interview.received": InterviewReceivedData,
     "zoning_run.succeeded": ZoningRunSucceededData,
     "zoning_run.published": ZoningRunPublishedData,
     "zoning_run.zone_changes": ZoneChangesData,

@@ -225,8 +225,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", type=int, default=0, help="keep this many dumps (0 = all)")
     parser.add_argument(
-        "--database-url", default=None, help="default: the app's DATABASE_URL (any role that may "
-        "read every table: the app role will do)"
+        "--database-url",
+        default=None,
+        help="default: the app's DATABASE_URL (any role that may "
+        "read every table: the app role will do)",
     )
     args = parser.parse_args(argv)
     dest = args.dest.resolve()
@@ -278,8 +280,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{photos['already_there']} already in {photos['dest']}"
     )
     if "keys" in manifest:
-        print(f"  audit key and checkpoints: {', '.join(manifest['keys']['files']) or 'none yet'}"
-              f" -> {manifest['keys']['dest']}")
+        print(
+            f"  audit key and checkpoints: {', '.join(manifest['keys']['files']) or 'none yet'}"
+            f" -> {manifest['keys']['dest']}"
+        )
     if pruned:
         print(f"  pruned: {', '.join(pruned)}")
     for problem in problems:

@@ -13,6 +13,7 @@ from fieldcheck.auth.passwords import set_password, set_username
 from fieldcheck.auth.services import create_user, hash_token, issue_token, revoke_token
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.demo.inspections import seed_demo_inspections
+from fieldcheck.demo.interviews import seed_demo_interviews
 from fieldcheck.demo.received import seed_received_inspections
 from fieldcheck.demo.zoning import publish_demo_run
 from fieldcheck.extensions import db
@@ -39,7 +40,8 @@ DEMO_PASSWORD = "fieldcheck-demo"  # noqa: S105 - the documented demo password, 
 
 def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | None, str]]:
     """Import the demo units, ensure the demo users, and give each a fresh token; seed the
-    approved demo visits, a published zoning run and a few visits waiting for review.
+    approved demo visits, a published zoning run, a few visits waiting for review, and the demo
+    interviews (one agency complete, one short of service users).
 
     Commits before the zoning run (which reads committed data on its own connection); the
     caller commits the rest.
@@ -81,6 +83,7 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
     # waiting visits (received after the run, as they would be).
     publish_demo_run(admin, visits_changed=created > 0)
     seed_received_inspections(surveyors)
+    seed_demo_interviews(surveyors)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -78,6 +78,9 @@ class Interview(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="received")
     #: Why a supervisor rejected it.
     status_reason: Mapped[str | None] = mapped_column(Text)
+    #: The surveyor's short note on the interview's circumstances; not for personal data
+    #: (migration 0018_interviews).
+    note: Mapped[str | None] = mapped_column(String(500))
 
     agency: Mapped[Agency] = relationship(lazy="joined")
     unit: Mapped[Unit | None] = relationship(lazy="joined")

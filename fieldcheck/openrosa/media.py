@@ -1,4 +1,5 @@
-"""The media files of a form, per user: the units of their region and the services each offers.
+"""The media files of a form, per user: the units of their region and the services each offers,
+and (interview forms about an agency) the agencies located in their region.
 
 ``units.csv`` feeds the form's unit question and ``services.csv`` the service question of the
 repeat (filtered on the chosen unit), both ``select_one_from_file``. Columns ``name`` (the value
@@ -17,10 +18,10 @@ from fieldcheck.auth.models import User
 from fieldcheck.auth.services import scope_filter
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.extensions import db
-from fieldcheck.openrosa.xform import SERVICES_FILE, UNITS_FILE
-from fieldcheck.units.models import Unit, UnitService
+from fieldcheck.openrosa.xform import AGENCIES_FILE, SERVICES_FILE, UNITS_FILE
+from fieldcheck.units.models import Agency, Unit, UnitService
 
-MEDIA_FILES = (UNITS_FILE, SERVICES_FILE)
+MEDIA_FILES = (UNITS_FILE, SERVICES_FILE, AGENCIES_FILE)
 
 
 def _csv(header: list[str], rows: list[list[str]]) -> bytes:
@@ -57,6 +58,17 @@ def media_file(name: str, user: User) -> bytes | None:
                 [service, services[service].name if service in services else service, unit]
                 for service, unit in db.session.execute(query)
             ],
+        )
+    if name == AGENCIES_FILE:
+        # Located in the region (as the interview API's region rule): an agency whose units
+        # span provinces has no region and is listed for national users only.
+        agency_scope = scope_filter(user, Agency.region_code)
+        query = select(Agency.code, Agency.name).order_by(Agency.code)
+        if agency_scope is not None:
+            query = query.where(agency_scope)
+        return _csv(
+            ["name", "label"],
+            [[code, f"{agency_name} ({code})"] for code, agency_name in db.session.execute(query)],
         )
     return None
 

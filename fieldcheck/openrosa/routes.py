@@ -25,13 +25,16 @@ from fieldcheck.extensions import db
 from fieldcheck.http import load
 from fieldcheck.i18n import LANGUAGES, N_, _, localize
 from fieldcheck.inspections.services import find_by_submission, submit
+from fieldcheck.interviews import services as interviews
 from fieldcheck.openrosa import attachments
-from fieldcheck.openrosa.media import MEDIA_FILES, md5, media_file
+from fieldcheck.openrosa.interviews import InterviewSubmission, interview_body, interview_form
+from fieldcheck.openrosa.media import md5, media_file
 from fieldcheck.openrosa.multipart import read_parts
 from fieldcheck.openrosa.responses import OPENROSA_VERSION, XML_TYPE, form_list, manifest, message
 from fieldcheck.openrosa.submission import in_phone_words, parse, question
 from fieldcheck.openrosa.xform import Form, forms_in_force, same_methodology_version
 from schemas.inspections import InspectionSubmissionSchema
+from schemas.interviews import InterviewSubmissionSchema
 
 bp = Blueprint("openrosa", __name__)
 
@@ -40,6 +43,7 @@ COLLECTORS = ("surveyor", "admin")
 #: Device language -> answer language; a phone that names neither gets Indonesian.
 DEFAULT_LANGUAGE = "id"
 SUBMISSION = InspectionSubmissionSchema()
+INTERVIEW = InterviewSubmissionSchema()
 
 
 @bp.before_request
@@ -173,7 +177,7 @@ def form_manifest(token: str, form_id: str):
                 "hash": md5(media_file(name, user) or b""),
                 "downloadUrl": f"{base}/forms/{form.form_id}/attachments/{name}",
             }
-            for name in MEDIA_FILES
+            for name in form.media
         ]
     )
 
@@ -182,8 +186,8 @@ def form_manifest(token: str, form_id: str):
 def form_media(token: str, form_id: str, filename: str):
     """One media file of the form, for this user."""
     user = _collector(token)
-    _form(form_id)
-    data = media_file(filename, user)
+    form = _form(form_id)
+    data = media_file(filename, user) if filename in form.media else None
     if data is None:
         raise ApiError("not_found", N_("No such media file."))
     return Response(data, content_type="text/csv; charset=utf-8")
@@ -248,6 +252,10 @@ def submission(token: str):
 
 def _store(xml: bytes, files: dict, user: User) -> Response:
     """Parse, check the form version, run intake, take the attachments; the answer."""
+    target = interview_form(xml, get_registry().methodologies)
+    if target is not None:
+        # An interview form: the interview API's intake (no photos are taken with it).
+        return _store_interview(target, user)
     parsed = parse(xml, get_registry().methodologies)
     known = find_by_submission(parsed.submission_id)
     if known is None:
@@ -256,25 +264,7 @@ def _store(xml: bytes, files: dict, user: User) -> Response:
         # only regenerated (same methodology version, new wording or layout from this code) is
         # still taken: the intake validates every answer anyway, and a phone's unsent forms
         # are not lost to a server upgrade.
-        current = next((f for f in _forms() if f.form_id == parsed.form_id), None)
-        if current is None:
-            raise ApiError(
-                "conflict",
-                _(
-                    "The form %(form_id)s is no longer in use; download the forms again.",
-                    form_id=parsed.form_id,
-                ),
-            )
-        if not same_methodology_version(parsed.version, current.version):
-            raise ApiError(
-                "conflict",
-                _(
-                    "This answer was made with form version %(sent)s; the current version is "
-                    "%(current)s. Download the forms again and fill in a new form.",
-                    sent=parsed.version or "-",
-                    current=current.version,
-                ),
-            )
+        _check_form_version(parsed.form_id, parsed.version)
     try:
         # The schema's refusals too (a service repeat with no service chosen), not only intake's.
         data = load(SUBMISSION, parsed.body)
@@ -311,3 +301,50 @@ def _store(xml: bytes, files: dict, user: User) -> Response:
     else:
         text = _("Inspection %(id)s received in full.", id=inspection.id)
     return message(text, "submit_success", 201)
+
+
+def _check_form_version(form_id: str, version: str | None) -> None:
+    """A new submission must come from a form of the methodology version in force."""
+    current = next((f for f in _forms() if f.form_id == form_id), None)
+    if current is None:
+        raise ApiError(
+            "conflict",
+            _(
+                "The form %(form_id)s is no longer in use; download the forms again.",
+                form_id=form_id,
+            ),
+        )
+    if not same_methodology_version(version, current.version):
+        raise ApiError(
+            "conflict",
+            _(
+                "This answer was made with form version %(sent)s; the current version is "
+                "%(current)s. Download the forms again and fill in a new form.",
+                sent=version or "-",
+                current=current.version,
+            ),
+        )
+
+
+def _store_interview(sub: InterviewSubmission, user: User) -> Response:
+    """An interview form's submission through the interview API's load and intake."""
+    body = interview_body(sub)
+    if interviews.find_by_submission(body["submission_id"]) is None:
+        _check_form_version(sub.form_id, sub.version)
+    data = load(INTERVIEW, body)
+    try:
+        outcome = interviews.submit(body, data, user)
+    except ApiError as exc:
+        if exc.code == "submission_conflict" and "interview_id" in exc.details:
+            raise ApiError(
+                "submission_conflict",
+                N_(
+                    "This form was already sent with different answers; a sent form cannot "
+                    "be changed by sending it again."
+                ),
+                exc.details,
+            ) from None
+        raise
+    return message(
+        _("Interview record %(id)s received.", id=outcome.interview.id), "submit_success", 201
+    )

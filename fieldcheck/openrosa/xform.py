@@ -19,8 +19,9 @@ from typing import Any
 
 from pyxform.xls2xform import convert
 
-from fieldcheck.core.model import DELIVERY_COMPONENTS, Indicator, Methodology
+from fieldcheck.core.model import DELIVERY_COMPONENTS, Indicator, Instrument, Methodology
 from fieldcheck.i18n import N_, translations
+from fieldcheck.interviews.respondents import AGE_BANDS, GENDERS, NOTE_MAX, roles_for
 
 #: The form id of a methodology's form: ``fieldcheck-<methodology id>``.
 FORM_ID_PREFIX = "fieldcheck-"
@@ -29,6 +30,8 @@ INSTANCE_ROOT = "data"
 #: Media files every form names (``select_one_from_file``).
 UNITS_FILE = "units.csv"
 SERVICES_FILE = "services.csv"
+#: The agencies of the user's region, for an agency-level interview form.
+AGENCIES_FILE = "agencies.csv"
 #: Photos are scaled down on the phone to at most this many pixels on the longest side: enough
 #: to read a notice board, and a tenth of a full camera photo to send over a weak signal.
 PHOTO_MAX_PIXELS = 2048
@@ -67,6 +70,31 @@ SERVICE_DAYS = "layanan_hari"
 SERVICE_REQUIREMENTS = "layanan_persyaratan"
 NOTE_SUFFIX = "_catatan"
 PHOTO_SUFFIX = "_foto"
+#: Names of the interview forms' own fields (fieldcheck.openrosa.interviews reads them).
+AGENCY_FIELD = "instansi"
+INTERVIEW_DATE_FIELD = "tanggal_wawancara"
+ROLE_FIELD = "responden_peran"
+GENDER_FIELD = "responden_jenis_kelamin"
+AGE_FIELD = "responden_usia"
+#: Respondent attribute codes as the phone shows them (fieldcheck.interviews.respondents).
+ROLE_LABELS = {
+    "pimpinan": N_("Head of the unit or agency"),
+    "petugas_layanan": N_("Front-line service staff"),
+    "petugas_lain": N_("Other staff"),
+    "pengguna_langsung": N_("Service user"),
+    "kuasa_pengguna": N_("Someone acting for a service user"),
+    "pengelola_pengaduan": N_("Complaint handler"),
+    "responden": N_("Respondent"),
+}
+GENDER_LABELS = {"L": N_("Male"), "P": N_("Female"), "tidak_disebut": N_("Not said")}
+AGE_LABELS = {
+    "17_24": N_("17-24 years"),
+    "25_34": N_("25-34 years"),
+    "35_44": N_("35-44 years"),
+    "45_54": N_("45-54 years"),
+    "55_up": N_("55 years or older"),
+    "tidak_disebut": N_("Not said"),
+}
 
 
 @dataclass(frozen=True)
@@ -79,6 +107,10 @@ class Form:
     version: str
     title: str
     xml: str
+    #: The interview instrument the form records, or None for the visit checklist.
+    instrument: str | None = None
+    #: The media files the form reads (``select_one_from_file``), listed in its manifest.
+    media: tuple[str, ...] = (UNITS_FILE, SERVICES_FILE)
 
     @property
     def md5(self) -> str:
@@ -104,6 +136,116 @@ def unit_indicators(methodology: Methodology) -> list[Indicator]:
     """The indicators a surveyor answers at a visit (service-scope ones come from the service
     repeat; interview questions belong to their instrument's interview, not to the visit)."""
     return [i for i in methodology.indicators if i.scope == "unit" and i.instrument is None]
+
+
+def interview_form_id(methodology: Methodology, instrument: Instrument) -> str:
+    """The XForm id of an instrument's interview form: ``fieldcheck-<methodology>-<code>``."""
+    return f"{FORM_ID_PREFIX}{methodology.id}-{instrument.code}"
+
+
+def _choice_list(indicator: Indicator, choices: list[dict[str, str]], made: set[str]) -> str:
+    """The choice list an indicator's answers come from, added to ``choices`` once."""
+    if not indicator.is_scale:
+        return "jawaban"
+    list_name = scale_list(indicator)
+    if list_name not in made:
+        made.add(list_name)
+        _kind, low, high = indicator.answer  # type: ignore[misc]
+        choices.extend(
+            {"list_name": list_name, "name": str(n), "label": str(n)} for n in range(low, high + 1)
+        )
+        choices.append(
+            {
+                "list_name": list_name,
+                "name": NOT_APPLICABLE,
+                "label": label(YES_NO_LABELS[NOT_APPLICABLE]),
+            }
+        )
+    return list_name
+
+
+def interview_workbook(
+    methodology: Methodology, instrument: Instrument
+) -> dict[str, list[dict[str, str]]]:
+    """The XLSForm rows of one instrument's interview form: what it is about (a unit or an
+    agency of the user's region), the date, the respondent's coarse attributes (no name field:
+    UU 27/2022), the instrument's questions, a short note."""
+    if instrument.level == "unit":
+        subject = {
+            "type": f"select_one_from_file {UNITS_FILE}",
+            "name": UNIT_FIELD,
+            "label": label(N_("Unit where the interview took place")),
+        }
+    else:
+        subject = {
+            "type": f"select_one_from_file {AGENCIES_FILE}",
+            "name": AGENCY_FIELD,
+            "label": label(N_("Agency the interview is about")),
+        }
+    subject.update(
+        {
+            "hint": label(N_("Only the units and agencies of your region are listed.")),
+            "required": "yes",
+            "appearance": "autocomplete",
+        }
+    )
+    survey: list[dict[str, str]] = [
+        {"type": "start", "name": "start"},
+        {"type": "end", "name": "end"},
+        subject,
+        {
+            "type": "date",
+            "name": INTERVIEW_DATE_FIELD,
+            "label": label(N_("Date of the interview")),
+            "required": "yes",
+            "constraint": ". <= today()",
+        },
+        {
+            "type": "begin group",
+            "name": "responden",
+            "label": label(N_("Respondent (no name or identity is recorded)")),
+        },
+        {"type": "select_one peran", "name": ROLE_FIELD, "label": label(N_("Role"))},
+        {"type": "select_one jenis_kelamin", "name": GENDER_FIELD, "label": label(N_("Gender"))},
+        {"type": "select_one usia", "name": AGE_FIELD, "label": label(N_("Age band"))},
+        {"type": "end group"},
+    ]
+    choices: list[dict[str, str]] = [
+        {"list_name": "jawaban", "name": value, "label": label(text)}
+        for value, text in YES_NO_LABELS.items()
+    ]
+    choices += [
+        {"list_name": "peran", "name": code, "label": label(ROLE_LABELS.get(code, code))}
+        for code in roles_for(instrument.code)
+    ]
+    choices += [
+        {"list_name": "jenis_kelamin", "name": code, "label": label(GENDER_LABELS[code])}
+        for code in GENDERS
+    ]
+    choices += [
+        {"list_name": "usia", "name": code, "label": label(AGE_LABELS[code])} for code in AGE_BANDS
+    ]
+    made: set[str] = set()
+    survey.append({"type": "begin group", "name": "pertanyaan", "label": instrument.name})
+    for indicator in methodology.questions(instrument.code):
+        survey.append(_question(indicator, _choice_list(indicator, choices, made)))
+    survey.append({"type": "end group"})
+    survey.append(
+        {
+            "type": "text",
+            "name": NOTES_FIELD,
+            "label": label(N_("Note on the interview")),
+            "hint": label(
+                N_("Circumstances only; never a name, address or telephone number (UU 27/2022).")
+            ),
+            "constraint": f"string-length(.) <= {NOTE_MAX}",
+        }
+    )
+    settings = {
+        "form_id": interview_form_id(methodology, instrument),
+        "form_title": f"{methodology.title}: {instrument.name}",
+    }
+    return {"survey": survey, "choices": choices, "settings": [settings]}
 
 
 def scale_list(indicator: Indicator) -> str:
@@ -146,25 +288,7 @@ def workbook(methodology: Methodology) -> dict[str, list[dict[str, str]]]:
             continue
         survey.append({"type": "begin group", "name": dimension.code, "label": dimension.name})
         for indicator in indicators:
-            if indicator.is_scale:
-                list_name = scale_list(indicator)
-                if list_name not in scales:
-                    scales.add(list_name)
-                    _kind, low, high = indicator.answer  # type: ignore[misc]
-                    choices.extend(
-                        {"list_name": list_name, "name": str(n), "label": str(n)}
-                        for n in range(low, high + 1)
-                    )
-                    choices.append(
-                        {
-                            "list_name": list_name,
-                            "name": NOT_APPLICABLE,
-                            "label": label(YES_NO_LABELS[NOT_APPLICABLE]),
-                        }
-                    )
-            else:
-                list_name = "jawaban"
-            survey.append(_question(indicator, list_name))
+            survey.append(_question(indicator, _choice_list(indicator, choices, scales)))
             survey.append(
                 {
                     "type": "text",
@@ -299,40 +423,52 @@ def same_methodology_version(sent: str | None, current: str) -> bool:
     return sent is not None and sent.split(".", 1)[0] == current.split(".", 1)[0]
 
 
-#: (methodology id, version, file hash) -> its Form. A published methodology never changes, and
-#: pyxform takes about a second per form: built once per process.
-_FORMS: dict[tuple[str, int, str], Form] = {}
+#: (methodology id, version, file hash, instrument or None) -> its Form. A published methodology
+#: never changes, and pyxform takes about a second per form: built once per process.
+_FORMS: dict[tuple[str, int, str, str | None], Form] = {}
 
 
-def build_form(methodology: Methodology) -> Form:
-    """The methodology's XForm (built once per process)."""
-    key = (methodology.id, methodology.version, methodology.content_hash)
+def build_form(methodology: Methodology, instrument: Instrument | None = None) -> Form:
+    """The methodology's visit checklist XForm, or its interview form for ``instrument``
+    (built once per process)."""
+    code = None if instrument is None else instrument.code
+    key = (methodology.id, methodology.version, methodology.content_hash, code)
     form = _FORMS.get(key)
     if form is None:
-        rows = workbook(methodology)
+        if instrument is None:
+            rows = workbook(methodology)
+            media = (UNITS_FILE, SERVICES_FILE)
+        else:
+            rows = interview_workbook(methodology, instrument)
+            media = (UNITS_FILE,) if instrument.level == "unit" else (AGENCIES_FILE,)
         version = form_version(methodology, rows)
         rows["settings"][0]["version"] = version
         result = convert(rows, form_name=INSTANCE_ROOT, pretty_print=True, warnings=[])
         form = Form(
-            form_id=form_id(methodology),
+            form_id=rows["settings"][0]["form_id"],
             methodology_id=methodology.id,
             methodology_version=methodology.version,
             version=version,
-            title=methodology.title,
+            title=rows["settings"][0]["form_title"],
             xml=result.xform,
+            instrument=code,
+            media=media,
         )
         _FORMS[key] = form
     return form
+
+
+def all_forms(methodology: Methodology) -> list[Form]:
+    """The methodology's forms: the visit checklist (when it observes anything) and one
+    interview form per instrument."""
+    forms = [build_form(methodology)] if methodology.observed_indicators else []
+    return forms + [build_form(methodology, i) for i in methodology.instruments]
 
 
 def forms_in_force(methodologies: dict[str, Methodology], on: date) -> list[Form]:
     """The forms of the methodologies in force on ``on`` that observe something at a visit
     (kemenpanrb-skm-2017 only asks respondents: it has no visit form), by form id."""
     return sorted(
-        (
-            build_form(m)
-            for m in methodologies.values()
-            if in_force(m, on) and m.observed_indicators
-        ),
+        (f for m in methodologies.values() if in_force(m, on) for f in all_forms(m)),
         key=lambda f: f.form_id,
     )

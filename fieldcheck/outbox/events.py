@@ -23,6 +23,9 @@ from fieldcheck.outbox.models import OutboxEvent, new_event_id
 #: docs/api.md.
 EVENT_TYPES: dict[str, str] = {
     "inspection.received": N_("A new inspection was stored by intake (JSON API or OpenRosa)."),
+    "interview.received": N_(
+        "A new interview record was stored (JSON API or OpenRosa); it carries no respondent data."
+    ),
     "inspection.reviewed": N_("A supervisor approved, rejected or returned an inspection."),
     "zoning_run.succeeded": N_("A zoning run finished."),
     "zoning_run.published": N_("A zoning run became the official result."),

@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
         admin,
         exports,
         inspections,
+        interviews,
         login,
         overview,
         places,

@@ -13,6 +13,7 @@ ENTRIES = (
     ("web.overview", N_("Overview"), ("supervisor", "admin")),
     ("web.review_queue", N_("Review queue"), ("supervisor", "admin")),
     ("web.runs", N_("Zoning runs"), ("supervisor", "admin")),
+    ("web.interview_coverage", N_("Interview coverage"), ("supervisor", "admin")),
     ("web.exports", N_("Exports"), ("supervisor", "admin")),
     ("web.admin_users", N_("Users"), ("admin",)),
     ("web.admin_audit", N_("Audit log"), ("admin",)),

@@ -100,6 +100,40 @@ def _methodology(world):
     return {"methodology_id": "ombudsman-2019"}, None
 
 
+def _interview_body(world):
+    """A new service-user record about Sidoarjo's government under ombudsman-2022."""
+    import uuid
+
+    codes = ("OU-PENUNDAAN", "OU-IMBALAN", "OU-PROSEDUR", "OU-KOMPETEN", "OU-PATUT")
+    return {}, {
+        "submission_id": str(uuid.uuid4()),
+        "methodology": "ombudsman-2022",
+        "instrument": "pengguna",
+        "agency": "PEMKAB-35.15",
+        "interview_date": "2026-03-10",
+        "answers": {**dict.fromkeys(codes, 3), "OU-DISKRIMINASI": "na"},
+    }
+
+
+def _new_interview(world) -> int:
+    response = post_json(
+        world.client, "/api/v1/interviews", _interview_body(world)[1], world.token("surveyor")
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def _interview(world):
+    """The surveyor's record (made once)."""
+    if not getattr(world, "interview_id", None):
+        world.interview_id = _new_interview(world)
+    return {"interview_id": world.interview_id}, None
+
+
+def _interview_rejection(world):
+    return {"interview_id": _new_interview(world)}, {"reason": "Bukan pengguna layanan"}
+
+
 def _region(world):
     return {"code": "35.15"}, None
 
@@ -284,6 +318,12 @@ MATRIX: dict[tuple[str, str], tuple[T, int, int, int, int, int, int, int]] = {
     ("GET", "/api/v1/regions/<code>"):                     (_region, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/units"):                              (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/units/<code>"):                       (_unit, 401, 200, 200, 200, 404, 200, 404),  # noqa: E501
+    # Interviews (issue 16): surveyors post, supervisors list, reject and read coverage.
+    ("POST", "/api/v1/interviews"):                        (_interview_body, 401, 201, 201, 403, 403, 201, 403),  # noqa: E501
+    ("GET", "/api/v1/interviews"):                         (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/interviews/<int:interview_id>"):      (_interview, 401, 200, 404, 200, 404, 200, 404),  # noqa: E501
+    ("POST", "/api/v1/interviews/<int:interview_id>/reject"): (_interview_rejection, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
+    ("GET", "/api/v1/interviews/coverage"):                (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
     ("POST", "/api/v1/inspections"):                       (_submission, 401, 201, 201, 403, 403, 201, 403),  # noqa: E501
     ("GET", "/api/v1/inspections"):                        (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/inspections/<int:inspection_id>"):    (_inspection, 401, 200, 404, 200, 404, 200, 404),  # noqa: E501

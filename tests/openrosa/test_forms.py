@@ -14,7 +14,7 @@ from xml.etree import ElementTree as ET  # noqa: S405 - the server's own answers
 import pytest
 
 from fieldcheck.catalogue.registry import get_registry
-from fieldcheck.openrosa.xform import build_form
+from fieldcheck.openrosa.xform import all_forms, build_form
 from tests.openrosa.conftest import base
 
 FL = "{http://openrosa.org/xforms/xformsList}"
@@ -37,8 +37,8 @@ def test_every_shipped_methodology_form_passes_odk_validate(app, tmp_path):
     with app.app_context():
         methodologies = list(get_registry().methodologies.values())
     assert methodologies
-    for methodology in methodologies:
-        form = build_form(methodology)
+    # Every form: the visit checklists and each instrument's interview form.
+    for form in (f for methodology in methodologies for f in all_forms(methodology)):
         path = tmp_path / f"{form.form_id}.xml"
         path.write_text(form.xml, encoding="utf-8")
         # Raises ODKValidateError on an invalid form; warnings are returned.
@@ -100,14 +100,19 @@ def test_form_list_manifest_and_media(client, world):
         {child.tag.removeprefix(FL): child.text for child in xform}
         for xform in root.findall(f"{FL}xform")
     ]
-    # Every published methodology in force that observes something gets a form: ombudsman-2022
-    # (its observed part) and the KemenPANRB index too; the SKM survey has no visit form.
+    # Every published methodology in force gets its forms: a visit form when it observes
+    # something (ombudsman-2022's observed part, the KemenPANRB index) and one interview form per
+    # instrument (the SKM survey has only its respondents' form).
     assert [e["formID"] for e in entries] == [
         "fieldcheck-kemenpanrb-ipp-2017",
+        "fieldcheck-kemenpanrb-skm-2017-responden",
         "fieldcheck-ombudsman-2019",
         "fieldcheck-ombudsman-2022",
+        "fieldcheck-ombudsman-2022-pengguna",
+        "fieldcheck-ombudsman-2022-petugas_pengaduan",
+        "fieldcheck-ombudsman-2022-staf",
     ]
-    entry = entries[1]
+    entry = entries[2]
     assert entry["formID"] == "fieldcheck-ombudsman-2019"
     assert entry["name"].startswith("Kepatuhan")
     server = base(world.surveyor)
