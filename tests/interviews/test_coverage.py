@@ -79,8 +79,11 @@ def test_default_methodology_is_the_newest_with_interviews(people):
     response = people.get(f"{URL}/coverage?period=2026")
     assert response.status_code == 200
     assert response.get_json()["methodology"] == "ombudsman-2022"
-    # In 2020 only the test methodology with interviews was in force.
-    assert people.get(f"{URL}/coverage?period=2020").get_json()["methodology"] == M
+    # In 2020 the SKM survey (from 2017) is the newest in force with interviews, newer than the
+    # test methodology (from 2014).
+    assert people.get(f"{URL}/coverage?period=2020").get_json()["methodology"] == (
+        "kemenpanrb-skm-2017"
+    )
 
 
 def _auth(people):
