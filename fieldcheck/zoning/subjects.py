@@ -17,12 +17,13 @@ from fieldcheck.auth.services import scope_filter
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.core.model import Methodology
 from fieldcheck.extensions import db
-from fieldcheck.i18n import render
+from fieldcheck.i18n import N_, _, render
 from fieldcheck.regions.services import in_region
 from fieldcheck.zoning.models import ZoningRun, ZoningSubject
+from fieldcheck.zoning.reading import results_query
 
 #: How an observation source is named to a reader (an instrument is named by the methodology).
-OBSERVATION_NAME = "observation"
+OBSERVATION_NAME = N_("observations at visits")
 
 
 def run_methodology(run: ZoningRun) -> Methodology | None:
@@ -60,7 +61,7 @@ def dimensions_json(subject: ZoningSubject, methodology: Methodology | None) -> 
             "sources": [
                 {
                     "source": s["source"],
-                    "name": sources.get(s["source"], OBSERVATION_NAME),
+                    "name": sources.get(s["source"]) or _(OBSERVATION_NAME),
                     "weight": _number(s["weight"]),
                     "score": _number(s["score"]),
                     "records": s["records"],
@@ -177,3 +178,43 @@ def agency_subject(user: User, run: ZoningRun, code: str) -> dict[str, Any] | No
         query = query.where(condition)
     subject = db.session.execute(query).scalar_one_or_none()
     return None if subject is None else subject_json(subject, run_methodology(run))
+
+
+def dimension_heads(run: ZoningRun) -> list[dict[str, Any]]:
+    """The run methodology's dimensions (code, name, weight), for table headings."""
+    methodology = run_methodology(run)
+    if methodology is None:
+        return []
+    return [
+        {"code": d.code, "name": d.name, "weight": _number(d.weight)}
+        for d in methodology.dimensions
+    ]
+
+
+def dimension_rows(
+    user: User, run: ZoningRun, *, region: str | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The zoned subjects of a dimensional run ``user`` may see, ranked, each with its score,
+    zone, grade, label and dimensions (what the run and region pages list)."""
+    level = subject_level(run)
+    if level is None:
+        return []
+    query = results_query(user, run, level, region=region)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = db.session.execute(query).all()
+    items = [
+        {
+            "level": level,
+            "code": r.code,
+            "name": r.name,
+            "score": r.score,
+            "zone": r.zone,
+            "grade": r.grade,
+            "label": r.label,
+            "rank": r.rank,
+        }
+        for r in rows
+    ]
+    with_dimensions(run, level, items)
+    return items
