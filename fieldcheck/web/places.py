@@ -54,6 +54,8 @@ def region(code: str):
                 label=place.name,
             )
             context["map"] = map_of(user, run, place.code, region_link(choice))
+        # Issue 16: agencies a run scored by dimensions could not zone, with the reasons.
+        context["incomplete"] = subjects.incomplete(user, run, region=place.code)
         agencies = reading.results_query(user, run, "agency", region=place.code)
         context["agencies_total"] = places.count(agencies)
         context["agencies"] = db.session.execute(agencies.limit(AGENCIES_SHOWN)).all()

@@ -19,7 +19,7 @@ from fieldcheck.core.rollup import unit_score
 from fieldcheck.core.scoring import VALUE_PLACES
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
-from fieldcheck.i18n import N_, render
+from fieldcheck.i18n import N_, _, render
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.inspections.scoring import evaluate_stored
 from fieldcheck.units.models import Unit
@@ -48,6 +48,17 @@ def unit_result(unit: Unit, args: dict[str, Any]) -> dict[str, Any]:
     )
     found = result_in_run(unit, run)
     if found is None:
+        if run is not None and (run.counts or {}).get("subjects", {}).get("level") == "agency":
+            # Issue 16: the methodology zones agencies from their dimensions, never a unit.
+            raise ApiError(
+                "not_found",
+                _(
+                    "This methodology zones agencies, not units: read the result of agency "
+                    "%(agency)s.",
+                    agency=unit.agency.code,
+                ),
+                {"run_id": run.id, "zoned_level": "agency", "agency": unit.agency.code},
+            )
         raise _no_result(run)
     return found
 

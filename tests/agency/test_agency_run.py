@@ -111,3 +111,64 @@ def test_rerunning_gives_identical_numbers(field):
         ]
 
     assert numbers(first) == numbers(second)
+
+
+def test_units_are_not_zoned_and_their_result_points_to_the_agency(field):
+    complete_agency(field)
+    run_id = field.run(M2022)
+    units = field.get(f"/api/v1/results?run={run_id}&level=unit").get_json()
+    assert units["items"] == [] and units["total"] == 0
+    response = field.get(f"/api/v1/units/{UNIT}/result?run={run_id}")
+    assert response.status_code == 404
+    error = response.get_json()["error"]
+    assert error["details"]["agency"] == AGENCY and error["details"]["zoned_level"] == "agency"
+    assert AGENCY in error["message"]
+
+
+def test_agency_result_endpoint(field):
+    complete_agency(field)
+    complete_agency(field, SHORT, SHORT_UNIT, users=29)
+    run_id = field.run(M2022)
+    body = field.get(f"/api/v1/agencies/{AGENCY}/result?run={run_id}").get_json()
+    assert body["run_id"] == run_id and body["agency"]["code"] == AGENCY
+    assert (body["result"]["score"], body["result"]["grade"]) == (76.61, "C")
+    assert body["subject"]["is_complete"] and body["subject"]["units"] == [UNIT]
+    assert body["subject"]["counts"] == {
+        "observation": 1,
+        "staf": 4,
+        "pengguna": 30,
+        "petugas_pengaduan": 2,
+    }
+    short = field.get(f"/api/v1/agencies/{SHORT}/result?run={run_id}").get_json()
+    assert short["result"] is None and not short["subject"]["is_complete"]
+    assert short["subject"]["reasons"] == [
+        "29 of the 30 wawancara pengguna layanan records needed."
+    ]
+    none = field.get(f"/api/v1/agencies/KANIM-21.71/result?run={run_id}")
+    assert none.status_code == 404
+    unknown = field.get(f"/api/v1/agencies/NOPE/result?run={run_id}")
+    assert unknown.status_code == 404
+
+
+def test_a_regional_run_reads_only_agencies_located_there(field):
+    complete_agency(field)
+    complete_agency(field, SHORT, SHORT_UNIT)
+    run_id = field.run(M2022, region="35")
+    body = field.get(f"/api/v1/results?run={run_id}&level=agency").get_json()
+    assert [r["code"] for r in body["items"]] == [AGENCY]
+    assert body["incomplete"] == []
+
+
+def test_an_inspection_may_not_answer_an_interview_question(field):
+    body = field.factory.submission(
+        unit_code=UNIT,
+        methodology=M2022,
+        answers={"IN-FAS": {"value": 3}, "PR-STD": {"value": 3}, "OUT-MAL": {"value": 3}},
+        posted_standards=[],
+    )
+    from tests.helpers import post_json
+
+    response = post_json(field.client, "/api/v1/inspections", body, field.admin)
+    assert response.status_code == 422
+    fields = response.get_json()["error"]["details"]["fields"]
+    assert list(fields) == ["answers.OUT-MAL"]

@@ -84,3 +84,10 @@ def test_agency_page_in_chromium(browser, world):
     assert browser.find_element(By.CSS_SELECTOR, f'#incomplete li[data-code="{SHORT}"]')
     assert_accessible(browser)
     shot(browser, "run-dimensions")
+
+
+def test_region_page_and_agency_report_cope(reader, world):
+    html = reader.get(f"/regions/73?run={world}").get_data(as_text=True)
+    assert "Belum lengkap" in html and REASON in html
+    report = reader.get(f"/agencies/{AGENCY}/report.pdf?run={world}")
+    assert report.status_code == 200 and report.mimetype == "application/pdf"
