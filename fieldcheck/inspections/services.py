@@ -220,15 +220,6 @@ def _validate_answers(
                 N_("This indicator is derived from posted_standards; do not answer it directly.")
             ]
             continue
-        if indicator.instrument is not None:
-            # Asked of a respondent in an interview (issue 16), never observed at a visit.
-            problems[path] = [
-                _(
-                    "This question is asked in the %(instrument)s interview, not at a visit.",
-                    instrument=indicator.instrument,
-                )
-            ]
-            continue
         value = answer["value"]
         if indicator.is_scale:
             _kind, low, high = indicator.answer
@@ -242,7 +233,7 @@ def _validate_answers(
             problems[f"{path}.value"] = [
                 _("Must be one of %(values)s.", values=", ".join(YES_NO_VALUES))
             ]
-    for indicator in methodology.observed_indicators:
+    for indicator in methodology.indicators:
         if indicator.scope == "unit" and indicator.code not in answers:
             problems[f"answers.{indicator.code}"] = [
                 N_('Missing answer (send "na" when the item does not apply).')

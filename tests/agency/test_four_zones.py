@@ -65,7 +65,6 @@ def test_the_what_if_zones_agencies_into_four_zones(field, what_if):
     assert dims["kepercayaan"] == (30.0, 33.33) and dims["input"] == (15.295, 33.33)
     run = field.get(f"/api/v1/zoning-runs/{what_if}").get_json()
     assert run["counts"]["zones"]["agency"] == dict.fromkeys(ORDER, 1)
-    assert list(run["counts"]["zones"]["agency"]) == ORDER
 
 
 def test_the_map_shows_the_four_zones(field, what_if):
