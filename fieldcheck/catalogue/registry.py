@@ -9,7 +9,7 @@ version instead.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -31,6 +31,10 @@ class Registry:
     methodologies: dict[str, Methodology]
     catalogue: LegalCatalogue
     zones: tuple[Zone, ...] = ()
+    #: The methodology used when none is named (setting DEFAULT_METHODOLOGY); None = the newest
+    #: published one. Explicit because "newest" stopped being a good default once several schemes
+    #: ship (ombudsman-2022 zones agencies from interviews; the KemenPANRB indexes are others').
+    default_id: str | None = None
 
     @property
     def zone_codes(self) -> tuple[str, ...]:
@@ -93,9 +97,16 @@ def init_app(app: Flask) -> None:
     catalogue_file = Path(app.config["LEGAL_CATALOGUE_FILE"] or LEGAL_CATALOGUE_FILE)
     extra = app.config.get("EXTRA_METHODOLOGY_DIRS") or ""
     extra_dirs = tuple(Path(part) for part in str(extra).split(":") if part.strip())
-    app.extensions["fieldcheck.registry"] = load_registry(
-        methodology_dir, catalogue_file, extra_dirs
-    )
+    registry = load_registry(methodology_dir, catalogue_file, extra_dirs)
+    default_id = str(app.config.get("DEFAULT_METHODOLOGY") or "").strip() or None
+    if default_id is not None:
+        chosen = registry.methodology(default_id)
+        if chosen is None or chosen.status != "published":
+            raise CatalogueError(
+                f"DEFAULT_METHODOLOGY: {default_id!r} is not a loaded, published methodology"
+            )
+        registry = replace(registry, default_id=default_id)
+    app.extensions["fieldcheck.registry"] = registry
 
 
 def get_registry() -> Registry:

@@ -101,8 +101,9 @@ def in_force(methodology: Methodology, on: date) -> bool:
 
 
 def unit_indicators(methodology: Methodology) -> list[Indicator]:
-    """The indicators a surveyor answers (service-scope ones come from the service repeat)."""
-    return [i for i in methodology.indicators if i.scope == "unit"]
+    """The indicators a surveyor answers at a visit (service-scope ones come from the service
+    repeat; interview questions belong to their instrument's interview, not to the visit)."""
+    return [i for i in methodology.indicators if i.scope == "unit" and i.instrument is None]
 
 
 def scale_list(indicator: Indicator) -> str:

@@ -96,8 +96,16 @@ def test_form_list_manifest_and_media(client, world):
     _headers_ok(response)
     root = ET.fromstring(response.data)  # noqa: S314 - the server's answer
     assert root.tag == f"{FL}xforms"
-    (xform,) = root.findall(f"{FL}xform")
-    entry = {child.tag.removeprefix(FL): child.text for child in xform}
+    entries = [
+        {child.tag.removeprefix(FL): child.text for child in xform}
+        for xform in root.findall(f"{FL}xform")
+    ]
+    # Every published methodology in force gets a form: ombudsman-2022 (observed part) too.
+    assert [e["formID"] for e in entries] == [
+        "fieldcheck-ombudsman-2019",
+        "fieldcheck-ombudsman-2022",
+    ]
+    entry = entries[0]
     assert entry["formID"] == "fieldcheck-ombudsman-2019"
     assert entry["name"].startswith("Kepatuhan")
     server = base(world.surveyor)
