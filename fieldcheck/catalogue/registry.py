@@ -22,6 +22,8 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 METHODOLOGY_DIR = DATA_DIR / "methodologies"
 LEGAL_CATALOGUE_FILE = DATA_DIR / "legal" / "catalogue.toml"
 PUBLISHED_LOCK = METHODOLOGY_DIR / "published.lock.json"
+#: Shipped drafts (ombudsman-2025): not loaded unless named in EXTRA_METHODOLOGY_DIRS or uploaded.
+METHODOLOGY_DRAFTS_DIR = METHODOLOGY_DIR / "drafts"
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,21 @@ import pytest
 
 from fieldcheck.catalogue import load_legal_catalogue
 from fieldcheck.catalogue.methodology import load_methodology
-from fieldcheck.catalogue.registry import LEGAL_CATALOGUE_FILE, METHODOLOGY_DIR
+from fieldcheck.catalogue.registry import (
+    LEGAL_CATALOGUE_FILE,
+    METHODOLOGY_DIR,
+    METHODOLOGY_DRAFTS_DIR,
+)
 from fieldcheck.core.banding import band_for
 
 
 def shipped(name: str):
-    """A shipped methodology, loaded with the legal catalogue (its obligations must exist)."""
-    return load_methodology(
-        METHODOLOGY_DIR / f"{name}.toml", load_legal_catalogue(LEGAL_CATALOGUE_FILE)
-    )
+    """A shipped methodology (published or draft), loaded with the legal catalogue (its
+    obligations must exist)."""
+    path = METHODOLOGY_DIR / f"{name}.toml"
+    if not path.exists():
+        path = METHODOLOGY_DRAFTS_DIR / f"{name}.toml"
+    return load_methodology(path, load_legal_catalogue(LEGAL_CATALOGUE_FILE))
 
 
 def test_ombudsman_2022_four_dimensions_with_interviews():
@@ -73,3 +79,56 @@ def test_ombudsman_2022_four_dimensions_with_interviews():
 def test_ombudsman_2022_band_edges(score, grade, zone):
     band = band_for(Decimal(score), shipped("ombudsman-2022").bands)
     assert (band.grade, band.zone) == (grade, zone)
+
+
+def test_ombudsman_2025_draft_five_dimensions_four_zones():
+    m = shipped("ombudsman-2025")
+    assert m.status == "draft"
+    weights = {d.code: d.weight for d in m.dimensions}
+    assert weights == {
+        "input": Decimal("15.295"),
+        "proses": Decimal("22.659"),
+        "output": Decimal("16.968"),
+        "pengaduan": Decimal("15.078"),
+        "kepercayaan_masyarakat": Decimal(30),
+    }
+    # The four 2022 dimensions keep their proportions at 70%.
+    base = {d.code: d.weight for d in shipped("ombudsman-2022").dimensions}
+    assert all(weights[code] == base[code] * Decimal("0.7") for code in base)
+    assert {i.instrument for i in m.indicators if i.dimension == "kepercayaan_masyarakat"} == {
+        "pengguna"
+    }
+    assert m.zones == ("hitam", "merah", "kuning", "hijau")
+    top = max(m.bands, key=lambda b: b.min)
+    assert top.label == "Opini Kualitas Tertinggi Tanpa Maladministrasi"
+    assert all(b.confidence == "unverified" for b in m.bands)
+
+
+@pytest.mark.parametrize(
+    ("score", "grade", "zone"),
+    [
+        ("88.00", "A", "hijau"),
+        ("87.99", "B", "hijau"),
+        ("78.00", "B", "hijau"),
+        ("77.99", "C", "kuning"),
+        ("54.00", "C", "kuning"),
+        ("53.99", "D", "merah"),
+        ("32.00", "D", "merah"),
+        ("31.99", "E", "hitam"),
+        ("0.00", "E", "hitam"),
+    ],
+)
+def test_ombudsman_2025_band_edges(score, grade, zone):
+    band = band_for(Decimal(score), shipped("ombudsman-2025").bands)
+    assert (band.grade, band.zone) == (grade, zone)
+
+
+def test_the_shipped_drafts_load_as_an_extra_folder_and_not_by_default(tmp_path):
+    from fieldcheck.catalogue.registry import load_registry
+
+    default = load_registry(METHODOLOGY_DIR, LEGAL_CATALOGUE_FILE)
+    assert "ombudsman-2025" not in default.methodologies
+    assert "hitam" not in default.zones_in_use()
+    tried = load_registry(METHODOLOGY_DIR, LEGAL_CATALOGUE_FILE, (METHODOLOGY_DRAFTS_DIR,))
+    assert tried.methodology("ombudsman-2025").status == "draft"
+    assert tried.zones_in_use() == ("hitam", "merah", "kuning", "hijau")
