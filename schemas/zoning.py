@@ -251,6 +251,13 @@ class SubjectSchema(Schema):
     units = fields.List(fields.String(), metadata={"description": "the sampled units"})
     gaps = fields.List(fields.Nested(SubjectGapSchema))
     reasons = fields.List(fields.String(), metadata={"description": "the gaps' messages"})
+    unit_inputs = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "each sampled unit's own inputs: {unit, sources: [{source, name, "
+            "records, dimensions: [{code, name, score}]}]} (the unit's mean per source)"
+        },
+    )
 
 
 class ResultRowSchema(ResultSchema):

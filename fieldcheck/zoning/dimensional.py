@@ -35,10 +35,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from fieldcheck.core.banding import round_half_up
 from fieldcheck.core.dimensions import (
     OBSERVATION,
     Record,
@@ -87,6 +89,8 @@ class Subject:
     result: SubjectResult
     inspection_ids: list[int] = field(default_factory=list)
     interview_ids: list[int] = field(default_factory=list)
+    #: Unit code -> source -> {"records", "dimensions": {code: the unit's mean, text}}.
+    unit_inputs: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -180,9 +184,31 @@ def _read_subjects(
                 "unit", code, place.name, place.region_code, place.agency_code, result
             )
         subject.inspection_ids, subject.interview_ids = used[code]
+        subject.unit_inputs = unit_inputs(records[code], methodology.rounding_places)
         subjects.append(subject)
     plan.units_recomputed = len(subjects)
     return plan, subjects
+
+
+def unit_inputs(records: list[Record], places: int) -> dict[str, Any]:
+    """Each sampled unit's own inputs: per unit-level source, its records and its mean score in
+    each dimension (half up), the per-unit means ``score_subject`` averages. Shown when a unit
+    of an agency-level methodology is drilled into (the unit itself is not zoned)."""
+    groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for r in records:
+        if r.unit is not None:
+            groups[(r.unit, r.source)].append(r)
+    out: dict[str, Any] = {}
+    for (unit, source), rows in sorted(groups.items()):
+        dims: dict[str, str] = {}
+        for code in sorted({k for r in rows for k in r.dimensions}):
+            values = [
+                Fraction(r.dimensions[code]) for r in rows if r.dimensions.get(code) is not None
+            ]
+            if values:
+                dims[code] = str(round_half_up(sum(values, Fraction(0)) / len(values), places))
+        out.setdefault(unit, {})[source] = {"records": len(rows), "dimensions": dims}
+    return out
 
 
 def _interviews_query(run: ZoningRun, agencies: Any) -> Any:
@@ -367,6 +393,7 @@ def _subject_row(run_id: int, s: Subject) -> dict[str, Any]:
         "units": list(result.units),
         "inspection_ids": s.inspection_ids,
         "interview_ids": s.interview_ids,
+        "unit_inputs": s.unit_inputs,
     }
 
 

@@ -188,6 +188,9 @@ class ZoningSubject(db.Model):
     #: Ids of the inspections and interviews read, so the result can be re-derived.
     inspection_ids: Mapped[list] = mapped_column(JSONType, default=list)
     interview_ids: Mapped[list] = mapped_column(JSONType, default=list)
+    #: Each sampled unit's own inputs: {unit: {source: {"records", "dimensions": {code:
+    #: mean}}}}, what a unit of an agency-level methodology shows (it is not zoned itself).
+    unit_inputs: Mapped[dict] = mapped_column(JSONType, default=dict)
 
 
 class ZoningChange(db.Model):

@@ -105,7 +105,33 @@ def subject_json(subject: ZoningSubject, methodology: Methodology | None) -> dic
             for g in subject.gaps
         ],
         "reasons": reasons(subject),
+        "unit_inputs": unit_inputs_json(subject, methodology),
     }
+
+
+def unit_inputs_json(subject: ZoningSubject, methodology: Methodology | None) -> list[dict]:
+    """Each sampled unit's own inputs (the unit drill-down of an agency-level result): per
+    unit-level source, its records and the unit's mean in each dimension it feeds."""
+    dims = {} if methodology is None else {d.code: d.name for d in methodology.dimensions}
+    names = {} if methodology is None else {i.code: i.name for i in methodology.instruments}
+    return [
+        {
+            "unit": unit,
+            "sources": [
+                {
+                    "source": source,
+                    "name": names.get(source) or _(OBSERVATION_NAME),
+                    "records": part["records"],
+                    "dimensions": [
+                        {"code": code, "name": dims.get(code, code), "score": _number(score)}
+                        for code, score in part["dimensions"].items()
+                    ],
+                }
+                for source, part in sources.items()
+            ],
+        }
+        for unit, sources in sorted((subject.unit_inputs or {}).items())
+    ]
 
 
 def subjects_of(run: ZoningRun, codes: Iterable[str]) -> dict[str, ZoningSubject]:

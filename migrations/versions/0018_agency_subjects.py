@@ -43,6 +43,7 @@ def upgrade():
         sa.Column("units", _json(), nullable=False),
         sa.Column("inspection_ids", _json(), nullable=False),
         sa.Column("interview_ids", _json(), nullable=False),
+        sa.Column("unit_inputs", _json(), nullable=False),
         sa.CheckConstraint(
             "is_complete = (score IS NOT NULL)", name=op.f("ck_zoning_subjects_complete_scored")
         ),

@@ -139,6 +139,29 @@ def test_agency_result_endpoint(field):
         "pengguna": 30,
         "petugas_pengaduan": 2,
     }
+    # The unit drill-down: the unit's own mean per source (the unit itself is not zoned).
+    assert body["subject"]["unit_inputs"] == [
+        {
+            "unit": UNIT,
+            "sources": [
+                {
+                    "source": "observation",
+                    "name": "observations at visits",
+                    "records": 1,
+                    "dimensions": [
+                        {"code": "input", "name": "Input", "score": 100.0},
+                        {"code": "proses", "name": "Proses", "score": 66.67},
+                    ],
+                },
+                {
+                    "source": "staf",
+                    "name": "wawancara petugas layanan",
+                    "records": 4,
+                    "dimensions": [{"code": "input", "name": "Input", "score": 83.34}],
+                },
+            ],
+        }
+    ]
     short = field.get(f"/api/v1/agencies/{SHORT}/result?run={run_id}").get_json()
     assert short["result"] is None and not short["subject"]["is_complete"]
     assert short["subject"]["reasons"] == [

@@ -55,7 +55,8 @@ def test_agency_page_shows_the_breakdown(reader, world):
     html = reader.get(f"/agencies/{AGENCY}?run={world}").get_data(as_text=True)
     assert "76,61" in html and "C · Kualitas Sedang" in html
     assert "wawancara petugas layanan: 83,34" in html  # Input's staff source
-    assert UNIT in html  # the sampled unit, not zoned
+    assert UNIT in html  # the sampled unit, not zoned, with its own inputs
+    assert "pengamatan saat kunjungan" in html and 'data-source="staf"' in html
     assert "Belum lengkap" not in html
 
 
