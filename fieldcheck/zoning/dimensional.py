@@ -172,6 +172,7 @@ def _read_subjects(
         records[subject].append(Record(row.instrument, None if place is None else place.code, dims))
         used[subject][1].append(row.id)
 
+    by_code = {p.code: p for p in by_unit.values()}
     subjects = []
     for code in sorted(records):
         result = score_subject(methodology, records[code])
@@ -179,7 +180,7 @@ def _read_subjects(
             agency = plan.agencies[code]
             subject = Subject("agency", code, agency.name, agency.region_code, None, result)
         else:
-            place = next(p for p in by_unit.values() if p.code == code)
+            place = by_code[code]
             subject = Subject(
                 "unit", code, place.name, place.region_code, place.agency_code, result
             )
