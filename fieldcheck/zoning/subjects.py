@@ -114,6 +114,9 @@ def unit_inputs_json(subject: ZoningSubject, methodology: Methodology | None) ->
     unit-level source, its records and the unit's mean in each dimension it feeds."""
     dims = {} if methodology is None else {d.code: d.name for d in methodology.dimensions}
     names = {} if methodology is None else {i.code: i.name for i in methodology.instruments}
+    # In the methodology's order (observations first): PostgreSQL's JSONB keeps no key order.
+    dim_order = {code: n for n, code in enumerate(dims)}
+    source_order = {code: n + 1 for n, code in enumerate(names)}
     return [
         {
             "unit": unit,
@@ -124,10 +127,14 @@ def unit_inputs_json(subject: ZoningSubject, methodology: Methodology | None) ->
                     "records": part["records"],
                     "dimensions": [
                         {"code": code, "name": dims.get(code, code), "score": _number(score)}
-                        for code, score in part["dimensions"].items()
+                        for code, score in sorted(
+                            part["dimensions"].items(), key=lambda kv: dim_order.get(kv[0], 99)
+                        )
                     ],
                 }
-                for source, part in sources.items()
+                for source, part in sorted(
+                    sources.items(), key=lambda kv: (source_order.get(kv[0], 0), kv[0])
+                )
             ],
         }
         for unit, sources in sorted((subject.unit_inputs or {}).items())
