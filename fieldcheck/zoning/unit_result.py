@@ -23,6 +23,7 @@ from fieldcheck.i18n import N_, _, render
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.inspections.scoring import evaluate_stored
 from fieldcheck.units.models import Unit
+from fieldcheck.zoning import subjects
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.overrides import active_overrides_by_code
 from fieldcheck.zoning.reading import resolve_run, run_header
@@ -75,6 +76,16 @@ def result_in_run(unit: Unit, run: ZoningRun | None) -> dict[str, Any] | None:
     )
     results = [evaluations[i.id].result for i in inspections]
     override = active_overrides_by_code([unit.code], run.period).get(unit.code)
+    breakdown = _breakdown_means(results, methodology)
+    reproducible = _is_reproducible(row, results, methodology)
+    if subjects.subject_level(run) == "unit":
+        # Issue 16: a unit scored by dimensions from questionnaires (SKM's shape): its
+        # dimensions and sources are what the run stored; its total is theirs, not a mean of
+        # inspection scores.
+        subject = subjects.subjects_of(run, [unit.code]).get(unit.code)
+        if subject is not None:
+            breakdown["dimensions"] = subjects.dimensions_json(subject, methodology)
+        reproducible = subject is not None and subject.score == row.score
     return {
         "unit": {
             "code": unit.code,
@@ -94,8 +105,8 @@ def result_in_run(unit: Unit, run: ZoningRun | None) -> dict[str, Any] | None:
         "rank": row.rank,
         "roll_up_rule": methodology.roll_up.get("unit"),
         # False only if data the run read has since been changed in place (it never should be).
-        "is_reproducible": _is_reproducible(row, results, methodology),
-        **_breakdown_means(results, methodology),
+        "is_reproducible": reproducible,
+        **breakdown,
         "findings": [
             _finding_json(inspection.id, f)
             for inspection in inspections

@@ -40,3 +40,13 @@ def test_units_zoned_from_questionnaires(field):
     run = field.get(f"/api/v1/zoning-runs/{run_id}").get_json()
     assert run["counts"]["incomplete"] == 1 and run["counts"]["units"] == 2
     assert run["counts"]["zones"]["unit"] == {"merah": 1, "kuning": 0, "hijau": 1}
+
+
+def test_a_questionnaire_unit_result(field):
+    for u1, u2 in ((4, 4), (3, 3)):
+        field.interview(SKM, "responden", AGENCY, {"U1": u1, "U2": u2}, unit="35.15-DUKCAPIL")
+    run_id = field.run(SKM)
+    body = field.get(f"/api/v1/units/35.15-DUKCAPIL/result?run={run_id}").get_json()
+    assert (body["score"], body["grade"], body["is_reproducible"]) == (87.5, "B", True)
+    (dim,) = body["dimensions"]
+    assert (dim["code"], dim["score"], dim["sources"][0]["records"]) == ("kepuasan", 87.5, 2)
