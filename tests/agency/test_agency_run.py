@@ -195,3 +195,13 @@ def test_an_inspection_may_not_answer_an_interview_question(field):
     assert response.status_code == 422
     fields = response.get_json()["error"]["details"]["fields"]
     assert list(fields) == ["answers.OUT-MAL"]
+
+
+def test_the_cli_runs_and_reports_the_incomplete(field):
+    complete_agency(field)
+    complete_agency(field, SHORT, SHORT_UNIT, users=29)
+    runner = field.app.test_cli_runner()
+    result = runner.invoke(args=["rescore", "--methodology", M2022, "--full", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "agency        1: merah 0, kuning 1, hijau 0" in result.output
+    assert "1 agency(s) incomplete, not zoned" in result.output
