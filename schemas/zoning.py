@@ -202,12 +202,92 @@ class OverrideShownSchema(Schema):
     at = fields.String()
 
 
+class DimensionSourceSchema(Schema):
+    """A source's part in a dimension: observations or an interview instrument (issue 16)."""
+
+    source = fields.String(metadata={"description": "`observation` or an instrument code"})
+    name = fields.String()
+    weight = fields.Float(metadata={"description": "sum of the weights of the questions it asks"})
+    score = fields.Float(allow_none=True)
+    records = fields.Integer()
+    units = fields.Integer(metadata={"description": "units averaged (unit-level sources)"})
+
+
+class SubjectDimensionSchema(Schema):
+    """A dimension's score in an agency's (or unit's) result scored by dimensions."""
+
+    code = fields.String()
+    name = fields.String()
+    weight = fields.Float(allow_none=True)
+    score = fields.Float(allow_none=True)
+    sources = fields.List(fields.Nested(DimensionSourceSchema))
+
+
+class SubjectGapSchema(Schema):
+    """What keeps a subject from a zone (too few records, a dimension without data)."""
+
+    kind = fields.String(metadata={"description": "`quota` or `no_data`"})
+    source = fields.String(allow_none=True)
+    dimension = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    have = fields.Integer()
+    need = fields.Integer()
+    message = fields.String(metadata={"description": "in the reader's language"})
+
+
+class SubjectSchema(Schema):
+    """What a run scored an agency (or unit) from: dimension scores and, when incomplete, the
+    gaps; an incomplete subject has no score and no zone."""
+
+    level = fields.String()
+    code = fields.String()
+    name = fields.String()
+    region_code = fields.String(allow_none=True)
+    agency_code = fields.String(allow_none=True)
+    is_complete = fields.Boolean()
+    score = fields.Float(allow_none=True)
+    dimensions = fields.List(fields.Nested(SubjectDimensionSchema))
+    counts = fields.Dict(metadata={"description": "source -> records read"})
+    units = fields.List(fields.String(), metadata={"description": "the sampled units"})
+    gaps = fields.List(fields.Nested(SubjectGapSchema))
+    reasons = fields.List(fields.String(), metadata={"description": "the gaps' messages"})
+    unit_inputs = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "each sampled unit's own inputs: {unit, sources: [{source, name, "
+            "records, dimensions: [{code, name, score}]}]} (the unit's mean per source)"
+        },
+    )
+
+
 class ResultRowSchema(ResultSchema):
     """A row of ``GET /api/v1/results``; unit rows also carry the override in force and the
-    final zone (the override's, else the computed one)."""
+    final zone (the override's, else the computed one); rows of the level a methodology
+    scores by dimensions carry their ``dimensions``."""
 
     override = fields.Nested(OverrideShownSchema, allow_none=True)
     final_zone = fields.String()
+    dimensions = fields.List(fields.Nested(SubjectDimensionSchema), allow_none=True)
+
+
+class ResultsHeaderSchema(RunHeaderSchema):
+    """Beside the page of ``GET /api/v1/results``."""
+
+    incomplete = fields.List(
+        fields.Nested(SubjectSchema),
+        metadata={
+            "description": "agencies (or units) of a run scored by dimensions that are not "
+            "zoned because inputs are missing, with the reasons; empty for other runs"
+        },
+    )
+
+
+class AgencyResultSchema(RunHeaderSchema):
+    """Answer of ``GET /api/v1/agencies/{code}/result``."""
+
+    agency = fields.Dict(metadata={"description": "code, name, region_code"})
+    result = fields.Nested(ResultSchema, allow_none=True)
+    subject = fields.Nested(SubjectSchema, allow_none=True)
 
 
 class UnitRefSchema(Schema):

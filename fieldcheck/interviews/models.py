@@ -79,7 +79,7 @@ class Interview(db.Model):
     #: Why a supervisor rejected it.
     status_reason: Mapped[str | None] = mapped_column(Text)
     #: The surveyor's short note on the interview's circumstances; not for personal data
-    #: (migration 0018_interviews).
+    #: (migration 0018).
     note: Mapped[str | None] = mapped_column(String(500))
 
     agency: Mapped[Agency] = relationship(lazy="joined")

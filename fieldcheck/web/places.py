@@ -21,7 +21,7 @@ from fieldcheck.web.args import page_number
 from fieldcheck.web.blueprint import bp
 from fieldcheck.web.charts import Bar, bar_chart
 from fieldcheck.web.overview import choice_args, map_of, region_link, result_choice
-from fieldcheck.zoning import reading
+from fieldcheck.zoning import reading, subjects
 
 #: Units listed per page on a region page (a province may hold thousands).
 UNITS_PER_PAGE = 50
@@ -54,6 +54,8 @@ def region(code: str):
                 label=place.name,
             )
             context["map"] = map_of(user, run, place.code, region_link(choice))
+        # Issue 16: agencies a run scored by dimensions could not zone, with the reasons.
+        context["incomplete"] = subjects.incomplete(user, run, region=place.code)
         agencies = reading.results_query(user, run, "agency", region=place.code)
         context["agencies_total"] = places.count(agencies)
         context["agencies"] = db.session.execute(agencies.limit(AGENCIES_SHOWN)).all()
@@ -81,6 +83,11 @@ def agency(code: str):
         context["place"] = places.visible_region_or_none(user, found.region_code)
     if run is not None:
         context["row"] = reading.row_of(user, run, "agency", found.code)
+        if subjects.subject_level(run) == "agency":
+            # Issue 16: zoned from its dimensions (or incomplete, with the reasons).
+            context["subject"] = subjects.agency_subject(user, run, found.code)
+        elif subjects.scored_by_dimensions(run):
+            context["incomplete"] = subjects.incomplete(user, run, agency=found.code)
         units = db.session.execute(
             reading.results_query(user, run, "unit", agency=found.code)
         ).all()

@@ -26,12 +26,15 @@ from fieldcheck.regions.models import Region
 from fieldcheck.web.access import STAFF, page_role
 from fieldcheck.web.args import page_number
 from fieldcheck.web.blueprint import bp
+from fieldcheck.zoning import subjects
 from fieldcheck.zoning.models import RUN_STATES, ZoningRun
 from fieldcheck.zoning.reading import changes_query
 from fieldcheck.zoning.services import create_run, current_period, default_methodology_id
 from fieldcheck.zoning.visibility import get_visible_run, visible_runs_query
 
 PER_PAGE = 25
+#: Agencies listed with their dimensions on a run page (the rest: /results and the exports).
+DIMENSION_ROWS = 100
 #: The changes a run page lists: unit and agency rows (the levels a run compares).
 CHANGE_LEVELS = (N_("unit"), N_("agency"))
 #: Words for the kinds of run a list shows, and the modes a run works in.
@@ -228,8 +231,18 @@ def _run_page(run: ZoningRun, refusal: str | None = None, status: int = 200):
     )
     names = user_names({run.requested_by, run.published_by})
     regions = _region_names({run.scope})
+    scored = {}
+    if run.state == "succeeded" and subjects.scored_by_dimensions(run):
+        # Issue 16: each agency's dimension scores, total, category and zone; the incomplete.
+        scored = {
+            "dimension_heads": subjects.dimension_heads(run),
+            "dimension_rows": subjects.dimension_rows(g.user, run, limit=DIMENSION_ROWS),
+            "incomplete": subjects.incomplete(g.user, run),
+            "subject_level": subjects.subject_level(run),
+        }
     return render_template(
         "web/runs/run.html",
+        **scored,
         kind=kind(run),
         names=names,
         regions=regions,

@@ -166,6 +166,12 @@ def _summary(run: Any) -> None:
         order = [*get_registry().zones_of(run.methodology_id), *sorted(z)]
         parts = ", ".join(f"{code} {z.get(code, 0)}" for code in dict.fromkeys(order))
         click.echo(f"  {level:<8} {sum(z.values()):>6}: {parts}")
+    if "subjects" in counts:
+        # Issue 16: scored by dimensions; an incomplete subject is never zoned.
+        click.echo(
+            f"  {counts['incomplete']} {counts['subjects']['level']}(s) incomplete, not zoned "
+            "(GET /api/v1/results lists them under incomplete)"
+        )
     if run.compared_run_id is not None:
         click.echo(
             f"  against official run #{run.compared_run_id}: {counts['changes']} unit and "

@@ -46,6 +46,7 @@ from fieldcheck.core.model import LegalCatalogue, Methodology
 from fieldcheck.extensions import db
 from fieldcheck.i18n import N_, render
 from fieldcheck.zoning import lease
+from fieldcheck.zoning.dimensional import _read_subjects, _store_subjects, is_dimensional
 from fieldcheck.zoning.lease import LEASE_NAME
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.services import apply_weights
@@ -284,6 +285,13 @@ def _read_then_write(
     # One connection for both phases: the work table is private to it.
     with db.engine.connect() as conn:
         try:
+            if is_dimensional(methodology):
+                # Scored by dimensions from observations and interviews (issue 16).
+                with _read_snapshot(conn):
+                    plan, subjects = _read_subjects(conn, run, methodology, catalogue, heartbeat)
+                with _write_transaction(conn):
+                    _store_subjects(conn, run, holder, plan, subjects, methodology)
+                return
             with _read_snapshot(conn):
                 plan = _read_phase(conn, run, methodology, catalogue, heartbeat, from_answers)
             with _write_transaction(conn):

@@ -146,6 +146,53 @@ class ZoningResult(db.Model):
     score_total: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class ZoningSubject(db.Model):
+    """What a run scored a subject from, for methodologies scored by dimensions (issue 16).
+
+    One row per agency (``zoning_level = "agency"``) or unit (unit-level instruments, SKM) the
+    run read any record for: its dimension scores with each source's value, records and units,
+    and, when it is *incomplete*, the gaps that keep it from a zone. A complete subject also has
+    its ``zoning_results`` row (score, zone, grade, label, rank); an incomplete one never does.
+    Written in the run's commit, never updated (fieldcheck.zoning.dimensional).
+    """
+
+    __tablename__ = "zoning_subjects"
+    __table_args__ = (
+        UniqueConstraint("run_id", "level", "code"),
+        CheckConstraint("level IN ('unit', 'agency')", name="level"),
+        # A complete subject has a total; an incomplete one has none (never silently zoned).
+        CheckConstraint("is_complete = (score IS NOT NULL)", name="complete_scored"),
+        Index("ix_zoning_subjects_run_id_is_complete", "run_id", "is_complete"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("zoning_runs.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str | None] = mapped_column(String(13))
+    agency_code: Mapped[str | None] = mapped_column(String(64))
+    is_complete: Mapped[bool] = mapped_column(Boolean)
+    #: The weighted total (None when incomplete); the same number as its zoning_results row.
+    score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    #: [{"code", "weight", "score", "sources": [{"source", "weight", "score", "records",
+    #: "units"}]}] in the methodology's dimension order (core.dimensions.DimensionResult).
+    dimensions: Mapped[list] = mapped_column(JSONType, default=list)
+    #: [{"kind", "message" (msgid), "params", "source", "dimension", "unit", "have", "need"}];
+    #: empty when complete. Rendered in the reader's language when read.
+    gaps: Mapped[list] = mapped_column(JSONType, default=list)
+    #: Source (``observation`` or an instrument code) -> records read.
+    counts: Mapped[dict] = mapped_column(JSONType, default=dict)
+    #: Codes of the units some record is about (the sampled units).
+    units: Mapped[list] = mapped_column(JSONType, default=list)
+    #: Ids of the inspections and interviews read, so the result can be re-derived.
+    inspection_ids: Mapped[list] = mapped_column(JSONType, default=list)
+    interview_ids: Mapped[list] = mapped_column(JSONType, default=list)
+    #: Each sampled unit's own inputs: {unit: {source: {"records", "dimensions": {code:
+    #: mean}}}}, what a unit of an agency-level methodology shows (it is not zoned itself).
+    unit_inputs: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+
 class ZoningChange(db.Model):
     """A unit or agency whose zone or score differs from the run it was compared with."""
 

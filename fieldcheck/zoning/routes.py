@@ -7,10 +7,12 @@ from typing import Any
 from flask import Blueprint, url_for
 
 from fieldcheck.auth.services import current_user, require_role
+from fieldcheck.errors import ApiError
 from fieldcheck.http import json_body, load, load_args, page_body, paginate
+from fieldcheck.i18n import N_
 from fieldcheck.openapi.doc import LOCATION, PageOf, Response, api_doc
-from fieldcheck.units.visibility import get_visible_unit
-from fieldcheck.zoning import reading
+from fieldcheck.units.visibility import get_visible_unit, visible_agency
+from fieldcheck.zoning import reading, subjects
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.overrides import active_overrides_by_code, final_zone
 from fieldcheck.zoning.reading import run_header
@@ -19,13 +21,14 @@ from fieldcheck.zoning.unit_result import unit_result
 from fieldcheck.zoning.visibility import get_visible_run, visible_runs_query
 from schemas.publication import OverrideBriefSchema
 from schemas.zoning import (
+    AgencyResultSchema,
     ChangeArgsSchema,
     ChangeSchema,
     ChangesHeaderSchema,
     ResultArgsSchema,
     ResultRowSchema,
     ResultSchema,
-    RunHeaderSchema,
+    ResultsHeaderSchema,
     RunListArgsSchema,
     UnitResultArgsSchema,
     UnitResultSchema,
@@ -121,7 +124,7 @@ def list_run_changes(run_id: int):
 @bp.get("/results")
 @api_doc(
     args=ResultArgsSchema,
-    responses={200: PageOf(ResultRowSchema, extra=RunHeaderSchema)},
+    responses={200: PageOf(ResultRowSchema, extra=ResultsHeaderSchema)},
     errors=("not_found", "conflict"),
 )
 @require_role(*READERS)
@@ -132,6 +135,7 @@ def list_results():
     if run is None:
         body = page_body([], args["page"], args["per_page"], 0)
         body.update(run_header(None))
+        body["incomplete"] = []
         return body
     query = reading.results_query(
         current_user(), run, args["level"], region=args.get("region"), zone=args.get("zone")
@@ -141,9 +145,39 @@ def list_results():
     if args["level"] == "unit":
         # Issue 4: a supervisor's override is shown beside the computed zone (one query per page).
         dumped = _with_overrides(dumped, run.period)
+    # Issue 16: a run scored by dimensions shows them, and the subjects it could not zone.
+    subjects.with_dimensions(run, args["level"], dumped)
     body = page_body(dumped, args["page"], args["per_page"], total)
     body.update(run_header(run))
+    body["incomplete"] = subjects.incomplete(current_user(), run, region=args.get("region"))
     return body
+
+
+@bp.get("/agencies/<code>/result")
+@api_doc(args=UnitResultArgsSchema, responses={200: AgencyResultSchema}, errors=("conflict",))
+@require_role(*READERS)
+def get_agency_result(code: str):
+    """An agency's result in the chosen run: its row (score, zone, grade, label, rank) and, for
+    a methodology scored by dimensions, its dimension scores with their sources, or why it is
+    incomplete (then it has no row: it is never zoned)."""
+    args = load_args(UnitResultArgsSchema())
+    user = current_user()
+    agency = visible_agency(user, code)
+    run = resolve_run(args, agency.region_code)
+    row = None if run is None else reading.row_of(user, run, "agency", agency.code)
+    subject = None if run is None else subjects.agency_subject(user, run, agency.code)
+    if row is None and subject is None:
+        raise ApiError(
+            "not_found",
+            N_("This agency has no result in the run."),
+            {"run_id": None if run is None else run.id},
+        )
+    return {
+        **run_header(run),
+        "agency": {"code": agency.code, "name": agency.name, "region_code": agency.region_code},
+        "result": None if row is None else ResultSchema().dump(row),
+        "subject": subject,
+    }
 
 
 @bp.get("/units/<code>/result")

@@ -19,10 +19,11 @@ from fieldcheck.core.rollup import unit_score
 from fieldcheck.core.scoring import VALUE_PLACES
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
-from fieldcheck.i18n import N_, render
+from fieldcheck.i18n import N_, _, render
 from fieldcheck.inspections.models import Inspection
 from fieldcheck.inspections.scoring import evaluate_stored
 from fieldcheck.units.models import Unit
+from fieldcheck.zoning import subjects
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.overrides import active_overrides_by_code
 from fieldcheck.zoning.reading import resolve_run, run_header
@@ -48,6 +49,17 @@ def unit_result(unit: Unit, args: dict[str, Any]) -> dict[str, Any]:
     )
     found = result_in_run(unit, run)
     if found is None:
+        if run is not None and (run.counts or {}).get("subjects", {}).get("level") == "agency":
+            # Issue 16: the methodology zones agencies from their dimensions, never a unit.
+            raise ApiError(
+                "not_found",
+                _(
+                    "This methodology zones agencies, not units: read the result of agency "
+                    "%(agency)s.",
+                    agency=unit.agency.code,
+                ),
+                {"run_id": run.id, "zoned_level": "agency", "agency": unit.agency.code},
+            )
         raise _no_result(run)
     return found
 
@@ -64,6 +76,16 @@ def result_in_run(unit: Unit, run: ZoningRun | None) -> dict[str, Any] | None:
     )
     results = [evaluations[i.id].result for i in inspections]
     override = active_overrides_by_code([unit.code], run.period).get(unit.code)
+    breakdown = _breakdown_means(results, methodology)
+    reproducible = _is_reproducible(row, results, methodology)
+    if subjects.subject_level(run) == "unit":
+        # Issue 16: a unit scored by dimensions from questionnaires (SKM's shape): its
+        # dimensions and sources are what the run stored; its total is theirs, not a mean of
+        # inspection scores.
+        subject = subjects.subjects_of(run, [unit.code]).get(unit.code)
+        if subject is not None:
+            breakdown["dimensions"] = subjects.dimensions_json(subject, methodology)
+        reproducible = subject is not None and subject.score == row.score
     return {
         "unit": {
             "code": unit.code,
@@ -83,8 +105,8 @@ def result_in_run(unit: Unit, run: ZoningRun | None) -> dict[str, Any] | None:
         "rank": row.rank,
         "roll_up_rule": methodology.roll_up.get("unit"),
         # False only if data the run read has since been changed in place (it never should be).
-        "is_reproducible": _is_reproducible(row, results, methodology),
-        **_breakdown_means(results, methodology),
+        "is_reproducible": reproducible,
+        **breakdown,
         "findings": [
             _finding_json(inspection.id, f)
             for inspection in inspections

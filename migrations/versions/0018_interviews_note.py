@@ -1,7 +1,7 @@
 """Interview records keep the surveyor's short note (issue 16, interviews): about the interview's
 circumstances, limited to 500 characters and documented as not for personal data.
 
-Revision ID: 0018_interviews
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-05 15:40:00
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0018_interviews"
+revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None

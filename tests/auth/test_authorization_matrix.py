@@ -261,6 +261,12 @@ def _unit_with_result(world):
     return _unit(world)
 
 
+def _agency_with_result(world):
+    """The subject's agency, with a succeeded national run containing it (issue 16)."""
+    _unit_with_result(world)
+    return {"code": "PEMKAB-35.15"}, None
+
+
 def _no_active_override(world) -> None:
     from fieldcheck.units.models import Unit
     from fieldcheck.zoning.overrides import UnitOverride
@@ -360,6 +366,7 @@ MATRIX: dict[tuple[str, str], tuple[T, int, int, int, int, int, int, int]] = {
     ("GET", "/api/v1/zoning-runs/<int:run_id>/changes"):   (_zoning_run, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
     ("GET", "/api/v1/results"):                            (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/units/<code>/result"):                (_unit_with_result, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
+    ("GET", "/api/v1/agencies/<code>/result"):             (_agency_with_result, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
     # Publication and overrides (issue 4): a run or unit outside the caller's region is 404.
     ("POST", "/api/v1/zoning-runs/<int:run_id>/publish"):  (_publishable_run, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
     ("POST", "/api/v1/units/<code>/override"):             (_override, 401, 403, 403, 201, 404, 201, 404),  # noqa: E501

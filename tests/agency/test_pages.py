@@ -1,0 +1,94 @@
+"""The run page and the agency page show an agency's four dimension scores with their weights,
+total, category and zone, and a "Belum lengkap" section with the incomplete agencies and why
+(issue 16): through the test client and in headless Chromium."""
+
+from __future__ import annotations
+
+import pytest
+
+from fieldcheck.extensions import db
+from tests.agency.conftest import M2022
+from tests.agency.test_agency_run import AGENCY, SHORT, SHORT_UNIT, UNIT, complete_agency
+from tests.web.conftest import assert_accessible, login, shot
+from tests.web.pages import Pages
+
+PASSWORD = "empat-dimensi-2022"
+REASON = "29 dari 30 catatan wawancara pengguna layanan yang diperlukan."
+
+
+@pytest.fixture
+def world(field):
+    """The hand-computed agency, one short of a user interview, a run; the admin can log in."""
+    from fieldcheck.auth.models import User
+    from fieldcheck.auth.passwords import set_password, set_username
+
+    complete_agency(field)
+    complete_agency(field, SHORT, SHORT_UNIT, users=29)
+    run_id = field.run(M2022)
+    with field.app.app_context():
+        user = db.session.get(User, field.admin_id)
+        set_username(user, "admin-dimensi", actor=None)
+        set_password(user, PASSWORD, actor=None, must_change=False)
+        db.session.commit()
+    return run_id
+
+
+@pytest.fixture
+def reader(app, world) -> Pages:
+    pages = Pages(app.test_client())
+    pages.login("admin-dimensi", PASSWORD)
+    return pages
+
+
+def test_run_page_lists_dimensions_and_the_incomplete(reader, world):
+    html = reader.get(f"/runs/{world}").get_data(as_text=True)
+    assert "Hasil per dimensi" in html
+    for text in ("Input", "Proses", "Output", "Pengaduan", "bobot 21,85", "bobot 32,37"):
+        assert text in html, text
+    assert "87,50" in html and "66,67" in html and "88,89" in html  # the dimension scores
+    assert "76,61" in html and "C · Kualitas Sedang" in html
+    assert "Belum lengkap" in html and REASON in html
+    assert "Instansi per zona" in html  # an agency-level run counts agencies, not units
+
+
+def test_agency_page_shows_the_breakdown(reader, world):
+    html = reader.get(f"/agencies/{AGENCY}?run={world}").get_data(as_text=True)
+    assert "76,61" in html and "C · Kualitas Sedang" in html
+    assert "wawancara petugas layanan: 83,34" in html  # Input's staff source
+    assert UNIT in html  # the sampled unit, not zoned, with its own inputs
+    assert "pengamatan saat kunjungan" in html and 'data-source="staf"' in html
+    assert "Belum lengkap" not in html
+
+
+def test_incomplete_agency_page_says_why(reader, world):
+    response = reader.get(f"/agencies/{SHORT}?run={world}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Belum lengkap" in html and REASON in html
+    assert 'id="headline"' not in html  # no score, no zone
+
+
+def test_agency_page_in_chromium(browser, world):
+    from selenium.webdriver.common.by import By
+
+    login(browser, "admin-dimensi", PASSWORD)
+    browser.get(browser.base + f"/agencies/{SHORT}?run={world}")
+    reasons = browser.find_element(By.CSS_SELECTOR, "#incomplete .reasons").text
+    assert REASON in reasons
+    browser.get(browser.base + f"/runs/{world}")
+    row = browser.find_element(By.CSS_SELECTOR, f'#dimension-results tr[data-code="{AGENCY}"]')
+    cells = {
+        c.get_attribute("data-dimension"): c.text
+        for c in row.find_elements(By.CSS_SELECTOR, "td[data-dimension]")
+    }
+    assert cells == {"input": "87,50", "proses": "66,67", "output": "88,89", "pengaduan": "66,67"}
+    assert browser.find_element(By.CSS_SELECTOR, f'#incomplete li[data-code="{SHORT}"]')
+    assert_accessible(browser)
+    shot(browser, "run-dimensions")
+
+
+def test_region_page_and_agency_report_cope(reader, world):
+    html = reader.get(f"/regions/73?run={world}").get_data(as_text=True)
+    assert "Belum lengkap" in html and REASON in html
+    report = reader.get(f"/agencies/{AGENCY}/report.pdf?run={world}")
+    assert report.status_code == 200 and report.mimetype == "application/pdf"
