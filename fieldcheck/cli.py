@@ -29,6 +29,7 @@ from fieldcheck.dbroles import RoleProblem, app_role_of, grant_app_role, migrati
 from fieldcheck.demo.seed import seed_demo
 from fieldcheck.evidence.retention import purge_rejected
 from fieldcheck.extensions import db
+from fieldcheck.methodologies.cli import methodologies_cli
 from fieldcheck.publication.cli import rescore_command
 from fieldcheck.regions.models import Region
 from fieldcheck.regions.services import sync_regions
@@ -49,6 +50,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(regions_sync_command)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(methodologies_cli)
 
     app.cli.add_command(rescore_command)
     app.cli.add_command(scheduler_command)

@@ -59,13 +59,19 @@ def load_methodology(
     path: str | Path,
     catalogue: LegalCatalogue | None = None,
     zones: tuple[Zone, ...] | None = None,
+    *,
+    raw: bytes | None = None,
+    fmt: str = "toml",
 ) -> Methodology:
     """Load and validate one methodology file; with ``catalogue``, its obligation ids must exist;
-    every band's zone must be in ``zones`` (the shipped zone catalogue by default)."""
+    every band's zone must be in ``zones`` (the shipped zone catalogue by default).
+
+    ``raw``: an uploaded file's bytes (TOML, or JSON with ``fmt="json"``) validated instead of
+    reading ``path``, which then only names it in messages; the content hash is the bytes'."""
     from fieldcheck.catalogue.zones import zone_codes
 
     known = zone_codes(zones)
-    r = Reader(Path(path))
+    r = Reader(Path(path), raw, fmt)
     data, digest = r.load()
     r.keys(data, _METHODOLOGY_KEYS, "")
 
