@@ -49,9 +49,7 @@ def _refused(engine, statement: str) -> bool:
     return False
 
 
-def test_the_app_runs_as_a_role_that_owns_nothing(
-    app, factory, database_url, login_role, tmp_path
-):
+def test_the_app_runs_as_a_role_that_owns_nothing(app, factory, database_url, login_role, tmp_path):
     needs_postgresql(database_url)
     env = _operator_env(database_url, login_role)
     # Migrations and grants run as the owner, the app role named by DATABASE_URL.
@@ -71,7 +69,8 @@ def test_the_app_runs_as_a_role_that_owns_nothing(
         )
         assert answer.status_code == 201, answer.text
         read = requests.get(
-            f"{server.url}/api/v1/inspections/{answer.json()['id']}", headers=auth(token),
+            f"{server.url}/api/v1/inspections/{answer.json()['id']}",
+            headers=auth(token),
             timeout=30,
         )
         assert read.status_code == 200, read.text
@@ -146,9 +145,7 @@ def test_a_role_that_would_hold_too_much_is_refused(app, database_url, login_rol
 
 def test_grant_sql_can_be_reviewed_without_changing_anything(app, database_url, login_role):
     needs_postgresql(database_url)
-    result = flask_cli(
-        "db", "grant-app-role", "--sql", env=_operator_env(database_url, login_role)
-    )
+    result = flask_cli("db", "grant-app-role", "--sql", env=_operator_env(database_url, login_role))
     grant = re.search(f"GRANT SELECT, INSERT ON TABLE ([^;]*) TO {login_role};", result.stdout)
     assert grant and "public.audit_log" in grant.group(1).split(", "), result.stdout
     assert "TRUNCATE" not in result.stdout.replace("REVOKE ALL", "")

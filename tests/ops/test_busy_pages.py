@@ -16,7 +16,6 @@ BUSY_ID = "Layanan sedang tidak tersedia; silakan coba lagi."
 BUSY_EN = "The service is temporarily unavailable; try again."
 
 
-
 @pytest.fixture
 def demo(app, tmp_path):
     """The demo world (logins, inspections waiting for review), as tests/web has it."""

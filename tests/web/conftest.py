@@ -167,6 +167,7 @@ def login(driver, username: str, password: str | None = None) -> None:
     driver.find_element(By.ID, "password").send_keys(password or DEMO_PASSWORD)
     button = driver.find_element(By.CSS_SELECTOR, "form button[type=submit].primary")
     button.click()
+
     # The click returns before the next page has loaded: wait for the login page to go. While
     # the page is being replaced ChromeDriver may answer "Node with given id does not belong to
     # the document" instead of a stale-element error; both mean the old form is gone.

@@ -138,7 +138,7 @@ def test_the_token_table_tells_collect_from_api_and_a_reload_goes_back(demo):
     page = text_of(admin.get(f"/admin/users/{jatim}"))
     apps = re.findall(r'<td class="token-client">([^<]+)</td>', page)
     assert apps.count("ODK Collect") == 1 and "API" in apps  # the seeded token is API too
-    assert "<th scope=\"col\">Aplikasi</th>" in page
+    assert '<th scope="col">Aplikasi</th>' in page
     # The browser reloads the address the form posted to: back to the user page.
     reload = admin.client.get(f"/admin/users/{jatim}/tokens")
     assert reload.status_code == 303

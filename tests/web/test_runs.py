@@ -343,9 +343,7 @@ def test_runs_pages_in_a_browser(demo, browser):
     assert "antre" in browser.find_element(By.ID, "run-progress").text
     shot(browser, "runs-run-queued")
     _execute_queue(demo)
-    waiting(browser, 10).until(
-        lambda d: "berhasil" in d.find_element(By.ID, "run-progress").text
-    )
+    waiting(browser, 10).until(lambda d: "berhasil" in d.find_element(By.ID, "run-progress").text)
     assert browser.find_element(By.CSS_SELECTOR, "form[data-confirm] button.primary")
     browser.set_window_size(390, 844)  # a phone
     browser.get(browser.base + "/runs/2")

@@ -16,7 +16,6 @@ AGE = "fieldcheck_webhook_oldest_pending_age_seconds"
 DELIVERIES = "fieldcheck_webhook_deliveries"
 
 
-
 def test_deliveries_by_state_after_real_sends(hooks_app, client, factory, receiver):
     """A ping delivered, one dead after its attempts, one waiting: the scrape counts them."""
     _, admin = factory.user("admin", None)

@@ -326,17 +326,22 @@ def _dec(value: Any) -> Decimal | None:
 def _row_key(r: Any) -> tuple:
     """A stored row or an oracle ``ResultRow`` (same attribute names) as one comparable tuple."""
     return (
-        r.level, r.code, r.name, r.region_code, r.agency_code, _dec(r.score),
-        r.zone, r.grade, r.label, r.rank, r.members,
+        r.level,
+        r.code,
+        r.name,
+        r.region_code,
+        r.agency_code,
+        _dec(r.score),
+        r.zone,
+        r.grade,
+        r.label,
+        r.rank,
+        r.members,
     )
 
 
 def _oracle_rows(rows: dict[str, list[ResultRow]]) -> list[tuple]:
-    return sorted(
-        _row_key(r)
-        for level_rows_ in rows.values()
-        for r in level_rows_
-    )
+    return sorted(_row_key(r) for level_rows_ in rows.values() for r in level_rows_)
 
 
 def _uuid(n: int) -> str:
