@@ -27,6 +27,15 @@ READERS = ("supervisor", "admin")
 MEDIA = {"toml": "application/toml", "json": "application/json"}
 
 
+def national_admin():
+    """The caller, who must be an admin without a region (403 otherwise): a methodology scores
+    every region, so an admin limited to one region may not change it."""
+    user = current_user()
+    if user.region_code is not None:
+        raise ApiError("forbidden", N_("Only a national admin may manage methodologies."))
+    return user
+
+
 def read_upload() -> tuple[bytes, str]:
     """The uploaded file and its format: the body (``application/toml`` or
     ``application/json``) or the ``file`` part of a multipart form (415 otherwise)."""
@@ -54,8 +63,9 @@ def read_upload() -> tuple[bytes, str]:
 def upload_methodology():
     """Upload a methodology file (TOML or JSON) as a draft version: validated by the loader
     (422 naming the problem); 409 when that version is published or not newer."""
+    user = national_admin()
     content, fmt = read_upload()
-    view = services.upload(content, fmt, current_user())
+    view = services.upload(content, fmt, user)
     headers = {
         "Location": url_for(
             ".get_methodology_version",
@@ -105,6 +115,7 @@ def download_methodology_version(methodology_id: str, number: int):
 def publish_methodology_version(methodology_id: str, number: int):
     """Publish a draft from ``effective_from`` on: it is then immutable, and visits on or after
     that date are scored with it."""
+    user = national_admin()
     data = load(PublishSchema(), json_body())
-    row = services.publish(methodology_id, number, data["effective_from"], current_user())
+    row = services.publish(methodology_id, number, data["effective_from"], user)
     return MethodologyVersionSchema().dump(services.version(row.methodology_id, row.version))
