@@ -63,6 +63,7 @@ def init_app(app: Flask) -> None:
         exports,
         inspections,
         login,
+        methodologies,
         overview,
         places,
         reports,

@@ -14,6 +14,7 @@ ENTRIES = (
     ("web.review_queue", N_("Review queue"), ("supervisor", "admin")),
     ("web.runs", N_("Zoning runs"), ("supervisor", "admin")),
     ("web.exports", N_("Exports"), ("supervisor", "admin")),
+    ("web.methodologies", N_("Methodologies"), ("admin",)),
     ("web.admin_users", N_("Users"), ("admin",)),
     ("web.admin_audit", N_("Audit log"), ("admin",)),
     ("web.admin_webhooks", N_("Webhooks"), ("admin",)),
