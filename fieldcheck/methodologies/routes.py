@@ -56,7 +56,7 @@ def read_upload() -> tuple[bytes, str]:
 @bp.post("/methodologies")
 @api_doc(
     multipart={"file": "The methodology file (.toml or .json); or send it as the body"},
-    responses={201: Documented(MethodologyVersionSchema, "Stored as a draft.", headers=LOCATION)},
+    responses={201: Documented(MethodologyVersionSchema, "Stored as a draft", headers=LOCATION)},
     errors=("conflict",),
 )
 @require_role("admin")
