@@ -20,6 +20,7 @@ from fieldcheck.extensions import db
 from fieldcheck.i18n import N_
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.reading import results_query
+from fieldcheck.zoning.results import level_rows
 from fieldcheck.zoning.visibility import visible_run
 
 LEVELS = ("province", "regency", "agency", "unit")
@@ -100,3 +101,19 @@ def zone_diff(
 
 def _rows(user: User, run: ZoningRun, level: str) -> dict[str, Any]:
     return {row.code: row for row in db.session.execute(results_query(user, run, level))}
+
+
+def result_differences(original: ZoningRun, again: ZoningRun) -> list[tuple[str, str]]:
+    """(level, code) of every result row that differs between two runs in score, zone, grade,
+    label, rank, members or inspections used: empty when ``again`` reproduces ``original``."""
+
+    def rows(run: ZoningRun) -> dict[tuple[str, str], tuple[Any, ...]]:
+        out = {}
+        for level in LEVELS:
+            for r in db.session.execute(level_rows(run, level)):
+                ids = sorted(r.inspection_ids or [])
+                out[(level, r.code)] = (r.score, r.zone, r.grade, r.label, r.rank, r.members, ids)
+        return out
+
+    a, b = rows(original), rows(again)
+    return sorted(key for key in set(a) | set(b) if a.get(key) != b.get(key))

@@ -112,3 +112,11 @@ def test_what_if_with_a_draft_then_publish_then_rerun_reproduces(zoning, client,
     # Not a what-if of version 2 in disguise: it differs from the v2 run.
     assert again != v2_rows
     assert client.post("/api/v1/zoning-runs/999999/rerun", headers=auth(admin)).status_code == 404
+
+    # The command line says so too, and a what-if of version 1 by version is the v1 run's twin.
+    result = zoning.runner.invoke(args=["rerun", str(v1_run)])
+    assert result.exit_code == 0, result.output
+    assert f"every result row equals run #{v1_run}'s" in result.output
+    by_version = zoning.rescore("--dry-run", "--methodology-version", "1")
+    assert by_version.exit_code == 0, by_version.output
+    assert zoning.rows(zoning.last_run_id()) == v1_rows
