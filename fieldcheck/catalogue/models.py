@@ -68,5 +68,5 @@ class MethodologyVersion(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: Bumped by every write: other processes compare max(changed_at) to reload their registry.
+    #: When the row last changed (upload, re-upload, publish).
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -7,8 +7,8 @@ version instead.
 
 Issue 16: a methodology id has several versions, from the shipped files and from the versions
 admins upload (table ``methodology_versions``). Each process keeps a snapshot (``Registry``) and
-re-reads the table when it changed: a cheap generation check (row count and newest
-``changed_at``) at most every ``METHODOLOGY_CACHE_SECONDS``, at once after this process commits a
+re-reads the table when it changed: a cheap generation check (each row's id, status, hash and
+dates) at most every ``METHODOLOGY_CACHE_SECONDS``, at once after this process commits a
 change, and on a miss (a version or hash it does not know yet). Parsed files are cached by content
 hash, so a reload only parses what is new (docs/decisions.md, "Issue 16: methodology versions").
 """
@@ -28,7 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -375,9 +375,19 @@ def _flatten(registry: Registry) -> list[Methodology]:
 
 
 def _generation(conn: Any) -> tuple[Any, ...]:
+    """What identifies the table's state: each row's id, status, hash and dates. A few dozen
+    small rows; unlike a timestamp it cannot miss two changes in the same clock tick (or under
+    a test's fixed clock)."""
     from fieldcheck.catalogue.models import MethodologyVersion as MV
 
-    return tuple(conn.execute(select(func.count(), func.max(MV.changed_at))).one())
+    return tuple(
+        tuple(row)
+        for row in conn.execute(
+            select(MV.id, MV.status, MV.content_hash, MV.effective_from, MV.effective_to).order_by(
+                MV.id
+            )
+        )
+    )
 
 
 def init_app(app: Flask) -> None:

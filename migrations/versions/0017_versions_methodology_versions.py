@@ -4,8 +4,7 @@ One row per uploaded (methodology id, version): the file's bytes as uploaded (TO
 sha256, status draft|published|retired and the effective dates publishing sets. A published (or
 retired) row is immutable: triggers refuse to change its id, version, content, format, hash,
 effective_from or publication stamp, to make it a draft again, or to delete it. Only status
-(published -> retired) and effective_to may still change, and `changed_at`, which other processes
-read to notice a change.
+(published -> retired), effective_to and `changed_at` may still change.
 
 Revision ID: 0017_versions
 Revises: 0016
