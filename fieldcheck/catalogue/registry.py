@@ -302,13 +302,14 @@ class RegistryCache:
         """The generation and the uploaded versions, or None when nothing changed."""
         from fieldcheck.extensions import db
 
-        if db.engine.dialect.name == "sqlite":
+        if db.engine.dialect.name == "sqlite" and db.session().in_transaction():
             # SQLite transactions begin IMMEDIATE (one writer): a second connection would wait
-            # for the request's own lock. The session's connection reads the same data.
+            # for the lock this session holds. Its own connection reads the same data.
             return self._read_on(db.session.connection(), today)
-        # Its own connection on PostgreSQL: a failed query (no table before `flask db upgrade`)
-        # must not abort the request's transaction.
-        with db.engine.connect() as conn:
+        # Else its own connection: on SQLite a deferred (read-only) BEGIN, which takes no write
+        # lock (a zoning run's process holds none while it works); on PostgreSQL a failed query
+        # (no table before `flask db upgrade`) must not abort the session's transaction.
+        with db.engine.connect().execution_options(fieldcheck_read_snapshot=True) as conn:
             return self._read_on(conn, today)
 
     def _read_on(self, conn: Any, today: date) -> tuple[Any, list[Methodology]] | None:
