@@ -190,7 +190,7 @@ def load_shipped_versions(
             key = (m.id, m.version)
             if key in found:
                 raise CatalogueError(
-                    f"{path}: version: duplicate methodology {m.id!r} version {m.version} "
+                    f"{path}: version: duplicate methodology id {m.id!r} version {m.version} "
                     f"(also in {found[key]})"
                 )
             found[key] = path
