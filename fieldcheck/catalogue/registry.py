@@ -280,8 +280,15 @@ class RegistryCache:
             try:
                 read = self._read(today)
             except SQLAlchemyError as exc:
+                if self._registry is not None:
+                    # A busy database: keep what was read last (its published versions are
+                    # still the truth) and try again at the next use.
+                    log.warning("methodology versions not re-read (%s); kept the last ones", exc)
+                    return self._registry
+                # Before `flask db upgrade` (no table yet): the shipped files only, not kept
+                # as a generation, so the table is read as soon as it answers.
                 log.warning("methodology versions not read (%s); shipped files only", exc)
-                read = (None, [])
+                read = (object(), [])
             if read is None:  # unchanged
                 self._checked = time.monotonic()
                 assert self._registry is not None  # noqa: S101 - unchanged means built

@@ -4,6 +4,8 @@ app instance seeing another's upload."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import text
 
@@ -207,6 +209,14 @@ def test_checklist_is_scored_with_the_version_in_force_on_the_visit_date(
 
 def test_a_second_app_instance_sees_an_upload(client, admin, app, database_url) -> None:
     other = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    try:
+        _second_instance(other, client, admin)
+    finally:
+        with other.app_context():
+            db.engine.dispose()  # its pooled connections, not left to the garbage collector
+
+
+def _second_instance(other, client, admin) -> None:
     other_client = other.test_client()
     url = f"{URL}/ombudsman-2019/versions/2"
     # The other process has its registry loaded (and cached) before the upload.
@@ -223,10 +233,7 @@ def test_a_second_app_instance_sees_an_upload(client, admin, app, database_url) 
         from fieldcheck.catalogue.registry import get_registry
 
         registry = get_registry().refresh()
-        assert (
-            registry.in_force("ombudsman-2019", __import__("datetime").date(2026, 7, 1)).version
-            == 2
-        )
+        assert registry.in_force("ombudsman-2019", date(2026, 7, 1)).version == 2
 
 
 def test_cli_upload_list_publish(runner, tmp_path) -> None:
