@@ -99,3 +99,40 @@ def test_methodology_pages_in_the_browser(demo, browser, tmp_path) -> None:
     browser.get(browser.base + "/methodologies")
     rows = browser.find_element(By.CSS_SELECTOR, "table.methodologies").text
     assert "2026-06-01" in rows
+
+
+def test_zone_diff_page_and_rerun_button(demo) -> None:
+    from sqlalchemy import select
+
+    from fieldcheck.extensions import db
+    from fieldcheck.zoning.lifecycle import execute
+    from fieldcheck.zoning.models import ZoningRun
+
+    admin = pages_as(demo, "admin")
+    with demo.app_context():
+        official = db.session.execute(
+            select(ZoningRun).where(ZoningRun.is_official.is_(True))
+        ).scalar_one()
+        official_id, period = official.id, official.period
+    stored = _upload(admin, version_toml(2).replace("2026-01-01", f"{period}-01-01"))
+    assert stored.status_code == 303
+    tried = admin.post(stored.headers["Location"] + "/try", {"period": str(period), "region": ""})
+    assert tried.status_code == 303, text_of(tried)[:800]
+    what_if_id = int(tried.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    with demo.app_context():
+        assert execute(what_if_id).state == "succeeded"
+    page = text_of(admin.get(f"/runs/{what_if_id}"))
+    assert f"/runs/{what_if_id}/diff" in page and "Jalankan ulang" in page
+    diff = admin.get(f"/runs/{what_if_id}/diff")
+    assert diff.status_code == 200
+    page = text_of(diff)
+    assert "Perbedaan zona proses" in page and f"#{official_id}" in page
+    assert "Zona sebelumnya" in page  # the demo's scores move under the stricter bands
+
+    again = admin.post(f"/runs/{official_id}/rerun")
+    assert again.status_code == 303
+    rerun_id = int(again.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    with demo.app_context():
+        assert execute(rerun_id).state == "succeeded"
+    same = text_of(admin.get(f"/runs/{rerun_id}/diff?against={official_id}"))
+    assert "Tidak ada tempat yang berpindah zona." in same
