@@ -150,6 +150,12 @@ SETTINGS: dict[str, Setting] = {
         _non_negative,
     ),
     "LEGAL_CATALOGUE_FILE": Setting(str, "", "legal catalogue TOML; empty = the shipped one"),
+    "DEFAULT_METHODOLOGY": Setting(
+        str,
+        "ombudsman-2019",
+        "published methodology a run, report or page uses when none is named; empty = the "
+        "newest published one (checked at start: it must be loaded and published)",
+    ),
     # Evidence: photos and their storage.
     "PHOTO_MAX_BYTES": Setting(int, 15 * 1_048_576, "largest photo upload, bytes", _positive),
     "PHOTO_MAX_PIXELS": Setting(

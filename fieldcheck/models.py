@@ -11,6 +11,7 @@ from fieldcheck.evidence.models import (
     PhotoUpload,
 )
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
+from fieldcheck.interviews.models import Interview
 from fieldcheck.outbox.models import OutboxEvent
 from fieldcheck.regions.models import Region
 from fieldcheck.review.models import Comment, Objection, Review
@@ -37,6 +38,7 @@ __all__ = [
     "Inspection",
     "InspectionFlag",
     "InspectionPhoto",
+    "Interview",
     "Objection",
     "Photo",
     "PhotoUpload",

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from fieldcheck.catalogue import CatalogueError, load_legal_catalogue, load_methodology
 from fieldcheck.catalogue.zones import shipped_zones
 from fieldcheck.clock import utcnow
+from fieldcheck.core.messages import N_
 from fieldcheck.core.model import LegalCatalogue, Methodology, Zone
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ PUBLISHED_LOCK = METHODOLOGY_DIR / "published.lock.json"
 #: session commits, this process re-reads the table at the next ``get_registry()``.
 CHANGED = "fieldcheck.methodologies_changed"
 _EXTENSION = "fieldcheck.registry"
+#: Shipped drafts (ombudsman-2025): not loaded unless named in EXTRA_METHODOLOGY_DIRS or uploaded.
+METHODOLOGY_DRAFTS_DIR = METHODOLOGY_DIR / "drafts"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,11 @@ class Registry:
     all_versions: dict[str, tuple[Methodology, ...]] = field(default_factory=dict)
     #: Re-reads the uploaded versions and returns the new snapshot (None: a fixed registry).
     refresh: Callable[[], Registry] | None = field(default=None, compare=False, repr=False)
+
+    #: The methodology used when none is named (setting DEFAULT_METHODOLOGY); None = the newest
+    #: published one. Explicit because "newest" stopped being a good default once several schemes
+    #: ship (ombudsman-2022 zones agencies from interviews; the KemenPANRB indexes are others').
+    default_id: str | None = None
 
     def __post_init__(self) -> None:
         if not self.all_versions:
@@ -168,9 +176,18 @@ def check_published_lock(methodologies: dict[str, Methodology], lock_path: Path)
         pinned = lock.get(methodology.id, {}).get(str(methodology.version))
         if pinned is not None and pinned != methodology.content_hash:
             raise CatalogueError(
-                f"methodology {methodology.id} version {methodology.version} is published and "
-                f"its file changed (sha256 {methodology.content_hash}, published as {pinned}); "
-                "a published methodology is immutable: give the change a new version"
+                N_(
+                    "methodology %(id)s version %(version)s is published and its file changed "
+                    "(sha256 %(hash)s, published as %(pinned)s); a published methodology is "
+                    "immutable: give the change a new version"
+                ),
+                {
+                    "id": methodology.id,
+                    "version": methodology.version,
+                    "hash": methodology.content_hash,
+                    "pinned": pinned,
+                },
+                file=lock_path,
             )
 
 
@@ -208,6 +225,7 @@ def build_registry(
     zones: tuple[Zone, ...],
     today: date,
     refresh: Callable[[], Registry] | None = None,
+    default_id: str | None = None,
 ) -> Registry:
     """A snapshot over these versions, each id's default chosen for ``today``."""
     by_id: dict[str, list[Methodology]] = {}
@@ -223,6 +241,7 @@ def build_registry(
         zones,
         all_versions,
         refresh,
+        default_id,
     )
 
 
@@ -300,6 +319,7 @@ class RegistryCache:
                 self.shipped.zones,
                 today,
                 self.reload,
+                self.shipped.default_id,
             )
             self._registry, self._generation, self._built_on = registry, generation, today
             self._checked = time.monotonic()
@@ -374,8 +394,9 @@ class RegistryCache:
 def parse_upload(
     content: bytes, fmt: str, catalogue: LegalCatalogue, zones: tuple[Zone, ...]
 ) -> Methodology:
-    """Validate uploaded bytes with the same loader as the shipped files (CatalogueError)."""
-    return load_methodology(f"upload.{fmt}", catalogue, zones, raw=content, fmt=fmt)
+    """Validate uploaded bytes with the loader of the shipped files, strictly (every indicator
+    with its legal basis and confidence; CatalogueError)."""
+    return load_methodology(f"upload.{fmt}", catalogue, zones, True, raw=content, fmt=fmt)
 
 
 def _flatten(registry: Registry) -> list[Methodology]:
@@ -405,6 +426,16 @@ def init_app(app: Flask) -> None:
     extra = app.config.get("EXTRA_METHODOLOGY_DIRS") or ""
     extra_dirs = tuple(Path(part) for part in str(extra).split(":") if part.strip())
     shipped = load_registry(methodology_dir, catalogue_file, extra_dirs)
+    default_id = str(app.config.get("DEFAULT_METHODOLOGY") or "").strip() or None
+    if default_id is not None:
+        chosen = shipped.methodology(default_id)
+        if chosen is None or chosen.status != "published":
+            raise CatalogueError(
+                N_("%(value)s is not a loaded, published methodology"),
+                {"value": repr(default_id)},
+                where="DEFAULT_METHODOLOGY",
+            )
+        shipped = replace(shipped, default_id=default_id)
     ttl = float(app.config.get("METHODOLOGY_CACHE_SECONDS", 5.0))
     app.extensions[_EXTENSION] = RegistryCache(shipped, ttl)
 

@@ -56,6 +56,17 @@ MALADMINISTRATION_KINDS = (
     "konflik kepentingan",
 )
 
+#: How sure fieldcheck is of a value in a data file (domain.md marks every fact so):
+#: ``verified`` (the regulation's text), ``secondary`` (an official deck, a press release),
+#: ``unverified`` (consistent with published numbers, not confirmed), ``fieldcheck_default``
+#: (fieldcheck's own documented choice where the Ombudsman published none).
+CONFIDENCES = ("verified", "secondary", "unverified", "fieldcheck_default")
+#: Levels an interview instrument's records are about.
+INSTRUMENT_LEVELS = ("unit", "agency")
+#: Where a methodology's result is zoned: per unit (then rolled up as means: 2015-2021) or per
+#: agency from its dimensions (2022 onwards: Output and Pengaduan only exist per agency).
+ZONING_LEVELS = ("unit", "agency")
+
 Scope = Literal["unit", "service"]
 Severity = Literal["violation", "warning"]
 AnswerValue = str | int  # "yes" | "partial" | "no" | "na", or an int on an ordinal scale
@@ -85,6 +96,8 @@ class Band:
     grade: str
     label: str
     zone: str
+    #: One of CONFIDENCES, or None where the file does not say (files before issue 16).
+    confidence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,26 @@ class Dimension:
     code: str
     name: str
     weight: Decimal | None = None
+    #: How sure the weight is (one of CONFIDENCES) and where it comes from.
+    confidence: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """An interview kind of the 2022 method (staff, service users, complaint officers) or a
+    survey (SKM respondents): who is asked, whether a record is about a unit or an agency, and
+    how many records a complete result needs."""
+
+    code: str
+    name: str
+    #: "unit": each record is about one unit and ``quota`` is per unit; "agency": per agency.
+    level: Literal["unit", "agency"]
+    #: The fewest records a complete result needs (per unit or per agency); fewer -> incomplete.
+    quota: int
+    confidence: str = "fieldcheck_default"
+    source: str = ""
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,6 +148,10 @@ class Indicator:
     #: catalogue (e.g. ``"maklumat"``); a "no"/"partial" answer then yields a finding.
     obligation: str | None = None
     help: str | None = None
+    #: The interview instrument that asks it, or None for what a surveyor observes at a visit.
+    instrument: str | None = None
+    #: One of CONFIDENCES, or None where the file does not say (files before issue 16).
+    confidence: str | None = None
 
     @property
     def is_scale(self) -> bool:
@@ -146,6 +183,28 @@ class Methodology:
     description: str = ""
     #: sha256 of the source file, so a stored score names exactly what produced it.
     content_hash: str = ""
+    #: The score's range: an indicator value in 0..1 becomes ``scale_min + (scale_max -
+    #: scale_min) * value`` (0..100 for the Ombudsman; 25..100 for SKM; 1..5 for PermenPANRB
+    #: 17/2017). Bands cover exactly this range.
+    scale_min: Decimal = Decimal(0)
+    scale_max: Decimal = Decimal(100)
+    #: "unit" or "agency": see ZONING_LEVELS.
+    zoning_level: Literal["unit", "agency"] = "unit"
+    #: Interview instruments whose records feed some dimensions (empty: observations only).
+    instruments: tuple[Instrument, ...] = ()
+
+    @cached_property
+    def observed_indicators(self) -> tuple[Indicator, ...]:
+        """The indicators a surveyor answers at a visit (not asked in an interview)."""
+        return tuple(i for i in self.indicators if i.instrument is None)
+
+    def questions(self, instrument: str) -> tuple[Indicator, ...]:
+        """The indicators an interview instrument asks, in file order."""
+        return tuple(i for i in self.indicators if i.instrument == instrument)
+
+    def instrument(self, code: str) -> Instrument | None:
+        """The instrument with this code, or None."""
+        return next((i for i in self.instruments if i.code == code), None)
 
     @cached_property
     def zones(self) -> tuple[str, ...]:

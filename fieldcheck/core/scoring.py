@@ -14,6 +14,9 @@ Rule, as the methodology files state it:
   ``dimensions``: each dimension scored that way, then the mean of dimension scores weighted by
   dimension weight, over dimensions that have a score;
 * no applicable indicator: no score and no zone;
+* the 0..1 result is put on the methodology's scale: ``scale_min + (scale_max - scale_min) *
+  value`` (0..100 for the Ombudsman: ``100 * value``; 25..100 for SKM; 1..5 for PermenPANRB
+  17/2017), dimension scores too;
 * the score is rounded half-up to ``rounding_places`` and only then banded.
 
 All arithmetic is on ``Fraction`` (exact rationals), so a true 50.995 is 50.995 and rounds to 51.00;
@@ -87,13 +90,14 @@ def score(
             weight=dim.weight,
             score=None
             if dim_exact[dim.code] is None
-            else round_half_up(dim_exact[dim.code] * 100, places),
+            else round_half_up(on_scale(dim_exact[dim.code], methodology), places),
         )
         for dim in methodology.dimensions
     )
     if total is None:
         return ScoreResult(None, None, None, None, tuple(breakdown), dimensions)
-    rounded = round_half_up(total * 100, places)  # round first, then band (domain.md §5)
+    # Round first, then band (domain.md §5).
+    rounded = round_half_up(on_scale(total, methodology), places)
     band = band_for(rounded, methodology.bands)
     return ScoreResult(
         score=rounded,
@@ -103,6 +107,12 @@ def score(
         indicators=tuple(breakdown),
         dimensions=dimensions,
     )
+
+
+def on_scale(value: Fraction, methodology: Methodology) -> Fraction:
+    """A 0..1 value on the methodology's score scale (``100 * value`` on the default 0..100)."""
+    low = Fraction(methodology.scale_min)
+    return low + (Fraction(methodology.scale_max) - low) * value
 
 
 def answer_value(
@@ -202,4 +212,4 @@ def _shown(value: Fraction | None) -> Decimal | None:
     return round_half_up(value, VALUE_PLACES).normalize()
 
 
-__all__ = ["answer_value", "score"]
+__all__ = ["answer_value", "on_scale", "score"]

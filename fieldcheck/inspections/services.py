@@ -220,6 +220,11 @@ def _validate_answers(
                 N_("This indicator is derived from posted_standards; do not answer it directly.")
             ]
             continue
+        if indicator.instrument is not None:
+            # Scoring reads every answer it is given: an interview's question answered at a
+            # visit would count as an observation.
+            problems[path] = [N_("This question is asked in an interview, not at a visit.")]
+            continue
         value = answer["value"]
         if indicator.is_scale:
             _kind, low, high = indicator.answer
@@ -234,7 +239,11 @@ def _validate_answers(
                 _("Must be one of %(values)s.", values=", ".join(YES_NO_VALUES))
             ]
     for indicator in methodology.indicators:
-        if indicator.scope == "unit" and indicator.code not in answers:
+        if (
+            indicator.scope == "unit"
+            and indicator.instrument is None
+            and indicator.code not in answers
+        ):
             problems[f"answers.{indicator.code}"] = [
                 N_('Missing answer (send "na" when the item does not apply).')
             ]

@@ -30,7 +30,7 @@ from fieldcheck.clock import utcnow
 from fieldcheck.core.model import Methodology
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
-from fieldcheck.i18n import N_, _, format_param, request_language, state
+from fieldcheck.i18n import N_, _, format_param, render, request_language, state
 
 #: Content types an upload may have, and the format each means.
 FORMATS = {
@@ -46,11 +46,14 @@ MAX_BYTES = 1_048_576
 def methodology_problem(exc: CatalogueError) -> ApiError:
     """The 422 for a file the loader rejected, naming the field and the problem.
 
-    The one place a loader message becomes what users read: the loader's text today (path and
-    message); when loader messages become catalogued msgids with parameters, render them here.
+    The one place a loader error becomes what users read: its msgid and parameters rendered in
+    the reader's language, after the field path (``bands``, ``indicators[3] (SP-01).weight``).
     """
+    problem = render(exc.message, exc.params or {}, request_language())
+    if exc.where:
+        problem = f"{exc.where}: {problem}"
     return field_errors(
-        {"file": [_("The methodology file is invalid: %(problem)s", problem=str(exc))]},
+        {"file": [_("The methodology file is invalid: %(problem)s", problem=problem)]},
         N_("The methodology file is invalid."),
     )
 

@@ -101,8 +101,9 @@ def in_force(methodology: Methodology, on: date) -> bool:
 
 
 def unit_indicators(methodology: Methodology) -> list[Indicator]:
-    """The indicators a surveyor answers (service-scope ones come from the service repeat)."""
-    return [i for i in methodology.indicators if i.scope == "unit"]
+    """The indicators a surveyor answers at a visit (service-scope ones come from the service
+    repeat; interview questions belong to their instrument's interview, not to the visit)."""
+    return [i for i in methodology.indicators if i.scope == "unit" and i.instrument is None]
 
 
 def scale_list(indicator: Indicator) -> str:
@@ -325,8 +326,13 @@ def build_form(methodology: Methodology) -> Form:
 
 
 def forms_in_force(methodologies: dict[str, Methodology], on: date) -> list[Form]:
-    """The forms of the methodologies in force on ``on``, by form id."""
+    """The forms of the methodologies in force on ``on`` that observe something at a visit
+    (kemenpanrb-skm-2017 only asks respondents: it has no visit form), by form id."""
     return sorted(
-        (build_form(m) for m in methodologies.values() if in_force(m, on)),
+        (
+            build_form(m)
+            for m in methodologies.values()
+            if in_force(m, on) and m.observed_indicators
+        ),
         key=lambda f: f.form_id,
     )

@@ -90,8 +90,12 @@ def _check_weights(methodology: Methodology, weights: Any) -> dict[str, list[str
 
 
 def default_methodology_id() -> str:
-    """The published methodology used when none is named (the newest effective one)."""
-    published = [m for m in get_registry().methodologies.values() if m.status == "published"]
+    """The published methodology used when none is named: the DEFAULT_METHODOLOGY setting
+    (checked at start-up), else the newest effective published one."""
+    registry = get_registry()
+    if registry.default_id is not None:
+        return registry.default_id
+    published = [m for m in registry.methodologies.values() if m.status == "published"]
     if not published:
         raise ApiError("validation_failed", N_("No published methodology is loaded."))
     return max(published, key=lambda m: (m.effective_from, m.id)).id

@@ -422,3 +422,45 @@ def test_visit_date_is_the_local_date_in_the_units_time_zone(client, factory, ap
     )
     data = post_json(client, URL, body, token).get_json()
     assert data["visit_date"] == "2026-01-01"
+
+
+def _visit_2022(factory):
+    """A visit under ombudsman-2022: only what is observed (Proses duties, Input facilities)."""
+    from fieldcheck.catalogue import load_methodology
+    from fieldcheck.catalogue.registry import METHODOLOGY_DIR
+
+    methodology = load_methodology(METHODOLOGY_DIR / "ombudsman-2022.toml")
+    body = factory.all_yes_submission(methodology="ombudsman-2022")
+    body["answers"] = {
+        i.code: {"value": 3} for i in methodology.observed_indicators if i.scope == "unit"
+    }
+    return body
+
+
+def test_a_2022_visit_answers_only_what_is_observed(client, factory, surveyor):
+    body = _visit_2022(factory)
+    response = post_json(client, URL, body, surveyor)
+    assert response.status_code == 201, response.get_json()
+    data = response.get_json()
+    assert data["methodology"] == "ombudsman-2022"
+    dims = {d["code"]: d["score"] for d in data["breakdown"]["dimensions"]}
+    # Everything observed is at its best; the interview dimensions have nothing from a visit.
+    assert dims["proses"] == 100.0 and dims["input"] == 100.0
+    assert dims["output"] is None and dims["pengaduan"] is None
+
+
+def test_a_2022_visit_may_not_answer_an_interview_question(client, factory, surveyor, app):
+    body = _visit_2022(factory)
+    body["answers"]["IN-ST-KOMPONEN"] = {"value": 3}
+    response = client.post(
+        URL,
+        data=json.dumps(body),
+        headers=auth(surveyor) | {"Accept-Language": "id"},
+        content_type="application/json",
+    )
+    assert response.status_code == 422, response.get_json()
+    fields = response.get_json()["error"]["details"]["fields"]
+    assert fields == {
+        "answers.IN-ST-KOMPONEN": ["Pertanyaan ini diajukan dalam wawancara, bukan saat kunjungan."]
+    }
+    assert count_rows(app, Inspection) == 0

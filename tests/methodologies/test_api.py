@@ -81,33 +81,43 @@ def test_multipart_upload(client, admin) -> None:
 
 
 @pytest.mark.parametrize(
-    "bands, words",
+    "bands, words, kata",
     [
-        (STRICT_BANDS.replace('min = "90.00"', 'min = "89.00"'), "overlap"),
-        (STRICT_BANDS.replace('min = "90.00"', 'min = "91.00"'), "gap between 89.99"),
-        (STRICT_BANDS.replace('zone = "kuning"', 'zone = "ungu"'), "got 'ungu'"),
+        (STRICT_BANDS.replace('min = "90.00"', 'min = "89.00"'), "overlap", "tumpang tindih"),
+        (
+            STRICT_BANDS.replace('min = "90.00"', 'min = "91.00"'),
+            "gap between 89.99",
+            "celah antara 89.99",
+        ),
+        (STRICT_BANDS.replace('zone = "kuning"', 'zone = "ungu"'), "got 'ungu'", "'ungu'"),
     ],
     ids=["overlap", "gap", "unknown-zone"],
 )
-def test_a_rejected_file_names_the_problem(client, admin, bands, words) -> None:
+def test_a_rejected_file_names_the_problem(client, admin, bands, words, kata) -> None:
     response = _upload(client, admin, version_toml(2, bands))
     assert response.status_code == 422
     error = response.get_json()["error"]
     assert error["code"] == "validation_failed"
     (message,) = error["details"]["fields"]["file"]
     assert "bands" in message and words in message
-    # In Indonesian, the same envelope and the loader's words.
+    # In Indonesian: the same envelope, the loader's message in the reader's language.
     indonesian = client.post(
         URL,
         data=version_toml(2, bands).encode(),
         headers={**auth(admin), "Accept-Language": "id"},
         content_type="application/toml",
     )
-    assert words in indonesian.get_json()["error"]["details"]["fields"]["file"][0]
+    assert kata in indonesian.get_json()["error"]["details"]["fields"]["file"][0]
     assert indonesian.get_json()["error"]["message"] != error["message"]
 
 
 def test_bad_uploads_are_refused_cleanly(client, admin) -> None:
+    from tests.methodologies.versions import SHIPPED
+
+    # Uploads load strictly: the 2019 file as it ships has no confidence marks.
+    loose = _upload(client, admin, SHIPPED.replace("version = 1\n", "version = 2\n", 1))
+    assert loose.status_code == 422
+    assert "confidence" in loose.get_json()["error"]["details"]["fields"]["file"][0]
     assert _upload(client, admin, version_toml(2), "text/plain").status_code == 415
     assert _upload(client, admin, "{not json", "application/json").status_code == 422
     assert _upload(client, admin, "[1, 2]", "application/json").status_code == 422

@@ -49,7 +49,23 @@ def version_toml(version: int, bands: str = STRICT_BANDS, weight_factor: int = 2
         head,
         count=1,
     )
-    return head + bands
+    return _strict(head + bands)
+
+
+def _strict(text: str) -> str:
+    """What an upload needs beyond a shipped 2019 file (strict loading): a confidence on every
+    indicator and band, a legal basis on every indicator."""
+    blocks = re.split(r"(?m)^(?=\[\[(?:indicators|bands)\]\]\n)", text)
+    out = []
+    for block in blocks:
+        if block.startswith(("[[indicators]]", "[[bands]]")):
+            header, _, rest = block.partition("\n")
+            extra = 'confidence = "unverified"\n'
+            if header == "[[indicators]]" and "\nlegal_basis" not in "\n" + rest:
+                extra += 'legal_basis = ["UU 25/2009"]\n'
+            block = f"{header}\n{extra}{rest}"
+        out.append(block)
+    return "".join(out).replace("legal_basis = []", 'legal_basis = ["UU 25/2009"]')
 
 
 def version_json(version: int) -> str:

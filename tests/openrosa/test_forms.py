@@ -96,8 +96,18 @@ def test_form_list_manifest_and_media(client, world):
     _headers_ok(response)
     root = ET.fromstring(response.data)  # noqa: S314 - the server's answer
     assert root.tag == f"{FL}xforms"
-    (xform,) = root.findall(f"{FL}xform")
-    entry = {child.tag.removeprefix(FL): child.text for child in xform}
+    entries = [
+        {child.tag.removeprefix(FL): child.text for child in xform}
+        for xform in root.findall(f"{FL}xform")
+    ]
+    # Every published methodology in force that observes something gets a form: ombudsman-2022
+    # (its observed part) and the KemenPANRB index too; the SKM survey has no visit form.
+    assert [e["formID"] for e in entries] == [
+        "fieldcheck-kemenpanrb-ipp-2017",
+        "fieldcheck-ombudsman-2019",
+        "fieldcheck-ombudsman-2022",
+    ]
+    entry = entries[1]
     assert entry["formID"] == "fieldcheck-ombudsman-2019"
     assert entry["name"].startswith("Kepatuhan")
     server = base(world.surveyor)
@@ -140,11 +150,12 @@ def test_urls_use_the_public_base_url_when_configured(app, client, world):
     app.config["PUBLIC_BASE_URL"] = "https://fieldcheck.example.go.id/"
     response = client.get(f"/openrosa/key/{world.surveyor}/formList")
     root = ET.fromstring(response.data)  # noqa: S314 - the server's answer
-    url = root.find(f"{FL}xform/{FL}downloadUrl").text
-    assert url == (
+    urls = [e.text for e in root.findall(f"{FL}xform/{FL}downloadUrl")]
+    assert (
         f"https://fieldcheck.example.go.id/openrosa/key/{world.surveyor}"
         "/forms/fieldcheck-ombudsman-2019.xml"
-    )
+    ) in urls
+    assert all(url.startswith("https://fieldcheck.example.go.id/openrosa/") for url in urls)
 
 
 def _error(response) -> str:

@@ -31,7 +31,11 @@ def test_a_collect_session_through_gunicorn(gunicorn, factory):
 
         listing = phone.get(f"{base}/formList", timeout=30)
         assert listing.status_code == 200 and listing.headers["Date"]
-        xform = ET.fromstring(listing.content).find(f"{FL}xform")  # noqa: S314
+        xform = next(
+            x
+            for x in ET.fromstring(listing.content).findall(f"{FL}xform")  # noqa: S314
+            if x.find(f"{FL}formID").text == "fieldcheck-ombudsman-2019"
+        )
         form = phone.get(xform.find(f"{FL}downloadUrl").text, timeout=30)
         assert xform.find(f"{FL}hash").text == "md5:" + hashlib.md5(form.content).hexdigest()  # noqa: S324
         manifest = phone.get(xform.find(f"{FL}manifestUrl").text, timeout=30)

@@ -32,7 +32,7 @@ def test_methodology_pages_upload_publish_and_try(demo) -> None:
     refused = _upload(admin, OVERLAP)
     assert refused.status_code == 422
     page = text_of(refused)
-    assert "Berkas metodologi tidak valid" in page and "overlap" in page
+    assert "Berkas metodologi tidak valid" in page and "tumpang tindih" in page
 
     stored = _upload(admin, version_toml(2))
     assert stored.status_code == 303, text_of(stored)[:500]
@@ -78,7 +78,7 @@ def test_methodology_pages_in_the_browser(demo, browser, tmp_path) -> None:
     alert = waiting(browser, 30).until(
         lambda b: b.find_element(By.CSS_SELECTOR, "ul.errors").text or False
     )
-    assert "Berkas metodologi tidak valid" in alert and "overlap" in alert
+    assert "Berkas metodologi tidak valid" in alert and "tumpang tindih" in alert
     shot(browser, "methodology-upload-refused")
     assert_accessible(browser)
 

@@ -6,8 +6,8 @@ retired) row is immutable: triggers refuse to change its id, version, content, f
 effective_from or publication stamp, to make it a draft again, or to delete it. Only status
 (published -> retired), effective_to and `changed_at` may still change.
 
-Revision ID: 0017_versions
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-05 15:30:00
 
 """
@@ -18,8 +18,8 @@ from alembic import op
 from fieldcheck.columns import UTCDateTime
 
 # revision identifiers, used by Alembic.
-revision = "0017_versions"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
