@@ -463,6 +463,13 @@ def get_registry() -> Registry:
     return current_app.extensions[_EXTENSION].get()
 
 
+def loaded_registry() -> Registry:
+    """The snapshot this process holds now, without checking the database (health probes):
+    the last one read, else the shipped files."""
+    cache = current_app.extensions[_EXTENSION]
+    return cache._registry or cache.shipped
+
+
 def shipped_registry() -> Registry:
     """Only the shipped files (no database): for code that runs before migrations."""
     return current_app.extensions[_EXTENSION].shipped
