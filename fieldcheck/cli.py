@@ -29,12 +29,13 @@ from fieldcheck.dbroles import RoleProblem, app_role_of, grant_app_role, migrati
 from fieldcheck.demo.seed import seed_demo
 from fieldcheck.evidence.retention import purge_rejected
 from fieldcheck.extensions import db
+from fieldcheck.methodologies.cli import methodologies_cli
 from fieldcheck.publication.cli import rescore_command
 from fieldcheck.regions.models import Region
 from fieldcheck.regions.services import sync_regions
 from fieldcheck.units.services import ImportError_, import_units
 from fieldcheck.webhooks.cli import webhooks_cli, worker_command
-from fieldcheck.zoning.cli import scheduler_command
+from fieldcheck.zoning.cli import rerun_command, scheduler_command
 
 users_cli = AppGroup("users", help="Create and list users, set passwords; tokens are printed once.")
 photos_cli = AppGroup("photos", help="Photo evidence maintenance (retention).")
@@ -49,8 +50,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(regions_sync_command)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(methodologies_cli)
 
     app.cli.add_command(rescore_command)
+    app.cli.add_command(rerun_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(webhooks_cli)
     app.cli.add_command(worker_command)

@@ -142,6 +142,13 @@ SETTINGS: dict[str, Setting] = {
         "further folders of methodology TOML files, separated by ':', loaded after "
         "METHODOLOGY_DIR (ids must not repeat); empty = none",
     ),
+    "METHODOLOGY_CACHE_SECONDS": Setting(
+        float,
+        5.0,
+        "how long a process trusts its methodology versions before checking the database for "
+        "versions other processes uploaded or published (0 = check at every use)",
+        _non_negative,
+    ),
     "LEGAL_CATALOGUE_FILE": Setting(str, "", "legal catalogue TOML; empty = the shipped one"),
     "DEFAULT_METHODOLOGY": Setting(
         str,

@@ -188,6 +188,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldcheck.exports.routes import bp as exports_bp
     from fieldcheck.inspections.routes import bp as inspections_bp
     from fieldcheck.interviews.routes import bp as interviews_bp
+    from fieldcheck.methodologies.routes import bp as methodologies_bp
     from fieldcheck.openrosa.routes import OpenRosaErrors
     from fieldcheck.openrosa.routes import bp as openrosa_bp
     from fieldcheck.publication.routes import bp as publication_bp
@@ -204,7 +205,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp, url_prefix="/api/v1")
     for bp in (review_bp, auth_bp, audit_bp, publication_bp, dashboard_bp, exports_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")
-    for bp in (interviews_bp,):
+    for bp in (interviews_bp, methodologies_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")
     from fieldcheck.webhooks import init_app as init_webhooks
 

@@ -2,7 +2,7 @@
 
 from fieldcheck.audit.models import AuditEntry, AuditSeal
 from fieldcheck.auth.models import ApiToken, User
-from fieldcheck.catalogue.models import ZoneCode
+from fieldcheck.catalogue.models import MethodologyVersion, ZoneCode
 from fieldcheck.evidence.models import (
     EvidenceWaiver,
     InspectionFlag,
@@ -54,6 +54,7 @@ __all__ = [
     "WebhookEndpoint",
     "DirtyUnit",
     "Lease",
+    "MethodologyVersion",
     "OutboxEvent",
     "ZoneCode",
     "ZoningChange",

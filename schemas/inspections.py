@@ -140,6 +140,11 @@ class InspectionSubmissionSchema(StrictSchema):
     submission_id = fields.UUID(required=True)
     unit_code = fields.String(required=True, validate=CODE)
     methodology = fields.String(required=True, validate=CODE)
+    #: Issue 16: optional; without it the version in force on the visit date scores the visit.
+    #: With it, that version must be published and in force on the visit date.
+    methodology_version = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1, max=1_000_000)
+    )
     started_at = Timestamp(required=True)
     finished_at = Timestamp(required=True)
     location = fields.Nested(LocationSchema, load_default=None, allow_none=True)

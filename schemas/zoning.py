@@ -25,6 +25,8 @@ class ZoningRunCreateSchema(StrictSchema):
     """Body of ``POST /api/v1/zoning-runs``."""
 
     methodology = fields.String(load_default=None, validate=METHODOLOGY)
+    #: Exactly this version (issue 16; a draft only with ``dry_run``); default: in force today.
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1))
     region = fields.String(load_default=None, allow_none=True, validate=REGION)
     period = fields.Integer(load_default=None, validate=validate.Range(2000, 2100))
     dry_run = StrictBoolean(load_default=False)
@@ -377,3 +379,34 @@ class PublishedRunSchema(ZoningRunSchema):
     was the official run."""
 
     changed = fields.Boolean()
+
+
+class ZoneMoveSchema(Schema):
+    """A place whose zone differs between the baseline run (old) and the run (new)."""
+
+    level = fields.String()
+    code = fields.String()
+    name = fields.String()
+    region_code = fields.String(allow_none=True)
+    old_zone = fields.String(allow_none=True)
+    old_score = fields.Function(lambda m: _number(m.old_score))
+    new_zone = fields.String(allow_none=True)
+    new_score = fields.Function(lambda m: _number(m.new_score))
+
+
+class DiffHeaderSchema(Schema):
+    """Beside a zone diff's items: the two runs compared."""
+
+    run_id = fields.Integer()
+    against_run_id = fields.Integer(allow_none=True)
+    methodology = fields.String()
+    methodology_version = fields.Integer()
+    against_methodology = fields.String(allow_none=True)
+    against_methodology_version = fields.Integer(allow_none=True)
+
+
+class DiffArgsSchema(PageArgsSchema):
+    """Query of ``GET /api/v1/zoning-runs/{id}/diff``."""
+
+    against = fields.Integer(strict=False, validate=validate.Range(min=1))
+    level = fields.String(validate=validate.OneOf(LEVELS))

@@ -82,6 +82,9 @@ def load_methodology(
     catalogue: LegalCatalogue | None = None,
     zones: tuple[Zone, ...] | None = None,
     strict: bool = False,
+    *,
+    raw: bytes | None = None,
+    fmt: str = "toml",
 ) -> Methodology:
     """Load and validate one methodology file; with ``catalogue``, its obligation ids must exist;
     every band's zone must be in ``zones`` (the shipped zone catalogue by default).
@@ -89,11 +92,14 @@ def load_methodology(
     ``strict`` (uploads, and every file shipped since issue 16): every indicator needs a legal
     basis and a confidence, every weighted dimension and every band a confidence. The files
     published before (ombudsman-2019, locked) predate these marks and load non-strict.
-    Raises CatalogueError (msgid + params, file and field) at the first problem."""
+    Raises CatalogueError (msgid + params, file and field) at the first problem.
+
+    ``raw``: an uploaded file's bytes (TOML, or JSON with ``fmt="json"``) validated instead of
+    reading ``path``, which then only names it in messages; the content hash is the bytes'."""
     from fieldcheck.catalogue.zones import zone_codes
 
     known = zone_codes(zones)
-    r = Reader(Path(path))
+    r = Reader(Path(path), raw, fmt)
     data, digest = r.load()
     r.keys(data, _METHODOLOGY_KEYS, "")
 

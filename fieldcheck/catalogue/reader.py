@@ -10,6 +10,7 @@ no Flask, no database, no clock.
 from __future__ import annotations
 
 import hashlib
+import json
 import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -74,8 +75,12 @@ def default_paths() -> CataloguePaths:
 class Reader:
     """Typed access to one file's tables, raising CatalogueError that names file and field."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, raw: bytes | None = None, fmt: str = "toml"):
+        #: ``path`` names the file in messages; ``raw`` (an upload) is read instead of it when
+        #: given, in ``fmt`` ("toml" or "json": the same structure, dates as "YYYY-MM-DD").
         self.path = path
+        self.raw = raw
+        self.fmt = fmt
 
     def fail(self, where: str, message: str, **params: Any) -> CatalogueError:
         """The error for field ``where`` of this file: ``message`` is a msgid (``N_``) with
@@ -83,6 +88,8 @@ class Reader:
         return CatalogueError(message, params, file=self.path, where=where)
 
     def load(self) -> tuple[dict[str, Any], str]:
+        if self.raw is not None:
+            return self._parsed(self.raw), hashlib.sha256(self.raw).hexdigest()
         try:
             raw = self.path.read_bytes()
         except OSError as exc:
@@ -94,6 +101,25 @@ class Reader:
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise self.fail("", N_("not valid TOML: %(reason)s"), reason=str(exc)) from exc
         return data, hashlib.sha256(raw).hexdigest()
+
+    def _parsed(self, raw: bytes) -> dict[str, Any]:
+        """An uploaded file's tables, parsed as its format says."""
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise self.fail("", N_("not UTF-8 text: %(reason)s"), reason=str(exc)) from exc
+        if self.fmt == "json":
+            try:
+                data = json.loads(text)
+            except ValueError as exc:
+                raise self.fail("", N_("not valid JSON: %(reason)s"), reason=str(exc)) from exc
+            if not isinstance(data, dict):
+                raise self.fail("", N_("expected a JSON object at the top"))
+            return data
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise self.fail("", N_("not valid TOML: %(reason)s"), reason=str(exc)) from exc
 
     def keys(self, table: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:
         # Unknown keys are usually typos ("wieght"); silently ignoring them would drop data.

@@ -20,6 +20,7 @@ from schemas.catalogue import (
     ZoneSchema,
 )
 from schemas.common import PageArgsSchema
+from schemas.methodologies import MethodologyArgsSchema
 
 bp = Blueprint("catalogue", __name__)
 
@@ -56,11 +57,21 @@ def list_methodologies():
 
 
 @bp.get("/methodologies/<methodology_id>")
-@api_doc(responses={200: MethodologySchema}, cacheable=True)
+@api_doc(args=MethodologyArgsSchema, responses={200: MethodologySchema}, cacheable=True)
 @require_role(*ALL_ROLES)
 def get_methodology(methodology_id: str):
-    """The checklist a phone renders and the scoring rules, with an ETag for caching."""
-    methodology = get_registry().methodology(methodology_id)
+    """The checklist a phone renders and the scoring rules, with an ETag for caching: the
+    version in force today, or ``on`` a visit date, or exactly ``version`` (issue 16)."""
+    args = load_args(MethodologyArgsSchema())
+    registry = get_registry()
+    if "version" in args:
+        methodology = registry.methodology(methodology_id, args["version"])
+    elif "on" in args:
+        methodology = registry.in_force(methodology_id, args["on"])
+        if methodology is None and registry.versions(methodology_id):
+            raise ApiError("not_found", N_("No version of this methodology is in force that day."))
+    else:
+        methodology = registry.methodology(methodology_id)
     if methodology is None:
         raise ApiError("not_found", N_("No such methodology."))
     return _cached(MethodologySchema().dump(methodology), methodology.content_hash)

@@ -282,7 +282,7 @@ def check_new(received: Received) -> None:
                 )
             ).scalars()
         )
-    methodology = get_registry().methodology(received.methodology_id)
+    methodology = get_registry().methodology(received.methodology_id, received.methodology_version)
     required = {i.code for i in methodology.indicators if i.photo_required} if methodology else ()
     items = [
         integrity.EvidenceItem(

@@ -45,7 +45,9 @@ def evidence_state(inspection: Inspection) -> EvidenceState:
             select(EvidenceWaiver).where(EvidenceWaiver.inspection_id == inspection.id)
         ).scalars()
     }
-    methodology = get_registry().methodology(inspection.methodology_id)
+    methodology = get_registry().methodology(
+        inspection.methodology_id, inspection.methodology_version
+    )
     required = (
         {i.code for i in methodology.indicators if i.photo_required} if methodology else set()
     )

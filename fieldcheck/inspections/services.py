@@ -339,9 +339,9 @@ def _validate(data: dict[str, Any], registry: Registry) -> tuple[UnitRef, Method
     unit = _unit(data["unit_code"])
     if unit is None:
         problems["unit_code"] = [N_("Unknown unit.")]
-    methodology = registry.methodology(data["methodology"])
+    methodology = _methodology_of_visit(data, unit, registry, problems)
     if methodology is None:
-        problems["methodology"] = [N_("Unknown methodology.")]
+        problems.setdefault("methodology", [N_("Unknown methodology.")])
     elif methodology.status != "published":
         problems["methodology"] = [
             _("Methodology is %(status)s, not published.", status=state(methodology.status))
@@ -354,6 +354,43 @@ def _validate(data: dict[str, Any], registry: Registry) -> tuple[UnitRef, Method
         raise field_errors(problems)
     assert unit is not None and methodology is not None  # noqa: S101 - narrowed by the checks above
     return unit, methodology
+
+
+def _methodology_of_visit(
+    data: dict[str, Any], unit: UnitRef | None, registry: Registry, problems: dict[str, list[str]]
+) -> Methodology | None:
+    """The version that scores this visit (issue 16): the one in force on the visit's local
+    date, or exactly ``methodology_version`` when the checklist names one (it must be in force
+    that day). Without a version in force that day, the id's current version, so that the
+    visit date is refused with the methodology's dates (``_visit_date``)."""
+    methodology_id = data["methodology"]
+    version = data.get("methodology_version")
+    if unit is None:
+        return registry.methodology(methodology_id, version)
+    visit_on = data["started_at"].astimezone(ZoneInfo(unit.timezone)).date()
+    in_force = registry.in_force(methodology_id, visit_on)
+    if version is None:
+        return in_force or registry.methodology(methodology_id)
+    named = registry.methodology(methodology_id, version)
+    if named is None:
+        problems["methodology_version"] = [
+            _(
+                "Methodology %(methodology)s has no version %(version)s.",
+                methodology=methodology_id,
+                version=version,
+            )
+        ]
+        return registry.methodology(methodology_id)
+    if named.status == "published" and (in_force is None or in_force.version != version):
+        problems["methodology_version"] = [
+            _(
+                "Version %(version)s of %(methodology)s is not in force on %(visit_on)s.",
+                version=version,
+                methodology=methodology_id,
+                visit_on=format_param("visit_on", visit_on, request_language()),
+            )
+        ]
+    return named
 
 
 def _validate_services(

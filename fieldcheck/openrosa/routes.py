@@ -17,7 +17,7 @@ from werkzeug.http import http_date
 
 from fieldcheck.auth.models import User
 from fieldcheck.auth.services import check_role, user_for_token
-from fieldcheck.catalogue.registry import get_registry
+from fieldcheck.catalogue.registry import get_registry, local_today
 from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError
 from fieldcheck.evidence.upload import MULTIPART_OVERHEAD
@@ -124,8 +124,11 @@ def _base(token: str) -> str:
 
 
 def _forms() -> list[Form]:
-    today = utcnow().date()
-    return forms_in_force(get_registry().methodologies, today)
+    """One form per methodology id: its version in force today (issue 16)."""
+    registry = get_registry()
+    today = local_today()
+    current = {mid: registry.in_force(mid, today) for mid in registry.all_versions}
+    return forms_in_force({mid: m for mid, m in current.items() if m is not None}, today)
 
 
 def _form(form_id: str) -> Form:
@@ -250,6 +253,23 @@ def submission(token: str):
         parts.discard()
 
 
+def _published_version_of(parsed: Any) -> int | None:
+    """The methodology version a submission's form version was made from (``form_version``:
+    ``<methodology version>.<hash>``), when that version is published and is not the one in
+    force today; else None."""
+    head = (parsed.version or "").split(".", 1)[0]
+    if not head.isdigit() or len(head) > 6:
+        return None
+    registry = get_registry()
+    named = registry.methodology(parsed.methodology.id, int(head))
+    if named is None or named.status != "published":
+        return None
+    # The version in force today is what intake picks anyway: the body stays as it was before
+    # versions existed, so a resend of a submission stored then keeps its payload hash.
+    today = registry.in_force(parsed.methodology.id, local_today())
+    return None if today is not None and today.version == named.version else named.version
+
+
 def _store(xml: bytes, files: dict, user: User) -> Response:
     """Parse, check the form version, run intake, take the attachments; the answer."""
     target = interview_form(xml, get_registry().methodologies)
@@ -257,6 +277,13 @@ def _store(xml: bytes, files: dict, user: User) -> Response:
         # An interview form: the interview API's intake (no photos are taken with it).
         return _store_interview(target, user)
     parsed = parse(xml, get_registry().methodologies)
+    # The methodology version the form was made from, when published: the visit is scored with
+    # it (an earlier version filled in before the phone fetched the new form too), and intake
+    # checks it was in force on the visit date (issue 16). Set on a resend as well, so that
+    # the body (and its hash) is the same as the first time.
+    sent = _published_version_of(parsed)
+    if sent is not None:
+        parsed.body["methodology_version"] = sent
     known = find_by_submission(parsed.submission_id)
     if known is None:
         # A resend of a stored submission is taken whatever forms are current (its late photos
@@ -264,7 +291,7 @@ def _store(xml: bytes, files: dict, user: User) -> Response:
         # only regenerated (same methodology version, new wording or layout from this code) is
         # still taken: the intake validates every answer anyway, and a phone's unsent forms
         # are not lost to a server upgrade.
-        _check_form_version(parsed.form_id, parsed.version)
+        _check_form_version(parsed.form_id, parsed.version, earlier_published=sent is not None)
     try:
         # The schema's refusals too (a service repeat with no service chosen), not only intake's.
         data = load(SUBMISSION, parsed.body)
@@ -303,8 +330,10 @@ def _store(xml: bytes, files: dict, user: User) -> Response:
     return message(text, "submit_success", 201)
 
 
-def _check_form_version(form_id: str, version: str | None) -> None:
-    """A new submission must come from a form of the methodology version in force."""
+def _check_form_version(form_id: str, version: str | None, earlier_published: bool = False) -> None:
+    """A new submission must come from a form still served, of the methodology version in
+    force, or (``earlier_published``) of an earlier published version, which intake then checks
+    was in force on the visit date."""
     current = next((f for f in _forms() if f.form_id == form_id), None)
     if current is None:
         raise ApiError(
@@ -314,7 +343,7 @@ def _check_form_version(form_id: str, version: str | None) -> None:
                 form_id=form_id,
             ),
         )
-    if not same_methodology_version(version, current.version):
+    if not earlier_published and not same_methodology_version(version, current.version):
         raise ApiError(
             "conflict",
             _(

@@ -132,7 +132,9 @@ def unit_dossier(unit: Unit, period: int, user: User, *, full: bool = True) -> U
 
 def _methodology(run: ZoningRun | None) -> Methodology | None:
     registry = get_registry()
-    return registry.methodology(run.methodology_id if run else default_methodology_id())
+    if run is not None:
+        return registry.methodology(run.methodology_id, run.methodology_version)
+    return registry.methodology(default_methodology_id())
 
 
 def _dimensions(result: dict[str, Any] | None, methodology: Methodology | None) -> list[dict]:

@@ -27,7 +27,7 @@ def rescore_inspection(inspection: Inspection, actor: User | None = None) -> Non
     what the next zoning run reads, so an upheld objection counts from that run on.
     """
     registry = get_registry()
-    methodology = registry.methodology(inspection.methodology_id)
+    methodology = registry.methodology(inspection.methodology_id, inspection.methodology_version)
     if methodology is None:  # not loaded any more: a later zoning run re-scores from answers
         return
     db.session.flush()  # the withdrawal just made is read back with the stored rows

@@ -64,6 +64,7 @@ def init_app(app: Flask) -> None:
         inspections,
         interviews,
         login,
+        methodologies,
         overview,
         places,
         reports,

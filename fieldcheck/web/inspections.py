@@ -140,7 +140,9 @@ def _page(
 ):
     """Render the inspection page (with a form's errors when it was refused)."""
     user: User = g.user
-    methodology = get_registry().methodology(inspection.methodology_id)
+    methodology = get_registry().methodology(
+        inspection.methodology_id, inspection.methodology_version
+    )
     # The stored answers come by code (AT-01 first); a reviewer follows the checklist, so the
     # table takes the methodology's order (an unknown code, if any, goes last by code).
     position = {ind.code: n for n, ind in enumerate(methodology.indicators)} if methodology else {}

@@ -15,6 +15,7 @@ ENTRIES = (
     ("web.runs", N_("Zoning runs"), ("supervisor", "admin")),
     ("web.interview_coverage", N_("Interview coverage"), ("supervisor", "admin")),
     ("web.exports", N_("Exports"), ("supervisor", "admin")),
+    ("web.methodologies", N_("Methodologies"), ("admin",)),
     ("web.admin_users", N_("Users"), ("admin",)),
     ("web.admin_audit", N_("Audit log"), ("admin",)),
     ("web.admin_webhooks", N_("Webhooks"), ("admin",)),

@@ -23,10 +23,11 @@ from flask.cli import with_appcontext
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
-from fieldcheck.i18n import render_reason
+from fieldcheck.i18n import localize, render_reason
+from fieldcheck.zoning.diff import result_differences
 from fieldcheck.zoning.lifecycle import execute
 from fieldcheck.zoning.models import ZoningRun
-from fieldcheck.zoning.services import create_run
+from fieldcheck.zoning.services import create_run, rerun
 
 #: Makes a succeeded run the official result, as an admin at the command line (audited).
 Publisher = Callable[[ZoningRun], None]
@@ -57,6 +58,12 @@ def make_rescore_command(publish_run: Publisher) -> click.Command:
         is_flag=True,
         help="Re-score every inspection from its answers even when its stored score is current.",
     )
+    @click.option(
+        "--methodology-version",
+        type=int,
+        default=None,
+        help="Exactly this version (a draft only with --dry-run); default: the one in force today.",
+    )
     @click.option("--no-progress", is_flag=True, help="No progress bar (logs, cron).")
     def rescore_command(publish: bool, **options: Any) -> None:
         """Run zoning now; exits 0 and says so when another run holds the lease."""
@@ -75,6 +82,7 @@ def rescore(
     publish_run: Publisher | None,
     from_answers: bool,
     no_progress: bool,
+    methodology_version: int | None = None,
 ) -> None:
     """Create a run, execute it with a progress bar, publish it when asked, print a summary."""
     # Loaded when the command runs, not when the app starts: web workers never draw a bar.
@@ -103,6 +111,7 @@ def rescore(
             weights=weights,
             full=full,
             trigger="cli",
+            version=methodology_version,
         )
     except ApiError as exc:
         db.session.rollback()
@@ -180,6 +189,37 @@ def _summary(run: Any) -> None:
         )
     else:
         click.echo("  no official run to compare with yet")
+
+
+@click.command("rerun")
+@with_appcontext
+@click.argument("run_id", type=int)
+def rerun_command(run_id: int) -> None:
+    """Repeat run RUN_ID with its own methodology version and hash, period and scope (a dry
+    run), and say whether every stored number came out the same."""
+    original = db.session.get(ZoningRun, run_id)
+    if original is None:
+        raise click.BadParameter(f"no run #{run_id}", param_hint="RUN_ID")
+    try:
+        run = rerun(original, trigger="cli")
+    except ApiError as exc:
+        db.session.rollback()
+        click.echo(f"nothing run: {localize(exc.message)}", err=True)
+        sys.exit(2)
+    db.session.commit()
+    new_id = run.id
+    outcome = execute(new_id)
+    if outcome.state != "succeeded":
+        click.echo(f"run #{new_id} {outcome.state}: {outcome.message or ''}", err=True)
+        sys.exit(1)
+    run = db.session.get(ZoningRun, new_id)
+    original = db.session.get(ZoningRun, run_id)
+    _summary(run)
+    differing = result_differences(original, run)
+    if differing:
+        click.echo(f"  differs from run #{run_id} in {len(differing)} row(s): {differing[:10]}")
+        sys.exit(1)
+    click.echo(f"  every result row equals run #{run_id}'s")
 
 
 @click.command("scheduler")

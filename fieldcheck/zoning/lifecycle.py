@@ -258,7 +258,9 @@ def _run(run: ZoningRun, holder: str, progress: Progress | None, from_answers: b
 def _methodology_for(run: ZoningRun, registry: Registry) -> Methodology:
     """The methodology the run was queued with (draft weights applied); RunFailed when it or
     the legal catalogue is no longer the one loaded."""
-    methodology = registry.methodology(run.methodology_id)
+    # Exactly the version the run names (issue 16): a later version of the same id, published
+    # since, must not score an earlier run's rerun.
+    methodology = registry.methodology(run.methodology_id, run.methodology_version)
     if methodology is None:
         raise RunFailed(
             N_("Methodology %(methodology)s is no longer loaded."), methodology=run.methodology_id

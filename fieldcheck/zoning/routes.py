@@ -13,10 +13,11 @@ from fieldcheck.i18n import N_
 from fieldcheck.openapi.doc import LOCATION, PageOf, Response, api_doc
 from fieldcheck.units.visibility import get_visible_unit, visible_agency
 from fieldcheck.zoning import reading, subjects
+from fieldcheck.zoning.diff import zone_diff
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.overrides import active_overrides_by_code, final_zone
 from fieldcheck.zoning.reading import run_header
-from fieldcheck.zoning.services import create_run
+from fieldcheck.zoning.services import create_run, rerun
 from fieldcheck.zoning.unit_result import unit_result
 from fieldcheck.zoning.visibility import get_visible_run, visible_runs_query
 from schemas.publication import OverrideBriefSchema
@@ -25,6 +26,8 @@ from schemas.zoning import (
     ChangeArgsSchema,
     ChangeSchema,
     ChangesHeaderSchema,
+    DiffArgsSchema,
+    DiffHeaderSchema,
     ResultArgsSchema,
     ResultRowSchema,
     ResultSchema,
@@ -32,6 +35,7 @@ from schemas.zoning import (
     RunListArgsSchema,
     UnitResultArgsSchema,
     UnitResultSchema,
+    ZoneMoveSchema,
     ZoningRunCreateSchema,
     ZoningRunSchema,
 )
@@ -73,9 +77,58 @@ def create_zoning_run():
         full=data["full"],
         trigger="api",
         user=current_user(),
+        version=data["version"],
     )
     headers = {"Location": url_for(".get_zoning_run", run_id=run.id)}
     return ZoningRunSchema().dump(run), 202, headers
+
+
+@bp.post("/zoning-runs/<int:run_id>/rerun")
+@api_doc(
+    responses={202: Response(ZoningRunSchema, "Queued.", headers=LOCATION)},
+    errors=("conflict", "out_of_scope"),
+)
+@require_role(*READERS)
+def rerun_zoning_run(run_id: int):
+    """Queue a dry run repeating a run exactly: its methodology version and hash, period and
+    scope (issue 16); its results must equal the original's."""
+    run = rerun(get_visible_run(run_id), trigger="api", user=current_user())
+    headers = {"Location": url_for(".get_zoning_run", run_id=run.id)}
+    return ZoningRunSchema().dump(run), 202, headers
+
+
+@bp.get("/zoning-runs/<int:run_id>/diff")
+@api_doc(
+    args=DiffArgsSchema,
+    responses={200: PageOf(ZoneMoveSchema, extra=DiffHeaderSchema)},
+    errors=("conflict",),
+)
+@require_role(*READERS)
+def get_zone_diff(run_id: int):
+    """Places whose zone differs between the run and a baseline: ``against`` a run, by default
+    the official run of its period and scope (whatever methodology), else the newest real run."""
+    run = get_visible_run(run_id)
+    args = load_args(DiffArgsSchema())
+    baseline, moves = zone_diff(current_user(), run, args.get("against"), args.get("level"))
+    start = (args["page"] - 1) * args["per_page"]
+    page = moves[start : start + args["per_page"]]
+    body = page_body(
+        ZoneMoveSchema(many=True).dump(page), args["page"], args["per_page"], len(moves)
+    )
+    body.update(diff_header(run, baseline))
+    return body
+
+
+def diff_header(run: ZoningRun, baseline: ZoningRun | None) -> dict[str, Any]:
+    """The two runs a diff compares (also the web page's header)."""
+    return {
+        "run_id": run.id,
+        "against_run_id": None if baseline is None else baseline.id,
+        "methodology": run.methodology_id,
+        "methodology_version": run.methodology_version,
+        "against_methodology": None if baseline is None else baseline.methodology_id,
+        "against_methodology_version": None if baseline is None else baseline.methodology_version,
+    }
 
 
 @bp.get("/zoning-runs")

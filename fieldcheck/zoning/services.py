@@ -111,14 +111,26 @@ def create_run(
     full: bool = False,
     trigger: str = "cli",
     user: User | None = None,
+    version: int | None = None,
 ) -> ZoningRun:
-    """Validate a run request and store it as queued (422 for bad input, 403 out of scope)."""
+    """Validate a run request and store it as queued (422 for bad input, 403 out of scope).
+
+    ``version``: exactly that version of the methodology (a draft only in a dry run); without
+    it, the version in force today."""
     registry = get_registry()
     methodology_id = methodology_id or default_methodology_id()
     problems: dict[str, list[str]] = {}
-    methodology = registry.methodology(methodology_id)
+    methodology = registry.methodology(methodology_id, version)
     if methodology is None:
-        problems["methodology"] = [N_("Unknown methodology.")]
+        problems["methodology"] = [
+            N_("Unknown methodology.")
+            if version is None or not registry.versions(methodology_id)
+            else _(
+                "Methodology %(methodology)s has no version %(version)s.",
+                methodology=methodology_id,
+                version=version,
+            )
+        ]
     elif methodology.status != "published" and not dry_run:
         problems["methodology"] = [
             _(
@@ -358,3 +370,79 @@ def status_summary() -> dict[str, Any]:
         },
         "queued_runs": queued,
     }
+
+
+def rerun(original: ZoningRun, *, trigger: str = "cli", user: User | None = None) -> ZoningRun:
+    """Queue a run that repeats ``original`` exactly: its methodology version and hash (draft
+    weights included), period and scope, over every unit (409 when that cannot be done).
+
+    The rerun is a dry run: a check that the stored numbers are reproduced, never a new
+    official result, and it leaves the dirty markers to the next real run."""
+    registry = get_registry()
+    methodology = registry.methodology(original.methodology_id, original.methodology_version)
+    if methodology is None or weights_hash(methodology, original.weights) != (
+        original.methodology_hash
+    ):
+        raise ApiError(
+            "conflict",
+            _(
+                "Version %(version)s of methodology %(methodology)s (the file the run used) is "
+                "no longer loaded; the run cannot be repeated.",
+                version=original.methodology_version,
+                methodology=original.methodology_id,
+            ),
+        )
+    if registry.catalogue.content_hash != original.catalogue_hash:
+        raise ApiError(
+            "conflict",
+            N_("The legal catalogue changed since the run; it cannot be repeated exactly."),
+        )
+    if original.state != "succeeded":
+        raise ApiError(
+            "conflict",
+            _(
+                "Only a succeeded run can be repeated; this one is %(state)s.",
+                state=state(original.state),
+            ),
+        )
+    if user is not None and not in_scope(user, original.scope or None):
+        raise ApiError("out_of_scope", N_("This region is outside your scope."))
+    run = ZoningRun(
+        methodology_id=original.methodology_id,
+        methodology_version=original.methodology_version,
+        methodology_hash=original.methodology_hash,
+        catalogue_hash=original.catalogue_hash,
+        period=original.period,
+        scope=original.scope,
+        requested_mode="full",
+        mode="full",
+        is_dry_run=True,
+        weights=original.weights,
+        state="queued",
+        trigger=trigger,
+        requested_by=None if user is None else user.id,
+        created_at=utcnow(),
+        counts={},
+        progress_done=0,
+        progress_total=0,
+        is_official=False,
+    )
+    db.session.add(run)
+    db.session.flush()
+    record(
+        "zoning_run.rerun",
+        "zoning_run",
+        run.id,
+        after={
+            "rerun_of": original.id,
+            "methodology": run.methodology_id,
+            "methodology_version": run.methodology_version,
+            "methodology_hash": run.methodology_hash,
+            "period": run.period,
+            "scope": run.scope,
+            "trigger": run.trigger,
+        },
+        actor=user,
+        region=run.scope or None,
+    )
+    return run

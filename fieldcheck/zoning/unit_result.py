@@ -133,7 +133,7 @@ def _no_result(run: ZoningRun | None) -> ApiError:
 
 def _run_methodology(run: ZoningRun) -> Methodology:
     """The methodology the run scored with, its what-if weights applied."""
-    methodology = get_registry().methodology(run.methodology_id)
+    methodology = get_registry().methodology(run.methodology_id, run.methodology_version)
     if methodology is None:
         raise ApiError("not_found", N_("The run's methodology is no longer loaded."))
     return apply_weights(methodology, run.weights)

@@ -8,6 +8,7 @@ Columns: no token; ``surveyor`` (owns the subject inspection, region 35); ``surv
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -132,6 +133,33 @@ def _interview(world):
 
 def _interview_rejection(world):
     return {"interview_id": _new_interview(world)}, {"reason": "Bukan pengguna layanan"}
+
+
+_methodology_versions = itertools.count(2)
+
+
+def _methodology_upload(world):
+    from tests.methodologies.versions import version_toml
+
+    return {}, Raw(version_toml(next(_methodology_versions)).encode(), "application/toml")
+
+
+def _methodology_version(world):
+    return {"methodology_id": "ombudsman-2019", "number": 1}, None
+
+
+def _methodology_draft(world):
+    """A fresh draft version of ombudsman-2019, uploaded by the national admin."""
+    _, body = _methodology_upload(world)
+    response = world.client.post(
+        "/api/v1/methodologies",
+        data=bytes(body),
+        headers=auth(world.token("admin")),
+        content_type=body.content_type,
+    )
+    assert response.status_code == 201, response.get_json()
+    number = response.get_json()["version"]
+    return {"methodology_id": "ombudsman-2019", "number": number}, {"effective_from": "2030-01-01"}
 
 
 def _region(world):
@@ -317,6 +345,13 @@ MATRIX: dict[tuple[str, str], tuple[T, int, int, int, int, int, int, int]] = {
     ("GET", "/api/v1/docs/static/<path:filename>"):        (_static, 404, 404, 404, 404, 404, 404, 404),  # noqa: E501
     ("GET", "/api/v1/methodologies"):                      (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/methodologies/<methodology_id>"):     (_methodology, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
+    # Methodology versions (issue 16): read by supervisors and admins, changed by national
+    # admins only (a methodology scores every region).
+    ("POST", "/api/v1/methodologies"):                     (_methodology_upload, 401, 403, 403, 403, 403, 201, 403),  # noqa: E501
+    ("GET", "/api/v1/methodologies/<methodology_id>/versions"): (_methodology, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/methodologies/<methodology_id>/versions/<int:number>"): (_methodology_version, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/methodologies/<methodology_id>/versions/<int:number>/file"): (_methodology_version, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
+    ("POST", "/api/v1/methodologies/<methodology_id>/versions/<int:number>/publish"): (_methodology_draft, 401, 403, 403, 403, 403, 200, 403),  # noqa: E501
     ("GET", "/api/v1/services"):                           (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
     # The zone catalogue (issue 16): reference data, as the methodologies.
     ("GET", "/api/v1/zones"):                              (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
@@ -364,6 +399,8 @@ MATRIX: dict[tuple[str, str], tuple[T, int, int, int, int, int, int, int]] = {
     ("GET", "/api/v1/zoning-runs"):                        (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/zoning-runs/<int:run_id>"):           (_zoning_run, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
     ("GET", "/api/v1/zoning-runs/<int:run_id>/changes"):   (_zoning_run, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
+    ("GET", "/api/v1/zoning-runs/<int:run_id>/diff"):      (_publishable_run, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
+    ("POST", "/api/v1/zoning-runs/<int:run_id>/rerun"):    (_publishable_run, 401, 403, 403, 202, 404, 202, 404),  # noqa: E501
     ("GET", "/api/v1/results"):                            (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/units/<code>/result"):                (_unit_with_result, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501
     ("GET", "/api/v1/agencies/<code>/result"):             (_agency_with_result, 401, 403, 403, 200, 404, 200, 404),  # noqa: E501

@@ -462,3 +462,52 @@ def test_errors_no_openrosa_view_saw_are_openrosa_messages_too(app, client, worl
     _refused(answers[2], 429)
     assert int(answers[2].headers["Retry-After"]) > 0
     assert answers[2].headers["X-OpenRosa-Version"] == "1.0"
+
+
+def test_a_form_of_an_earlier_published_version_is_scored_with_it(client, world, factory):
+    """Issue 16: v2 takes effect; a phone still holding the v1 form sends a visit made while v1
+    was in force (scored with v1), and one made after (refused: v1 was not in force then)."""
+    from datetime import timedelta
+
+    from fieldcheck.catalogue.registry import local_today
+    from tests.methodologies.versions import version_toml
+
+    with client.application.app_context():
+        today = local_today()
+    v1_form = form_xml(client, world.surveyor)
+    uploaded = client.post(
+        "/api/v1/methodologies",
+        data=version_toml(2).encode(),
+        headers=auth(world.admin),
+        content_type="application/toml",
+    )
+    assert uploaded.status_code == 201, uploaded.get_json()
+    effective = today - timedelta(days=3)
+    published = post_json(
+        client,
+        "/api/v1/methodologies/ombudsman-2019/versions/2/publish",
+        {"effective_from": effective.isoformat()},
+        world.admin,
+    )
+    assert published.status_code == 200, published.get_json()
+    v2_form = form_xml(client, world.surveyor)
+    assert 'version="2.' in v2_form and 'version="1.' in v1_form
+
+    def visit(day) -> dict:
+        return factory.submission(
+            started_at=f"{day.isoformat()}T09:00:00+07:00",
+            finished_at=f"{day.isoformat()}T09:30:00+07:00",
+        )
+
+    before = visit(effective - timedelta(days=10))
+    response = post_collect(client, world.surveyor, collect_instance(v1_form, before))
+    assert response.status_code == 201, _message(response)
+    assert _inspection(client, world.admin, before["submission_id"])["methodology_version"] == 1
+
+    after = visit(effective + timedelta(days=1))
+    refused = post_collect(client, world.surveyor, collect_instance(v1_form, after))
+    assert refused.status_code == 422, _message(refused)
+    now = visit(effective + timedelta(days=1))
+    taken = post_collect(client, world.surveyor, collect_instance(v2_form, now))
+    assert taken.status_code == 201, _message(taken)
+    assert _inspection(client, world.admin, now["submission_id"])["methodology_version"] == 2

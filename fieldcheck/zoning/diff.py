@@ -1,0 +1,119 @@
+"""The zone diff of a run against a baseline run (issue 16): what a what-if would change.
+
+``changes.py`` records, when a run is stored, its changes against the official run of the *same
+methodology*; a what-if with a new methodology (or a draft version) is instead compared here,
+when asked, with the run that is in force for its period and scope whatever its methodology.
+Read-only, computed from both runs' resolved rows (zoning.results), at every level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from fieldcheck.auth.models import User
+from fieldcheck.errors import ApiError
+from fieldcheck.extensions import db
+from fieldcheck.i18n import N_
+from fieldcheck.zoning.models import ZoningRun
+from fieldcheck.zoning.reading import results_query
+from fieldcheck.zoning.results import level_rows
+from fieldcheck.zoning.visibility import visible_run
+
+LEVELS = ("province", "regency", "agency", "unit")
+
+
+@dataclass(frozen=True)
+class ZoneMove:
+    """One place whose zone differs between the baseline (old) and the run (new); a side
+    without a row (no scored inspection there) has None."""
+
+    level: str
+    code: str
+    name: str
+    region_code: str | None
+    old_zone: str | None
+    old_score: Decimal | None
+    new_zone: str | None
+    new_score: Decimal | None
+
+
+def baseline_run(run: ZoningRun) -> ZoningRun | None:
+    """What ``run`` is compared with by default: the official run of its period and scope
+    (whatever its methodology; the newest published), else the newest succeeded non-dry run of
+    that period and scope; never ``run`` itself."""
+    base = select(ZoningRun).where(
+        ZoningRun.period == run.period,
+        ZoningRun.scope == run.scope,
+        ZoningRun.id != run.id,
+        ZoningRun.state == "succeeded",
+    )
+    official = db.session.execute(
+        base.where(ZoningRun.is_official.is_(True))
+        .order_by(ZoningRun.published_at.desc().nulls_last(), ZoningRun.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if official is not None:
+        return official
+    return db.session.execute(
+        base.where(ZoningRun.is_dry_run.is_(False)).order_by(ZoningRun.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def zone_diff(
+    user: User, run: ZoningRun, against: int | None = None, level: str | None = None
+) -> tuple[ZoningRun | None, list[ZoneMove]]:
+    """The baseline and every place ``user`` may see whose zone differs between it and ``run``,
+    coarsest level first, then by code (409 while ``run`` has not succeeded)."""
+    if run.state != "succeeded":
+        raise ApiError("conflict", N_("The run has no result yet."))
+    baseline = visible_run(user, against) if against is not None else baseline_run(run)
+    if baseline is not None and baseline.state != "succeeded":
+        raise ApiError("conflict", N_("The run to compare with has no result."))
+    if baseline is None:
+        return None, []
+    moves: list[ZoneMove] = []
+    for lvl in LEVELS if level is None else (level,):
+        new = _rows(user, run, lvl)
+        old = _rows(user, baseline, lvl)
+        for code in sorted(set(new) | set(old)):
+            n, o = new.get(code), old.get(code)
+            if n is not None and o is not None and n.zone == o.zone:
+                continue
+            either: Any = n if n is not None else o
+            moves.append(
+                ZoneMove(
+                    level=lvl,
+                    code=code,
+                    name=either.name,
+                    region_code=either.region_code,
+                    old_zone=None if o is None else o.zone,
+                    old_score=None if o is None else o.score,
+                    new_zone=None if n is None else n.zone,
+                    new_score=None if n is None else n.score,
+                )
+            )
+    return baseline, moves
+
+
+def _rows(user: User, run: ZoningRun, level: str) -> dict[str, Any]:
+    return {row.code: row for row in db.session.execute(results_query(user, run, level))}
+
+
+def result_differences(original: ZoningRun, again: ZoningRun) -> list[tuple[str, str]]:
+    """(level, code) of every result row that differs between two runs in score, zone, grade,
+    label, rank, members or inspections used: empty when ``again`` reproduces ``original``."""
+
+    def rows(run: ZoningRun) -> dict[tuple[str, str], tuple[Any, ...]]:
+        out = {}
+        for level in LEVELS:
+            for r in db.session.execute(level_rows(run, level)):
+                ids = sorted(r.inspection_ids or [])
+                out[(level, r.code)] = (r.score, r.zone, r.grade, r.label, r.rank, r.members, ids)
+        return out
+
+    a, b = rows(original), rows(again)
+    return sorted(key for key in set(a) | set(b) if a.get(key) != b.get(key))
