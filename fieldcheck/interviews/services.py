@@ -64,12 +64,30 @@ class Subject:
 
 
 def _methodology_for(data: dict[str, Any]) -> Methodology | None:
-    """The methodology a posted record is validated and scored with.
+    """The methodology version a posted record is validated and scored with: the one in force on
+    the interview date, or exactly ``methodology_version`` when the record names one (checked
+    to be in force that day by ``_validate``). Without a version in force that day, the id's
+    current version, so that the date is refused with the methodology's dates.
 
-    The one place that picks it (issue 16, "versions": the version in force on the interview
-    date will be chosen here; today the registry holds one version per methodology id).
+    The interview date is the record's local date; a record sending only ``started_at`` is
+    dated in WIB here (the unit's own zone decides the stored date later): a version boundary
+    falls on a date, and no interview is made around midnight.
     """
-    return get_registry().methodology(data["methodology"])
+    registry = get_registry()
+    version = data.get("methodology_version")
+    if version is not None:
+        return registry.methodology(data["methodology"], version)
+    return registry.in_force(data["methodology"], _day_of(data)) or registry.methodology(
+        data["methodology"]
+    )
+
+
+def _day_of(data: dict[str, Any]) -> date:
+    """The record's date, for choosing the methodology version in force."""
+    on = data.get("interview_date")
+    if on is not None:
+        return on
+    return data["started_at"].astimezone(ZoneInfo("Asia/Jakarta")).date()
 
 
 def submit(body: Any, data: dict[str, Any], user: User) -> Outcome:
@@ -213,16 +231,31 @@ def _validate(data: dict[str, Any]) -> tuple[Methodology, Instrument, Subject]:
     problems: dict[str, list[str]] = {}
     methodology = _methodology_for(data)
     instrument: Instrument | None = None
-    if methodology is None:
+    if methodology is None and get_registry().methodology(data["methodology"]) is not None:
+        problems["methodology_version"] = [
+            _(
+                "Methodology %(methodology)s has no version %(version)s.",
+                methodology=data["methodology"],
+                version=data.get("methodology_version"),
+            )
+        ]
+    elif methodology is None:
         problems["methodology"] = [N_("Unknown methodology.")]
     elif methodology.status != "published":
         problems["methodology"] = [
             _("Methodology is %(status)s, not published.", status=state(methodology.status))
         ]
-    elif data.get("methodology_version") not in (None, methodology.version):
-        problems["methodology_version"] = [
-            _("The version in force is %(version)s.", version=methodology.version)
-        ]
+    elif data.get("methodology_version") is not None:
+        in_force = get_registry().in_force(methodology.id, _day_of(data))
+        if in_force is None or in_force.version != methodology.version:
+            problems["methodology_version"] = [
+                _(
+                    "Version %(version)s of %(methodology)s is not in force on %(visit_on)s.",
+                    version=methodology.version,
+                    methodology=methodology.id,
+                    visit_on=format_param("visit_on", _day_of(data), request_language()),
+                )
+            ]
     if methodology is not None:
         instrument = methodology.instrument(data["instrument"])
         if instrument is None:
