@@ -30,7 +30,6 @@ run of the work-table path", whose incremental runs never build on a run of anot
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -58,11 +57,14 @@ from fieldcheck.units.models import Agency, Unit
 from fieldcheck.zoning import lease
 from fieldcheck.zoning.changes import _compare_with_official, _queue_events
 from fieldcheck.zoning.lease import LEASE_NAME
-from fieldcheck.zoning.models import ZoningResult, ZoningRun, ZoningSubject
+from fieldcheck.zoning.models import ZoningRun, ZoningSubject
 from fieldcheck.zoning.plan import _Plan
-from fieldcheck.zoning.sql import _bulk_insert, _sql_value
-from fieldcheck.zoning.store import _counts, _mark_succeeded, _renew_or_lose_lease
-from fieldcheck.zoning.store_units import RESULT_COLUMNS
+from fieldcheck.zoning.store import (
+    _counts,
+    _mark_succeeded,
+    _renew_or_lose_lease,
+    insert_result_rows,
+)
 from fieldcheck.zoning.worktable import _Beats, _counted, _load_agencies_and_regions
 
 #: Inspections evaluated per call while reading (bounds memory, beats the heartbeat between).
@@ -299,27 +301,13 @@ def _store_subjects(
     upper["agency"] = [replace(r, members=sampled[r.code]) for r in upper["agency"]]
     if run.scope:
         upper = complete_within(upper, run.scope)
-    ids = {s.code: s.inspection_ids for s in complete}
-    rows = [
-        (
-            run.id,
-            r.level,
-            r.code,
-            r.name,
-            r.region_code,
-            r.agency_code,
-            _sql_value(r.score),
-            r.zone,
-            r.grade,
-            r.label,
-            r.rank,
-            r.members,
-            json.dumps(ids[r.code]) if r.level == "unit" else None,
-            totals[r.code][0] if r.level == "agency" else None,
-        )
-        for r in [*unit_rows, *(row for level in upper.values() for row in level)]
-    ]
-    _bulk_insert(conn, ZoningResult.__table__, (*RESULT_COLUMNS, "score_total"), rows)
+    insert_result_rows(
+        conn,
+        run.id,
+        [*unit_rows, *(row for level in upper.values() for row in level)],
+        totals,
+        {s.code: s.inspection_ids for s in complete},
+    )
     if subjects:
         conn.execute(insert(ZoningSubject.__table__), [_subject_row(run.id, s) for s in subjects])
     compared, changed, moves = _compare_with_official(conn, run, None)

@@ -101,6 +101,26 @@ def default_methodology_id() -> str:
     return max(published, key=lambda m: (m.effective_from, m.id)).id
 
 
+def _queued_run(user: User | None, trigger: str, **what: Any) -> ZoningRun:
+    """A new queued run (flushed, so it has its id) of ``what`` (methodology, period, scope...),
+    requested by ``user`` (None: the CLI or the nightly job) through ``trigger``."""
+    run = ZoningRun(
+        **what,
+        mode="full",
+        state="queued",
+        trigger=trigger,
+        requested_by=None if user is None else user.id,
+        created_at=utcnow(),
+        counts={},
+        progress_done=0,
+        progress_total=0,
+        is_official=False,
+    )
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
 def create_run(
     *,
     methodology_id: str | None = None,
@@ -177,7 +197,9 @@ def create_run(
             region = user.region_code  # a scoped supervisor's run covers their region
         if not in_scope(user, region):
             raise ApiError("out_of_scope", N_("This region is outside your scope."))
-    run = ZoningRun(
+    run = _queued_run(
+        user,
+        trigger,
         methodology_id=methodology.id,
         methodology_version=methodology.version,
         methodology_hash=weights_hash(methodology, weights),
@@ -185,20 +207,9 @@ def create_run(
         period=period or current_period(),
         scope=region or "",
         requested_mode="full" if full else "incremental",
-        mode="full",
         is_dry_run=dry_run,
         weights=weights or None,
-        state="queued",
-        trigger=trigger,
-        requested_by=None if user is None else user.id,
-        created_at=utcnow(),
-        counts={},
-        progress_done=0,
-        progress_total=0,
-        is_official=False,
     )
-    db.session.add(run)
-    db.session.flush()
     # Who asked for which run (a what-if with draft weights included): the run itself only
     # says "requested_by", and a run by the CLI or the nightly job names no one.
     record(
@@ -407,7 +418,9 @@ def rerun(original: ZoningRun, *, trigger: str = "cli", user: User | None = None
         )
     if user is not None and not in_scope(user, original.scope or None):
         raise ApiError("out_of_scope", N_("This region is outside your scope."))
-    run = ZoningRun(
+    run = _queued_run(
+        user,
+        trigger,
         methodology_id=original.methodology_id,
         methodology_version=original.methodology_version,
         methodology_hash=original.methodology_hash,
@@ -415,20 +428,9 @@ def rerun(original: ZoningRun, *, trigger: str = "cli", user: User | None = None
         period=original.period,
         scope=original.scope,
         requested_mode="full",
-        mode="full",
         is_dry_run=True,
         weights=original.weights,
-        state="queued",
-        trigger=trigger,
-        requested_by=None if user is None else user.id,
-        created_at=utcnow(),
-        counts={},
-        progress_done=0,
-        progress_total=0,
-        is_official=False,
     )
-    db.session.add(run)
-    db.session.flush()
     record(
         "zoning_run.rerun",
         "zoning_run",

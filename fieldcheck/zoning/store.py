@@ -11,6 +11,7 @@ ever visible as a result.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -114,6 +115,18 @@ def _insert_upper_rows(
 ) -> None:
     """Store the agency, regency and province rows."""
     # Agency rows keep their exact unit-score sum: what a run sharing this one's rows adjusts.
+    insert_result_rows(conn, run_id, [r for rows in upper.values() for r in rows], totals)
+
+
+def insert_result_rows(
+    conn: Connection,
+    run_id: int,
+    rows: list[Any],
+    totals: dict[str, tuple[int, int]],
+    inspection_ids: dict[str, list[int]] | None = None,
+) -> None:
+    """Store computed result rows (``core.rollup.ResultRow``) of any level: a unit row with its
+    inspection ids (when given), an agency row with its exact unit-score sum from ``totals``."""
     _bulk_insert(
         conn,
         ZoningResult.__table__,
@@ -132,10 +145,11 @@ def _insert_upper_rows(
                 r.label,
                 r.rank,
                 r.members,
-                None,
+                json.dumps(inspection_ids[r.code])
+                if inspection_ids is not None and r.level == "unit"
+                else None,
                 totals[r.code][0] if r.level == "agency" else None,
             )
-            for rows in upper.values()
             for r in rows
         ],
     )
