@@ -39,7 +39,9 @@ DEMO_USERS = [
 DEMO_PASSWORD = "fieldcheck-demo"  # noqa: S105 - the documented demo password, not a secret
 
 
-def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | None, str]]:
+def seed_demo(
+    tokens_file: Path | None = None, method_2022: bool = False
+) -> list[tuple[str, str, str | None, str]]:
     """Import the demo units, ensure the demo users, and give each a fresh token; seed the
     approved demo visits, a published zoning run, a few visits waiting for review, the demo
     interviews (one agency complete, one short of service users), ombudsman-2022 visits to the
@@ -88,8 +90,9 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
     interviews = seed_demo_interviews(surveyors)
     # The 2022 method (issue 16): visits to the interviewed agencies' sampled units and one
     # ombudsman-2022 run: Sidoarjo complete with a zone, Padang incomplete (29 of 30 users).
-    visits_2022 = seed_2022_visits(admin, surveyors)
-    run_2022(admin, inputs_changed=interviews > 0 or visits_2022 > 0)
+    if method_2022:
+        visits_2022 = seed_2022_visits(admin, surveyors)
+        run_2022(admin, inputs_changed=interviews > 0 or visits_2022 > 0)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -16,7 +16,7 @@ def test_demo_has_a_2022_run_with_one_complete_and_one_incomplete_agency(app, tm
     from fieldcheck.zoning.models import ZoningRun, ZoningSubject
 
     with app.test_request_context():
-        seed_demo(tokens_file=tmp_path / "tokens.txt")
+        seed_demo(tokens_file=tmp_path / "tokens.txt", method_2022=True)
         db.session.commit()
         visits = select(func.count(Inspection.id)).where(
             Inspection.methodology_id == "ombudsman-2022", Inspection.status == "approved"
@@ -24,7 +24,7 @@ def test_demo_has_a_2022_run_with_one_complete_and_one_incomplete_agency(app, tm
         runs = select(func.count(ZoningRun.id)).where(ZoningRun.methodology_id == "ombudsman-2022")
         first = (db.session.execute(visits).scalar_one(), db.session.execute(runs).scalar_one())
         assert first == (6, 1)
-        seed_demo(tokens_file=tmp_path / "tokens.txt")
+        seed_demo(tokens_file=tmp_path / "tokens.txt", method_2022=True)
         db.session.commit()
         again = (db.session.execute(visits).scalar_one(), db.session.execute(runs).scalar_one())
         assert again == first
@@ -51,7 +51,7 @@ def test_demo_has_a_2022_run_with_one_complete_and_one_incomplete_agency(app, tm
 
 def test_demo_dashboard_under_the_2022_method(app, client, tmp_path):
     with app.test_request_context():
-        tokens = seed_demo(tokens_file=tmp_path / "tokens.txt")
+        tokens = seed_demo(tokens_file=tmp_path / "tokens.txt", method_2022=True)
         db.session.commit()
     admin = next(token for _name, role, _region, token in tokens if role == "admin")
     body = client.get(
