@@ -111,3 +111,19 @@ def test_map_of_the_four_zone_what_if_in_chromium(browser, field, what_if):  # n
     }
     assert (drawn["21"], drawn["73"], drawn["13"], drawn["35"]) == tuple(ORDER)
     shot(browser, "map-four-zones")
+
+
+def test_inspection_page_of_a_2022_visit_says_it_is_not_zoned(reader, field, world):  # noqa: F811
+    from sqlalchemy import select
+
+    from fieldcheck.extensions import db
+    from fieldcheck.inspections.models import Inspection
+
+    with field.app.app_context():
+        visit = db.session.execute(
+            select(Inspection).where(Inspection.methodology_id == M2022).limit(1)
+        ).scalar_one()
+        assert visit.score is not None and visit.zone is None
+        visit_id = visit.id
+    html = reader.get(f"/inspections/{visit_id}").get_data(as_text=True)
+    assert "Tidak dizonakan per kunjungan: zona ditentukan per instansi dari empat dimensi." in html
