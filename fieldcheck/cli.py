@@ -328,7 +328,8 @@ def regions_sync_command() -> None:
 def seed_demo_command(tokens_file: Path | None) -> None:
     """Load demo agencies, units and users; print fresh demo tokens (the previous seed's tokens,
     those in the tokens file, are revoked; tokens an admin issued to demo users are kept)."""
-    tokens = seed_demo(tokens_file)
+    # With the 2022 method's visits and run (issue 16): what ``make run`` shows.
+    tokens = seed_demo(tokens_file, method_2022=True)
     db.session.commit()
     for user_name, role, region, token in tokens:
         click.echo(f"{role:<10} {region or 'national':<9} {user_name:<28} {token}")

@@ -22,6 +22,14 @@ class ResultExportArgsSchema(ResultChoiceArgsSchema):
     zone = fields.String(validate=validate.OneOf(ZONES))
 
 
+class IncompleteExportArgsSchema(ResultChoiceArgsSchema):
+    """Query of ``GET /api/v1/exports/incomplete``: the run choice of ``GET /results`` and a
+    region inside the caller's."""
+
+    format = fields.String(load_default="csv", validate=validate.OneOf(FORMATS))
+    region = fields.String(validate=REGION)
+
+
 class InspectionExportArgsSchema(StrictSchema):
     """Query of ``GET /api/v1/exports/inspections``: the filters of ``GET /inspections``, a
     region inside the caller's, and a range of visit dates (the unit's calendar)."""

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.core.integrity import ALL_CODES as ALL_FLAG_CODES
 from fieldcheck.core.model import ALL_COMPONENTS
 from fieldcheck.i18n import N_, _, render, render_breakdown, render_flags
@@ -235,6 +236,12 @@ class PostedStandardDumpSchema(Schema):
     requirements = fields.List(fields.String())
 
 
+#: Shown for an inspection under a methodology zoned per agency (issue 16).
+NOT_ZONED_PER_VISIT = N_(
+    "Not zoned per visit: the zone is decided per agency from the four dimensions."
+)
+
+
 class InspectionSchema(Schema):
     """An inspection as stored: what the phone sent and what the core made of it."""
 
@@ -258,6 +265,9 @@ class InspectionSchema(Schema):
     zone = fields.String(allow_none=True)
     grade = fields.String(allow_none=True)
     label = fields.String(allow_none=True)
+    #: Why the inspection has no zone of its own (issue 16), in the reader's language; None
+    #: when it is banded per visit as before.
+    not_zoned = fields.Method("_not_zoned", allow_none=True)
     findings = fields.List(fields.Nested(FindingSchema))
     flags = fields.Function(lambda i: render_flags(i.flags))
     answers = fields.Method("_answers")
@@ -282,6 +292,14 @@ class InspectionSchema(Schema):
         if inspection.lat is None:
             return None
         return {"lat": inspection.lat, "lon": inspection.lon, "accuracy_m": inspection.accuracy_m}
+
+    def _not_zoned(self, inspection: Any) -> Any:
+        # Under a methodology zoned per agency (ombudsman-2022) a visit is scored, not banded
+        # (core.scoring.score): say so rather than leave an unexplained empty zone.
+        methodology = get_registry().methodology(inspection.methodology_id)
+        if methodology is None or methodology.zoning_level != "agency":
+            return None
+        return _(NOT_ZONED_PER_VISIT)
 
     def _score(self, inspection: Any) -> Any:
         return None if inspection.score is None else float(inspection.score)

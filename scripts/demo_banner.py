@@ -52,6 +52,12 @@ and press "Siapkan ODK Collect" for a QR code). A phone needs an address it can 
 
   {args.url}/openrosa/key/{surveyor}
 
+Metode 2022 (four dimensions, interviews): choose methodology ombudsman-2022 on the overview
+({args.url}/?methodology=ombudsman-2022&level=agency), or open the run from the runs page:
+Sidoarjo's government (PEMKAB-35.15) is zoned from its four dimensions, Padang's
+(PEMKOT-13.71) is "Belum lengkap" (29 of 30 service-user interviews). Coverage:
+Cakupan wawancara in the menu.
+
 A folder of checklists (JSON, with their photos) from your own tools:
 
   FIELDCHECK_TOKEN={surveyor} .venv/bin/python -m fieldcheck.client.sync --server {args.url} FOLDER

@@ -17,7 +17,11 @@ Rule, as the methodology files state it:
 * the 0..1 result is put on the methodology's scale: ``scale_min + (scale_max - scale_min) *
   value`` (0..100 for the Ombudsman: ``100 * value``; 25..100 for SKM; 1..5 for PermenPANRB
   17/2017), dimension scores too;
-* the score is rounded half-up to ``rounding_places`` and only then banded.
+* the score is rounded half-up to ``rounding_places`` and only then banded;
+* under a methodology zoned per agency (``zoning_level = "agency"``, the 2022 method) an
+  inspection is *not banded*: it keeps its score and dimension breakdown, but grade, label and
+  zone stay None. Its score covers only what a visit observes (Proses and the observed part of
+  Input); the method zones an agency from its four dimensions (core.dimensions), never a visit.
 
 All arithmetic is on ``Fraction`` (exact rationals), so a true 50.995 is 50.995 and rounds to 51.00;
 only the final numbers are turned into ``Decimal``. Breakdown values are shown to six decimals.
@@ -53,7 +57,11 @@ VALUE_PLACES = 6
 def score(
     facts: InspectionFacts, findings: Iterable[Finding], methodology: Methodology
 ) -> ScoreResult:
-    """Score, band and per-indicator/per-dimension breakdown for one inspection."""
+    """Score, band and per-indicator/per-dimension breakdown for one inspection.
+
+    Under a methodology with ``zoning_level = "agency"`` the result has its score and
+    breakdown but no grade, label or zone (module docstring): only the agency's dimensions
+    are zoned. This is the one place that rule lives; intake, rescoring and pages follow it."""
     zeroed = {
         (f.service, f.component)
         for f in findings
@@ -98,6 +106,8 @@ def score(
         return ScoreResult(None, None, None, None, tuple(breakdown), dimensions)
     # Round first, then band (domain.md §5).
     rounded = round_half_up(on_scale(total, methodology), places)
+    if methodology.zoning_level == "agency":
+        return ScoreResult(rounded, None, None, None, tuple(breakdown), dimensions)
     band = band_for(rounded, methodology.bands)
     return ScoreResult(
         score=rounded,

@@ -60,6 +60,8 @@ def dashboard():
 
     ``region`` narrows to a province or regency inside the caller's; results come from the
     published run covering the region (or ``run``/``methodology``/``period``, as ``/results``).
+    For a run scored by dimensions ``results.subjects`` counts its complete and incomplete
+    subjects (agencies under the 2022 method) with the commonest reasons.
     """
     args = load_args(DashboardArgsSchema())
     user = current_user()
@@ -82,6 +84,11 @@ def dashboard():
         summary["lowest_regencies"] = LOWEST.dump(summary["lowest_regencies"])
         results.update(summary)
         with_result = sum(summary["zones"]["unit"].values())
+        subjects = services.subject_summary(run, code)
+        if subjects is not None:
+            # A run scored by dimensions (issue 16): its subjects (agencies for the 2022
+            # method), complete and incomplete with the commonest reasons. Absent otherwise.
+            results["subjects"] = subjects
         if run.scope and within(run.scope, code or ""):
             counted = run.scope  # a narrower run (asked for by id) covers only its own units
     results["units"] = services.coverage(counted, period, with_result)

@@ -7,6 +7,7 @@ caller's scope) and the run the results come from.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -14,17 +15,20 @@ from typing import Any
 from sqlalchemy import func, select
 
 from fieldcheck.catalogue.registry import get_registry
+from fieldcheck.core.dimensions import OBSERVATION
 from fieldcheck.core.rollup import LEVELS
 from fieldcheck.evidence.models import InspectionFlag
 from fieldcheck.extensions import db
+from fieldcheck.i18n import N_, _
 from fieldcheck.inspections.models import STATUSES, Inspection
 from fieldcheck.regions import outlines
 from fieldcheck.regions.services import in_region
 from fieldcheck.review.models import Objection
 from fieldcheck.units.models import Unit
-from fieldcheck.zoning.models import ZoningRun
+from fieldcheck.zoning.models import ZoningRun, ZoningSubject
 from fieldcheck.zoning.overrides import UnitOverride
 from fieldcheck.zoning.results import level_rows
+from fieldcheck.zoning.subjects import run_methodology, scored_by_dimensions, subject_level
 
 #: How many of the lowest-scoring regencies the dashboard names.
 LOWEST = 5
@@ -160,6 +164,73 @@ def zone_summary(run: ZoningRun, region: str | None) -> dict[str, Any]:
         "zones": zones,
         "final_zones": {"unit": final},
         "lowest_regencies": lowest,
+    }
+
+
+#: How many of the commonest reasons for incomplete subjects the dashboard names.
+TOP_REASONS = 3
+
+#: A gap summed over subjects: one line per instrument short of its quota, per kind otherwise.
+REASON_SHORT = N_("%(instrument)s too few")
+REASON_NO_INSPECTION = N_("a unit has no counted inspection")
+REASON_NO_UNIT = N_("no unit visited or interviewed")
+REASON_NO_DATA = N_("dimension %(dimension)s has no answer that applies")
+
+
+def _reason_key(gap: dict[str, Any]) -> tuple[str, str | None]:
+    """What a gap says without its numbers, so gaps of several subjects can be counted."""
+    if gap.get("kind") == "no_data":
+        return ("no_data", gap.get("dimension"))
+    if gap.get("source") is None:
+        return ("no_unit", None)
+    return ("quota", gap["source"])
+
+
+def _reason_text(key: tuple[str, str | None], names: dict[str, str]) -> str:
+    kind, what = key
+    if kind == "no_data":
+        return _(REASON_NO_DATA, dimension=names.get(f"dim:{what}", what))
+    if kind == "no_unit":
+        return _(REASON_NO_UNIT)
+    if what == OBSERVATION:
+        return _(REASON_NO_INSPECTION)
+    return _(REASON_SHORT, instrument=names.get(f"src:{what}", what))
+
+
+def subject_summary(run: ZoningRun, region: str | None) -> dict[str, Any] | None:
+    """For a run scored by dimensions (issue 16): of its subjects inside the region, the level
+    they are (agency or unit), how many are complete (zoned) and incomplete (never zoned), and
+    the commonest reasons for being incomplete with how many subjects each holds back, most
+    first. None for any other run (the 2019-style dashboard stays as it is)."""
+    if not scored_by_dimensions(run):
+        return None
+    level = subject_level(run)
+    rows = db.session.execute(
+        _where(
+            select(ZoningSubject.is_complete, ZoningSubject.gaps).where(
+                ZoningSubject.run_id == run.id, ZoningSubject.level == level
+            ),
+            within(ZoningSubject.region_code, region),
+        )
+    ).all()
+    methodology = run_methodology(run)
+    names: dict[str, str] = {}
+    if methodology is not None:
+        names |= {f"dim:{d.code}": d.name for d in methodology.dimensions}
+        names |= {f"src:{i.code}": i.name for i in methodology.instruments}
+    reasons: Counter[tuple[str, str | None]] = Counter()
+    for is_complete, gaps in rows:
+        if not is_complete:
+            # A subject counts once per reason, however many of its units share it.
+            reasons.update({_reason_key(gap) for gap in gaps or ()})
+    top = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1] or ""))
+    return {
+        "level": level,
+        "complete": sum(1 for is_complete, _gaps in rows if is_complete),
+        "incomplete": sum(1 for is_complete, _gaps in rows if not is_complete),
+        "reasons": [
+            {"reason": _reason_text(key, names), "subjects": n} for key, n in top[:TOP_REASONS]
+        ],
     }
 
 

@@ -80,7 +80,9 @@ def seed_demo_interviews(surveyors: dict[str, User]) -> int:
         surveyor = _surveyor(agency.region_code.split(".")[0], surveyors)
         units = list(
             db.session.execute(
-                select(Unit.code).where(Unit.agency_id == agency.id).order_by(Unit.code).limit(2)
+                # Every unit of the agency: each unit visited in the period is sampled by a
+                # 2022 run (the demo visits every unit), so each needs its staff interviews.
+                select(Unit.code).where(Unit.agency_id == agency.id).order_by(Unit.code)
             ).scalars()
         )
         for instrument in methodology.instruments:

@@ -14,6 +14,7 @@ from fieldcheck.auth.services import create_user, hash_token, issue_token, revok
 from fieldcheck.catalogue.registry import get_registry
 from fieldcheck.demo.inspections import seed_demo_inspections
 from fieldcheck.demo.interviews import seed_demo_interviews
+from fieldcheck.demo.method2022 import run_2022, seed_2022_visits
 from fieldcheck.demo.received import seed_received_inspections
 from fieldcheck.demo.zoning import publish_demo_run
 from fieldcheck.extensions import db
@@ -38,10 +39,13 @@ DEMO_USERS = [
 DEMO_PASSWORD = "fieldcheck-demo"  # noqa: S105 - the documented demo password, not a secret
 
 
-def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | None, str]]:
+def seed_demo(
+    tokens_file: Path | None = None, method_2022: bool = False
+) -> list[tuple[str, str, str | None, str]]:
     """Import the demo units, ensure the demo users, and give each a fresh token; seed the
-    approved demo visits, a published zoning run, a few visits waiting for review, and the demo
-    interviews (one agency complete, one short of service users).
+    approved demo visits, a published zoning run, a few visits waiting for review, the demo
+    interviews (one agency complete, one short of service users), ombudsman-2022 visits to the
+    interviewed agencies' units and an (unpublished) ombudsman-2022 run.
 
     Commits before the zoning run (which reads committed data on its own connection); the
     caller commits the rest.
@@ -83,7 +87,12 @@ def seed_demo(tokens_file: Path | None = None) -> list[tuple[str, str, str | Non
     # waiting visits (received after the run, as they would be).
     publish_demo_run(admin, visits_changed=created > 0)
     seed_received_inspections(surveyors)
-    seed_demo_interviews(surveyors)
+    interviews = seed_demo_interviews(surveyors)
+    # The 2022 method (issue 16): visits to the interviewed agencies' sampled units and one
+    # ombudsman-2022 run: Sidoarjo complete with a zone, Padang incomplete (29 of 30 users).
+    if method_2022:
+        visits_2022 = seed_2022_visits(admin, surveyors)
+        run_2022(admin, inputs_changed=interviews > 0 or visits_2022 > 0)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -11,6 +11,7 @@ from fieldcheck.exports.download import MEDIA_TYPES, download
 from fieldcheck.exports.services import (
     InspectionFilters,
     findings_export,
+    incomplete_export,
     inspections_export,
     results_export,
 )
@@ -18,6 +19,7 @@ from fieldcheck.http import load_args
 from fieldcheck.openapi.doc import Binary, api_doc
 from schemas.exports import (
     FindingExportArgsSchema,
+    IncompleteExportArgsSchema,
     InspectionExportArgsSchema,
     ResultExportArgsSchema,
 )
@@ -58,6 +60,25 @@ def export_results():
         level=args["level"],
         region=args.get("region"),
         zone=args.get("zone"),
+    )
+    return download(export, args["format"])
+
+
+@bp.get("/exports/incomplete")
+@api_doc(args=IncompleteExportArgsSchema, responses=FILE, errors=("not_found", "conflict"))
+@require_role(*READERS)
+def export_incomplete():
+    """The incomplete subjects (never zoned) of a run scored by dimensions (issue 16), the run
+    chosen as ``GET /results`` chooses it, limited to the caller's region: code, name, each
+    dimension's score and what is missing in the request's language. Never an interview
+    record or a respondent's attribute. Any other run: an empty file."""
+    args = load_args(IncompleteExportArgsSchema())
+    export = incomplete_export(
+        current_user(),
+        run=args.get("run"),
+        methodology=args.get("methodology"),
+        period=args.get("period"),
+        region=args.get("region"),
     )
     return download(export, args["format"])
 

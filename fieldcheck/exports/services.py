@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,7 @@ from flask import current_app
 from sqlalchemy import Select, false, func, null, select
 
 from fieldcheck.auth.models import User
+from fieldcheck.auth.services import scope_filter
 from fieldcheck.clock import utcnow
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.evidence.models import InspectionFlag
@@ -32,8 +34,10 @@ from fieldcheck.inspections.visibility import listed_inspections
 from fieldcheck.regions.models import Region
 from fieldcheck.regions.services import in_region
 from fieldcheck.units.models import Unit
+from fieldcheck.zoning.models import ZoningRun, ZoningSubject
 from fieldcheck.zoning.overrides import active_overrides_by_code, final_zone
 from fieldcheck.zoning.reading import resolve_run, results_query
+from fieldcheck.zoning.subjects import run_methodology, scored_by_dimensions, subject_level
 
 KINDS = ("results", "findings", "inspections")
 FORMATS = ("csv", "xlsx")
@@ -178,16 +182,169 @@ def results_export(
             shown = None if override is None else override.zone
             yield (*row, shown, final_zone(row.zone, override), *header)
 
+    columns, titles = RESULT_COLUMNS, [_(c.title) for c in RESULT_COLUMNS]
+    dims = _dimension_columns(chosen) if chosen is not None else ()
+    if dims and level == subject_level(chosen):
+        # A run scored by dimensions (issue 16): one column per dimension score, its weight in
+        # the header, read from the run's stored subjects (one query per batch).
+        columns = columns + tuple(c for c, _title in dims)
+        titles = titles + [title for _c, title in dims]
+        codes = [c.key.removeprefix(DIMENSION_KEY) for c, _title in dims]
+        plain = convert
+        run_id, subjects_level = chosen.id, subject_level(chosen)
+
+        def convert(batch: list[Any]) -> Iterator[tuple]:
+            scores = _dimension_scores(run_id, subjects_level, [row.code for row in batch])
+            for row, values in zip(batch, plain(batch), strict=True):
+                found = scores.get(row.code, {})
+                yield (*values, *(found.get(code) for code in codes))
+
     suffix = f"run{chosen.id}-{level}" if chosen is not None else level
     return Export(
         kind="results",
-        columns=RESULT_COLUMNS,
-        titles=[_(c.title) for c in RESULT_COLUMNS],
+        columns=columns,
+        titles=titles,
         query=query,
         convert=convert,
         total=_checked_total(query),
         filename=f"fieldcheck-results-{suffix}-{_stamp()}",
         sheet=_("Results"),
+    )
+
+
+#: Key prefix of a dimension's score column (the dimension code follows).
+DIMENSION_KEY = "dimension:"
+
+
+def _dimension_columns(run: ZoningRun) -> tuple[tuple[Column, str], ...]:
+    """For a run scored by dimensions: a score column per dimension of its methodology, with
+    its header in the request's language naming the dimension and its weight; () otherwise."""
+    methodology = run_methodology(run)
+    if not scored_by_dimensions(run) or methodology is None:
+        return ()
+    # The weights the run scored with, as stored with its subjects (a what-if may change
+    # them); the methodology's when the run stored none.
+    stored = db.session.execute(
+        select(ZoningSubject.dimensions).where(ZoningSubject.run_id == run.id).limit(1)
+    ).scalar_one_or_none()
+    weights = {d["code"]: d["weight"] for d in stored or ()}
+    return tuple(
+        (
+            Column(f"{DIMENSION_KEY}{d.code}", d.name, "number"),
+            _(
+                "%(dimension)s (weight %(weight)s)",
+                dimension=d.name,
+                weight=_weight(weights.get(d.code, d.weight)),
+            ),
+        )
+        for d in methodology.dimensions
+    )
+
+
+def _weight(value: Any) -> str:
+    """A weight as written in a header: 21.85, 30 (no trailing zeros), – when none."""
+    return "–" if value is None else f"{Decimal(str(value)).normalize():f}"
+
+
+def _dimension_scores(run_id: int, level: str | None, codes: list[str]) -> dict[str, dict]:
+    """Subject code -> {dimension code: score (Decimal) or None} of a run's stored subjects."""
+    if not codes:
+        return {}
+    rows = db.session.execute(
+        select(ZoningSubject.code, ZoningSubject.dimensions).where(
+            ZoningSubject.run_id == run_id,
+            ZoningSubject.level == level,
+            ZoningSubject.code.in_(codes),
+        )
+    )
+    return {
+        code: {
+            d["code"]: None if d["score"] is None else Decimal(str(d["score"])) for d in dims or ()
+        }
+        for code, dims in rows
+    }
+
+
+INCOMPLETE_COLUMNS = (
+    Column("level", N_("Level")),
+    Column("code", N_("Code")),
+    Column("name", N_("Name")),
+    Column("region_code", N_("Region code")),
+    Column("agency_code", N_("Agency code")),
+    Column("reasons", N_("What is missing")),
+    Column("run_id", N_("Zoning run"), "integer"),
+    Column("period", N_("Period"), "integer"),
+    Column("methodology", N_("Methodology")),
+)
+
+
+def incomplete_export(
+    user: User,
+    *,
+    run: int | str | None = None,
+    methodology: str | None = None,
+    period: int | None = None,
+    region: str | None = None,
+) -> Export:
+    """The incomplete subjects (never zoned) of a run scored by dimensions, chosen as
+    ``GET /results`` chooses a run, within the caller's region: code, name, each dimension's
+    score and what is missing, rendered in the request's language. Only what the subject row
+    holds: no interview record, respondent or answer is read. Any other run (or none) is an
+    empty export."""
+    chosen = resolve_run(user, run=run, methodology=methodology, period=period, region=region)
+    dims = () if chosen is None else _dimension_columns(chosen)
+    query = select(
+        ZoningSubject.level,
+        ZoningSubject.code,
+        ZoningSubject.name,
+        ZoningSubject.region_code,
+        ZoningSubject.agency_code,
+        ZoningSubject.dimensions,
+        ZoningSubject.gaps,
+    ).where(ZoningSubject.is_complete.is_(False))
+    if chosen is None or not dims:
+        query = query.where(false())
+        header: tuple = (None, None, None)
+    else:
+        query = query.where(ZoningSubject.run_id == chosen.id)
+        header = (chosen.id, chosen.period, chosen.methodology_id)
+    condition = scope_filter(user, ZoningSubject.region_code)
+    if condition is not None:
+        query = query.where(condition)
+    if region is not None:
+        query = query.where(in_region(ZoningSubject.region_code, region))
+    query = query.order_by(ZoningSubject.level, ZoningSubject.code)
+    codes = [c.key.removeprefix(DIMENSION_KEY) for c, _title in dims]
+    locale = content_language()
+
+    def one(row: Any) -> tuple:
+        level, code, name, region_code, agency_code, dimensions, gaps = row
+        scores = {
+            d["code"]: None if d["score"] is None else Decimal(str(d["score"]))
+            for d in dimensions or ()
+        }
+        reasons = "; ".join(render(g["message"], g["params"], locale) for g in gaps or ())
+        return (
+            _(level),
+            code,
+            name,
+            region_code,
+            agency_code,
+            reasons,
+            *header,
+            *(scores.get(c) for c in codes),
+        )
+
+    columns = INCOMPLETE_COLUMNS + tuple(c for c, _title in dims)
+    return Export(
+        kind="incomplete",
+        columns=columns,
+        titles=[_(c.title) for c in INCOMPLETE_COLUMNS] + [title for _c, title in dims],
+        query=query,
+        convert=lambda batch: map(one, batch),
+        total=_checked_total(query),
+        filename=f"fieldcheck-incomplete-{f'run{chosen.id}' if chosen else 'none'}-{_stamp()}",
+        sheet=_("Incomplete"),
     )
 
 

@@ -194,6 +194,8 @@ def overview():
     context["map"] = map_of(user, run, region, link)
     if run is not None:
         context["summary"] = services.zone_summary(run, region)
+        # Issue 16: a run scored by dimensions also counts its incomplete subjects (None else).
+        context["subjects"] = services.subject_summary(run, region)
         context["ranking"] = ranking(user, run, level, region)
         context["chart"] = bar_chart(
             context["ranking"]["bars"], label=_chart_label(level, region_row)

@@ -415,6 +415,7 @@ MATRIX: dict[tuple[str, str], tuple[T, int, int, int, int, int, int, int]] = {
     # Exports (issue 13): supervisors and admins; rows limited to their region (empty outside).
     ("GET", "/api/v1/exports/results"):                    (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/exports/findings"):                   (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
+    ("GET", "/api/v1/exports/incomplete"):                 (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/exports/inspections"):                (_nothing, 401, 403, 403, 200, 200, 200, 200),  # noqa: E501
     ("GET", "/api/v1/status"):                             (_nothing, 401, 200, 200, 200, 200, 200, 200),  # noqa: E501
     # Webhooks (issue 15): admins; an endpoint outside the admin's region is 404.

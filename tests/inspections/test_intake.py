@@ -464,3 +464,24 @@ def test_a_2022_visit_may_not_answer_an_interview_question(client, factory, surv
         "answers.IN-ST-KOMPONEN": ["Pertanyaan ini diajukan dalam wawancara, bukan saat kunjungan."]
     }
     assert count_rows(app, Inspection) == 0
+
+
+def test_a_2022_visit_is_scored_but_not_zoned(client, factory, surveyor):
+    """Issue 16: under a methodology zoned per agency a visit keeps its score and dimensions
+    but gets no zone, grade or label of its own; the API says why, in the reader's language."""
+    response = post_json(client, URL, _visit_2022(factory), surveyor)
+    assert response.status_code == 201, response.get_json()
+    data = response.get_json()
+    assert data["score"] is not None
+    assert data["zone"] is None and data["grade"] is None and data["label"] is None
+    supervisor = factory.user("supervisor", "35")[1]
+    read = client.get(
+        f"{URL}/{data['id']}", headers=auth(supervisor) | {"Accept-Language": "id"}
+    ).get_json()
+    assert read["zone"] is None
+    assert read["not_zoned"] == (
+        "Tidak dizonakan per kunjungan: zona ditentukan per instansi dari empat dimensi."
+    )
+    # A 2019 visit is banded per visit as before.
+    banded = post_json(client, URL, factory.all_yes_submission(), surveyor).get_json()
+    assert banded["zone"] is not None and banded["not_zoned"] is None

@@ -50,6 +50,7 @@ def test_no_export_holds_interview_data(world, app):
         "/api/v1/exports/findings?format=xlsx",
         f"/api/v1/exports/results?run={run_id}&format=csv",
         f"/api/v1/exports/results?run={run_id}&level=agency&format=xlsx",
+        f"/api/v1/exports/incomplete?run={run_id}&format=csv",
         "/api/v1/audit?per_page=200",
     ]
     for url in urls:
