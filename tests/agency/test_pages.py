@@ -92,3 +92,22 @@ def test_region_page_and_agency_report_cope(reader, world):
     assert "Belum lengkap" in html and REASON in html
     report = reader.get(f"/agencies/{AGENCY}/report.pdf?run={world}")
     assert report.status_code == 200 and report.mimetype == "application/pdf"
+
+
+def test_links_from_a_run_keep_that_run(reader, world):
+    """Trial of issue 16: the run page's and the dashboard's links to an agency opened the
+    agency page on the default (published, often 2019) results, so the total there differed
+    from the one just clicked; every link now carries the run or methodology chosen."""
+    import re
+
+    html = reader.get(f"/runs/{world}").get_data(as_text=True)
+    for code in (AGENCY, SHORT):
+        assert f'href="/agencies/{code}?run={world}"' in html, code
+    followed = reader.get(f"/agencies/{AGENCY}?run={world}").get_data(as_text=True)
+    assert "76,61" in followed and "C · Kualitas Sedang" in followed
+    overview = reader.get(f"/?methodology={M2022}&level=agency&region=35").get_data(as_text=True)
+    links = set(re.findall(r'href="(/(?:agencies|regions)/[^"]*)"', overview))
+    assert f"/agencies/{AGENCY}?methodology={M2022}" in links
+    assert f"/regions/35?methodology={M2022}" in links  # "Halaman Jawa Timur"
+    region = reader.get(f"/regions/73?run={world}").get_data(as_text=True)
+    assert f'href="/agencies/{SHORT}?run={world}"' in region  # its incomplete list
