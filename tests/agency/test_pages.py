@@ -111,3 +111,64 @@ def test_links_from_a_run_keep_that_run(reader, world):
     assert f"/regions/35?methodology={M2022}" in links  # "Halaman Jawa Timur"
     region = reader.get(f"/regions/73?run={world}").get_data(as_text=True)
     assert f'href="/agencies/{SHORT}?run={world}"' in region  # its incomplete list
+
+
+def test_a_run_page_heads_its_columns_with_its_own_version(app, field, reader, world):
+    """Trial of issue 16: after version 2 (other dimension weights) was published, the v1 run's
+    page (and a what-if of v2 before publication) headed the columns with the weights of the
+    version in force while the totals used the run's own."""
+    from pathlib import Path
+
+    from tests.helpers import auth, post_json
+
+    source = Path(__file__).parent / "methodologies" / "uji-2022.toml"
+    v2 = (
+        source.read_text("utf-8")
+        .replace("version = 1", "version = 2", 1)
+        .replace('status = "published"', 'status = "draft"', 1)
+        .replace("weight = 21.85", "weight = 31.85", 1)
+        .replace("weight = 32.37", "weight = 22.37", 1)
+    )
+    # An upload is loaded strictly: every indicator names its legal basis, every figure its
+    # confidence (the test file, loaded from disk, need not).
+    sure = 'confidence = "fieldcheck_default"'
+    basis = 'legal_basis = ["UU 25/2009 Pasal 21"]'
+    v2 = (
+        v2.replace("[[indicators]]", f"[[indicators]]\n{basis}\n{sure}")
+        .replace("[[dimensions]]", f"[[dimensions]]\n{sure}")
+        .replace("[[bands]]", f"[[bands]]\n{sure}")
+    )
+    uploaded = field.client.post(
+        "/api/v1/methodologies",
+        data=v2.encode(),
+        headers=auth(field.admin),
+        content_type="application/toml",
+    )
+    assert uploaded.status_code == 201, uploaded.get_json()
+    from fieldcheck.zoning.lifecycle import execute
+    from fieldcheck.zoning.services import current_period
+
+    with app.app_context():
+        period = current_period()
+    queued = post_json(
+        field.client,
+        "/api/v1/zoning-runs",
+        {"methodology": M2022, "version": 2, "dry_run": True, "period": period},
+        field.admin,
+    )
+    assert queued.status_code == 202, queued.get_json()
+    draft_run = queued.get_json()["id"]
+    with app.app_context():
+        assert execute(draft_run).state == "succeeded"
+    html = reader.get(f"/runs/{draft_run}").get_data(as_text=True)
+    assert "bobot 31,85" in html and "bobot 21,85" not in html
+    published = post_json(
+        field.client,
+        f"/api/v1/methodologies/{M2022}/versions/2/publish",
+        {"effective_from": "2026-01-01"},
+        field.admin,
+    )
+    assert published.status_code == 200, published.get_json()
+    html = reader.get(f"/runs/{world}").get_data(as_text=True)
+    assert "bobot 21,85" in html and "bobot 32,37" in html and "bobot 31,85" not in html
+    assert "76,61" in html  # its total, from its own weights
