@@ -18,6 +18,7 @@ from fieldcheck.auth.services import user_names
 from fieldcheck.errors import ApiError
 from fieldcheck.i18n import _, localize, localize_details
 from fieldcheck.methodologies import services
+from fieldcheck.web import formatting
 from fieldcheck.web.access import STAFF, page_role
 from fieldcheck.web.blueprint import bp
 from fieldcheck.zoning.diff import zone_diff
@@ -133,7 +134,7 @@ def publish_methodology_page(methodology_id: str, number: int):
             "Version %(version)s of %(methodology)s is published from %(date)s.",
             version=number,
             methodology=methodology_id,
-            date=day.isoformat(),
+            date=formatting.day(day),
         ),
         "success",
     )

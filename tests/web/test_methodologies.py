@@ -48,6 +48,7 @@ def test_methodology_pages_upload_publish_and_try(demo) -> None:
     assert junk.status_code == 422
     done = admin.post(version_url + "/publish", {"effective_from": "2026-06-01"})
     assert done.status_code == 303
+    assert "berlaku mulai 1 Juni 2026" in text_of(admin.get(done.headers["Location"]))  # flash
     page = text_of(admin.get(version_url))
     assert "1 Juni 2026" in page and "Umumkan versi ini" not in page
 
