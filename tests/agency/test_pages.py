@@ -172,3 +172,21 @@ def test_a_run_page_heads_its_columns_with_its_own_version(app, field, reader, w
     html = reader.get(f"/runs/{world}").get_data(as_text=True)
     assert "bobot 21,85" in html and "bobot 32,37" in html and "bobot 31,85" not in html
     assert "76,61" in html  # its total, from its own weights
+
+
+def test_the_exports_page_downloads_the_incomplete_list(reader, world):
+    """Trial of issue 16: the "Belum lengkap" list was an API-only export, and the results form
+    had no methodology, so a supervisor on the web got the 2019 results only."""
+    page = reader.get("/exports").get_data(as_text=True)
+    assert 'id="incomplete-title"' in page and "Belum lengkap" in page
+    assert f'<option value="{M2022}">' in page  # the results form chooses a methodology
+    listed = reader.get(f"/exports/incomplete.csv?run={world}")
+    assert listed.status_code == 200 and listed.mimetype == "text/csv"
+    text = listed.get_data(as_text=True)
+    assert SHORT in text and REASON in text and AGENCY not in text
+    assert reader.get(f"/exports/incomplete.xlsx?methodology={M2022}").status_code == 200
+    results = reader.get(f"/exports/results.csv?methodology={M2022}&level=agency")
+    assert AGENCY in results.get_data(as_text=True) and "76.61" in results.get_data(as_text=True)
+    refused = reader.get("/exports/incomplete.csv?methodology=tidak-ada&period=abc")
+    assert refused.status_code == 422
+    assert "Pilih salah satu" in refused.get_data(as_text=True)
