@@ -190,3 +190,14 @@ def test_the_exports_page_downloads_the_incomplete_list(reader, world):
     refused = reader.get("/exports/incomplete.csv?methodology=tidak-ada&period=abc")
     assert refused.status_code == 422
     assert "Pilih salah satu" in refused.get_data(as_text=True)
+
+
+def test_the_zone_diff_says_belum_lengkap(field, reader, world):
+    """Trial of issue 16: on the zone diff an agency that one run left incomplete read "tanpa
+    zona", as if it had no inputs at all; it now reads "Belum lengkap"."""
+    field.interview(M2022, "pengguna", SHORT, {"OUT-MAL": 3})  # the 30th: complete now
+    what_if = field.run(M2022, dry_run=True)
+    html = reader.get(f"/runs/{what_if}/diff").get_data(as_text=True)
+    row = html[html.index(f'<span class="kbd">{SHORT}</span>') :].split("</tr>")[0]
+    assert "data-incomplete" in row and "Belum lengkap" in row  # before: incomplete
+    assert "tanpa zona" not in row
