@@ -21,9 +21,9 @@ from fieldcheck.errors import ApiError
 from fieldcheck.exports.download import download
 from fieldcheck.exports.services import (
     FORMATS,
-    KINDS,
     InspectionFilters,
     findings_export,
+    incomplete_export,
     inspections_export,
     results_export,
 )
@@ -88,17 +88,24 @@ def _integer(args: Any, name: str, errors: dict[str, list[str]], low: int, high:
     return int(value)
 
 
-def _results(args: Any):
-    errors: dict[str, list[str]] = {}
+def _run_choice(args: Any, errors: dict[str, list[str]]) -> dict[str, Any]:
+    """Which run: its number (or ``latest``), else the methodology's and period's default."""
     run: int | str | None = None
     if (args.get("run") or "").strip() == "latest":
         run = "latest"
     else:
         run = _integer(args, "run", errors, 1, 2**31 - 1)
-    values = {
+    return {
         "run": run,
-        "methodology": _text(args, "methodology", errors),
+        "methodology": _choice(args, "methodology", get_registry().methodologies, errors),
         "period": _integer(args, "period", errors, 2000, 2100),
+    }
+
+
+def _results(args: Any):
+    errors: dict[str, list[str]] = {}
+    values = {
+        **_run_choice(args, errors),
         "level": _choice(args, "level", LEVELS, errors) or "unit",
         "region": _region(args, errors),
         "zone": _choice(args, "zone", get_registry().zones_in_use(), errors),
@@ -106,6 +113,14 @@ def _results(args: Any):
     if errors:
         raise FormErrors(errors)
     return results_export(g.user, **values)
+
+
+def _incomplete(args: Any):
+    errors: dict[str, list[str]] = {}
+    values = {**_run_choice(args, errors), "region": _region(args, errors)}
+    if errors:
+        raise FormErrors(errors)
+    return incomplete_export(g.user, **values)
 
 
 def _inspection_filters(args: Any, errors: dict[str, list[str]]) -> InspectionFilters:
@@ -137,13 +152,27 @@ def _findings(args: Any):
     return findings_export(g.user, filters, withdrawn=flag)
 
 
-BUILDERS = {"results": _results, "findings": _findings, "inspections": _inspections}
+BUILDERS = {
+    "results": _results,
+    # Issue 16 trial: the "Belum lengkap" list was an API export only (GET
+    # /api/v1/exports/incomplete); a supervisor on the web could not download it.
+    "incomplete": _incomplete,
+    "findings": _findings,
+    "inspections": _inspections,
+}
 
 #: The title and one-line description of each export on the page.
 CARDS = {
     "results": (
         N_("Zoning results"),
         N_("Scores, zones and ranks of a zoning run at one level (default: the published run)."),
+    ),
+    "incomplete": (
+        N_("Incomplete"),
+        N_(
+            "Agencies a method scored by dimensions did not zone because inputs are missing: "
+            "their dimension scores and what is missing."
+        ),
     ),
     "findings": (
         N_("Findings"),
@@ -161,8 +190,12 @@ def _page(status: int = 200, kind: str | None = None, errors: dict[str, list[str
         render_template(
             "web/exports/index.html",
             cards=CARDS,
-            kinds=KINDS,
+            kinds=tuple(BUILDERS),
             options={
+                "methodology": [
+                    (m, f"{m} v{found.version}")
+                    for m, found in sorted(get_registry().methodologies.items())
+                ],
                 "level": [(level, _(level)) for level in LEVELS],
                 "zone": [(zone, _(zone)) for zone in get_registry().zones_in_use()],
                 "status": [(status, _(status)) for status in STATUSES],
@@ -188,7 +221,7 @@ def exports():
 def export_download(kind: str, fmt: str):
     """Download one export as ``fmt`` with the filters in the query string (same services, role
     and region as the API); bad filters: the page again with the messages, 422."""
-    if kind not in KINDS or fmt not in FORMATS:
+    if kind not in BUILDERS or fmt not in FORMATS:
         abort(404)
     try:
         export = BUILDERS[kind](request.args)

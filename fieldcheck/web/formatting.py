@@ -71,6 +71,14 @@ def number(value: Any, digits: int = 2) -> str:
     return format_decimal(value, format=pattern, locale=_locale())
 
 
+def exact(value: Any) -> str:
+    """A decimal as written, with the locale's separators and no rounding: a methodology's
+    weight 15.295 reads "15,295" (with "." an Indonesian reader sees fifteen thousand), 30 "30"."""
+    if value is None or value == "":
+        return "–"
+    return format_decimal(value, format="#,##0.##########", locale=_locale())
+
+
 def rupiah(value: Any) -> str:
     """Rupiah: "Rp25.000"."""
     return format_param("amount_idr", value, _locale())
@@ -86,5 +94,7 @@ def percent(value: Any, digits: int = 0) -> str:
 
 def init_app(app: Flask) -> None:
     """Make the formatters Jinja filters."""
-    app.jinja_env.filters.update(when=when, day=day, number=number, rupiah=rupiah, percent=percent)
+    app.jinja_env.filters.update(
+        when=when, day=day, number=number, exact=exact, rupiah=rupiah, percent=percent
+    )
     app.jinja_env.globals.update(zone_of=zone_of)

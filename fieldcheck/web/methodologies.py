@@ -18,8 +18,10 @@ from fieldcheck.auth.services import user_names
 from fieldcheck.errors import ApiError
 from fieldcheck.i18n import _, localize, localize_details
 from fieldcheck.methodologies import services
+from fieldcheck.web import formatting
 from fieldcheck.web.access import STAFF, page_role
 from fieldcheck.web.blueprint import bp
+from fieldcheck.zoning import subjects
 from fieldcheck.zoning.diff import zone_diff
 from fieldcheck.zoning.services import create_run, current_period, rerun
 from fieldcheck.zoning.visibility import get_visible_run
@@ -133,7 +135,7 @@ def publish_methodology_page(methodology_id: str, number: int):
             "Version %(version)s of %(methodology)s is published from %(date)s.",
             version=number,
             methodology=methodology_id,
-            date=day.isoformat(),
+            date=formatting.day(day),
         ),
         "success",
     )
@@ -181,8 +183,20 @@ def run_diff(run_id: int):
         return render_template(
             "web/runs/diff.html", run=run, baseline=None, moves=[], refusal=localize(exc.message)
         ), exc.status
+    # An agency a dimensional run did not zone is "Belum lengkap", not merely "tanpa zona".
+    incomplete = {
+        "new": {s["code"] for s in subjects.incomplete(g.user, run)},
+        "old": set()
+        if baseline is None
+        else {s["code"] for s in subjects.incomplete(g.user, baseline)},
+    }
     return render_template(
-        "web/runs/diff.html", run=run, baseline=baseline, moves=moves, refusal=None
+        "web/runs/diff.html",
+        run=run,
+        baseline=baseline,
+        moves=moves,
+        refusal=None,
+        incomplete=incomplete,
     )
 
 

@@ -21,14 +21,19 @@ from fieldcheck.i18n import N_, _, render
 from fieldcheck.regions.services import in_region
 from fieldcheck.zoning.models import ZoningRun, ZoningSubject
 from fieldcheck.zoning.reading import results_query
+from fieldcheck.zoning.services import apply_weights
 
 #: How an observation source is named to a reader (an instrument is named by the methodology).
 OBSERVATION_NAME = N_("observations at visits")
 
 
 def run_methodology(run: ZoningRun) -> Methodology | None:
-    """The methodology a run scored with, if still loaded."""
-    return get_registry().methodology(run.methodology_id)
+    """The methodology a run scored with, if still loaded: exactly the version it names, its
+    what-if weights applied."""
+    # Not the version in force today: after v2 is published, a v1 run (or its rerun) headed its
+    # columns with v2's dimension weights while its totals used v1's (issue 16 trial).
+    methodology = get_registry().methodology(run.methodology_id, run.methodology_version)
+    return None if methodology is None else apply_weights(methodology, run.weights)
 
 
 def scored_by_dimensions(run: ZoningRun | None) -> bool:

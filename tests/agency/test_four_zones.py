@@ -87,3 +87,24 @@ def test_the_export_filters_hitam(field, what_if):
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert len(rows) == 2, rows
     assert "KANIM-21.71" in rows[1] and "hitam" in rows[1]
+
+
+def test_the_run_page_writes_the_weights_as_they_are(app, field, what_if):
+    """Trial of issue 16: the run page rounded the weight 15.295 to "bobot 15,30" while the
+    methodology page and the API say 15.295."""
+    from fieldcheck.auth.models import User
+    from fieldcheck.auth.passwords import set_password, set_username
+    from fieldcheck.extensions import db
+    from tests.web.pages import Pages
+
+    with app.app_context():
+        user = db.session.get(User, field.admin_id)
+        set_username(user, "admin-bobot", actor=None)
+        set_password(user, "bobot-apa-adanya", actor=None, must_change=False)
+        db.session.commit()
+    pages = Pages(app.test_client())
+    pages.login("admin-bobot", "bobot-apa-adanya")
+    html = pages.get(f"/runs/{what_if}").get_data(as_text=True)
+    assert "bobot 15,295" in html and "bobot 30<" in html and "15,30" not in html
+    agency = pages.get(f"/agencies/PEMKOT-73.71?run={what_if}").get_data(as_text=True)
+    assert ">15,295<" in agency

@@ -48,8 +48,9 @@ def test_methodology_pages_upload_publish_and_try(demo) -> None:
     assert junk.status_code == 422
     done = admin.post(version_url + "/publish", {"effective_from": "2026-06-01"})
     assert done.status_code == 303
+    assert "berlaku mulai 1 Juni 2026" in text_of(admin.get(done.headers["Location"]))  # flash
     page = text_of(admin.get(version_url))
-    assert "2026-06-01" in page and "Umumkan versi ini" not in page
+    assert "1 Juni 2026" in page and "Umumkan versi ini" not in page
 
     tried = admin.post(version_url + "/try", {"period": "2026", "region": ""})
     assert tried.status_code == 303, text_of(tried)[:500]
@@ -98,7 +99,7 @@ def test_methodology_pages_in_the_browser(demo, browser, tmp_path) -> None:
     assert not browser.find_elements(By.ID, "effective_from")
     browser.get(browser.base + "/methodologies")
     rows = browser.find_element(By.CSS_SELECTOR, "table.methodologies").text
-    assert "2026-06-01" in rows
+    assert "1 Juni 2026" in rows
 
 
 def test_zone_diff_page_and_rerun_button(demo) -> None:
@@ -136,3 +137,20 @@ def test_zone_diff_page_and_rerun_button(demo) -> None:
         assert execute(rerun_id).state == "succeeded"
     same = text_of(admin.get(f"/runs/{rerun_id}/diff?against={official_id}"))
     assert "Tidak ada tempat yang berpindah zona." in same
+
+
+def test_version_page_writes_numbers_and_dates_the_indonesian_way(demo) -> None:
+    """Trial of issue 16: the 2025 draft's weight 15.295 read "bobot 15.295" (fifteen thousand
+    to an Indonesian reader) and dates "2017-01-01" beside "5 Desember 2026" elsewhere."""
+    from fieldcheck.catalogue.reader import DATA_DIR
+
+    admin = pages_as(demo, "admin")
+    draft = (DATA_DIR / "methodologies" / "drafts" / "ombudsman-2025.toml").read_text("utf-8")
+    stored = _upload(admin, draft, "ombudsman-2025.toml")
+    assert stored.status_code == 303, text_of(stored)[:500]
+    page = text_of(admin.get(stored.headers["Location"]))
+    assert "bobot 15,295" in page and "bobot 30" in page
+    assert "15.295" not in page and "22.659" not in page
+    assert "31,99" in page and "31.99" not in page  # the hitam band's upper edge
+    listed = text_of(admin.get("/methodologies"))
+    assert "1 Januari 2022" in listed and "2022-01-01" not in listed
