@@ -130,6 +130,11 @@ class ZoningRunSchema(Schema):
     #: Why a run failed or was skipped, in the reader's language where the text is known.
     error = fields.Function(lambda r: render_reason(r.error, r.error_params))
     is_published = fields.Boolean(attribute="is_official")
+    #: The run this one repeats (``POST /zoning-runs/{id}/rerun``), or null.
+    rerun_of = fields.Integer(attribute="rerun_of_id", allow_none=True)
+    #: Only on ``GET /zoning-runs/{id}``: for a rerun, ``{"of", "reproduced", "differences",
+    #: "difference_count"}`` (``reproduced`` null until both runs succeeded); null otherwise.
+    rerun = fields.Raw(allow_none=True, dump_only=True)
     published_at = DisplayDateTime(allow_none=True)
     base_run_id = fields.Integer(allow_none=True)
     #: The complete run whose unchanged unit rows this run shares (see docs/decisions.md).

@@ -27,6 +27,7 @@ from fieldcheck.web.access import STAFF, page_role
 from fieldcheck.web.args import page_number
 from fieldcheck.web.blueprint import bp
 from fieldcheck.zoning import subjects
+from fieldcheck.zoning.diff import rerun_check
 from fieldcheck.zoning.models import RUN_STATES, ZoningRun
 from fieldcheck.zoning.reading import changes_query
 from fieldcheck.zoning.services import create_run, current_period, default_methodology_id
@@ -243,6 +244,7 @@ def _run_page(run: ZoningRun, refusal: str | None = None, status: int = 200):
     return render_template(
         "web/runs/run.html",
         **scored,
+        rerun=rerun_check(run),
         kind=kind(run),
         names=names,
         regions=regions,

@@ -18,7 +18,7 @@ from fieldcheck.auth.models import User
 from fieldcheck.errors import ApiError
 from fieldcheck.extensions import db
 from fieldcheck.i18n import N_
-from fieldcheck.zoning.models import ZoningRun
+from fieldcheck.zoning.models import ZoningRun, ZoningSubject
 from fieldcheck.zoning.reading import results_query
 from fieldcheck.zoning.results import level_rows
 from fieldcheck.zoning.visibility import visible_run
@@ -103,6 +103,10 @@ def _rows(user: User, run: ZoningRun, level: str) -> dict[str, Any]:
     return {row.code: row for row in db.session.execute(results_query(user, run, level))}
 
 
+#: How many differing rows a rerun check lists (the count is always given).
+RERUN_DIFFERENCES_SHOWN = 50
+
+
 def result_differences(original: ZoningRun, again: ZoningRun) -> list[tuple[str, str]]:
     """(level, code) of every result row that differs between two runs in score, zone, grade,
     label, rank, members or inspections used: empty when ``again`` reproduces ``original``."""
@@ -115,5 +119,38 @@ def result_differences(original: ZoningRun, again: ZoningRun) -> list[tuple[str,
                 out[(level, r.code)] = (r.score, r.zone, r.grade, r.label, r.rank, r.members, ids)
         return out
 
+    def subjects(run: ZoningRun) -> dict[tuple[str, str], tuple[Any, ...]]:
+        # Runs scored by dimensions: incomplete subjects have no result row; their dimension
+        # scores and gaps must be reproduced too.
+        found = db.session.execute(
+            select(ZoningSubject).where(ZoningSubject.run_id == run.id)
+        ).scalars()
+        return {(s.level, s.code): (s.is_complete, s.score, s.dimensions, s.gaps) for s in found}
+
     a, b = rows(original), rows(again)
-    return sorted(key for key in set(a) | set(b) if a.get(key) != b.get(key))
+    differ = {key for key in set(a) | set(b) if a.get(key) != b.get(key)}
+    sa, sb = subjects(original), subjects(again)
+    differ |= {key for key in set(sa) | set(sb) if sa.get(key) != sb.get(key)}
+    return sorted(differ)
+
+
+def rerun_check(run: ZoningRun) -> dict[str, Any] | None:
+    """For a run that repeats another: which run, and once both succeeded whether every number
+    was reproduced (``reproduced``) and which rows differ. None for any other run.
+
+    A rerun reads the period's inputs as they are now: rows differ when visits were approved
+    or interviews received or rejected since the original ran, not because of the methodology
+    (the rerun uses the original's exact version and hash)."""
+    if run.rerun_of_id is None:
+        return None
+    original = db.session.get(ZoningRun, run.rerun_of_id)
+    check: dict[str, Any] = {"of": run.rerun_of_id, "reproduced": None, "differences": []}
+    if original is None or run.state != "succeeded" or original.state != "succeeded":
+        return check
+    differences = result_differences(original, run)
+    check["reproduced"] = not differences
+    check["differences"] = [
+        {"level": level, "code": code} for level, code in differences[:RERUN_DIFFERENCES_SHOWN]
+    ]
+    check["difference_count"] = len(differences)
+    return check

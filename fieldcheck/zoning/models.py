@@ -94,6 +94,8 @@ class ZoningRun(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     error_params: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
     is_official: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The run this one repeats (``zoning.services.rerun``): its results are compared with it.
+    rerun_of_id: Mapped[int | None] = mapped_column(ForeignKey("zoning_runs.id"))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -13,7 +13,7 @@ from fieldcheck.i18n import N_
 from fieldcheck.openapi.doc import LOCATION, PageOf, Response, api_doc
 from fieldcheck.units.visibility import get_visible_unit, visible_agency
 from fieldcheck.zoning import reading, subjects
-from fieldcheck.zoning.diff import zone_diff
+from fieldcheck.zoning.diff import rerun_check, zone_diff
 from fieldcheck.zoning.models import ZoningRun
 from fieldcheck.zoning.overrides import active_overrides_by_code, final_zone
 from fieldcheck.zoning.reading import run_header
@@ -146,8 +146,12 @@ def list_zoning_runs():
 @api_doc(responses={200: ZoningRunSchema})
 @require_role(*READERS)
 def get_zoning_run(run_id: int):
-    """One run: state, progress, counts, duration."""
-    return ZoningRunSchema().dump(get_visible_run(run_id))
+    """One run: state, progress, counts, duration; for a rerun, whether it reproduced the run
+    it repeats (``rerun``)."""
+    run = get_visible_run(run_id)
+    body = ZoningRunSchema().dump(run)
+    body["rerun"] = rerun_check(run)
+    return body
 
 
 @bp.get("/zoning-runs/<int:run_id>/changes")

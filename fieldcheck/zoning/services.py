@@ -430,6 +430,7 @@ def rerun(original: ZoningRun, *, trigger: str = "cli", user: User | None = None
         requested_mode="full",
         is_dry_run=True,
         weights=original.weights,
+        rerun_of_id=original.id,
     )
     record(
         "zoning_run.rerun",

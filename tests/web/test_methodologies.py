@@ -137,6 +137,10 @@ def test_zone_diff_page_and_rerun_button(demo) -> None:
         assert execute(rerun_id).state == "succeeded"
     same = text_of(admin.get(f"/runs/{rerun_id}/diff?against={official_id}"))
     assert "Tidak ada tempat yang berpindah zona." in same
+    # The rerun's own page says which run it repeats and that every number came out the same.
+    run_page = text_of(admin.get(f"/runs/{rerun_id}"))
+    assert f"Ulangan run #{official_id}" in run_page
+    assert f"Semua angka run #{official_id} terulang persis." in run_page
 
 
 def test_version_page_writes_numbers_and_dates_the_indonesian_way(demo) -> None:

@@ -111,6 +111,18 @@ def test_what_if_with_a_draft_then_publish_then_rerun_reproduces(zoning, client,
     assert again == v1_rows
     # Not a what-if of version 2 in disguise: it differs from the v2 run.
     assert again != v2_rows
+    # The rerun says which run it repeats and that every number was reproduced (API and page).
+    check = client.get(f"/api/v1/zoning-runs/{body['id']}", headers=auth(admin)).get_json()
+    assert check["rerun_of"] == v1_run
+    assert check["rerun"] == {
+        "of": v1_run,
+        "reproduced": True,
+        "differences": [],
+        "difference_count": 0,
+    }
+    assert (
+        client.get(f"/api/v1/zoning-runs/{v1_run}", headers=auth(admin)).get_json()["rerun"] is None
+    )
     assert client.post("/api/v1/zoning-runs/999999/rerun", headers=auth(admin)).status_code == 404
 
     # The command line says so too, and a what-if of version 1 by version is the v1 run's twin.
@@ -120,3 +132,25 @@ def test_what_if_with_a_draft_then_publish_then_rerun_reproduces(zoning, client,
     by_version = zoning.rescore("--dry-run", "--methodology-version", "1")
     assert by_version.exit_code == 0, by_version.output
     assert zoning.rows(zoning.last_run_id()) == v1_rows
+
+
+def test_a_rerun_after_the_data_changed_names_the_rows_that_differ(zoning, client, app) -> None:
+    admin = zoning.admin
+    zoning.inspect("35.15-DUKCAPIL", 0)
+    zoning.inspect("35.78-DUKCAPIL", 4)
+    assert zoning.rescore().exit_code == 0
+    original = zoning.last_run_id()
+    # A visit approved after the run: the same version re-reads the period and differs there.
+    zoning.inspect("35.78-DUKCAPIL", 0)
+    rerun = client.post(f"/api/v1/zoning-runs/{original}/rerun", headers=auth(admin))
+    assert rerun.status_code == 202, rerun.get_json()
+    queued = client.get(f"/api/v1/zoning-runs/{rerun.get_json()['id']}", headers=auth(admin))
+    assert queued.get_json()["rerun"]["reproduced"] is None  # not run yet
+    assert _execute(app, rerun.get_json()["id"]) == "succeeded"
+    check = client.get(
+        f"/api/v1/zoning-runs/{rerun.get_json()['id']}", headers=auth(admin)
+    ).get_json()["rerun"]
+    assert check["reproduced"] is False
+    assert {"level": "unit", "code": "35.78-DUKCAPIL"} in check["differences"]
+    assert {"level": "unit", "code": "35.15-DUKCAPIL"} not in check["differences"]
+    assert check["difference_count"] == len(check["differences"])
