@@ -41,7 +41,7 @@ from typing import Any
 from fieldcheck.core.banding import band_for, round_half_up
 from fieldcheck.core.messages import N_
 from fieldcheck.core.model import AnswerValue, InspectionFacts, Methodology
-from fieldcheck.core.scoring import score
+from fieldcheck.core.scoring import score, weighted_mean
 
 #: The source of records made at a visit (inspections), as opposed to an instrument's code.
 OBSERVATION = "observation"
@@ -170,7 +170,7 @@ def score_subject(methodology: Methodology, records: Iterable[Record]) -> Subjec
                 [r for r in records if r.source == source], dim.code, source in unit_sources
             )
             parts.append((source, weight, value, n_records, n_units))
-        exact = _weighted_mean((Fraction(w), v) for _, w, v, _, _ in parts)
+        exact = weighted_mean((Fraction(w), v) for _, w, v, _, _ in parts)
         score = None if exact is None else round_half_up(exact, places)
         dimensions.append(
             DimensionResult(
@@ -197,7 +197,7 @@ def score_subject(methodology: Methodology, records: Iterable[Record]) -> Subjec
             None, None, None, None, tuple(dimensions), tuple(gaps), dict(counts), units
         )
     weights = _dimension_weights(methodology)
-    total = _weighted_mean((Fraction(weights[d.code]), Fraction(d.score)) for d in dimensions)
+    total = weighted_mean((Fraction(weights[d.code]), Fraction(d.score)) for d in dimensions)
     rounded = round_half_up(total, places)
     band = band_for(rounded, methodology.bands)
     return SubjectResult(
@@ -304,17 +304,6 @@ def _dimension_weights(methodology: Methodology) -> dict[str, Decimal]:
         d.code: sum((w for w in sources_of(methodology)[d.code].values()), Decimal(0))
         for d in methodology.dimensions
     }
-
-
-def _weighted_mean(pairs: Iterable[tuple[Fraction, Fraction | None]]) -> Fraction | None:
-    num = Fraction(0)
-    den = Fraction(0)
-    for weight, value in pairs:
-        if value is None:
-            continue
-        num += weight * value
-        den += weight
-    return num / den if den else None
 
 
 __all__ = [

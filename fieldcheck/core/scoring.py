@@ -77,10 +77,10 @@ def score(
     dim_exact: dict[str, Fraction | None] = {}
     for dim in methodology.dimensions:
         members = [i for i in methodology.indicators if i.dimension == dim.code]
-        dim_exact[dim.code] = _weighted_mean((Fraction(i.weight), exact[i.code]) for i in members)
+        dim_exact[dim.code] = weighted_mean((Fraction(i.weight), exact[i.code]) for i in members)
 
     if methodology.aggregation == "flat":
-        total = _weighted_mean((Fraction(i.weight), exact[i.code]) for i in methodology.indicators)
+        total = weighted_mean((Fraction(i.weight), exact[i.code]) for i in methodology.indicators)
     else:
         pairs = []
         for dim in methodology.dimensions:
@@ -89,7 +89,7 @@ def score(
                     f"dimension {dim.code!r} has no weight but aggregation is by dimension"
                 )
             pairs.append((Fraction(dim.weight), dim_exact[dim.code]))
-        total = _weighted_mean(pairs)
+        total = weighted_mean(pairs)
 
     places = methodology.rounding_places
     dimensions = tuple(
@@ -204,7 +204,7 @@ def _per_service(
     return values
 
 
-def _weighted_mean(pairs: Iterable[tuple[Fraction, Fraction | None]]) -> Fraction | None:
+def weighted_mean(pairs: Iterable[tuple[Fraction, Fraction | None]]) -> Fraction | None:
     """sum(w*v)/sum(w) over pairs whose value exists; None when none does."""
     num = Fraction(0)
     den = Fraction(0)
@@ -222,4 +222,4 @@ def _shown(value: Fraction | None) -> Decimal | None:
     return round_half_up(value, VALUE_PLACES).normalize()
 
 
-__all__ = ["answer_value", "on_scale", "score"]
+__all__ = ["answer_value", "on_scale", "score", "weighted_mean"]

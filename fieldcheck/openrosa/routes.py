@@ -300,17 +300,7 @@ def _store(xml: bytes, files: dict, user: User) -> Response:
         if exc.code == "validation_failed":
             details = in_phone_words(exc.details, parsed.methodology, parsed.body)
             raise ApiError(exc.code, exc.message, details, exc.status) from None
-        # The sender's own instance with other answers, said in the phone's words (another
-        # surveyor's instanceID keeps intake's message, which names nothing of theirs).
-        if exc.code == "submission_conflict" and "inspection_id" in exc.details:
-            raise ApiError(
-                "submission_conflict",
-                N_(
-                    "This form was already sent with different answers; a sent form cannot "
-                    "be changed by sending it again."
-                ),
-                exc.details,
-            ) from None
+        _own_conflict(exc, "inspection_id")
         raise
     inspection = outcome.inspection
     if outcome.created:
@@ -328,6 +318,21 @@ def _store(xml: bytes, files: dict, user: User) -> Response:
     else:
         text = _("Inspection %(id)s received in full.", id=inspection.id)
     return message(text, "submit_success", 201)
+
+
+def _own_conflict(exc: ApiError, key: str) -> None:
+    """Raise the phone's words for the sender's own instance sent again with other answers
+    (intake names the stored record under ``key``); another surveyor's instanceID keeps
+    intake's message, which names nothing of theirs."""
+    if exc.code == "submission_conflict" and key in exc.details:
+        raise ApiError(
+            "submission_conflict",
+            N_(
+                "This form was already sent with different answers; a sent form cannot "
+                "be changed by sending it again."
+            ),
+            exc.details,
+        ) from None
 
 
 def _check_form_version(form_id: str, version: str | None, earlier_published: bool = False) -> None:
@@ -364,15 +369,7 @@ def _store_interview(sub: InterviewSubmission, user: User) -> Response:
     try:
         outcome = interviews.submit(body, data, user)
     except ApiError as exc:
-        if exc.code == "submission_conflict" and "interview_id" in exc.details:
-            raise ApiError(
-                "submission_conflict",
-                N_(
-                    "This form was already sent with different answers; a sent form cannot "
-                    "be changed by sending it again."
-                ),
-                exc.details,
-            ) from None
+        _own_conflict(exc, "interview_id")
         raise
     return message(
         _("Interview record %(id)s received.", id=outcome.interview.id), "submit_success", 201
