@@ -29,7 +29,7 @@ from fieldcheck.core.model import (
     PostedStandard,
     ScoreResult,
 )
-from fieldcheck.core.scoring import score
+from fieldcheck.core.scoring import answer_value, score
 
 #: What identifies a finding across re-derivations: (rule, service, component). Messages may be
 #: re-worded and positions may move, but an upheld objection names the finding by these.
@@ -64,13 +64,14 @@ def evaluate(
     """Facts, standing findings and score of one visit under ``methodology`` and ``catalogue``.
 
     Answers to indicators the methodology does not have are left out: an inspection made under
-    another methodology is scored on what it observed in common. ``withdrawn`` holds the
+    another methodology is scored on what it observed in common. So are answers to its
+    interview questions (a visit never asks them) and answers another methodology gave a code
+    this one asks on another scale (a version turning a yes/no question into 0..3): a visit is
+    read for what it can say, never failing the zoning run that re-reads it. ``withdrawn`` holds the
     ``finding_key`` of findings an upheld objection withdrew; they are not scored, so re-deriving
     an inspection never resurrects them.
     """
-    known = {
-        code: value for code, value in answers.items() if methodology.indicator(code) is not None
-    }
+    known = {code: value for code, value in answers.items() if _readable(code, value, methodology)}
     facts = derive_facts(known, posted, methodology, visit_date)
     standing: list[Finding] = []
     dropped: list[Finding] = []
@@ -82,6 +83,19 @@ def evaluate(
         withdrawn=tuple(dropped),
         result=score(facts, standing, methodology),
     )
+
+
+def _readable(code: str, raw: AnswerValue | Mapping[str, Any], methodology: Methodology) -> bool:
+    """Whether a visit's answer is one of this methodology's observed indicators, on its scale."""
+    indicator = methodology.indicator(code)
+    if indicator is None or indicator.instrument is not None:
+        return False
+    value = raw.get("value") if isinstance(raw, Mapping) else raw
+    try:
+        answer_value(indicator, value, methodology)
+    except ValueError:
+        return False
+    return True
 
 
 __all__ = ["Evaluation", "FindingKey", "evaluate", "finding_key"]

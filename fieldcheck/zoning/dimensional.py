@@ -158,7 +158,7 @@ def _read_subjects(
     plan.inspections = total
 
     agency_codes = dict(conn.execute(select(Agency.id, Agency.code)).all())
-    for row in conn.execute(_interviews_query(run, agencies)):
+    for row in conn.execute(_interviews_query(run, methodology, agencies)):
         instrument = methodology.instrument(row.instrument)
         if instrument is None or instrument.level != row.level:
             continue  # not an input of this methodology
@@ -214,8 +214,10 @@ def unit_inputs(records: list[Record], places: int) -> dict[str, Any]:
     return out
 
 
-def _interviews_query(run: ZoningRun, agencies: Any) -> Any:
-    """The period's counted interviews of the agencies in reach, in id order."""
+def _interviews_query(run: ZoningRun, methodology: Methodology, agencies: Any) -> Any:
+    """The period's counted interviews of the agencies in reach that one of the methodology's
+    instruments asks (under any methodology: a what-if of a new method reads the interviews
+    made under the one in force), in id order."""
     query = select(
         Interview.id,
         Interview.instrument,
@@ -228,6 +230,7 @@ def _interviews_query(run: ZoningRun, agencies: Any) -> Any:
         Interview.dimensions,
     ).where(
         Interview.status.in_(COUNTED_INTERVIEWS),
+        Interview.instrument.in_([i.code for i in methodology.instruments]),
         Interview.interview_date >= date(run.period, 1, 1),
         Interview.interview_date <= date(run.period, 12, 31),
     )

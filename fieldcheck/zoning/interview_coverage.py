@@ -201,7 +201,9 @@ def _interviews(
         .outerjoin(Unit, Unit.id == Interview.unit_id)
         .where(
             Interview.agency_id.in_(agency_ids),
-            Interview.methodology_id == methodology.id,
+            # Counted as a run of this methodology counts them (zoning.dimensional): the
+            # interviews its instruments ask, and every approved visit of the period.
+            Interview.instrument.in_([i.code for i in methodology.instruments]),
             Interview.status == "received",
             *_in_period(Interview.interview_date, period),
         )
@@ -223,7 +225,6 @@ def _inspections(
         .join(Unit, Unit.id == Inspection.unit_id)
         .where(
             Unit.agency_id.in_(agency_ids),
-            Inspection.methodology_id == methodology.id,
             Inspection.status.in_(COUNTED_STATUSES),
             *_in_period(Inspection.visit_date, period),
         )

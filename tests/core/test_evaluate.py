@@ -60,3 +60,31 @@ def test_answers_to_indicators_the_methodology_lacks_change_nothing(answers, sta
         {**answers, "XX-99": "no", "OLD-01": 3}, standards, METHODOLOGY, CATALOGUE, VISIT_2026
     )
     assert extra == plain
+
+
+def test_a_visit_is_read_for_what_it_can_say_under_another_methodology() -> None:
+    """A visit re-read under a methodology that asks a code in an interview, or on another
+    scale, leaves that answer out instead of failing (a zoning run failed on exactly this: the
+    2019 checklist's PG-01 "yes" met a test methodology's 0..3 interview question PG-01)."""
+    from dataclasses import replace
+    from decimal import Decimal
+
+    from fieldcheck.core.model import Dimension, Indicator, Instrument
+
+    from .helpers import synthetic_methodology
+
+    methodology = replace(
+        synthetic_methodology(
+            (
+                Indicator("OBS", "d", "diamati?", "yes_no", Decimal(1)),
+                Indicator("PG-01", "d", "wawancara?", ("scale", 0, 3), Decimal(1), instrument="x"),
+                Indicator("SC-01", "d", "skala?", ("scale", 0, 3), Decimal(1)),
+            ),
+            dimensions=(Dimension("d", "D"),),
+        ),
+        instruments=(Instrument("x", "x", "agency", 1),),
+    )
+    answers = {"OBS": "yes", "PG-01": "yes", "SC-01": {"value": "partial"}, "OTHER": "no"}
+    result = evaluate(answers, [], methodology, CATALOGUE, VISIT_2026)
+    assert dict(result.facts.answers) == {"OBS": "yes"}
+    assert result.result.score == Decimal("100.00")

@@ -88,3 +88,54 @@ def test_default_methodology_is_the_newest_with_interviews(people):
 
 def _auth(people):
     return {"Authorization": f"Bearer {people.tokens['supervisor']}"}
+
+
+def test_coverage_counts_the_visits_and_interviews_a_run_reads(world, app):
+    """Trial of issue 16: coverage said "0 of 1 units visited" where the run scored Proses from
+    a visit made under another methodology. Both now count every approved visit of the period
+    and the interviews the methodology's instruments ask, whatever methodology they were made
+    under; a run then samples the same units coverage lists."""
+    from tests.conftest import Factory
+    from tests.helpers import post_json
+
+    body = Factory.submission(
+        unit_code="35.15-DPMPTSP",
+        methodology="ombudsman-2019",
+        posted_standards=[
+            {
+                "service": "dpmptsp.nib",
+                "components": ["persyaratan", "prosedur", "waktu", "biaya", "produk", "pengaduan"],
+            }
+        ],
+    )
+    posted = post_json(world.client, "/api/v1/inspections", body, world.tokens["surveyor"])
+    assert posted.status_code == 201, posted.get_json()
+    with app.app_context():
+        from sqlalchemy import update
+
+        from fieldcheck.extensions import db
+        from fieldcheck.inspections.models import Inspection
+        from fieldcheck.zoning.lifecycle import execute
+        from fieldcheck.zoning.models import ZoningSubject
+        from fieldcheck.zoning.services import create_run
+
+        db.session.execute(
+            update(Inspection)
+            .where(Inspection.id == posted.get_json()["id"])
+            .values(status="approved")
+        )
+        run_id = create_run(methodology_id=M, period=2026, dry_run=True).id
+        db.session.commit()
+        assert execute(run_id).state == "succeeded"
+        subject = db.session.execute(
+            db.select(ZoningSubject).where(
+                ZoningSubject.run_id == run_id, ZoningSubject.code == "PEMKAB-35.15"
+            )
+        ).scalar_one()
+        run_gaps = {(g["source"], g.get("unit")) for g in subject.gaps}
+    short = _agencies(world.client.get(COVERAGE, headers=_auth(world)))["PEMKAB-35.15"]
+    units = {u["unit_code"]: u for u in short["units"]}
+    assert units["35.15-DPMPTSP"]["inspections"] == 1
+    coverage_gaps = {(g["source"], g["unit"]) for g in short["gaps"]}
+    assert ("observation", "35.15-DPMPTSP") not in coverage_gaps
+    assert coverage_gaps == run_gaps
