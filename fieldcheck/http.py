@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -266,3 +267,10 @@ def page_body(items: list[Any], page: int, per_page: int, total: int) -> dict[st
         "per_page": min(per_page, current_app.config["PER_PAGE_MAX"]),
         "total": total,
     }
+
+
+def canonical_hash(body: Any) -> str:
+    """sha256 of a request body's canonical JSON: key order and whitespace do not make a new
+    body (what idempotent intake compares a resend with: inspections, interviews)."""
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

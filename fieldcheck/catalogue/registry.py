@@ -141,13 +141,7 @@ def _by_hash(registry: Registry, content_hash: str) -> Methodology | None:
 
 def in_force(versions: Iterable[Methodology], on: date) -> Methodology | None:
     """Of ``versions``, the published one in force on ``on`` (see Registry.in_force)."""
-    candidates = [
-        m
-        for m in versions
-        if m.status == "published"
-        and m.effective_from <= on
-        and (m.effective_to is None or on <= m.effective_to)
-    ]
+    candidates = [m for m in versions if m.status == "published" and m.in_effect(on)]
     return max(candidates, key=lambda m: m.version, default=None)
 
 

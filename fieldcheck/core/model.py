@@ -216,6 +216,10 @@ class Methodology:
                 codes.append(band.zone)
         return tuple(codes)
 
+    def in_effect(self, on: date) -> bool:
+        """Whether ``on`` falls within effective_from..effective_to (either status)."""
+        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
     def indicator(self, code: str) -> Indicator | None:
         """The indicator with this code, or None."""
         for ind in self.indicators:

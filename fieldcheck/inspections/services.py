@@ -3,8 +3,6 @@ request's one transaction."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,6 +28,7 @@ from fieldcheck.core.model import (
 )
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
+from fieldcheck.http import canonical_hash
 from fieldcheck.i18n import N_, _, format_param, request_language, state
 from fieldcheck.inspections.models import Answer, FindingRow, Inspection, PostedStandardRow
 from fieldcheck.inspections.scoring import stored_score
@@ -38,12 +37,6 @@ from fieldcheck.outbox.events import queue
 from fieldcheck.regions.models import Region
 from fieldcheck.units.dirty import DirtyUnit
 from fieldcheck.units.models import Unit, UnitService
-
-
-def canonical_hash(body: Any) -> str:
-    """sha256 of the body's canonical JSON: key order and whitespace do not make a new body."""
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -426,10 +419,7 @@ def _superseded(data: dict[str, Any], unit: UnitRef, user: User) -> Inspection |
 def _visit_date(data: dict[str, Any], unit: UnitRef, methodology: Methodology) -> date:
     """The visit's local date at the unit, which must fall in the methodology's period."""
     visit_date = data["started_at"].astimezone(ZoneInfo(unit.timezone)).date()
-    if not (
-        methodology.effective_from <= visit_date
-        and (methodology.effective_to is None or visit_date <= methodology.effective_to)
-    ):
+    if not methodology.in_effect(visit_date):
         message = _(
             "Methodology %(methodology)s was not in effect on %(visit_on)s.",
             methodology=methodology.id,

@@ -7,8 +7,6 @@ The JSON API (``POST /api/v1/interviews``) and the OpenRosa interview forms both
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +24,7 @@ from fieldcheck.core.dimensions import interview_dimensions
 from fieldcheck.core.model import YES_NO_VALUES, Indicator, Instrument, Methodology
 from fieldcheck.errors import ApiError, field_errors
 from fieldcheck.extensions import db
+from fieldcheck.http import canonical_hash
 from fieldcheck.i18n import N_, _, format_param, request_language, state
 from fieldcheck.interviews.models import Interview
 from fieldcheck.interviews.respondents import roles_for
@@ -35,12 +34,6 @@ from fieldcheck.units.models import Agency, Unit
 
 #: Where an agency without a region (units in several provinces) keeps its calendar: WIB.
 DEFAULT_TIMEZONE = "Asia/Jakarta"
-
-
-def canonical_hash(body: Any) -> str:
-    """sha256 of the body's canonical JSON: key order and whitespace do not make a new body."""
-    text_ = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text_.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -382,10 +375,7 @@ def _interview_date(data: dict[str, Any], subject: Subject, methodology: Methodo
     today = utcnow().astimezone(tz).date()
     if on > today:
         raise field_errors({field: [N_("Must not be in the future.")]})
-    if not (
-        methodology.effective_from <= on
-        and (methodology.effective_to is None or on <= methodology.effective_to)
-    ):
+    if not methodology.in_effect(on):
         message = _(
             "Methodology %(methodology)s was not in effect on %(visit_on)s.",
             methodology=methodology.id,

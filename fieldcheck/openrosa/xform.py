@@ -125,11 +125,7 @@ def form_id(methodology: Methodology) -> str:
 
 def in_force(methodology: Methodology, on: date) -> bool:
     """A methodology gets a form while it is published and in effect on ``on``."""
-    return (
-        methodology.status == "published"
-        and methodology.effective_from <= on
-        and (methodology.effective_to is None or on <= methodology.effective_to)
-    )
+    return methodology.status == "published" and methodology.in_effect(on)
 
 
 def unit_indicators(methodology: Methodology) -> list[Indicator]:
